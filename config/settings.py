@@ -1,0 +1,110 @@
+"""Installation settings: env vars ``WATCHWALL_*`` over a YAML file over defaults.
+
+The YAML file is ``$WATCHWALL_CONFIG`` when set, else ``<data_dir>/watchwall.yaml``
+when it exists. Keys are the field names below (``database_url: ...``).
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+from pydantic import Field, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    YamlConfigSettingsSource,
+)
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+DEMO_SITE = PACKAGE_DIR / "sites" / "tianshui.yaml"
+
+
+def default_data_dir() -> Path:
+    xdg = os.environ.get("XDG_DATA_HOME")
+    base = Path(xdg) if xdg else Path.home() / ".local" / "share"
+    return base / "watchwall"
+
+
+def _yaml_file() -> Path | None:
+    explicit = os.environ.get("WATCHWALL_CONFIG")
+    if explicit:
+        return Path(explicit)
+    data_dir = Path(os.environ.get("WATCHWALL_DATA_DIR") or default_data_dir())
+    candidate = data_dir / "watchwall.yaml"
+    return candidate if candidate.exists() else None
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="WATCHWALL_", extra="forbid")
+
+    data_dir: Path = Field(default_factory=default_data_dir)
+    database_url: str | None = None
+    redis_url: str | None = None
+    site: Path = DEMO_SITE
+    timezone: str = "Asia/Shanghai"
+    language: Literal["zh-CN", "en"] = "zh-CN"
+    secrets_file: Path | None = None
+    thumbnail_interval_s: float = 5.0
+    stall_after_s: float = 2.0
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except Exception as exc:  # ZoneInfoNotFoundError or ValueError
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        yaml_file = _yaml_file()
+        if yaml_file is not None:
+            sources.append(YamlConfigSettingsSource(settings_cls, yaml_file=yaml_file))
+        return tuple(sources)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir / 'watchwall.db'}"
+
+    @property
+    def uses_default_database(self) -> bool:
+        return not self.database_url
+
+    def ensure_data_dir(self) -> Path:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        return self.data_dir
+
+    def secret_key(self) -> bytes:
+        """The installation's secret, generated into the data dir on first use."""
+        from config.secret_key import load_or_create_secret_key
+
+        return load_or_create_secret_key(self.ensure_data_dir())
+
+
+@lru_cache(maxsize=1)
+def get_settings(**overrides: Any) -> Settings:
+    return Settings(**overrides)
+
+
+def reset_settings_cache() -> None:
+    get_settings.cache_clear()

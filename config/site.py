@@ -1,0 +1,305 @@
+"""The site file: centres, their rooms, and each room's cameras.
+
+Validated strictly (unknown keys are errors); every error names the file, the
+line and the field. Credentials are references (an env var or a secrets-file
+key), never values: a password written into a URL is refused.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from config.errors import UserError
+from config.yaml_lines import YamlSyntaxError, line_of, load_with_lines
+
+CODE_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
+Code = Annotated[str, Field(pattern=CODE_PATTERN)]
+
+STANDARD_ROOMS: dict[str, tuple[str, str]] = {
+    "checkin": ("报到登记室", "Registration / check-in room"),
+    "announcement": ("宣告室", "Announcement room"),
+    "admonition": ("训诫室", "Admonition room"),
+    "counselling": ("心理矫治室", "Psychological counselling room"),
+    "education": ("教育学习室", "Education room"),
+    "monitoring": ("监控指挥室", "Monitoring / command room"),
+    "archives": ("档案室", "Archives room"),
+    "interview": ("谈话室", "Interview room"),
+    "selfservice": ("自助服务区", "Self-service area"),
+    "entrance": ("出入口", "Entrance"),
+}
+
+
+class SiteError(UserError, ValueError):
+    """A site file that cannot be used; the message is meant for the operator."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class LocalizedName(_Strict):
+    zh: str = Field(min_length=1)
+    en: str = Field(min_length=1)
+
+    def get(self, language: str) -> str:
+        return self.en if language.startswith("en") else self.zh
+
+    def __str__(self) -> str:
+        return self.zh if self.zh == self.en else f"{self.zh} / {self.en}"
+
+
+def _name_from_plain_string(value: Any) -> Any:
+    if isinstance(value, str):
+        return {"zh": value, "en": value}
+    return value
+
+
+class Coordinates(_Strict):
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+
+
+class Credentials(_Strict):
+    """Who to log in as; the password comes from an env var or the secrets file."""
+
+    username: str = Field(min_length=1)
+    password_env: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    password_secret: str | None = Field(default=None, min_length=1)
+
+    @model_validator(mode="after")
+    def _one_reference(self) -> Credentials:
+        if self.password_env and self.password_secret:
+            raise ValueError("give password_env or password_secret, not both")
+        return self
+
+
+class OnvifAddress(_Strict):
+    host: str = Field(min_length=1)
+    port: int = Field(default=80, ge=1, le=65535)
+
+
+class DemoSource(_Strict):
+    """A generated, looping H.264 test scene standing in for a camera."""
+
+    pattern: Literal["bars", "room", "counter"] = "room"
+    width: int = Field(default=640, ge=64, le=3840)
+    height: int = Field(default=360, ge=64, le=2160)
+    fps: int = Field(default=15, ge=1, le=60)
+    seconds: int = Field(default=10, ge=2, le=600)
+    gop: int = Field(default=30, ge=1, le=600)
+
+
+def _check_stream_url(value: str | None, field: str) -> str | None:
+    if value is None:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in ("rtsp", "rtsps"):
+        raise ValueError(f"{field} must be an rtsp:// URL, got scheme {parts.scheme or 'none'!r}")
+    if not parts.hostname:
+        raise ValueError(f"{field} has no host")
+    if parts.password:
+        raise ValueError(
+            f"{field} has a password written in it; put it in an env var and name it "
+            "under credentials.password_env"
+        )
+    return value
+
+
+class Camera(_Strict):
+    id: Code
+    name: LocalizedName
+    rtsp: str | None = None
+    sub_rtsp: str | None = None
+    onvif: OnvifAddress | None = None
+    demo: DemoSource | None = None
+    file: Path | None = None
+    credentials: Credentials | None = None
+    profile: Literal["main", "sub"] = "main"
+    ptz: bool = False
+    enabled: bool = True
+
+    _plain_name = field_validator("name", mode="before")(staticmethod(_name_from_plain_string))
+
+    @field_validator("demo", mode="before")
+    @classmethod
+    def _demo_shorthand(cls, value: Any) -> Any:
+        if value is True or value == {} or (isinstance(value, str) and value):
+            return {} if not isinstance(value, str) else {"pattern": value}
+        return value
+
+    @field_validator("rtsp")
+    @classmethod
+    def _rtsp_url(cls, value: str | None) -> str | None:
+        return _check_stream_url(value, "rtsp")
+
+    @field_validator("sub_rtsp")
+    @classmethod
+    def _sub_rtsp_url(cls, value: str | None) -> str | None:
+        return _check_stream_url(value, "sub_rtsp")
+
+    @model_validator(mode="after")
+    def _exactly_one_source(self) -> Camera:
+        sources = [name for name in ("rtsp", "onvif", "demo", "file") if getattr(self, name) is not None]
+        if len(sources) != 1:
+            found = ", ".join(sources) if sources else "none"
+            raise ValueError(f"a camera needs exactly one source of rtsp, onvif, demo, file (found: {found})")
+        return self
+
+    @property
+    def source_kind(self) -> str:
+        for name in ("rtsp", "onvif", "demo", "file"):
+            if getattr(self, name) is not None:
+                return name
+        raise AssertionError("validated camera without a source")
+
+    def redacted_source(self) -> str:
+        """The source as safe to print: never a password."""
+        from cameras.credentials import redact_url
+
+        if self.rtsp:
+            return redact_url(self.rtsp)
+        if self.onvif:
+            return f"onvif://{self.onvif.host}:{self.onvif.port}"
+        if self.demo:
+            d = self.demo
+            return f"demo:{d.pattern} {d.width}x{d.height}@{d.fps}"
+        return f"file:{self.file}"
+
+
+class Room(_Strict):
+    code: Code
+    name: LocalizedName
+    kind: str | None = None
+    cameras: list[Camera] = Field(default_factory=list)
+
+    _plain_name = field_validator("name", mode="before")(staticmethod(_name_from_plain_string))
+
+    @property
+    def standard_kind(self) -> str:
+        kind = self.kind or self.code
+        return kind if kind in STANDARD_ROOMS else "other"
+
+
+class Centre(_Strict):
+    code: Code
+    name: LocalizedName
+    level: Literal["city", "county"]
+    coordinates: Coordinates | None = None
+    rooms: list[Room] = Field(default_factory=list)
+
+    _plain_name = field_validator("name", mode="before")(staticmethod(_name_from_plain_string))
+
+    @model_validator(mode="after")
+    def _unique_rooms(self) -> Centre:
+        seen: set[str] = set()
+        for room in self.rooms:
+            if room.code in seen:
+                raise ValueError(f"room code {room.code!r} appears twice in centre {self.code!r}")
+            seen.add(room.code)
+        return self
+
+    def cameras(self) -> list[Camera]:
+        return [camera for room in self.rooms for camera in room.cameras]
+
+
+class Site(_Strict):
+    name: LocalizedName | None = None
+    timezone: str | None = None
+    centres: list[Centre] = Field(min_length=1)
+
+    _plain_name = field_validator("name", mode="before")(staticmethod(_name_from_plain_string))
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> Site:
+        codes: set[str] = set()
+        cameras: set[str] = set()
+        cities = 0
+        for centre in self.centres:
+            if centre.code in codes:
+                raise ValueError(f"centre code {centre.code!r} appears twice")
+            codes.add(centre.code)
+            cities += centre.level == "city"
+            for camera in centre.cameras():
+                if camera.id in cameras:
+                    raise ValueError(f"camera id {camera.id!r} appears twice")
+                cameras.add(camera.id)
+        if cities > 1:
+            raise ValueError("a site has at most one city centre")
+        return self
+
+    def centre(self, code: str) -> Centre:
+        for centre in self.centres:
+            if centre.code == code:
+                return centre
+        raise KeyError(code)
+
+    def cameras(self) -> list[CameraPlace]:
+        return [
+            CameraPlace(centre=centre, room=room, camera=camera)
+            for centre in self.centres
+            for room in centre.rooms
+            for camera in room.cameras
+        ]
+
+    def camera(self, camera_id: str) -> CameraPlace:
+        for place in self.cameras():
+            if place.camera.id == camera_id:
+                return place
+        raise KeyError(camera_id)
+
+    @property
+    def counties(self) -> list[Centre]:
+        return [centre for centre in self.centres if centre.level == "county"]
+
+
+class CameraPlace(BaseModel):
+    """A camera with the centre and room it belongs to."""
+
+    model_config = ConfigDict(frozen=True)
+    centre: Centre
+    room: Room
+    camera: Camera
+
+
+def _format_loc(loc: tuple[Any, ...]) -> str:
+    text = ""
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else str(part)
+    return text or "(top level)"
+
+
+def _yaml_loc(loc: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Pydantic's location without the union/validator tags it inserts."""
+    return tuple(part for part in loc if isinstance(part, int) or not re.match(r"^[a-z_]+\[.*\]$|^function-", str(part)))
+
+
+def load_site(path: str | Path) -> Site:
+    """Load and validate a site file; raise :class:`SiteError` naming file, line and field."""
+    path = Path(path)
+    try:
+        data, lines = load_with_lines(path)
+    except YamlSyntaxError as exc:
+        raise SiteError(str(exc)) from exc
+    if not isinstance(data, dict):
+        raise SiteError(f"{path}:1: a site file is a mapping with a 'centres' list")
+    try:
+        return Site.model_validate(data)
+    except ValidationError as exc:
+        messages = []
+        for error in exc.errors():
+            loc = _yaml_loc(tuple(error["loc"]))
+            line = line_of(lines, loc)
+            where = f"{path}:{line}" if line else str(path)
+            message = error["msg"].removeprefix("Value error, ")
+            if error["type"] == "extra_forbidden":
+                message = f"unknown key {loc[-1]!r}"
+            messages.append(f"{where}: {_format_loc(loc)}: {message}")
+        raise SiteError("\n".join(messages)) from exc
