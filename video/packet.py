@@ -1,0 +1,44 @@
+"""What the reader hands to its consumers: one compressed packet, never decoded."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+
+@dataclass(frozen=True)
+class StreamInfo:
+    """The video stream's parameters, enough to decode or remux its packets elsewhere."""
+
+    codec: str  # FFmpeg codec name: "h264", "hevc", ...
+    width: int
+    height: int
+    time_base: Fraction
+    extradata: bytes | None = None
+    profile: str | None = None
+    pix_fmt: str | None = None
+    average_rate: Fraction | None = None
+
+    @property
+    def browser_playable(self) -> bool:
+        """Whether Chromium's MSE can play it as is (H.264; not HEVC)."""
+        return self.codec in ("h264", "vp8", "vp9", "av1")
+
+
+@dataclass(frozen=True)
+class MediaPacket:
+    camera_id: str
+    data: bytes
+    pts: int | None
+    dts: int | None
+    duration: int | None
+    is_keyframe: bool
+    is_corrupt: bool
+    stream: StreamInfo
+    arrival: float  # time.monotonic() when the reader got it
+    wallclock: float  # time.time() of the packet, dated by its timestamp where it has one
+    sequence: int = field(default=0)  # per camera, 0-based, gaps-free across reconnects
+
+    @property
+    def size(self) -> int:
+        return len(self.data)
