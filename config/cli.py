@@ -13,7 +13,9 @@ def register(subparsers) -> None:
     site = subparsers.add_parser("site", help="inspect the site file")
     site_sub = site.add_subparsers(dest="site_command", metavar="ACTION", required=True)
     check = site_sub.add_parser("check", help="validate a site file and list its centres, rooms and cameras")
-    check.add_argument("file", nargs="?", type=Path, help="site file (default: WATCHWALL_SITE or the demo site)")
+    check.add_argument(
+        "file", nargs="?", type=Path, help="site file (default: WATCHWALL_SITE or the demo site)"
+    )
     check.add_argument("--json", action="store_true", help="print JSON")
     check.add_argument("--language", choices=["zh-CN", "en"], help="names in this language")
     check.set_defaults(func=site_check)
@@ -43,7 +45,9 @@ def site_check(args) -> int:
                 cameras += 1
                 flags = "" if camera.enabled else "  [disabled]"
                 user = f"  user={camera.credentials.username}" if camera.credentials else ""
-                print(f"    {camera.id}  {camera.name.get(language)}  {camera.redacted_source()}{user}{flags}")
+                print(
+                    f"    {camera.id}  {camera.name.get(language)}  {camera.redacted_source()}{user}{flags}"
+                )
     print(f"{len(site.centres)} centres, {sum(len(c.rooms) for c in site.centres)} rooms, {cameras} cameras")
     return 0
 

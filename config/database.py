@@ -70,7 +70,9 @@ def make_engine(url: str, *, check: bool = True, **kwargs) -> Engine:
     try:
         parsed = make_url(url)
     except ArgumentError as exc:
-        raise DatabaseError(f"database URL {url!r} is not a URL (expected e.g. sqlite:///path or postgresql+psycopg://host/db)") from exc
+        raise DatabaseError(
+            f"database URL {url!r} is not a URL (expected e.g. sqlite:///path or postgresql+psycopg://host/db)"
+        ) from exc
     if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
         folder = Path(parsed.database).expanduser().resolve().parent
         if not folder.is_dir():

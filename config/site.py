@@ -278,7 +278,11 @@ def _format_loc(loc: tuple[Any, ...]) -> str:
 
 def _yaml_loc(loc: tuple[Any, ...]) -> tuple[Any, ...]:
     """Pydantic's location without the union/validator tags it inserts."""
-    return tuple(part for part in loc if isinstance(part, int) or not re.match(r"^[a-z_]+\[.*\]$|^function-", str(part)))
+    return tuple(
+        part
+        for part in loc
+        if isinstance(part, int) or not re.match(r"^[a-z_]+\[.*\]$|^function-", str(part))
+    )
 
 
 def load_site(path: str | Path) -> Site:

@@ -35,7 +35,9 @@ def load_with_lines(path: Path) -> tuple[Any, dict[Path_, int]]:
     return _construct(node, (), lines, path, yaml.SafeLoader("")), lines
 
 
-def _construct(node: yaml.Node, at: Path_, lines: dict[Path_, int], path: Path, loader: yaml.SafeLoader) -> Any:
+def _construct(
+    node: yaml.Node, at: Path_, lines: dict[Path_, int], path: Path, loader: yaml.SafeLoader
+) -> Any:
     lines[at] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
         result: dict[Any, Any] = {}
