@@ -1,0 +1,83 @@
+"""Where the media plane's status and alarm events go: a Socket.IO server, Redis, or memory.
+
+``video`` never imports ``dashboard``: it emits through an :class:`EventSink`.
+In one process the sink is the dashboard's own Flask-SocketIO server; at scale
+an ingest node emits through Redis with Flask-SocketIO's external emitter and
+the web nodes deliver to their browsers.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from config.settings import Settings
+
+DEFAULT_CHANNEL = "flask-socketio"
+
+
+class EventSink(Protocol):
+    def emit(self, event: str, payload: dict, room: str | None = None) -> None: ...
+
+
+class MemorySink:
+    """Keeps the last ``maxlen`` events in memory, for headless runs and tests."""
+
+    def __init__(self, maxlen: int = 10_000) -> None:
+        self._events: deque[tuple[str, dict, str | None]] = deque(maxlen=maxlen)
+        self._lock = threading.Lock()
+
+    def emit(self, event: str, payload: dict, room: str | None = None) -> None:
+        with self._lock:
+            self._events.append((event, payload, room))
+
+    @property
+    def events(self) -> list[tuple[str, dict, str | None]]:
+        with self._lock:
+            return list(self._events)
+
+    def payloads(self, event: str) -> list[dict]:
+        return [payload for name, payload, _ in self.events if name == event]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._events.clear()
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._events)
+
+
+class SocketIOSink:
+    """Emits through the Flask-SocketIO server of this process."""
+
+    def __init__(self, socketio: Any) -> None:
+        self.socketio = socketio
+
+    def emit(self, event: str, payload: dict, room: str | None = None) -> None:
+        self.socketio.emit(event, payload, to=room)
+
+
+class RedisSink:
+    """Flask-SocketIO's external emitter: publishes on Redis, the web nodes deliver."""
+
+    def __init__(self, redis_url: str, channel: str = DEFAULT_CHANNEL) -> None:
+        from flask_socketio import SocketIO
+
+        self.redis_url = redis_url
+        self.channel = channel
+        self._socketio = SocketIO(message_queue=redis_url, channel=channel)
+
+    def emit(self, event: str, payload: dict, room: str | None = None) -> None:
+        self._socketio.emit(event, payload, to=room)
+
+
+def make_sink(settings: Settings, socketio: Any = None) -> EventSink:
+    """This process's server if there is one, else Redis when configured, else memory."""
+    if socketio is not None:
+        return SocketIOSink(socketio)
+    if settings.redis_url:
+        return RedisSink(settings.redis_url)
+    return MemorySink()
