@@ -63,7 +63,9 @@ def resolve(credentials, secrets_file: Path | None = None) -> ResolvedCredential
     if credentials.password_env:
         value = os.environ.get(credentials.password_env)
         if value is None:
-            raise CredentialsError(f"env var {credentials.password_env} (password of {credentials.username}) is not set")
+            raise CredentialsError(
+                f"env var {credentials.password_env} (password of {credentials.username}) is not set"
+            )
         return ResolvedCredentials(credentials.username, value)
     if credentials.password_secret:
         if secrets_file is None:

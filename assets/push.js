@@ -1,0 +1,50 @@
+/* WatchWall push client: socket.io events become Dash prop changes.
+ * The socket.io client reconnects by itself after a network drop or a server
+ * restart; every (re)connect asks the page to catch up. */
+(function () {
+  "use strict";
+  var RETRY_MS = 500;
+
+  function setProps(id, props) {
+    var dc = window.dash_clientside;
+    if (!dc || !dc.set_props || !document.getElementById(id)) return false;
+    dc.set_props(id, props);
+    return true;
+  }
+
+  function showStatus(online) {
+    var el = document.getElementById("push-status");
+    if (!el) return;
+    el.textContent = el.getAttribute(online ? "data-online" : "data-offline");
+    el.className = "push-status " + (online ? "online" : "offline");
+  }
+
+  function refreshFigures(version) {
+    setProps("push-metrics", { data: { version: String(version), at: Date.now() } });
+  }
+
+  function tickClock() {
+    var el = document.getElementById("wall-clock");
+    if (el) el.textContent = new Date().toLocaleString(document.documentElement.lang || "zh-CN", { hour12: false });
+  }
+
+  function start() {
+    if (typeof window.io !== "function") { setTimeout(start, RETRY_MS); return; }
+    var socket = window.io({ transports: ["websocket"], reconnectionDelayMax: 3000 });
+    window.watchwallSocket = socket;
+    var connectedOnce = false;
+    socket.on("connect", function () {
+      showStatus(true);
+      if (connectedOnce) refreshFigures("reconnect-" + Date.now());
+      connectedOnce = true;
+    });
+    socket.on("disconnect", function () { showStatus(false); });
+    socket.on("metrics.changed", function (payload) { refreshFigures(payload && payload.version); });
+    document.dispatchEvent(new CustomEvent("watchwall:socket", { detail: socket }));
+    setInterval(tickClock, 1000);
+    setInterval(function () { showStatus(socket.connected); }, 2000);
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();

@@ -1,0 +1,49 @@
+"""The Dash application on its Flask server, with Flask-SocketIO for push."""
+
+from __future__ import annotations
+
+import dash
+import flask
+from flask_socketio import SocketIO
+
+from dashboard import push
+from dashboard.context import EXTENSION_KEY, AppContext
+from dashboard.i18n import ASSETS_DIR, t
+
+
+def create_app(context: AppContext) -> dash.Dash:
+    server = flask.Flask("watchwall")
+    server.config.update(
+        SECRET_KEY=context.settings.secret_key(),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+    )
+    server.extensions[EXTENSION_KEY] = context
+    app = dash.Dash(
+        "watchwall",
+        server=server,
+        use_pages=True,
+        pages_folder="",
+        assets_folder=str(ASSETS_DIR),
+        serve_locally=True,
+        suppress_callback_exceptions=True,
+        title=t("app.title", context.settings.language),
+        update_title=None,
+    )
+    from dashboard.pages import wall
+
+    dash.register_page(
+        "wall", path="/wall", layout=wall.layout, title=t("app.title", context.settings.language)
+    )
+    dash.register_page("home", path="/", layout=wall.layout, title=t("app.title", context.settings.language))
+    wall.register_callbacks(app)
+    app.layout = dash.html.Div([dash.page_container])
+
+    context.socketio = SocketIO(
+        server,
+        async_mode="threading",
+        message_queue=context.settings.redis_url,
+        cors_allowed_origins=[],
+    )
+    push.register(context.socketio, context)
+    return app

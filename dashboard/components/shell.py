@@ -1,0 +1,38 @@
+"""The page frame: title bar with clock, push status and the language switch."""
+
+from __future__ import annotations
+
+from dash import dcc, html
+
+from dashboard.i18n import t
+
+
+def header(title: str, language: str, path: str) -> html.Header:
+    other = "en" if language == "zh-CN" else "zh-CN"
+    return html.Header(
+        [
+            html.H1(title, className="wall-title"),
+            html.Div(
+                [
+                    html.Span(
+                        t("status.disconnected", language),
+                        id="push-status",
+                        className="push-status offline",
+                        **{
+                            "data-online": t("status.connected", language),
+                            "data-offline": t("status.disconnected", language),
+                        },
+                    ),
+                    html.Span(id="wall-clock", className="wall-clock"),
+                    dcc.Link(
+                        t("nav.language", language),
+                        href=f"{path}?lang={other}",
+                        className="lang-switch",
+                        id="lang-switch",
+                    ),
+                ],
+                className="header-right",
+            ),
+        ],
+        className="wall-header",
+    )

@@ -1,0 +1,31 @@
+"""What the pages and sockets of one running WatchWall share, kept on the Flask app."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import flask
+from sqlalchemy.engine import Engine
+
+from config.settings import Settings
+from config.site import Site
+
+EXTENSION_KEY = "watchwall"
+
+
+@dataclass
+class AppContext:
+    settings: Settings
+    site: Site
+    engine: Engine
+    socketio: Any = None
+    ingest: Any = None  # video ingest service when cameras are being pulled
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def county_names(self, language: str) -> dict[str, str]:
+        return {centre.code: centre.name.get(language) for centre in self.site.counties}
+
+
+def current() -> AppContext:
+    return flask.current_app.extensions[EXTENSION_KEY]

@@ -1,0 +1,157 @@
+"""/wall: the city command wall — KPIs, centre board and charts, refreshed by push."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from dash import Input, Output, State, dcc, html
+
+from dashboard import figures
+from dashboard.components.kpi import kpi_card
+from dashboard.components.shell import header
+from dashboard.context import AppContext, current
+from dashboard.i18n import normalise, t
+from metrics import cases, compliance, resources
+from metrics.headline import headline_figures
+from metrics.localtime import local_day
+
+CHARTS = ("compliance-county", "compliance-day", "cases-month", "resources-county")
+
+
+def layout(lang: str | None = None, **_query) -> html.Div:
+    language = normalise(lang or current().settings.language)
+    return html.Div(
+        [
+            dcc.Store(id="push-metrics", data={"version": "initial"}),
+            dcc.Store(id="wall-language", data=language),
+            header(t("wall.title", language), language, "/wall"),
+            html.Section(id="wall-kpis", className="kpi-row"),
+            html.Main(
+                [
+                    html.Section(id="wall-centres", className="centre-board"),
+                    html.Section(
+                        [
+                            dcc.Graph(
+                                id=f"chart-{name}",
+                                className="wall-chart",
+                                config={"displayModeBar": False},
+                                responsive=True,
+                            )
+                            for name in CHARTS
+                        ],
+                        className="chart-grid",
+                    ),
+                ],
+                className="wall-main",
+            ),
+        ],
+        className="wall-page",
+        lang=language,
+    )
+
+
+def wall_data(context: AppContext, language: str, now: datetime | None = None) -> dict:
+    """Everything the wall shows, from the case database (one connection, plain queries)."""
+    now = now or datetime.now(UTC)
+    zone = context.settings.zone
+    today = local_day(now, zone)
+    first, last = compliance.last_30_days(today)
+    with context.engine.connect() as connection:
+        return {
+            "headline": headline_figures(connection, centres=len(context.site.centres), now=now, zone=zone),
+            "by_day": {
+                day: value.rate
+                for day, value in compliance.compliance_by_day(connection, first, last).items()
+            },
+            "cases_by_month_and_type": cases.cases_by_month_and_type(
+                connection, months=_months_back(today, 12)
+            ),
+            "bases_by_county": resources.bases_by_county(connection),
+            "staff_by_county": resources.staff_by_county(connection),
+        }
+
+
+def _months_back(today: date, count: int) -> tuple[str, str]:
+    year, month = today.year, today.month - (count - 1)
+    while month <= 0:
+        year, month = year - 1, month + 12
+    return f"{year:04d}-{month:02d}", f"{today.year:04d}-{today.month:02d}"
+
+
+def kpi_cards(headline: dict, language: str) -> list[html.Div]:
+    rate = figures.format_rate
+    bases, staff, checkins = headline["bases"], headline["staff"], headline["checkin_compliance"]
+    return [
+        kpi_card("centres", t("kpi.centres", language), str(headline["centres"])),
+        kpi_card("subjects", t("kpi.subjects", language), f"{headline['subjects_under_supervision']:,}"),
+        kpi_card("compliance-today", t("kpi.compliance_today", language), rate(checkins["today"])),
+        kpi_card("compliance-30d", t("kpi.compliance_30d", language), rate(checkins["last_30_days"])),
+        kpi_card("cases-month", t("kpi.cases_month", language), str(headline["cases_this_month"])),
+        kpi_card(
+            "cases-total",
+            t("kpi.cases_total", language),
+            str(headline["cases_total"]),
+            f"{t('kpi.pretrial', language)} {headline['pretrial_evaluations']}",
+        ),
+        kpi_card(
+            "bases",
+            t("kpi.bases", language),
+            f"{bases['education']} / {bases['public_welfare']} / {bases['employment']}",
+        ),
+        kpi_card(
+            "staff",
+            t("kpi.staff", language),
+            f"{staff['full_time']} / {staff['public_welfare_posts']} / {staff['certified_officers']}",
+        ),
+        kpi_card(
+            "psych",
+            t("kpi.psych", language),
+            f"{headline['psych_assessed']} / {headline['reoffending_risk']}",
+        ),
+    ]
+
+
+def centre_board(context: AppContext, rates: dict[str, float | None], language: str) -> list:
+    rows = [html.H2(t("centres.title", language), className="board-title")]
+    for centre in context.site.centres:
+        cameras = len(centre.cameras())
+        rows.append(
+            html.Div(
+                [
+                    html.Span(centre.name.get(language), className="centre-name"),
+                    html.Span(f"{cameras} {t('centres.cameras', language)}", className="centre-cameras"),
+                    html.Span(
+                        figures.format_rate(rates.get(centre.code)) if centre.level == "county" else "",
+                        className="centre-rate",
+                    ),
+                ],
+                className=f"centre-row level-{centre.level}",
+                **{"data-centre": centre.code},
+            )
+        )
+    return rows
+
+
+def register_callbacks(app) -> None:
+    @app.callback(
+        Output("wall-kpis", "children"),
+        Output("wall-centres", "children"),
+        *(Output(f"chart-{name}", "figure") for name in CHARTS),
+        Input("push-metrics", "data"),
+        State("wall-language", "data"),
+    )
+    def refresh(_version, language):
+        context = current()
+        language = normalise(language)
+        data = wall_data(context, language)
+        names = context.county_names(language)
+        headline = data["headline"]
+        rates = headline["checkin_compliance"]["by_county"]
+        return (
+            kpi_cards(headline, language),
+            centre_board(context, rates, language),
+            figures.compliance_by_county(rates, names, language),
+            figures.compliance_by_day(data["by_day"], language),
+            figures.cases_by_month_and_type(data["cases_by_month_and_type"], language),
+            figures.resources_by_county(data["bases_by_county"], data["staff_by_county"], names, language),
+        )

@@ -1,0 +1,54 @@
+"""Server push over Flask-SocketIO: figure refreshes and camera events reach the pages.
+
+Pages never poll. A background task watches a cheap fingerprint of the case
+database and emits ``metrics.changed`` when it moves (data imported by the CLI
+or the REST API of another process shows up within ``interval`` seconds).
+Camera status and alarms are emitted by the ingest through ``video.events``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from flask_socketio import SocketIO, join_room
+from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
+
+from dashboard.context import AppContext
+
+log = logging.getLogger(__name__)
+WALL_ROOM = "wall"
+METRICS_EVENT = "metrics.changed"
+
+
+def register(socketio: SocketIO, context: AppContext) -> None:
+    @socketio.on("connect")
+    def _connect(auth=None):
+        join_room(WALL_ROOM)
+        return True
+
+
+def metrics_fingerprint(context: AppContext) -> tuple:
+    from metrics.models import Case, ComplianceDaily, LocationCheck
+
+    with context.engine.connect() as connection:
+        checks = connection.execute(select(func.count(), func.max(LocationCheck.id))).one()
+        cases = connection.execute(select(func.count(Case.id), func.max(Case.id))).one()
+        rollup = connection.execute(select(func.sum(ComplianceDaily.satisfied))).scalar()
+    return (*checks, *cases, rollup)
+
+
+def watch_metrics(context: AppContext, interval: float, stop: threading.Event) -> None:
+    """Emit ``metrics.changed`` whenever the case data changes; runs until ``stop`` is set."""
+    last = None
+    while not stop.is_set():
+        try:
+            fingerprint = metrics_fingerprint(context)
+        except SQLAlchemyError as exc:
+            log.warning("metrics watcher: %s", exc)
+            fingerprint = last
+        if last is not None and fingerprint != last:
+            context.socketio.emit(METRICS_EVENT, {"version": str(hash(fingerprint))}, to=WALL_ROOM)
+        last = fingerprint
+        stop.wait(interval)

@@ -1,0 +1,77 @@
+"""``watchwall serve``: the whole product in one process on the threading server."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from config.database import make_engine, redact_database_url, upgrade
+from config.settings import get_settings
+from config.site import load_site
+
+log = logging.getLogger(__name__)
+
+
+def register(subparsers) -> None:
+    serve = subparsers.add_parser("serve", help="run the dashboard (and the camera ingest) in one process")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8050, help="port (default 8050)")
+    serve.add_argument("--site", help="site file (default: WATCHWALL_SITE or the shipped demo site)")
+    serve.add_argument("--no-ingest", action="store_true", help="do not pull the cameras")
+    serve.add_argument("--no-record", action="store_true", help="do not record (recording is not built yet)")
+    serve.set_defaults(func=serve_command)
+
+
+def prepare(site_path=None):
+    """Schema, demo data on a fresh default database, and the app context."""
+    from dashboard.context import AppContext
+    from metrics.demo_data import ensure_demo_data
+
+    settings = get_settings()
+    settings.ensure_data_dir()
+    url = settings.effective_database_url
+    upgrade(url)
+    engine = make_engine(url)
+    if settings.uses_default_database and ensure_demo_data(engine):
+        print(f"loaded the demo case data into {redact_database_url(url)}", flush=True)
+    site = load_site(site_path or settings.site)
+    return AppContext(settings=settings, site=site, engine=engine)
+
+
+def serve_command(args) -> int:
+    from dashboard.app import create_app
+    from dashboard.push import watch_metrics
+
+    context = prepare(args.site)
+    app = create_app(context)
+    stop = threading.Event()
+    context.socketio.start_background_task(watch_metrics, context, 5.0, stop)
+    if not args.no_ingest:
+        context.ingest = _start_ingest(context)
+    print(f"WatchWall on http://{args.host}:{args.port}/wall  (Ctrl-C stops)", flush=True)
+    try:
+        context.socketio.run(
+            app.server,
+            host=args.host,
+            port=args.port,
+            allow_unsafe_werkzeug=True,
+            use_reloader=False,
+            log_output=False,
+        )
+    finally:
+        stop.set()
+        if context.ingest is not None:
+            context.ingest.stop()
+    return 0
+
+
+def _start_ingest(context):
+    try:
+        from video.events import SocketIOSink
+        from video.supervisor import IngestService
+    except ImportError:
+        log.warning("camera ingest is not available in this build")
+        return None
+    service = IngestService(context.site, SocketIOSink(context.socketio), settings=context.settings)
+    service.start()
+    return service
