@@ -1,0 +1,56 @@
+"""Figure builders are pure functions of query results."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from dashboard import figures
+from dashboard.i18n import LANGUAGES, strings, t
+
+NAMES = {"qinzhou": "秦州区", "maiji": "麦积区"}
+
+
+def test_every_language_has_every_key():
+    keys = [set(strings(language)) for language in LANGUAGES]
+    assert keys[0] == keys[1]
+
+
+def test_missing_translation_shows_the_key():
+    assert t("no.such.key", "en") == "no.such.key"
+    assert t("kpi.subjects", "english") == strings("en")["kpi.subjects"]
+
+
+def test_compliance_by_county_keeps_site_order_and_labels():
+    figure = figures.compliance_by_county({"maiji": 0.9, "qinzhou": 0.99, "other": None}, NAMES, "zh-CN")
+    bar = figure.data[0]
+    assert list(bar.x) == ["秦州区", "麦积区", "other"]
+    assert list(bar.text) == ["99.0%", "90.0%", "–"]
+    assert figure.layout.title.text == t("chart.compliance_county", "zh-CN")
+
+
+def test_cases_by_month_and_type_stacks_every_type_over_all_months():
+    figure = figures.cases_by_month_and_type(
+        {"pretrial_evaluation": {"2026-01": 3}, "correction_reception": {"2026-02": 5}}, "en"
+    )
+    assert figure.layout.barmode == "stack"
+    assert {trace.name for trace in figure.data} == {"Pre-trial evaluation", "Correction reception"}
+    for trace in figure.data:
+        assert list(trace.x) == ["2026-01", "2026-02"]
+    assert sum(sum(trace.y) for trace in figure.data) == 8
+
+
+def test_resources_by_county_reads_county_kind_tables():
+    figure = figures.resources_by_county(
+        {"qinzhou": {"education": 2}, "maiji": {"education": 1, "employment": 4}},
+        {"qinzhou": {"full_time": 5}},
+        NAMES,
+        "en",
+    )
+    by_name = {trace.name: list(trace.y) for trace in figure.data}
+    assert by_name == {"Education bases": [2, 1], "Employment bases": [0, 4], "Full-time staff": [5, 0]}
+
+
+def test_compliance_by_day_in_order_and_rates():
+    figure = figures.compliance_by_day({date(2026, 11, 2): 0.97, date(2026, 11, 1): None}, "en")
+    assert list(figure.data[0].x) == ["2026-11-01", "2026-11-02"]
+    assert figures.format_rate(0.9734) == "97.3%" and figures.format_rate(None) == "–"
