@@ -1,0 +1,121 @@
+"""Adding cameras to the inventory by ONVIF address, and reading the inventory back.
+
+The camera is asked for its stream URIs once, when it is added; what is stored is the
+credential-free URIs and where the password lives (env var or secrets-file key), never
+the password itself.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+
+from cameras.credentials import resolve
+from cameras.describe import CameraDescription, describe_camera
+from cameras.device import DEFAULT_TIMEOUT_S
+from cameras.models import InventoryCamera
+from cameras.parsers import strip_credentials
+from config.database import session_scope
+from config.errors import UserError
+from config.site import CODE_PATTERN, Credentials
+
+
+@dataclass(frozen=True)
+class NewCamera:
+    """What the operator gives to add a camera."""
+
+    camera_id: str
+    centre: str
+    room: str
+    name: str
+    host: str
+    port: int
+    username: str | None = None
+    password_env: str | None = None
+    password_secret: str | None = None
+
+    def credentials(self) -> Credentials | None:
+        if not self.username:
+            if self.password_env or self.password_secret:
+                raise UserError("a password reference needs a user name (--user)")
+            return None
+        try:
+            return Credentials(
+                username=self.username, password_env=self.password_env, password_secret=self.password_secret
+            )
+        except ValueError as exc:
+            first = exc.errors()[0]["msg"] if hasattr(exc, "errors") else str(exc)
+            raise UserError(f"camera credentials: {first}") from exc
+
+
+def _check_codes(new: NewCamera) -> None:
+    for label, value in (("camera id", new.camera_id), ("centre", new.centre), ("room", new.room)):
+        if not re.match(CODE_PATTERN, value):
+            raise UserError(f"{label} {value!r} must be lower-case letters, digits, '-' or '_' (max 63)")
+    if not new.name.strip():
+        raise UserError("camera name must not be empty")
+
+
+def get_camera(engine: Engine, camera_id: str) -> InventoryCamera | None:
+    with session_scope(engine) as session:
+        return session.get(InventoryCamera, camera_id)
+
+
+def list_cameras(engine: Engine, centre: str | None = None) -> list[InventoryCamera]:
+    query = select(InventoryCamera).order_by(InventoryCamera.centre, InventoryCamera.room, InventoryCamera.id)
+    if centre:
+        query = query.where(InventoryCamera.centre == centre)
+    with session_scope(engine) as session:
+        return list(session.scalars(query))
+
+
+def store_camera(engine: Engine, new: NewCamera, description: CameraDescription) -> InventoryCamera:
+    """Write one described camera into the inventory; its id must be new."""
+    _check_codes(new)
+    main, sub = description.main, description.sub
+    row = InventoryCamera(
+        id=new.camera_id,
+        centre=new.centre,
+        room=new.room,
+        name=new.name.strip(),
+        onvif_host=new.host,
+        onvif_port=new.port,
+        username=new.username or None,
+        password_env=new.password_env,
+        password_secret=new.password_secret,
+        manufacturer=description.device.manufacturer or None,
+        model=description.device.model or None,
+        serial_number=description.device.serial_number or None,
+        main_stream_uri=strip_credentials(main.stream_uri) if main else None,
+        sub_stream_uri=strip_credentials(sub.stream_uri) if sub else None,
+        snapshot_uri=strip_credentials(description.snapshot_uri),
+        ptz_capable=description.ptz_capable,
+        enabled=True,
+    )
+    with session_scope(engine) as session:
+        if session.get(InventoryCamera, new.camera_id) is not None:
+            raise UserError(f"camera id {new.camera_id!r} is already in the inventory")
+        session.add(row)
+    return row
+
+
+def add_camera(
+    engine: Engine,
+    new: NewCamera,
+    *,
+    secrets_file: Path | None = None,
+    timeout: float = DEFAULT_TIMEOUT_S,
+) -> tuple[InventoryCamera, CameraDescription]:
+    """Ask the camera for its streams over ONVIF and store it; fails before asking if the id is taken."""
+    _check_codes(new)
+    if get_camera(engine, new.camera_id) is not None:
+        raise UserError(f"camera id {new.camera_id!r} is already in the inventory")
+    resolved = resolve(new.credentials(), secrets_file)
+    username = resolved.username if resolved else None
+    password = resolved.password if resolved else None
+    description = describe_camera(new.host, new.port, username, password, timeout=timeout)
+    return store_camera(engine, new, description), description
