@@ -15,6 +15,8 @@ COMMAND_MODULES = (
     "metrics.cli",
     "cameras.cli",
     "video.cli",
+    "video.evidence_cli",
+    "dashboard.audit_cli",
     "dashboard.serve_cli",
 )
 
