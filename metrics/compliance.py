@@ -1,0 +1,137 @@
+"""Check-in compliance figures, read from the daily roll-ups (see :mod:`metrics.rollup`).
+
+Counting rules live in :mod:`metrics.compliance_rules`. "Today" is the site's local day;
+its rate counts only the slots already owed (the afternoon slot from local noon).
+"Last 30 days" are the 30 complete local days before today.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Connection, func, or_, select
+from sqlalchemy.orm import Session
+
+from metrics.compliance_rules import SLOTS_PER_DAY, DayCompliance, compliance_rate, slots_due
+from metrics.localtime import SHANGHAI, local_day
+from metrics.masking import mask_name
+from metrics.models import ChecksDailyByMethod, ComplianceDaily, LocationCheck, Subject
+
+Executor = Session | Connection
+
+
+def _sums(executor: Executor, first: date, last: date, by_county: bool = False, by_day: bool = False):
+    keys = []
+    if by_county:
+        keys.append(ComplianceDaily.county)
+    if by_day:
+        keys.append(ComplianceDaily.day)
+    query = (
+        select(
+            *keys,
+            func.coalesce(func.sum(ComplianceDaily.required_slots), 0),
+            func.coalesce(func.sum(ComplianceDaily.satisfied_slots), 0),
+            func.coalesce(func.sum(ComplianceDaily.out_of_area_slots), 0),
+        )
+        .where(ComplianceDaily.day.between(first, last))
+        .group_by(*keys)
+        .order_by(*keys)
+    )
+    return executor.execute(query).all()
+
+
+def compliance_between(executor: Executor, first: date, last: date) -> DayCompliance:
+    (required, satisfied, out_of_area) = _sums(executor, first, last)[0]
+    return DayCompliance(int(required), int(satisfied), int(out_of_area))
+
+
+def compliance_by_county(executor: Executor, first: date, last: date) -> dict[str, DayCompliance]:
+    return {
+        county: DayCompliance(int(required), int(satisfied), int(out_of_area))
+        for county, required, satisfied, out_of_area in _sums(executor, first, last, by_county=True)
+    }
+
+
+def compliance_by_day(
+    executor: Executor, first: date, last: date, county: str | None = None
+) -> dict[date, DayCompliance]:
+    if county is None:
+        rows = _sums(executor, first, last, by_day=True)
+        return {day: DayCompliance(int(r), int(s), int(o)) for day, r, s, o in rows}
+    rows = _sums(executor, first, last, by_county=True, by_day=True)
+    return {day: DayCompliance(int(r), int(s), int(o)) for c, day, r, s, o in rows if c == county}
+
+
+def checks_by_method(executor: Executor, first: date, last: date) -> dict[str, dict[str, int]]:
+    """Checks per method in [first, last]: {method: {checks, ok, missed, out_of_area}}."""
+    query = (
+        select(
+            ChecksDailyByMethod.method,
+            func.sum(ChecksDailyByMethod.checks),
+            func.sum(ChecksDailyByMethod.ok),
+            func.sum(ChecksDailyByMethod.missed),
+            func.sum(ChecksDailyByMethod.out_of_area),
+        )
+        .where(ChecksDailyByMethod.day.between(first, last))
+        .group_by(ChecksDailyByMethod.method)
+        .order_by(ChecksDailyByMethod.method)
+    )
+    return {
+        method: {"checks": int(c), "ok": int(ok), "missed": int(m), "out_of_area": int(o)}
+        for method, c, ok, m, o in executor.execute(query)
+    }
+
+
+def last_30_days(today: date) -> tuple[date, date]:
+    return today - timedelta(days=30), today - timedelta(days=1)
+
+
+def today_compliance(
+    executor: Executor, now: datetime | None = None, zone: ZoneInfo = SHANGHAI
+) -> float | None:
+    """Today's rate over the slots already owed at ``now``."""
+    now = now or datetime.now(UTC)
+    today = local_day(now, zone)
+    figures = compliance_between(executor, today, today)
+    owed = figures.required // SLOTS_PER_DAY * slots_due(now, zone)
+    return compliance_rate(figures.satisfied, owed)
+
+
+def missed_today(
+    executor: Executor, now: datetime | None = None, zone: ZoneInfo = SHANGHAI, county: str | None = None
+) -> list[dict]:
+    """Subjects with an owed slot today not satisfied: masked name, county, slot, outcome."""
+    now = now or datetime.now(UTC)
+    today = local_day(now, zone)
+    owed_slots = ("morning", "afternoon")[: slots_due(now, zone)]
+    subjects = select(Subject.id, Subject.external_id, Subject.name, Subject.county).where(
+        Subject.start_date <= today, or_(Subject.end_date.is_(None), Subject.end_date >= today)
+    )
+    checks = select(LocationCheck.subject_id, LocationCheck.slot, LocationCheck.result).where(
+        LocationCheck.local_day == today
+    )
+    if county is not None:
+        subjects = subjects.where(Subject.county == county)
+        checks = checks.where(LocationCheck.county == county)
+    results: dict[tuple[int, str], set[str]] = {}
+    for subject_id, slot, result in executor.execute(checks):
+        results.setdefault((subject_id, slot), set()).add(result)
+    missed = []
+    for subject_id, external_id, name, subject_county in executor.execute(
+        subjects.order_by(Subject.county, Subject.id)
+    ):
+        for slot in owed_slots:
+            seen = results.get((subject_id, slot), set())
+            if "ok" in seen:
+                continue
+            missed.append(
+                {
+                    "subject": external_id,
+                    "name": mask_name(name),
+                    "county": subject_county,
+                    "slot": slot,
+                    "outcome": "out_of_area" if "out_of_area" in seen else "missed",
+                }
+            )
+    return missed
