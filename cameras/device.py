@@ -180,7 +180,7 @@ class OnvifDevice:
             password = self._password or ""
             attempts = [
                 {"middlewares": (aiohttp.DigestAuthMiddleware(self.username, password),)},
-                {"auth": aiohttp.BasicAuth(self.username, password)},
+                {"headers": {"Authorization": aiohttp.encode_basic_auth(self.username, password)}},
             ]
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.timeout)) as session:
             for options in attempts:

@@ -150,7 +150,9 @@ def make_config(ipycam, args: argparse.Namespace):
     )
 
 
-def feed_frames(camera, width: int, height: int, fps: int, stop: threading.Event) -> None:
+def feed_frames(
+    camera, width: int, height: int, fps: int, stop: threading.Event, fed: threading.Event
+) -> None:
     import numpy as np
 
     frame_index = 0
@@ -161,6 +163,7 @@ def feed_frames(camera, width: int, height: int, fps: int, stop: threading.Event
         bar = (frame_index * 4) % width
         frame[:, bar : bar + 8, 1] = 255
         camera.stream(frame)
+        fed.set()
         frame_index += 1
         stop.wait(period)
 
@@ -172,10 +175,16 @@ def run_camera(ipycam, args: argparse.Namespace, stop: threading.Event) -> int:
     if not camera.start():
         print("ipycam failed to start", file=sys.stderr, flush=True)
         return 1
+    fed = threading.Event()
     feeder = threading.Thread(
-        target=feed_frames, args=(camera, args.width, args.height, args.fps, stop), daemon=True
+        target=feed_frames, args=(camera, args.width, args.height, args.fps, stop, fed), daemon=True
     )
     feeder.start()
+    if not fed.wait(timeout=30):  # a snapshot right after READY needs a frame
+        print("ipycam got no first frame", file=sys.stderr, flush=True)
+        stop.set()
+        camera.stop()
+        return 1
     ready = {
         "mode": "camera",
         "onvif": f"http://{args.host}:{args.onvif_port}/onvif/device_service",
