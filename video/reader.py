@@ -1,0 +1,291 @@
+"""The supervised reader of one camera: PyAV demux on its own thread, never a decode.
+
+It opens the camera (RTSP over TCP, or a file read in real time and looped),
+publishes every packet to the camera's :class:`~video.fanout.Fanout`, keeps the
+camera's :class:`~video.health.CameraHealth` up to date, and when the stream
+fails it reconnects with capped exponential backoff and jitter, forever, until
+stopped.
+
+Why a watchdog outside the read: with PyAV 18 a read blocks in FFmpeg until
+PyAV's own interrupt timeout, and that timeout is counted from the start of
+each ``av_read_frame``; on a stalled RTSP stream FFmpeg first hands over the
+frame it was holding back and only the next read times out, so the error
+comes after about twice the read timeout. So the supervisor calls
+:meth:`CameraReader.check_watchdog` to declare a camera stalled after
+``stall_after_s`` seconds without a packet, while the read timeout (PyAV's
+``timeout=(open, read)``) is what eventually breaks the connection so the
+reader can reconnect. ``stop()`` cannot interrupt a blocked read either: the
+thread stops publishing at once and leaves within the read timeout.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from fractions import Fraction
+
+import av
+
+from video.bitstream import is_annexb, is_malformed
+from video.fanout import Fanout
+from video.health import CONNECTING, ERROR, OFFLINE, ONLINE, STALLED, STOPPED, CameraHealth
+from video.packet import MediaPacket, StreamInfo
+from video.source_url import StreamSource
+from video.stream_errors import (
+    PERSISTENT_KINDS,
+    UNREACHABLE,
+    UNSUPPORTED_CODEC,
+    StreamFailure,
+    classify,
+    describe,
+)
+
+log = logging.getLogger(__name__)
+
+StateListener = Callable[[str, str, str | None, str | None], None]  # camera_id, state, error kind, detail
+
+# Drift allowed between a packet's timestamp-derived time and its arrival before re-anchoring:
+# behind covers a frame held back through a stall; ahead is never legitimate.
+MAX_LAG_S = 15.0
+MAX_LEAD_S = 1.0
+
+
+@dataclass(frozen=True)
+class ReaderOptions:
+    stall_after_s: float = 2.0
+    open_timeout_s: float = 5.0
+    read_timeout_s: float = 2.5
+    backoff_initial_s: float = 0.25
+    backoff_max_s: float = 0.5  # short: a camera must be back within ~2 s of its return
+    persistent_backoff_initial_s: float = 1.0
+    persistent_backoff_max_s: float = 15.0  # bad password, wrong path: retry, but slowly
+    jitter: float = 0.2
+
+    def backoff(self, failures: int, kind: str | None, rng: random.Random) -> float:
+        if kind in PERSISTENT_KINDS:
+            initial, cap = self.persistent_backoff_initial_s, self.persistent_backoff_max_s
+        else:
+            initial, cap = self.backoff_initial_s, self.backoff_max_s
+        delay = min(cap, initial * 2 ** max(0, failures - 1))
+        return delay * rng.uniform(1 - self.jitter, 1 + self.jitter)
+
+
+def stream_info(stream: av.video.stream.VideoStream) -> StreamInfo:
+    context = stream.codec_context
+    return StreamInfo(
+        codec=context.name,
+        width=context.width,
+        height=context.height,
+        time_base=stream.time_base or Fraction(1, 90000),
+        extradata=bytes(context.extradata) if context.extradata else None,
+        profile=context.profile,
+        pix_fmt=context.pix_fmt,
+        average_rate=stream.average_rate,
+    )
+
+
+def open_stream(source: StreamSource, options: ReaderOptions):
+    """Open ``source``; return (container, video stream, StreamInfo) or raise a classifiable error."""
+    timeout = (options.open_timeout_s, options.read_timeout_s) if source.is_network else None
+    container = av.open(source.url, options=dict(source.options), timeout=timeout)
+    try:
+        if not container.streams.video:
+            raise StreamFailure(UNSUPPORTED_CODEC, f"{source.display}: no video stream")
+        stream = container.streams.video[0]
+        if not stream.codec_context.name or not stream.codec_context.width:
+            raise StreamFailure(UNSUPPORTED_CODEC, f"{source.display}: video codec not recognised")
+        return container, stream, stream_info(stream)
+    except BaseException:
+        container.close()
+        raise
+
+
+class PacketClock:
+    """Dates packets by their timestamps: anchored on arrival of the first, re-anchored on drift."""
+
+    def __init__(self) -> None:
+        self.anchor: tuple[float, float] | None = None  # (wallclock, media seconds)
+
+    def date(self, media_s: float | None, arrival_wallclock: float) -> float:
+        if media_s is None:
+            return arrival_wallclock
+        if self.anchor is not None:
+            wallclock = self.anchor[0] + (media_s - self.anchor[1])
+            if arrival_wallclock - MAX_LAG_S <= wallclock <= arrival_wallclock + MAX_LEAD_S:
+                return wallclock
+        self.anchor = (arrival_wallclock, media_s)
+        return arrival_wallclock
+
+
+class CameraReader:
+    def __init__(
+        self,
+        camera_id: str,
+        source: StreamSource | Callable[[], StreamSource],
+        fanout: Fanout,
+        health: CameraHealth,
+        options: ReaderOptions | None = None,
+        on_state: StateListener | None = None,
+    ) -> None:
+        self.camera_id = camera_id
+        self._source = source if callable(source) else (lambda: source)
+        self.fanout = fanout
+        self.health = health
+        self.options = options or ReaderOptions(stall_after_s=health.stall_after_s)
+        self.on_state = on_state
+        self._stop = threading.Event()
+        self._state_lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._sequence = 0
+        self._delivered = False
+        self._rng = random.Random()
+
+    # --- lifecycle -----------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name=f"reader-{self.camera_id}", daemon=True)
+        self._thread.start()
+
+    def request_stop(self) -> None:
+        self._stop.set()
+
+    def join(self, timeout: float | None = None) -> bool:
+        """Wait for the thread; True once it has ended."""
+        if self._thread is None:
+            return True
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    def stop(self, timeout: float = 1.0) -> bool:
+        self.request_stop()
+        return self.join(timeout)
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
+    # --- state ---------------------------------------------------------------------------------
+
+    def _set_state(
+        self, state: str, kind: str | None = None, detail: str | None = None, only_from=None
+    ) -> None:
+        with self._state_lock:
+            if only_from is not None and self.health.state not in only_from:
+                return
+            changed = self.health.set_state(state, kind, detail)
+        if changed:
+            log.info("camera %s: %s%s", self.camera_id, state, f" ({kind}: {detail})" if kind else "")
+            if self.on_state is not None:
+                try:
+                    self.on_state(self.camera_id, state, kind, detail)
+                except Exception:  # a broken listener must not stop the camera
+                    log.exception("camera %s: state listener failed", self.camera_id)
+
+    def check_watchdog(self, now: float | None = None) -> None:
+        """Declare the camera stalled when no packet has arrived for ``stall_after_s``."""
+        silent = self.health.silent_for(now)
+        if silent is not None and silent > self.options.stall_after_s:
+            self._set_state(STALLED, None, f"no packet for {silent:.1f} s", only_from=(ONLINE,))
+
+    # --- the thread ----------------------------------------------------------------------------
+
+    def _run(self) -> None:
+        failures = 0
+        self._set_state(CONNECTING)
+        while not self._stop.is_set():
+            kind = detail = None
+            source: StreamSource | None = None
+            self._delivered = False
+            try:
+                source = self._source()
+                self.health.connection_attempt()
+                self._session(source)
+                if self._stop.is_set():
+                    break
+                if not source.loop and not source.is_network:
+                    self._set_state(STOPPED, None, "end of file")
+                    return
+                kind, detail = UNREACHABLE, f"{source.display}: stream ended"
+            except Exception as exc:
+                if self._stop.is_set():
+                    break
+                kind = classify(exc)
+                detail = describe(exc, source.display if source else self.camera_id)
+            failures = 1 if self._delivered else failures + 1
+            if self._delivered and kind == UNREACHABLE and self.health.state == STALLED:
+                # The read timed out on a connection that had gone silent: still a stall, not an outage.
+                self._set_state(STALLED, None, f"no packets; reconnecting ({detail})")
+            else:
+                self._set_state(OFFLINE if kind == UNREACHABLE else ERROR, kind, detail)
+            self._stop.wait(self.options.backoff(failures, kind, self._rng))
+        self._set_state(STOPPED)
+
+    def _session(self, source: StreamSource) -> None:
+        """One connection, until it ends or fails; sets ``_delivered`` once a packet went out."""
+        started = time.monotonic()
+        container, stream, info = open_stream(source, self.options)
+        self.health.reset_rates()
+        annexb = info.extradata is None or is_annexb(info.extradata)
+        try:
+            clock = PacketClock()
+            time_base = float(info.time_base)
+            offset = 0  # added to a looped file's timestamps, so they keep increasing across loops
+            first_keyframe = False
+            pace: tuple[float, float] | None = None  # (monotonic, media seconds) for real-time files
+            while True:
+                first_ts = last_end = None
+                for packet in container.demux(stream):
+                    if self._stop.is_set():
+                        return
+                    if packet.size == 0:  # the demuxer's end-of-stream flush
+                        continue
+                    ts = packet.dts if packet.dts is not None else packet.pts
+                    media_s = None if ts is None else (ts + offset) * time_base
+                    if ts is not None:
+                        first_ts = ts if first_ts is None else first_ts
+                        last_end = ts + (packet.duration or 0)
+                    if source.realtime and media_s is not None:
+                        if pace is None:
+                            pace = (time.monotonic(), media_s)
+                        due = pace[0] + (media_s - pace[1])
+                        if self._stop.wait(max(0.0, due - time.monotonic())):
+                            return
+                    arrival, arrival_wall = time.monotonic(), time.time()
+                    media = self._publish(packet, info, offset, clock.date(media_s, arrival_wall), arrival)
+                    self.health.packet(media, media_s, is_malformed(media.data, info.codec, annexb))
+                    self._delivered = True
+                    if packet.is_keyframe and not first_keyframe:
+                        first_keyframe = True
+                        self.health.first_keyframe_after(round(arrival - started, 3))
+                    if self.health.state != ONLINE:
+                        self._set_state(ONLINE)
+                if not source.loop or first_ts is None:
+                    return
+                offset += last_end - first_ts
+                container.seek(0)
+        finally:
+            container.close()
+
+    def _publish(
+        self, packet, info: StreamInfo, offset: int, wallclock: float, arrival: float
+    ) -> MediaPacket:
+        media = MediaPacket(
+            camera_id=self.camera_id,
+            data=bytes(packet),
+            pts=None if packet.pts is None else packet.pts + offset,
+            dts=None if packet.dts is None else packet.dts + offset,
+            duration=packet.duration,
+            is_keyframe=packet.is_keyframe,
+            is_corrupt=packet.is_corrupt,
+            stream=info,
+            arrival=arrival,
+            wallclock=wallclock,
+            sequence=self._sequence,
+        )
+        self._sequence += 1
+        self.fanout.publish(media)
+        return media

@@ -1,0 +1,89 @@
+"""Turn a site camera, or a URL typed by an operator, into something the reader can open."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from cameras.credentials import redact_url, resolve, with_credentials
+from config.errors import UserError
+from config.site import Camera
+
+NETWORK_SCHEMES = ("rtsp", "rtsps")
+
+# FFmpeg spends ~2 s probing an RTSP stream by default; these bring opening to well under a second,
+# which is what decides how fast a camera comes back after an outage.
+FAST_OPEN_OPTIONS = {
+    "rtsp_transport": "tcp",
+    "analyzeduration": "500000",
+    "probesize": "100000",
+    "fflags": "nobuffer",
+}
+
+
+class SourceError(UserError, ValueError):
+    """A camera or URL that cannot be turned into a stream source."""
+
+
+@dataclass(frozen=True)
+class StreamSource:
+    """What to open and how: ``url`` may carry credentials, ``display`` never does."""
+
+    url: str
+    display: str
+    options: dict[str, str] = field(default_factory=dict)
+    realtime: bool = False  # a file: pace packets by their timestamps, as a camera would send them
+    loop: bool = False  # a file: start again at the end
+
+    @property
+    def is_network(self) -> bool:
+        return not self.realtime
+
+
+def rtsp_source(url: str, socket_timeout_s: float = 5.0) -> StreamSource:
+    options = dict(FAST_OPEN_OPTIONS)
+    # FFmpeg's socket I/O timeout, in microseconds: a connect to a black-holed address gives up.
+    options["timeout"] = str(int(socket_timeout_s * 1_000_000))
+    return StreamSource(url=url, display=redact_url(url), options=options)
+
+
+def file_source(path: Path, loop: bool = True) -> StreamSource:
+    path = Path(path)
+    if not path.is_file():
+        raise SourceError(f"video file {path} does not exist")
+    return StreamSource(url=str(path), display=f"file:{path}", realtime=True, loop=loop)
+
+
+def source_for_url(text: str) -> StreamSource:
+    """An operator's URL or file path (``watchwall probe``); only RTSP and files are accepted."""
+    parts = urlsplit(text)
+    if parts.scheme in NETWORK_SCHEMES:
+        if not parts.hostname:
+            raise SourceError(f"{redact_url(text)} has no host")
+        return rtsp_source(text)
+    if parts.scheme in ("", "file") or len(parts.scheme) == 1:  # a path, possibly "C:\..."
+        return file_source(Path(parts.path if parts.scheme == "file" else text), loop=False)
+    raise SourceError(
+        f"{redact_url(text)} is not an RTSP URL (scheme {parts.scheme!r}); give rtsp://… or a file"
+    )
+
+
+def source_for_camera(
+    camera: Camera, label: str, demo_cache_dir: Path, secrets_file: Path | None = None
+) -> StreamSource:
+    """The stream of a site camera: its RTSP URL with credentials, its file, or its demo clip."""
+    if camera.rtsp:
+        credentials = resolve(camera.credentials, secrets_file)
+        return rtsp_source(with_credentials(camera.rtsp, credentials))
+    if camera.file is not None:
+        return file_source(camera.file, loop=True)
+    if camera.demo is not None:
+        from video.demo_source import ensure_demo_clip
+
+        clip = ensure_demo_clip(camera.id, camera.demo, label, demo_cache_dir)
+        return StreamSource(url=str(clip), display=camera.redacted_source(), realtime=True, loop=True)
+    raise SourceError(
+        f"camera {camera.id}: an ONVIF camera is ingested through its profile's RTSP URL; "
+        "put that URL under rtsp: in the site file"
+    )

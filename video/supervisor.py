@@ -1,0 +1,177 @@
+"""The ingest of a whole site: one supervised reader per enabled camera, a watchdog, events.
+
+Owns each camera's fan-out and health; consumers (recorder, live view,
+keyframe worker) subscribe to :meth:`IngestService.fanout`. Status changes
+go to the event sink as ``camera.status``; losing video (stalled, offline,
+error after having been online) raises a ``camera.alarm`` of kind
+``video_loss`` that is cleared when packets flow again.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from config.settings import Settings, get_settings
+from config.site import CameraPlace, Site
+from video.events import EventSink, MemorySink
+from video.fanout import Fanout
+from video.health import ERROR, OFFLINE, ONLINE, STALLED, CameraHealth, HealthSnapshot, iso_utc
+from video.reader import CameraReader, ReaderOptions
+from video.source_url import StreamSource, source_for_camera
+
+log = logging.getLogger(__name__)
+
+STATUS_EVENT = "camera.status"
+ALARM_EVENT = "camera.alarm"
+VIDEO_LOSS = "video_loss"
+WATCHDOG_TICK_S = 0.2
+
+# Makes a consumer of one camera's packets (e.g. the keyframe worker); it must have start() and stop().
+ConsumerFactory = Callable[[CameraPlace, Fanout, EventSink], Any]
+
+
+class IngestService:
+    def __init__(
+        self,
+        site: Site,
+        settings: Settings | None = None,
+        sink: EventSink | None = None,
+        options: ReaderOptions | None = None,
+        camera_ids: Iterable[str] | None = None,
+        consumers: Iterable[ConsumerFactory] = (),
+    ) -> None:
+        self.settings = settings or get_settings()
+        self.sink: EventSink = sink if sink is not None else MemorySink()
+        self.options = options or ReaderOptions(stall_after_s=self.settings.stall_after_s)
+        wanted = set(camera_ids) if camera_ids is not None else None
+        self.places = {
+            place.camera.id: place
+            for place in site.cameras()
+            if place.camera.enabled and (wanted is None or place.camera.id in wanted)
+        }
+        self.fanouts = {camera_id: Fanout(camera_id) for camera_id in self.places}
+        self.healths = {
+            camera_id: CameraHealth(camera_id, place.centre.code, self.options.stall_after_s)
+            for camera_id, place in self.places.items()
+        }
+        self.readers = {
+            camera_id: CameraReader(
+                camera_id,
+                self._source_factory(place),
+                self.fanouts[camera_id],
+                self.healths[camera_id],
+                self.options,
+                on_state=self._on_state,
+            )
+            for camera_id, place in self.places.items()
+        }
+        self._consumer_factories = tuple(consumers)
+        self.consumers: list[Any] = []
+        self._alarm_lock = threading.Lock()
+        self._open_alarms: dict[str, float] = {}
+        self.alarms: dict[str, list[dict]] = {camera_id: [] for camera_id in self.places}
+        self._stop = threading.Event()
+        self._watchdog: threading.Thread | None = None
+
+    def _source_factory(self, place: CameraPlace) -> Callable[[], StreamSource]:
+        label = f"{place.camera.id} {place.room.name.en}"
+        demo_dir = Path(self.settings.data_dir) / "demo"
+
+        def make() -> StreamSource:
+            return source_for_camera(place.camera, label, demo_dir, self.settings.secrets_file)
+
+        return make
+
+    # --- lifecycle -----------------------------------------------------------------------------
+
+    def start(self) -> None:
+        for camera_id, place in self.places.items():
+            for factory in self._consumer_factories:
+                consumer = factory(place, self.fanouts[camera_id], self.sink)
+                consumer.start()
+                self.consumers.append(consumer)
+        for reader in self.readers.values():
+            reader.start()
+        self._watchdog = threading.Thread(target=self._watch, name="ingest-watchdog", daemon=True)
+        self._watchdog.start()
+
+    def stop(self, timeout: float = 3.0) -> bool:
+        """Stop everything within ``timeout``; False if a reader is still blocked in a read.
+
+        A reader blocked in FFmpeg publishes nothing more and leaves by itself within the read timeout.
+        """
+        deadline = time.monotonic() + timeout
+        self._stop.set()
+        for reader in self.readers.values():
+            reader.request_stop()
+        for consumer in self.consumers:
+            consumer.stop()
+        ended = True
+        for reader in self.readers.values():
+            ended &= reader.join(max(0.0, deadline - time.monotonic()))
+        if self._watchdog is not None:
+            self._watchdog.join(max(0.0, deadline - time.monotonic()))
+        return ended
+
+    def __enter__(self) -> IngestService:
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()
+
+    def _watch(self) -> None:
+        while not self._stop.wait(WATCHDOG_TICK_S):
+            now = time.monotonic()
+            for reader in self.readers.values():
+                reader.check_watchdog(now)
+
+    # --- events --------------------------------------------------------------------------------
+
+    def _on_state(self, camera_id: str, state: str, error_kind: str | None, detail: str | None) -> None:
+        centre = self.places[camera_id].centre.code
+        now = time.time()
+        payload = {
+            "camera_id": camera_id,
+            "centre": centre,
+            "state": state,
+            "error_kind": error_kind,
+            "at": iso_utc(now),
+            "detail": detail,
+        }
+        self.sink.emit(STATUS_EVENT, payload, room=centre)
+        self._track_video_loss(camera_id, centre, state, now)
+
+    def _track_video_loss(self, camera_id: str, centre: str, state: str, now: float) -> None:
+        with self._alarm_lock:
+            started = self._open_alarms.get(camera_id)
+            if state == ONLINE and started is not None:
+                del self._open_alarms[camera_id]
+                alarm = {"kind": VIDEO_LOSS, "active": False, "start": iso_utc(started), "end": iso_utc(now)}
+            elif (
+                state in (STALLED, OFFLINE, ERROR) and started is None and self.healths[camera_id].packets > 0
+            ):
+                started = self.healths[camera_id].last_wallclock
+                self._open_alarms[camera_id] = started
+                alarm = {"kind": VIDEO_LOSS, "active": True, "start": iso_utc(started), "end": None}
+            else:
+                return
+            self.alarms[camera_id].append(alarm)
+        self.sink.emit(ALARM_EVENT, {"camera_id": camera_id, "centre": centre, **alarm}, room=centre)
+
+    # --- reading -------------------------------------------------------------------------------
+
+    def fanout(self, camera_id: str) -> Fanout:
+        return self.fanouts[camera_id]
+
+    def camera_health(self, camera_id: str) -> HealthSnapshot:
+        dropped = {s.name: s.dropped for s in self.fanouts[camera_id].subscribers}
+        return self.healths[camera_id].snapshot(dropped)
+
+    def health(self) -> dict[str, HealthSnapshot]:
+        return {camera_id: self.camera_health(camera_id) for camera_id in self.places}
