@@ -78,17 +78,17 @@ def translate(exc: BaseException, endpoint: str, timeout: float, username: str |
             if item.status_code == 401:
                 who = f"user {username!r}" if username else "no credentials"
                 return CameraAuthError(f"camera {endpoint} refused the credentials ({who}): HTTP 401")
-            return NotOnvif(f"{endpoint} answered HTTP {item.status_code}, not an ONVIF device service")
+            return NotOnvif(f"{endpoint} answered, but not as an ONVIF device (HTTP {item.status_code})")
         if isinstance(
             item, zeep.exceptions.XMLSyntaxError | zeep.exceptions.XMLParseError | etree.XMLSyntaxError
         ):
-            return NotOnvif(f"{endpoint} answered, but not with ONVIF SOAP XML")
+            return NotOnvif(f"{endpoint} answered, but not as an ONVIF device (no SOAP XML)")
         if isinstance(item, aiohttp.ClientConnectorError):
             return CameraUnreachable(f"cannot connect to camera {endpoint}: {_os_reason(item.os_error)}")
         if isinstance(item, aiohttp.ServerDisconnectedError):
             return NotOnvif(f"{endpoint} closed the connection without an answer")
         if isinstance(item, aiohttp.ClientResponseError):
-            return NotOnvif(f"{endpoint} answered HTTP {item.status}, not an ONVIF device service")
+            return NotOnvif(f"{endpoint} answered, but not as an ONVIF device (HTTP {item.status})")
         if isinstance(item, aiohttp.ClientError | ConnectionError):
             return CameraUnreachable(f"cannot talk to camera {endpoint}: {item}")
     return OnvifError(f"camera {endpoint}: {type(exc).__name__}: {exc}")
