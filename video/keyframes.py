@@ -221,7 +221,7 @@ class KeyframeWorker:
                 entry = self._active_alarms.pop(change.kind, None)
                 if entry is None:
                     return
-                entry.update(active=False, end=utc_iso(change.at), detail=entry["detail"] | change.detail)
+                entry.update(active=False, end=utc_iso(change.at))  # detail keeps why it was raised
             payload = dict(entry)
         log.info("%s alarm %s %s", self.camera_id, change.kind, "raised" if change.active else "cleared")
         self.sink.emit(ALARM_EVENT, payload, room=self.centre)
