@@ -15,10 +15,10 @@ from typing import TypeVar
 
 import aiohttp
 import zeep.exceptions
-from onvif import ONVIFCamera
 
 from cameras import parsers
 from cameras.errors import CameraAuthError, OnvifError, translate
+from cameras.onvif_lib import ONVIFCamera
 from cameras.parsers import DeviceInfo, StreamProfile
 
 DEFAULT_TIMEOUT_S = 10.0
