@@ -1,0 +1,199 @@
+"""A minimal fragmented-MP4 writer for H.264, built box by box (ISO/IEC 14496-12 and -15).
+
+Why not FFmpeg's mp4 muxer through PyAV: an output stream made from parameters
+(not from a demuxed template) opens the libx264 encoder, which replaces the
+camera's parameter sets and holds fragments back. Live view needs neither; the
+boxes below are all that Media Source Extensions reads.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+from fractions import Fraction
+
+NAL_SPS, NAL_PPS, NAL_AUD = 7, 8, 9
+MATRIX = struct.pack(">9I", 0x00010000, 0, 0, 0, 0x00010000, 0, 0, 0, 0x40000000)
+SYNC_SAMPLE_FLAGS = 0x02000000  # depends on no other sample
+NON_SYNC_SAMPLE_FLAGS = 0x01010000  # depends on others, not a sync sample
+
+
+def box(kind: bytes, *payload: bytes) -> bytes:
+    body = b"".join(payload)
+    return struct.pack(">I4s", 8 + len(body), kind) + body
+
+
+def full_box(kind: bytes, version: int, flags: int, *payload: bytes) -> bytes:
+    return box(kind, struct.pack(">I", (version << 24) | flags), *payload)
+
+
+def split_annexb(data: bytes) -> list[bytes]:
+    """NAL units of an Annex-B byte stream (start codes 00 00 01 / 00 00 00 01)."""
+    units, starts, index, length = [], [], 0, len(data)
+    while index + 3 <= length:
+        if data[index] == 0 and data[index + 1] == 0 and data[index + 2] == 1:
+            starts.append(index + 3)
+            index += 3
+        else:
+            index += 1
+    for position, start in enumerate(starts):
+        end = starts[position + 1] - 3 if position + 1 < len(starts) else length
+        unit = data[start:end]
+        if position + 1 < len(starts):
+            unit = unit.rstrip(b"\x00")  # the leading zero of a 4-byte start code
+        if unit:
+            units.append(unit)
+    return units
+
+
+def split_length_prefixed(data: bytes) -> list[bytes] | None:
+    """NAL units of an AVCC sample (4-byte big-endian lengths), or None if it is not one."""
+    units, offset = [], 0
+    while offset + 4 <= len(data):
+        size = int.from_bytes(data[offset : offset + 4], "big")
+        if size == 0 or offset + 4 + size > len(data):
+            return None
+        units.append(data[offset + 4 : offset + 4 + size])
+        offset += 4 + size
+    return units if offset == len(data) else None
+
+
+def nal_units(sample: bytes) -> list[bytes]:
+    """The NAL units of a packet in either framing (RTSP gives Annex-B, MP4 files AVCC)."""
+    as_avcc = split_length_prefixed(sample)
+    if as_avcc is not None:
+        return as_avcc
+    return split_annexb(sample)
+
+
+@dataclass(frozen=True)
+class ParameterSets:
+    sps: bytes
+    pps: bytes
+
+    def avcc(self) -> bytes:
+        """The AVCDecoderConfigurationRecord."""
+        return (
+            bytes([1, self.sps[1], self.sps[2], self.sps[3], 0xFF, 0xE1])
+            + struct.pack(">H", len(self.sps))
+            + self.sps
+            + bytes([1])
+            + struct.pack(">H", len(self.pps))
+            + self.pps
+        )
+
+    @property
+    def codec(self) -> str:
+        return f"avc1.{self.sps[1]:02X}{self.sps[2]:02X}{self.sps[3]:02X}"
+
+
+def parameter_sets_from(extradata: bytes | None, first_keyframe: bytes | None = None) -> ParameterSets | None:
+    """SPS and PPS from avcC or Annex-B extradata, else from a keyframe's in-band NAL units."""
+    units: list[bytes] = []
+    if extradata and extradata[0] == 1 and len(extradata) >= 7:
+        offset, count = 6, extradata[5] & 0x1F
+        for _ in range(count):
+            size = int.from_bytes(extradata[offset : offset + 2], "big")
+            units.append(extradata[offset + 2 : offset + 2 + size])
+            offset += 2 + size
+        count, offset = extradata[offset], offset + 1
+        for _ in range(count):
+            size = int.from_bytes(extradata[offset : offset + 2], "big")
+            units.append(extradata[offset + 2 : offset + 2 + size])
+            offset += 2 + size
+    elif extradata:
+        units = split_annexb(extradata)
+    if first_keyframe:
+        units += nal_units(first_keyframe)
+    sps = next((unit for unit in units if unit and unit[0] & 0x1F == NAL_SPS and len(unit) >= 4), None)
+    pps = next((unit for unit in units if unit and unit[0] & 0x1F == NAL_PPS), None)
+    if sps is None or pps is None:
+        return None
+    return ParameterSets(sps, pps)
+
+
+def to_sample(packet: bytes) -> bytes:
+    """A packet as an MP4 sample: length-prefixed NAL units, parameter sets and AUDs left out."""
+    return b"".join(
+        struct.pack(">I", len(unit)) + unit
+        for unit in nal_units(packet)
+        if unit[0] & 0x1F not in (NAL_SPS, NAL_PPS, NAL_AUD)
+    )
+
+
+def timescale_of(time_base: Fraction) -> int:
+    if time_base.numerator == 1:
+        return time_base.denominator
+    return 90000
+
+
+def init_segment(width: int, height: int, timescale: int, parameters: ParameterSets) -> bytes:
+    ftyp = box(b"ftyp", b"isom", struct.pack(">I", 0x200), b"isom", b"iso6", b"iso2", b"avc1", b"mp41")
+    mvhd = full_box(
+        b"mvhd", 0, 0,
+        struct.pack(">IIII", 0, 0, 1000, 0), struct.pack(">IH", 0x00010000, 0x0100), bytes(10), MATRIX,
+        bytes(24), struct.pack(">I", 2),
+    )  # fmt: skip
+    tkhd = full_box(
+        b"tkhd", 0, 3,
+        struct.pack(">IIIII", 0, 0, 1, 0, 0), bytes(8), struct.pack(">hhhH", 0, 0, 0, 0), MATRIX,
+        struct.pack(">II", width << 16, height << 16),
+    )  # fmt: skip
+    mdhd = full_box(b"mdhd", 0, 0, struct.pack(">IIIIHH", 0, 0, timescale, 0, 0x55C4, 0))
+    hdlr = full_box(b"hdlr", 0, 0, struct.pack(">I4s", 0, b"vide"), bytes(12), b"WatchWall video\x00")
+    avc1 = box(
+        b"avc1",
+        bytes(6), struct.pack(">H", 1), bytes(16), struct.pack(">HH", width, height),
+        struct.pack(">II", 0x00480000, 0x00480000), bytes(4), struct.pack(">H", 1), bytes(32),
+        struct.pack(">Hh", 0x0018, -1), box(b"avcC", parameters.avcc()),
+    )  # fmt: skip
+    stbl = box(
+        b"stbl",
+        full_box(b"stsd", 0, 0, struct.pack(">I", 1), avc1),
+        full_box(b"stts", 0, 0, struct.pack(">I", 0)),
+        full_box(b"stsc", 0, 0, struct.pack(">I", 0)),
+        full_box(b"stsz", 0, 0, struct.pack(">II", 0, 0)),
+        full_box(b"stco", 0, 0, struct.pack(">I", 0)),
+    )
+    dinf = box(b"dinf", full_box(b"dref", 0, 0, struct.pack(">I", 1), full_box(b"url ", 0, 1)))
+    minf = box(b"minf", full_box(b"vmhd", 0, 1, bytes(8)), dinf, stbl)
+    trak = box(b"trak", tkhd, box(b"mdia", mdhd, hdlr, minf))
+    mvex = box(b"mvex", full_box(b"trex", 0, 0, struct.pack(">IIIII", 1, 1, 0, 0, 0)))
+    return ftyp + box(b"moov", mvhd, trak, mvex)
+
+
+@dataclass(frozen=True)
+class Sample:
+    data: bytes
+    duration: int
+    keyframe: bool
+    composition_offset: int = 0
+
+
+def media_fragment(sequence: int, base_decode_time: int, samples: list[Sample]) -> bytes:
+    """One moof + mdat holding ``samples`` (decode times from ``base_decode_time``)."""
+    trun_flags = 0x000001 | 0x000100 | 0x000200 | 0x000400 | 0x000800
+    entries = b"".join(
+        struct.pack(
+            ">IIIi",
+            sample.duration,
+            len(sample.data),
+            SYNC_SAMPLE_FLAGS if sample.keyframe else NON_SYNC_SAMPLE_FLAGS,
+            sample.composition_offset,
+        )
+        for sample in samples
+    )
+
+    def moof_with(data_offset: int) -> bytes:
+        trun = full_box(b"trun", 1, trun_flags, struct.pack(">Ii", len(samples), data_offset), entries)
+        traf = box(
+            b"traf",
+            full_box(b"tfhd", 0, 0x020000, struct.pack(">I", 1)),
+            full_box(b"tfdt", 1, 0, struct.pack(">Q", base_decode_time)),
+            trun,
+        )
+        return box(b"moof", full_box(b"mfhd", 0, 0, struct.pack(">I", sequence)), traf)
+
+    moof_size = len(moof_with(0))
+    mdat = box(b"mdat", *(sample.data for sample in samples))
+    return moof_with(moof_size + 8) + mdat
