@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, func, or_, select
 from sqlalchemy.orm import Session
 
-from metrics.compliance_rules import SLOTS_PER_DAY, DayCompliance, compliance_rate, slots_due
+from metrics.compliance_rules import DayCompliance, compliance_rate, slots_due
 from metrics.localtime import SHANGHAI, local_day
 from metrics.masking import mask_name
 from metrics.models import ChecksDailyByMethod, ComplianceDaily, LocationCheck, Subject
@@ -87,15 +87,24 @@ def last_30_days(today: date) -> tuple[date, date]:
     return today - timedelta(days=30), today - timedelta(days=1)
 
 
+def subjects_under_supervision(executor: Executor, day: date) -> int:
+    query = (
+        select(func.count())
+        .select_from(Subject)
+        .where(Subject.start_date <= day, or_(Subject.end_date.is_(None), Subject.end_date >= day))
+    )
+    return int(executor.execute(query).scalar_one())
+
+
 def today_compliance(
     executor: Executor, now: datetime | None = None, zone: ZoneInfo = SHANGHAI
 ) -> float | None:
-    """Today's rate over the slots already owed at ``now``."""
+    """Today's rate: satisfied slots over the slots owed at ``now`` by every subject active today
+    (so a day without any check yet reads 0, not "no data")."""
     now = now or datetime.now(UTC)
     today = local_day(now, zone)
-    figures = compliance_between(executor, today, today)
-    owed = figures.required // SLOTS_PER_DAY * slots_due(now, zone)
-    return compliance_rate(figures.satisfied, owed)
+    owed = subjects_under_supervision(executor, today) * slots_due(now, zone)
+    return compliance_rate(compliance_between(executor, today, today).satisfied, owed)
 
 
 def missed_today(

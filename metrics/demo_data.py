@@ -379,3 +379,25 @@ def load_demo_data(
                 )
             _clear(connection)
         return generate(connection, seed, now, zone)
+
+
+def ensure_demo_data(engine: Engine, settings=None) -> bool:
+    """Load the demo data when ``engine`` is the default database and it holds no case data.
+
+    Brings the schema up to date first. Returns whether demo data was loaded. Called by
+    ``watchwall serve``; a configured (non-default) database is never touched.
+    """
+    from sqlalchemy.engine import make_url
+
+    from config.database import upgrade
+    from config.settings import get_settings
+
+    settings = settings or get_settings()
+    if not settings.uses_default_database or make_url(settings.effective_database_url) != engine.url:
+        return False
+    upgrade(settings.effective_database_url)
+    with engine.connect() as connection:
+        if any(case_data_counts(connection).values()):
+            return False
+    load_demo_data(engine, zone=settings.zone)
+    return True

@@ -5,23 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, func, or_, select
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from metrics import cases, compliance, resources
 from metrics.localtime import SHANGHAI, local_day
-from metrics.models import Subject
 
 Executor = Session | Connection
-
-
-def subjects_under_supervision(executor: Executor, today) -> int:
-    query = (
-        select(func.count())
-        .select_from(Subject)
-        .where(Subject.start_date <= today, or_(Subject.end_date.is_(None), Subject.end_date >= today))
-    )
-    return int(executor.execute(query).scalar_one())
 
 
 def headline_figures(
@@ -55,7 +45,7 @@ def headline_figures(
         },
         "psych_assessed": resources.psych_assessed(executor),
         "reoffending_risk": resources.reoffending_risk(executor),
-        "subjects_under_supervision": subjects_under_supervision(executor, today),
+        "subjects_under_supervision": compliance.subjects_under_supervision(executor, today),
         "archives_digitised": resources.archives_digitised(executor),
         "checkin_compliance": {
             "today": compliance.today_compliance(executor, now, zone),

@@ -1,0 +1,114 @@
+"""``watchwall demo-data``, ``watchwall metrics`` and ``watchwall import checkins|cases``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from sqlalchemy import Engine, inspect
+from sqlalchemy.orm import Session
+
+from config.errors import UserError
+from config.settings import get_settings
+
+
+def register(subparsers) -> None:
+    demo = subparsers.add_parser("demo-data", help="load about three years of deterministic demo case data")
+    demo.add_argument("--seed", type=int, default=None, help="random seed (default: the shipped demo's)")
+    demo.add_argument("--replace", action="store_true", help="delete existing case data first")
+    demo.set_defaults(func=demo_data)
+
+    metrics = subparsers.add_parser("metrics", help="print the headline figures of the case database")
+    metrics.add_argument("--json", action="store_true", help="print JSON")
+    metrics.set_defaults(func=show_metrics)
+
+    importer = subparsers.add_parser("import", help="import location checks or platform cases (.csv, .jsonl)")
+    importer.add_argument("what", choices=["checkins", "cases"])
+    importer.add_argument("file", type=Path)
+    importer.add_argument(
+        "--progress", action="store_true", help="show a progress bar even when not on a terminal"
+    )
+    importer.set_defaults(func=import_rows)
+
+
+def _engine() -> tuple[str, Engine]:
+    from config.database import make_engine
+
+    settings = get_settings()
+    settings.ensure_data_dir()
+    url = settings.effective_database_url
+    return url, make_engine(url)
+
+
+def _require_schema(engine: Engine, url: str) -> None:
+    from config.database import redact_database_url
+
+    if "subjects" not in inspect(engine).get_table_names():
+        raise UserError(f"{redact_database_url(url)} has no case database yet; run `watchwall db upgrade`")
+
+
+def demo_data(args) -> int:
+    from config.database import upgrade
+    from metrics.demo_data import DEFAULT_SEED, load_demo_data
+
+    url, engine = _engine()
+    try:
+        upgrade(url)
+        seed = DEFAULT_SEED if args.seed is None else args.seed
+        counts = load_demo_data(engine, seed=seed, replace=args.replace, zone=get_settings().zone)
+    finally:
+        engine.dispose()
+    print(
+        f"demo data (seed {seed}): "
+        + ", ".join(f"{count} {name.replace('_', ' ')}" for name, count in counts.items())
+    )
+    return 0
+
+
+def _centre_count() -> int:
+    from config.site import load_site
+
+    return len(load_site(get_settings().site).centres)
+
+
+def show_metrics(args) -> int:
+    from metrics.headline import headline_figures
+
+    url, engine = _engine()
+    try:
+        _require_schema(engine, url)
+        with Session(engine) as session:
+            figures = headline_figures(session, centres=_centre_count(), zone=get_settings().zone)
+    finally:
+        engine.dispose()
+    if args.json:
+        print(json.dumps(figures, ensure_ascii=False, indent=2))
+    else:
+        _print_figures(figures)
+    return 0
+
+
+def _print_figures(figures: dict, indent: str = "") -> None:
+    for key, value in figures.items():
+        if isinstance(value, dict):
+            print(f"{indent}{key}:")
+            _print_figures(value, indent + "  ")
+        elif isinstance(value, float):
+            print(f"{indent}{key}: {value:.1%}")
+        else:
+            print(f"{indent}{key}: {'-' if value is None else value}")
+
+
+def import_rows(args) -> int:
+    from metrics.importer import import_file
+
+    url, engine = _engine()
+    try:
+        _require_schema(engine, url)
+        show = args.progress or sys.stderr.isatty()
+        report = import_file(engine, args.what, args.file, zone=get_settings().zone, show_progress=show)
+    finally:
+        engine.dispose()
+    print(f"{args.file}: {report}")
+    return 0

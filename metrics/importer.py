@@ -1,0 +1,150 @@
+"""``watchwall import checkins|cases FILE``: validate the whole file, then write it in one transaction.
+
+A file with any bad row is refused whole: every bad row is named by line number and reason,
+and nothing is written. Rows are keyed by ``external_id`` (upsert):
+  - an id not yet in the database is inserted;
+  - an id already there with the same values is left alone (re-importing a file changes nothing);
+  - an id already there with different values is updated to the file's values (the newer export wins).
+After check-ins are written, the compliance roll-ups of every local day they touch are rebuilt.
+Column formats: see :mod:`metrics.import_rows`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Connection, Engine, bindparam, select, update
+from tqdm import tqdm
+
+from config.errors import UserError
+from metrics.bulk import bulk_insert
+from metrics.import_rows import ROW_KINDS, read_rows, validate_rows
+from metrics.localtime import SHANGHAI, local_day, month_key, slot_of
+from metrics.models import Case, LocationCheck, Subject
+from metrics.rollup import rebuild_rollups
+
+CHUNK = 500
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    rows: int
+    inserted: int
+    updated: int
+    unchanged: int
+
+    def __str__(self) -> str:
+        return f"{self.rows} rows: {self.inserted} new, {self.updated} updated, {self.unchanged} unchanged"
+
+
+class ImportRefused(UserError):
+    def __init__(self, path: Path, problems: list[str]):
+        self.problems = problems
+        listed = "\n".join(f"  {problem}" for problem in problems)
+        super().__init__(f"{path}: refused, nothing was written; {len(problems)} bad row(s):\n{listed}")
+
+
+def _chunks(items: list, size: int = CHUNK):
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _subject_lookup(connection: Connection, external_ids: set[str]) -> dict[str, tuple[int, str]]:
+    found = {}
+    for chunk in _chunks(sorted(external_ids)):
+        query = select(Subject.external_id, Subject.id, Subject.county).where(Subject.external_id.in_(chunk))
+        found.update({external_id: (sid, county) for external_id, sid, county in connection.execute(query)})
+    return found
+
+
+def _checkin_records(connection: Connection, good: list[tuple[int, dict]], zone: ZoneInfo):
+    subjects = _subject_lookup(connection, {row["subject"] for _, row in good})
+    records, problems = [], []
+    for line, row in good:
+        if row["subject"] not in subjects:
+            problems.append(f"line {line}: subject: {row['subject']!r} is not in the database")
+            continue
+        subject_id, county = subjects[row["subject"]]
+        moment = row["checked_at"]
+        records.append(
+            {
+                "external_id": row["external_id"],
+                "subject_id": subject_id,
+                "county": county,
+                "checked_at": moment,
+                "local_day": local_day(moment, zone),
+                "slot": slot_of(moment, zone),
+                "method": row["method"],
+                "result": row["result"],
+                "latitude": row["latitude"],
+                "longitude": row["longitude"],
+            }
+        )
+    return records, problems
+
+
+def _case_records(good: list[tuple[int, dict]], zone: ZoneInfo) -> list[dict]:
+    return [{**row, "received_month": month_key(local_day(row["received_at"], zone))} for _, row in good]
+
+
+def _existing(connection: Connection, table, columns: list[str], external_ids: list[str]) -> dict[str, dict]:
+    found = {}
+    for chunk in _chunks(external_ids):
+        query = select(*(table.c[name] for name in columns)).where(table.c.external_id.in_(chunk))
+        for row in connection.execute(query).mappings():
+            found[row["external_id"]] = dict(row)
+    return found
+
+
+def _same(old: dict, new: dict) -> bool:
+    return all(old[key] == value for key, value in new.items())
+
+
+def _write(connection: Connection, table, records: list[dict], progress) -> tuple[int, int, int, list[dict]]:
+    """Upsert ``records`` by external_id; return (inserted, updated, unchanged, replaced old rows)."""
+    if not records:
+        return 0, 0, 0, []
+    columns = list(records[0])
+    existing = _existing(connection, table, columns, [r["external_id"] for r in records])
+    new = [r for r in records if r["external_id"] not in existing]
+    changed = [
+        r for r in records if r["external_id"] in existing and not _same(existing[r["external_id"]], r)
+    ]
+    bulk_insert(connection, table, columns, (tuple(r[c] for c in columns) for r in new))
+    progress.update(len(new))
+    if changed:
+        statement = (
+            update(table)
+            .where(table.c.external_id == bindparam("_key"))
+            .values({c: bindparam(c) for c in columns if c != "external_id"})
+        )
+        connection.execute(statement, [{**r, "_key": r["external_id"]} for r in changed])
+    progress.update(len(records) - len(new))
+    replaced = [existing[r["external_id"]] for r in changed]
+    return len(new), len(changed), len(records) - len(new) - len(changed), replaced
+
+
+def import_file(
+    engine: Engine, what: str, path: Path, zone: ZoneInfo = SHANGHAI, show_progress: bool = False
+) -> ImportReport:
+    """Validate ``path`` as ``what`` (``checkins`` or ``cases``) and upsert it in one transaction."""
+    kind = ROW_KINDS[what]
+    rows = read_rows(path)
+    with tqdm(total=2 * len(rows), unit="row", disable=not show_progress, desc=f"import {what}") as progress:
+        good, problems = validate_rows(rows, kind, zone, progress)
+        with engine.begin() as connection:
+            if what == "checkins":
+                records, missing_subjects = _checkin_records(connection, good, zone)
+                problems = sorted(problems + missing_subjects, key=lambda p: int(p.split(":")[0].split()[1]))
+            else:
+                records = _case_records(good, zone)
+            if problems:
+                raise ImportRefused(path, problems)
+            table = (LocationCheck if what == "checkins" else Case).__table__
+            inserted, updated, unchanged, replaced = _write(connection, table, records, progress)
+            if what == "checkins" and (inserted or updated):
+                touched = [r["local_day"] for r in records] + [r["local_day"] for r in replaced]
+                rebuild_rollups(connection, min(touched), max(touched))
+    return ImportReport(len(records), inserted, updated, unchanged)

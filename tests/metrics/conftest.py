@@ -1,0 +1,187 @@
+"""Fixtures: the same tests on SQLite and on the real PostgreSQL at 127.0.0.1:5432.
+
+PostgreSQL databases are throwaway ones, created through the ``postgres`` maintenance
+database for this test session and dropped after it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from config.database import make_engine, upgrade
+from config.settings import reset_settings_cache
+
+PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
+DATA = Path(__file__).parent / "data"
+_names = itertools.count(1)
+
+
+class PostgresDatabases:
+    """Creates throwaway databases; drops them all at the end of the session."""
+
+    def __init__(self) -> None:
+        self.admin = create_engine(
+            f"{PG_SERVER}/postgres", isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 5}
+        )
+        self.created: list[str] = []
+        self.template: str | None = None
+
+    def create(self, template: str | None = None) -> str:
+        name = f"ww_metrics_test_{os.getpid()}_{next(_names)}"
+        with self.admin.connect() as connection:
+            clause = f" TEMPLATE {template}" if template else ""
+            connection.execute(text(f"CREATE DATABASE {name}{clause}"))
+        self.created.append(name)
+        return f"{PG_SERVER}/{name}"
+
+    def migrated(self) -> str:
+        """A fresh database with the schema, copied from a template migrated once."""
+        if self.template is None:
+            url = self.create()
+            upgrade(url)
+            self.template = url.rsplit("/", 1)[1]
+        return self.create(template=self.template)
+
+    def drop_all(self) -> None:
+        with self.admin.connect() as connection:
+            for name in reversed(self.created):
+                connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        self.admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_databases():
+    databases = PostgresDatabases()
+    try:
+        with databases.admin.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except Exception as exc:  # the suite requires the server; say so plainly
+        pytest.fail(f"PostgreSQL at 127.0.0.1:5432 is needed for the metrics tests: {exc}")
+    yield databases
+    databases.drop_all()
+
+
+BACKENDS = [
+    pytest.param("sqlite", id="sqlite"),
+    pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgres),
+]
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request) -> str:
+    return request.param
+
+
+@pytest.fixture
+def empty_url(backend, tmp_path, request) -> str:
+    """A fresh, migrated database with no rows."""
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path / 'cases.db'}"
+        upgrade(url)
+        return url
+    return request.getfixturevalue("postgres_databases").migrated()
+
+
+@pytest.fixture
+def engine_for():
+    engines = []
+
+    def open_engine(url: str):
+        engine = make_engine(url)
+        engines.append(engine)
+        return engine
+
+    yield open_engine
+    for engine in engines:
+        engine.dispose()
+
+
+@pytest.fixture
+def watchwall_env(monkeypatch, tmp_path):
+    """Run ``watchwall`` in-process against a given database URL."""
+
+    def use(url: str | None) -> None:
+        monkeypatch.setenv("WATCHWALL_DATA_DIR", str(tmp_path / "data"))
+        if url is None:
+            monkeypatch.delenv("WATCHWALL_DATABASE_URL", raising=False)
+        else:
+            monkeypatch.setenv("WATCHWALL_DATABASE_URL", url)
+        reset_settings_cache()
+
+    yield use
+    reset_settings_cache()
+
+
+def _load_demo_through_cli(url: str, data_dir: Path) -> None:
+    from dashboard.cli import main
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("WATCHWALL_DATA_DIR", str(data_dir))
+        patch.setenv("WATCHWALL_DATABASE_URL", url)
+        reset_settings_cache()
+        try:
+            assert main(["demo-data"]) == 0
+        finally:
+            reset_settings_cache()
+
+
+@pytest.fixture(scope="session")
+def demo_urls(tmp_path_factory):
+    """Per backend, a database loaded once with ``watchwall demo-data`` (read-only for tests)."""
+    loaded: dict[str, str] = {}
+
+    def get(backend: str, request) -> str:
+        if backend not in loaded:
+            folder = tmp_path_factory.mktemp(f"demo-{backend}")
+            if backend == "sqlite":
+                url = f"sqlite:///{folder / 'demo.db'}"
+            else:
+                url = request.getfixturevalue("postgres_databases").create()
+            _load_demo_through_cli(url, folder)
+            loaded[backend] = url
+        return loaded[backend]
+
+    return get
+
+
+@pytest.fixture
+def demo_url(backend, demo_urls, request) -> str:
+    return demo_urls(backend, request)
+
+
+SUBJECTS = [
+    ("S-0001", "张三明", "qinzhou"),
+    ("S-0002", "李四", "qinan"),
+    ("S-0003", "欧阳小明", "gangu"),
+]
+
+
+@pytest.fixture
+def subjects_url(empty_url, engine_for) -> str:
+    """A migrated database holding three subjects under supervision through 2024."""
+    from metrics.models import Subject
+
+    engine = engine_for(empty_url)
+    with engine.begin() as connection:
+        connection.execute(
+            Subject.__table__.insert(),
+            [
+                {
+                    "external_id": external_id,
+                    "name": name,
+                    "county": county,
+                    "category": "probation",
+                    "start_date": date(2024, 1, 1),
+                    "end_date": date(2024, 12, 31),
+                    "supervision_level": "ordinary",
+                }
+                for external_id, name, county in SUBJECTS
+            ],
+        )
+    return empty_url

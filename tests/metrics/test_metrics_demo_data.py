@@ -1,0 +1,151 @@
+"""Demo data reproduces the published figures, on SQLite and PostgreSQL, and the roll-ups are right."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, date, datetime
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from config.errors import UserError
+from metrics import cases, compliance
+from metrics.compliance_rules import SLOTS_PER_DAY, active_subjects_by_day, slot_outcome, slots_due
+from metrics.demo_data import _cases, _subjects, ensure_demo_data, load_demo_data
+from metrics.headline import headline_figures
+from metrics.localtime import SHANGHAI, local_day
+from metrics.models import ComplianceDaily, LocationCheck, Subject
+
+PUBLISHED = {
+    "centres": 8,
+    "cases_total": 555,
+    "pretrial_evaluations": 135,
+    "bases": {"education": 16, "public_welfare": 37, "employment": 15},
+    "staff": {"full_time": 29, "public_welfare_posts": 18, "certified_officers": 278},
+    "psych_assessed": 49,
+    "reoffending_risk": 2,
+}
+
+
+def test_demo_data_reproduces_the_published_figures(demo_url, engine_for):
+    with Session(engine_for(demo_url)) as session:
+        figures = headline_figures(session, centres=8)
+    for key, value in PUBLISHED.items():
+        assert figures[key] == value, key
+    assert figures["archives_digitised"] >= 1000
+    assert 150 <= figures["subjects_under_supervision"] <= 500
+    rates = figures["checkin_compliance"]
+    assert 0.95 <= rates["last_30_days"] <= 0.995
+    assert set(rates["by_county"]) == {
+        "qinzhou",
+        "maiji",
+        "qingshui",
+        "qinan",
+        "gangu",
+        "wushan",
+        "zhangjiachuan",
+    }
+    assert all(0.9 <= rate <= 1.0 for rate in rates["by_county"].values())
+
+
+def test_demo_cases_are_spread_over_counties_months_and_agencies(demo_url, engine_for):
+    with Session(engine_for(demo_url)) as session:
+        by_county = cases.cases_by_county(session)
+        by_month = cases.cases_by_month(session)
+        by_agency = cases.cases_by_agency(session)
+    assert sum(by_county.values()) == 555
+    assert by_county["qinzhou"] > by_county["qingshui"]  # the bigger district has more
+    assert len(by_month) >= 30
+    assert {"court", "procuratorate", "police", "prison"} <= set(by_agency)
+
+
+def test_roll_up_matches_the_raw_checks_over_the_last_30_days(demo_url, engine_for):
+    """Recount the roll-up's figures from raw rows with the pure rules."""
+    engine = engine_for(demo_url)
+    today = local_day(datetime.now(UTC))
+    first, last = compliance.last_30_days(today)
+    with Session(engine) as session:
+        spans = session.execute(
+            select(Subject.id, Subject.county, Subject.start_date, Subject.end_date)
+        ).all()
+        checks = session.execute(
+            select(
+                LocationCheck.subject_id, LocationCheck.local_day, LocationCheck.slot, LocationCheck.result
+            ).where(LocationCheck.local_day.between(first, last))
+        ).all()
+        rolled = {
+            (row.county, row.day): (
+                row.required_slots,
+                row.satisfied_slots,
+                row.out_of_area_slots,
+                row.missed_slots,
+            )
+            for row in session.scalars(
+                select(ComplianceDaily).where(ComplianceDaily.day.between(first, last))
+            )
+        }
+    active = active_subjects_by_day([(c, s, e) for _, c, s, e in spans], first, last)
+    county_of = {sid: c for sid, c, _, _ in spans}
+    slots: dict[tuple, list[str]] = {}
+    for subject_id, day, slot, result in checks:
+        slots.setdefault((subject_id, day, slot), []).append(result)
+    expected = {key: [count * SLOTS_PER_DAY, 0, 0, 0] for key, count in active.items()}
+    for (subject_id, day, _), results in slots.items():
+        outcome = slot_outcome(results)
+        figures = expected[(county_of[subject_id], day)]
+        figures[1] += outcome == "satisfied"
+        figures[2] += outcome == "out_of_area"
+    for figures in expected.values():
+        figures[3] = figures[0] - figures[1] - figures[2]
+    assert rolled == {key: tuple(value) for key, value in expected.items()}
+    assert len(rolled) == 7 * 30
+
+
+def test_missed_today_agrees_with_today_rate(demo_url, engine_for):
+    now = datetime.now(UTC)
+    with Session(engine_for(demo_url)) as session:
+        missed = compliance.missed_today(session, now)
+        rate = compliance.today_compliance(session, now)
+        owed = compliance.subjects_under_supervision(session, local_day(now)) * slots_due(now)
+    assert rate is not None
+    assert len(missed) == round(owed * (1 - rate))
+    assert all("*" in row["name"] and row["outcome"] in ("missed", "out_of_area") for row in missed)
+
+
+def test_demo_generation_is_deterministic():
+    first, today = date(2023, 1, 1), date(2025, 12, 31)
+    now = datetime(2025, 12, 31, 10, 0, tzinfo=UTC)
+    assert _subjects(random.Random(7), first, today) == _subjects(random.Random(7), first, today)
+    assert _cases(random.Random(7), first, now, SHANGHAI) == _cases(random.Random(7), first, now, SHANGHAI)
+
+
+def test_demo_data_refuses_a_database_with_case_data_unless_replacing(subjects_url, engine_for):
+    engine = engine_for(subjects_url)
+    with pytest.raises(UserError, match="already holds case data .*3 subjects.*--replace"):
+        load_demo_data(engine)
+    with engine.connect() as connection:
+        assert connection.execute(select(func.count()).select_from(Subject)).scalar_one() == 3
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_ensure_demo_data_only_touches_an_empty_default_database(
+    tmp_path, watchwall_env, engine_for, backend
+):
+    from config.database import make_engine
+    from config.settings import get_settings
+
+    other = f"sqlite:///{tmp_path / 'other.db'}"
+    watchwall_env(other)
+    other_engine = make_engine(other)
+    assert ensure_demo_data(other_engine) is False  # a configured database is never filled
+    other_engine.dispose()
+
+    watchwall_env(None)
+    settings = get_settings()
+    settings.ensure_data_dir()
+    engine = engine_for(settings.effective_database_url)
+    assert ensure_demo_data(engine) is True
+    assert ensure_demo_data(engine) is False  # not empty any more
+    with Session(engine) as session:
+        assert cases.cases_total(session) == 555
