@@ -56,6 +56,7 @@ def ensure_demo_clip(camera_id: str, demo: DemoSource, label: str, cache_dir: Pa
     os.close(handle)
     try:
         write_demo_clip(Path(temporary), camera_id, demo, label)
+        os.chmod(temporary, 0o644)  # mkstemp makes it private; the clip is an ordinary cache file
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
