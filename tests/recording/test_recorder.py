@@ -1,0 +1,149 @@
+"""The recorder against real H.264 packets: segments, rollover at keyframes, index, chain, gaps."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from recording_media import decode_frames, feed, h264_clip, media_packets, new_stream, wait_drained
+from sqlalchemy import select
+
+from config.database import session_scope
+from video.fanout import Fanout
+from video.models import (
+    GAP_CAMERA_OFFLINE,
+    GAP_DROPPED,
+    GAP_RECORDER_STOPPED,
+    GAP_STALLED,
+    SEGMENT_CLOSED,
+    RecordingGap,
+    RecordingSegment,
+)
+from video.recorder import Recorder
+from video.segments import file_sha256
+
+T0 = 1_790_000_000.0  # 2026-09-21, a fixed UTC instant
+
+
+def segments_of(engine, camera_id):
+    with session_scope(engine) as session:
+        return list(
+            session.scalars(
+                select(RecordingSegment)
+                .where(RecordingSegment.camera_id == camera_id)
+                .order_by(RecordingSegment.start_utc)
+            )
+        )
+
+
+def gaps_of(engine, camera_id):
+    with session_scope(engine) as session:
+        return list(
+            session.scalars(
+                select(RecordingGap)
+                .where(RecordingGap.camera_id == camera_id)
+                .order_by(RecordingGap.start_utc)
+            )
+        )
+
+
+def record(engine, recordings_dir, packets, camera_id="cam1", **kwargs) -> Recorder:
+    fanout = Fanout(camera_id)
+    recorder = Recorder(camera_id, fanout, engine, recordings_dir, **kwargs).start()
+    feed(fanout, packets)
+    wait_drained(fanout)
+    recorder.stop()
+    return recorder
+
+
+def test_segments_roll_over_at_keyframes_and_chain(engine, recordings_dir):
+    info, raw = h264_clip(5.0)
+    recorder = record(engine, recordings_dir, media_packets("cam1", info, raw, T0), segment_seconds=2)
+
+    segments = segments_of(engine, "cam1")
+    assert [s.status for s in segments] == [SEGMENT_CLOSED] * 3
+    assert [round(s.start_utc - T0, 3) for s in segments] == [0.0, 2.0, 4.0]
+    assert [round(s.duration_s, 3) for s in segments] == [2.0, 2.0, 1.0]
+    assert segments[0].prev_sha256 is None
+    for previous, current in zip(segments, segments[1:], strict=False):
+        assert current.prev_sha256 == previous.sha256
+    frames = 0
+    for segment in segments:
+        path = recordings_dir / segment.path
+        assert segment.path.startswith("cam1/2026-09-21/")
+        assert path.stat().st_size == segment.bytes
+        assert file_sha256(path) == segment.sha256
+        assert (segment.codec, segment.resolution) == ("h264", "320x240")
+        frames += decode_frames(path)
+    assert frames == len(raw) == recorder.packets_written == 125
+    assert recorder.dropped == 0
+
+
+def test_outage_gives_a_gap_of_its_length_then_a_new_segment(engine, recordings_dir):
+    info, raw = h264_clip(4.0)
+    before = media_packets("cam1", info, raw[:50], T0)  # 2 s
+    # a stall: the same stream, timestamps jump 7 s ahead
+    stalled = media_packets("cam1", info, raw[50:], T0 + 9.0, dts_offset=7 * 90000)
+    # a reconnect: a new stream whose timestamps restart, 5 s after the last packet
+    reconnected_info = new_stream(info)
+    after = media_packets("cam1", reconnected_info, raw, T0 + 16.0)
+    record(engine, recordings_dir, before + stalled + after, segment_seconds=60)
+
+    segments = segments_of(engine, "cam1")
+    assert [(round(s.start_utc - T0, 3), round(s.end_utc - T0, 3)) for s in segments] == [
+        (0.0, 2.0),
+        (9.0, 11.0),
+        (16.0, 20.0),
+    ]
+    gaps = gaps_of(engine, "cam1")
+    assert [(round(g.start_utc - T0, 3), round(g.end_utc - T0, 3), g.reason) for g in gaps] == [
+        (2.0, 9.0, GAP_STALLED),
+        (11.0, 16.0, GAP_CAMERA_OFFLINE),
+    ]
+    assert all(decode_frames(recordings_dir / s.path) == 50 or s.start_utc == T0 + 16.0 for s in segments)
+    assert decode_frames(recordings_dir / segments[-1].path) == 100
+
+
+def test_restart_of_the_recorder_is_a_gap_with_its_reason(engine, recordings_dir):
+    info, raw = h264_clip(2.0)
+    record(engine, recordings_dir, media_packets("cam1", info, raw, T0))
+    record(engine, recordings_dir, media_packets("cam1", new_stream(info), raw, T0 + 30.0))
+
+    gaps = gaps_of(engine, "cam1")
+    assert [(round(g.start_utc - T0, 3), round(g.end_utc - T0, 3), g.reason) for g in gaps] == [
+        (2.0, 30.0, GAP_RECORDER_STOPPED)
+    ]
+    segments = segments_of(engine, "cam1")
+    assert segments[1].prev_sha256 == segments[0].sha256
+
+
+def test_dropped_packets_are_a_gap_and_recording_resumes_at_a_keyframe(engine, database_url, recordings_dir):
+    info, raw = h264_clip(6.0)
+    packets = media_packets("cam1", info, raw, T0)
+    fanout = Fanout("cam1")
+    recorder = Recorder("cam1", fanout, engine, recordings_dir, segment_seconds=1, queue_size=8).start()
+    feed(fanout, packets[:25])
+    wait_drained(fanout)
+    # A slow database: another writer holds SQLite's write lock while the camera goes on.
+    blocker = sqlite3.connect(database_url.removeprefix("sqlite:///"), isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")
+    try:
+        feed(fanout, packets[25:26])  # the keyframe that rolls over: the recorder blocks on the index
+        wait_drained(fanout)
+        for packet in packets[26:125]:
+            fanout.publish(packet)
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    feed(fanout, packets[125:])
+    wait_drained(fanout)
+    recorder.stop()
+
+    assert recorder.dropped == 99 - 8
+    gaps = gaps_of(engine, "cam1")
+    assert [(round(g.start_utc - T0, 3), round(g.end_utc - T0, 3), g.reason) for g in gaps] == [
+        (1.04, 5.0, GAP_DROPPED)
+    ]
+    segments = segments_of(engine, "cam1")
+    assert [round(s.start_utc - T0, 3) for s in segments] == [0.0, 1.0, 5.0]
+    assert decode_frames(recordings_dir / segments[-1].path) == 25
+    assert segments[2].prev_sha256 == segments[1].sha256

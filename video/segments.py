@@ -1,0 +1,244 @@
+"""One recording segment on disk: camera packets remuxed, never re-encoded, into fragmented MP4.
+
+The moov box is written first and empty (``empty_moov``); each fragment (at every
+keyframe, and at least every second) goes to disk as soon as it is complete
+(``flush_packets``), so a file cut short by a crash still plays up to its last
+fragment. RTSP gives H.264 parameter sets in Annex-B form; FFmpeg's mp4 muxer
+converts them and the packets to avcC / length-prefixed form itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from fractions import Fraction
+from pathlib import Path
+
+import av
+
+from config.errors import UserError
+from video.packet import MediaPacket, StreamInfo
+
+FRAGMENTED_MP4_OPTIONS = {
+    "movflags": "frag_keyframe+empty_moov+default_base_moof",
+    "frag_duration": "1000000",  # microseconds: a fragment at least every second
+    "flush_packets": "1",
+}
+SEGMENT_SUFFIX = ".mp4"
+HASH_CHUNK = 1 << 20
+
+
+def segment_relative_path(camera_id: str, start_utc: float) -> Path:
+    """``<camera>/<YYYY-MM-DD>/<HH>/<YYYYmmddTHHMMSS.mmmZ>.mp4``, named by the UTC start."""
+    moment = datetime.fromtimestamp(start_utc, UTC)
+    name = moment.strftime("%Y%m%dT%H%M%S") + f".{moment.microsecond // 1000:03d}Z{SEGMENT_SUFFIX}"
+    return Path(camera_id) / moment.strftime("%Y-%m-%d") / moment.strftime("%H") / name
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(HASH_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def add_copy_stream(container: av.container.OutputContainer, info: StreamInfo):
+    """An output stream that takes ``info``'s packets as they are (no encoder is opened).
+
+    PyAV builds copy streams from a template input stream; a raw elementary
+    stream holding just the parameter sets gives one for the codec.
+    """
+    template_input = av.open(io.BytesIO(info.extradata or b""), format=_raw_format(info.codec))
+    try:
+        template = template_input.streams.video[0]
+        stream = container.add_stream_from_template(template)
+    finally:
+        template_input.close()
+    context = stream.codec_context
+    context.width, context.height = info.width, info.height
+    if info.extradata:
+        context.extradata = info.extradata
+    context.time_base = info.time_base
+    stream.time_base = info.time_base
+    return stream
+
+
+def _raw_format(codec: str) -> str:
+    formats = {"h264": "h264", "hevc": "hevc", "h265": "hevc"}
+    if codec not in formats:
+        raise ValueError(f"cannot record codec {codec!r} (H.264 and HEVC are supported)")
+    return formats[codec]
+
+
+@dataclass
+class SegmentSummary:
+    start_utc: float
+    end_utc: float
+    packets: int
+    bytes: int
+    sha256: str
+
+    @property
+    def duration_s(self) -> float:
+        return self.end_utc - self.start_utc
+
+
+class SegmentWriter:
+    """Writes one segment. Timestamps are rebased so that the first packet is at 0."""
+
+    def __init__(self, path: Path, info: StreamInfo, start_utc: float) -> None:
+        self.path = path
+        self.info = info
+        self.start_utc = start_utc
+        self.end_utc = start_utc
+        self.packets = 0
+        self._base_dts: int | None = None
+        self._last_dts: int | None = None
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._container = av.open(str(path), mode="w", format="mp4", options=dict(FRAGMENTED_MP4_OPTIONS))
+        self._stream = add_copy_stream(self._container, info)
+
+    @property
+    def duration_s(self) -> float:
+        return self.end_utc - self.start_utc
+
+    def write(self, packet: MediaPacket) -> None:
+        """Mux one packet; raises OSError (e.g. ENOSPC) from the disk."""
+        dts = packet.dts if packet.dts is not None else packet.pts
+        pts = packet.pts if packet.pts is not None else dts
+        if dts is None:
+            raise ValueError("packet without timestamps")
+        if self._base_dts is None:
+            self._base_dts = dts
+        if self._last_dts is not None and dts <= self._last_dts:
+            return  # a duplicate or backwards timestamp would make the muxer fail the whole segment
+        out = av.Packet(packet.data)
+        out.dts = dts - self._base_dts
+        out.pts = pts - self._base_dts
+        if packet.duration:
+            out.duration = packet.duration
+        out.is_keyframe = packet.is_keyframe
+        out.time_base = self.info.time_base
+        out.stream = self._stream
+        self._container.mux_one(out)
+        self._last_dts = dts
+        self.packets += 1
+        self.end_utc = max(self.end_utc, packet.wallclock + packet_seconds(packet))
+
+    def close(self) -> SegmentSummary:
+        """Flush the last fragment and the file; the caller hashes the result."""
+        try:
+            self._container.close()
+        finally:
+            self._container = None
+        size = self.path.stat().st_size
+        return SegmentSummary(self.start_utc, self.end_utc, self.packets, size, file_sha256(self.path))
+
+    def abandon(self) -> None:
+        """Close after a write error, ignoring further errors: what reached the disk stays."""
+        if self._container is None:
+            return
+        try:
+            self._container.close()
+        except (OSError, av.error.FFmpegError, ValueError):
+            pass
+        self._container = None
+
+
+def packet_seconds(packet: MediaPacket) -> float:
+    if not packet.duration:
+        return 0.0
+    return float(packet.duration * packet.stream.time_base)
+
+
+def parse_segment_start(path: Path) -> float | None:
+    """The UTC start encoded in a segment's file name, or None if it is not one of ours."""
+    name = path.name
+    if not name.endswith("Z" + SEGMENT_SUFFIX):
+        return None
+    try:
+        moment = datetime.strptime(name[: -len(SEGMENT_SUFFIX) - 1], "%Y%m%dT%H%M%S.%f")
+    except ValueError:
+        return None
+    return moment.replace(tzinfo=UTC).timestamp()
+
+
+@dataclass
+class OnDiskExtent:
+    """What a segment file really holds, found by demuxing it."""
+
+    packets: int
+    keyframes: int
+    first_dts_s: float
+    end_s: float  # end of the last complete packet, seconds from the first
+    codec: str
+    width: int
+    height: int
+
+
+def probe_extent(path: Path) -> OnDiskExtent | None:
+    """Demux (no decode) the playable part of a possibly truncated segment; None if nothing plays."""
+    try:
+        container = av.open(str(path))
+    except (av.error.FFmpegError, OSError):
+        return None
+    try:
+        if not container.streams.video:
+            return None
+        stream = container.streams.video[0]
+        time_base = stream.time_base or Fraction(1, 90000)
+        packets = keyframes = 0
+        first: int | None = None
+        end = 0
+        try:
+            for packet in container.demux(stream):
+                if packet.dts is None or not packet.size:
+                    continue
+                if first is None:
+                    first = packet.dts
+                packets += 1
+                keyframes += bool(packet.is_keyframe)
+                end = max(end, packet.dts + (packet.duration or 0))
+        except (av.error.FFmpegError, OSError):
+            pass  # a truncated tail: everything before it counts
+        if not packets or first is None:
+            return None
+        context = stream.codec_context
+        return OnDiskExtent(
+            packets=packets,
+            keyframes=keyframes,
+            first_dts_s=float(first * time_base),
+            end_s=float((end - first) * time_base),
+            codec=context.name,
+            width=context.width,
+            height=context.height,
+        )
+    finally:
+        container.close()
+
+
+CAMERA_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,62}$")
+
+
+class UnsafePathError(UserError):
+    pass
+
+
+def checked_camera_id(camera_id: str) -> str:
+    """Refuse a camera id that could leave the recordings folder (``../..``, slashes, NUL)."""
+    if not isinstance(camera_id, str) or not CAMERA_ID_PATTERN.match(camera_id) or ".." in camera_id:
+        raise UnsafePathError(f"refused camera id {camera_id!r}: letters, digits, '_', '-', '.' only")
+    return camera_id
+
+
+def inside_recordings(recordings_dir: Path, relative: str | Path) -> Path:
+    """``recordings_dir / relative``, refused if it resolves outside ``recordings_dir``."""
+    root = Path(recordings_dir).resolve()
+    candidate = (root / relative).resolve()
+    if Path(relative).is_absolute() or not candidate.is_relative_to(root):
+        raise UnsafePathError(f"refused segment path {str(relative)!r}: outside the recordings folder")
+    return candidate
