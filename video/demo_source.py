@@ -15,6 +15,7 @@ import json
 import math
 import os
 import tempfile
+import time
 import zlib
 from collections.abc import Callable
 from fractions import Fraction
@@ -30,6 +31,8 @@ from config.site import DemoSource
 GENERATOR_VERSION = 1
 REFERENCE_PIXELS = 640 * 360
 REFERENCE_BITRATE = 1_000_000
+# A temporary clip this old was left by a generator that died; a live one finishes in seconds.
+STALE_TEMPORARY_S = 3600.0
 
 Scene = Callable[[int, int, tuple[int, int, int]], np.ndarray]
 
@@ -52,6 +55,7 @@ def ensure_demo_clip(camera_id: str, demo: DemoSource, label: str, cache_dir: Pa
     if path.exists():
         return path
     cache_dir.mkdir(parents=True, exist_ok=True)
+    _remove_stale_temporaries(cache_dir, camera_id)
     handle, temporary = tempfile.mkstemp(prefix=f".{camera_id}-", suffix=".mp4", dir=cache_dir)
     os.close(handle)
     try:
@@ -62,6 +66,16 @@ def ensure_demo_clip(camera_id: str, demo: DemoSource, label: str, cache_dir: Pa
         Path(temporary).unlink(missing_ok=True)
         raise
     return path
+
+
+def _remove_stale_temporaries(cache_dir: Path, camera_id: str) -> None:
+    cutoff = time.time() - STALE_TEMPORARY_S
+    for leftover in cache_dir.glob(f".{camera_id}-*.mp4"):
+        try:
+            if leftover.stat().st_mtime < cutoff:
+                leftover.unlink()
+        except FileNotFoundError:
+            pass
 
 
 def write_demo_clip(path: Path, camera_id: str, demo: DemoSource, label: str) -> None:

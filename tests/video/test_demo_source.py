@@ -104,8 +104,14 @@ def test_a_killed_generation_leaves_no_clip_behind(tmp_path):
         os.kill(process.pid, signal.SIGKILL)
         process.wait(timeout=10)
     assert not list(tmp_path.glob("cam-long-*.mp4")), "a half-written clip took the final name"
+    (leftover,) = tmp_path.glob(".cam-long-*.mp4")
     clip = ensure_demo_clip("cam-long", SMALL, "long", tmp_path)
     assert len(packets_of(clip)) == SMALL.seconds * SMALL.fps
+    assert leftover.exists(), "a recent temporary may belong to a generator still at work"
+    an_hour_ago = time.time() - 3700
+    os.utime(leftover, (an_hour_ago, an_hour_ago))
+    ensure_demo_clip("cam-long", SMALL, "other label", tmp_path)
+    assert not leftover.exists(), "a temporary left by a dead generator is cleaned up"
 
 
 def test_labels_are_reduced_to_what_opencv_can_draw():
