@@ -255,13 +255,16 @@ class CameraReader:
                         if self._stop.wait(max(0.0, due - time.monotonic())):
                             return
                     arrival, arrival_wall = time.monotonic(), time.time()
-                    media = self._publish(packet, info, offset, clock.date(media_s, arrival_wall), arrival)
+                    wallclock = clock.date(media_s, arrival_wall)
+                    media = self._publish(packet, info, offset, wallclock, arrival)
                     self.health.packet(media, media_s, is_malformed(media.data, info.codec, annexb))
                     self._delivered = True
                     if packet.is_keyframe and not first_keyframe:
                         first_keyframe = True
                         self.health.first_keyframe_after(round(arrival - started, 3))
-                    if self.health.state != ONLINE:
+                    # A stalled stream first releases the frame it held back, dated before the stall:
+                    # that one is no sign of life.
+                    if self.health.state != ONLINE and arrival_wall - wallclock < self.options.stall_after_s:
                         self._set_state(ONLINE)
                 if not source.loop or first_ts is None:
                     return

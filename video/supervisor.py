@@ -31,9 +31,6 @@ ALARM_EVENT = "camera.alarm"
 VIDEO_LOSS = "video_loss"
 WATCHDOG_TICK_S = 0.2
 
-# Makes a consumer of one camera's packets (e.g. the keyframe worker); it must have start() and stop().
-ConsumerFactory = Callable[[CameraPlace, Fanout, EventSink], Any]
-
 
 class IngestService:
     def __init__(
@@ -43,7 +40,7 @@ class IngestService:
         sink: EventSink | None = None,
         options: ReaderOptions | None = None,
         camera_ids: Iterable[str] | None = None,
-        consumers: Iterable[ConsumerFactory] = (),
+        keyframes: bool = True,
     ) -> None:
         self.settings = settings or get_settings()
         self.sink: EventSink = sink if sink is not None else MemorySink()
@@ -70,8 +67,7 @@ class IngestService:
             )
             for camera_id, place in self.places.items()
         }
-        self._consumer_factories = tuple(consumers)
-        self.consumers: list[Any] = []
+        self.keyframe_workers: dict[str, Any] = self._keyframe_workers() if keyframes else {}
         self._alarm_lock = threading.Lock()
         self._open_alarms: dict[str, float] = {}
         self.alarms: dict[str, list[dict]] = {camera_id: [] for camera_id in self.places}
@@ -87,14 +83,28 @@ class IngestService:
 
         return make
 
+    def _keyframe_workers(self) -> dict[str, Any]:
+        """One thumbnail + analytics worker per camera (video.keyframes), fed keyframes by the fan-out."""
+        from video.keyframes import KeyframeWorker
+
+        thumbnails = Path(self.settings.data_dir) / "thumbnails"
+        return {
+            camera_id: KeyframeWorker(
+                camera_id,
+                self.fanouts[camera_id],
+                self.sink,
+                interval_s=self.settings.thumbnail_interval_s,
+                thumbnail_dir=thumbnails,
+                centre=place.centre.code,
+            )
+            for camera_id, place in self.places.items()
+        }
+
     # --- lifecycle -----------------------------------------------------------------------------
 
     def start(self) -> None:
-        for camera_id, place in self.places.items():
-            for factory in self._consumer_factories:
-                consumer = factory(place, self.fanouts[camera_id], self.sink)
-                consumer.start()
-                self.consumers.append(consumer)
+        for worker in self.keyframe_workers.values():
+            worker.start()
         for reader in self.readers.values():
             reader.start()
         self._watchdog = threading.Thread(target=self._watch, name="ingest-watchdog", daemon=True)
@@ -109,8 +119,8 @@ class IngestService:
         self._stop.set()
         for reader in self.readers.values():
             reader.request_stop()
-        for consumer in self.consumers:
-            consumer.stop()
+        for worker in self.keyframe_workers.values():
+            worker.stop(timeout=max(0.1, deadline - time.monotonic()))
         ended = True
         for reader in self.readers.values():
             ended &= reader.join(max(0.0, deadline - time.monotonic()))
@@ -152,13 +162,26 @@ class IngestService:
             started = self._open_alarms.get(camera_id)
             if state == ONLINE and started is not None:
                 del self._open_alarms[camera_id]
-                alarm = {"kind": VIDEO_LOSS, "active": False, "start": iso_utc(started), "end": iso_utc(now)}
+                alarm = {
+                    "kind": VIDEO_LOSS,
+                    "active": False,
+                    "start": iso_utc(started),
+                    "end": iso_utc(now),
+                    "detail": {},
+                }
             elif (
                 state in (STALLED, OFFLINE, ERROR) and started is None and self.healths[camera_id].packets > 0
             ):
                 started = self.healths[camera_id].last_wallclock
                 self._open_alarms[camera_id] = started
-                alarm = {"kind": VIDEO_LOSS, "active": True, "start": iso_utc(started), "end": None}
+                detail = {"state": state}
+                alarm = {
+                    "kind": VIDEO_LOSS,
+                    "active": True,
+                    "start": iso_utc(started),
+                    "end": None,
+                    "detail": detail,
+                }
             else:
                 return
             self.alarms[camera_id].append(alarm)
@@ -175,3 +198,12 @@ class IngestService:
 
     def health(self) -> dict[str, HealthSnapshot]:
         return {camera_id: self.camera_health(camera_id) for camera_id in self.places}
+
+    def alarm_log(self, camera_id: str) -> list[dict]:
+        """Video-loss alarms of the camera, then the keyframe worker's (tamper, frozen, dark ...)."""
+        with self._alarm_lock:
+            alarms = [dict(alarm) for alarm in self.alarms[camera_id]]
+        worker = self.keyframe_workers.get(camera_id)
+        if worker is not None:
+            alarms += worker.alarm_log
+        return alarms

@@ -1,0 +1,67 @@
+"""Real RTSP servers and misbehaving peers for the ingest tests."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "servers"))
+
+from rtsp_process import GarbageServer, RtspServerProcess, closed_port  # noqa: E402
+
+SHARED_MOUNTS = {"/cam0": "h264", "/cam1": "h264", "/hevc": "h265", "/valve": "valve", "/broken": "broken"}
+RTSP_USER = "viewer"
+RTSP_PASSWORD = "Tianshui#4821-rtsp"
+
+
+def wait_until(predicate: Callable[[], Any], timeout: float, interval: float = 0.05, what: str = "condition"):
+    """Poll ``predicate`` until it returns something truthy; fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(interval)
+
+
+@pytest.fixture(scope="session")
+def rtsp_server() -> Iterator[RtspServerProcess]:
+    """One server for the tests that leave it running: H.264, H.265, a stallable valve, corrupted data."""
+    server = RtspServerProcess(SHARED_MOUNTS).start()
+    yield server
+    server.kill()
+
+
+@pytest.fixture(scope="session")
+def auth_server() -> Iterator[RtspServerProcess]:
+    """Every mount needs basic authentication."""
+    server = RtspServerProcess({"/cam0": "h264"}, user=RTSP_USER, password=RTSP_PASSWORD).start()
+    yield server
+    server.kill()
+
+
+@pytest.fixture
+def outage_server() -> Iterator[RtspServerProcess]:
+    """A server of its own, for the tests that kill it."""
+    server = RtspServerProcess({"/cam0": "h264"}).start()
+    yield server
+    server.kill()
+
+
+@pytest.fixture(scope="session")
+def garbage_server() -> Iterator[GarbageServer]:
+    server = GarbageServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def refused_port() -> int:
+    return closed_port()

@@ -1,0 +1,137 @@
+"""``watchwall probe`` and ``watchwall ingest``: the media plane from the command line."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+from config.errors import UserError
+
+
+class StreamProblem(UserError):
+    """A stream that could not be probed; the message names the kind and the (redacted) URL."""
+
+    exit_code = 3
+
+
+def register(subparsers) -> None:
+    probe = subparsers.add_parser("probe", help="open a stream once and measure it (codec, fps, keyframes)")
+    probe.add_argument("url", help="rtsp://[user:password@]host[:port]/path, or a video file")
+    probe.add_argument("--seconds", type=float, default=5.0, help="how long to read (default 5)")
+    probe.add_argument("--json", action="store_true", help="print one JSON object")
+    probe.set_defaults(func=run_probe)
+
+    ingest = subparsers.add_parser("ingest", help="run the ingest of the site's cameras headless and report")
+    ingest.add_argument("--site", type=Path, help="site file (default: the configured site)")
+    ingest.add_argument("--seconds", type=float, default=10.0, help="how long to run (default 10)")
+    ingest.add_argument("--json", action="store_true", help="print one JSON object")
+    ingest.add_argument("--camera", action="append", help="only this camera id (repeatable)")
+    ingest.add_argument("--no-record", action="store_true", help="do not record (recording is not built yet)")
+    ingest.add_argument("--no-thumbnails", action="store_true", help="do not decode keyframes")
+    ingest.set_defaults(func=run_ingest)
+
+
+def _positive(seconds: float) -> float:
+    if not seconds > 0:
+        raise UserError(f"--seconds must be positive, got {seconds}")
+    return seconds
+
+
+def run_probe(args) -> int:
+    from video.probe import probe
+    from video.source_url import source_for_url
+    from video.stream_errors import StreamFailure
+
+    source = source_for_url(args.url)
+    try:
+        result = probe(source, _positive(args.seconds))
+    except StreamFailure as failure:
+        raise StreamProblem(f"{failure.kind}: {failure.detail}") from failure
+    if args.json:
+        print(json.dumps(result.as_dict(), ensure_ascii=False))
+        return 0
+    playable = "yes" if result.browser_playable else "no (needs transcoding for the browser)"
+    lines = [
+        ("url", result.url),
+        ("codec", f"{result.codec} ({result.profile or 'unknown profile'})"),
+        ("size", f"{result.width}x{result.height}"),
+        ("fps", _number(result.fps)),
+        ("bitrate", "-" if result.bitrate_bps is None else f"{result.bitrate_bps / 1000:.0f} kbit/s"),
+        (
+            "keyframe interval",
+            _keyframe_interval(result.keyframe_interval_s, result.keyframe_interval_frames),
+        ),
+        ("open", f"{result.open_s:.2f} s"),
+        (
+            "first keyframe",
+            "-" if result.time_to_first_keyframe_s is None else f"{result.time_to_first_keyframe_s:.2f} s",
+        ),
+        ("packets", f"{result.packets} in {result.seconds:.1f} s ({result.malformed_packets} malformed)"),
+        ("browser playable", playable),
+    ]
+    for name, value in lines:
+        print(f"{name + ':':<19}{value}")
+    return 0
+
+
+def _number(value: float | None) -> str:
+    return "-" if value is None else f"{value:g}"
+
+
+def _keyframe_interval(seconds: float | None, frames: int | None) -> str:
+    if seconds is None:
+        return "- (fewer than two keyframes seen)"
+    return f"{seconds:g} s ({frames} frames)"
+
+
+def run_ingest(args) -> int:
+    from config.settings import get_settings
+    from config.site import load_site
+    from video.supervisor import IngestService
+
+    settings = get_settings()
+    seconds = _positive(args.seconds)
+    site = load_site(args.site or settings.site)
+    service = IngestService(site, settings=settings, camera_ids=args.camera, keyframes=not args.no_thumbnails)
+    if not service.places:
+        raise UserError(
+            "no enabled camera to ingest" + (f" among {', '.join(args.camera)}" if args.camera else "")
+        )
+    service.start()
+    try:
+        time.sleep(seconds)
+        snapshots = service.health()  # before stop(), after which every camera says "stopped"
+    finally:
+        service.stop()
+    report = {
+        camera_id: {
+            "state": snapshot.state,
+            "error_kind": snapshot.error_kind,
+            "detail": snapshot.detail,
+            "packets": snapshot.packets,
+            "keyframes": snapshot.keyframes,
+            "bytes": snapshot.bytes,
+            "fps": snapshot.fps,
+            "reconnects": snapshot.reconnects,
+            "errors": snapshot.errors,
+            "malformed_packets": snapshot.malformed_packets,
+            "gaps": snapshot.gaps,
+            "alarms": service.alarm_log(camera_id),
+        }
+        for camera_id, snapshot in snapshots.items()
+    }
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False))
+        return 0
+    for camera_id, row in report.items():
+        state = row["state"] + (f" ({row['error_kind']}: {row['detail']})" if row["error_kind"] else "")
+        print(
+            f"{camera_id}: {state}; packets {row['packets']}, keyframes {row['keyframes']}, bytes {row['bytes']}, "
+            f"reconnects {row['reconnects']}, errors {row['errors']}"
+        )
+        for gap in row["gaps"]:
+            print(f"    gap {gap['start']} .. {gap['end'] or 'now'}")
+        for alarm in row["alarms"]:
+            print(f"    alarm {alarm['kind']} {alarm['start']} .. {alarm['end'] or 'active'}")
+    return 0
