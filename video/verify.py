@@ -9,6 +9,9 @@ know. Pruned segments are tombstones: their file is meant to be gone.
 
 from __future__ import annotations
 
+import hashlib
+import json
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,8 +19,10 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from config.database import session_scope
+from video.export import CLIP_NAME, MANIFEST_NAME, PUBLIC_KEY_NAME, SIGNATURE_NAME
 from video.models import SEGMENT_PRUNED, RecordingSegment
 from video.segments import SEGMENT_SUFFIX, checked_camera_id, file_sha256, inside_recordings
+from video.signing import fingerprint, load_public_key, signature_valid
 
 
 @dataclass(frozen=True)
@@ -93,3 +98,58 @@ def _unindexed_files(recordings_dir: Path, camera_id: str | None, indexed: set[s
 
 def _short(digest: str | None) -> str:
     return "nothing" if digest is None else digest[:12]
+
+
+def verify_package(package_path: Path, trusted_fingerprints: set[str]) -> list[Problem]:
+    """Check an evidence zip; an empty list means valid. ``trusted_fingerprints``: key SHA-256s accepted."""
+    name = Path(package_path).name
+    try:
+        package = zipfile.ZipFile(package_path)
+    except (OSError, zipfile.BadZipFile) as exc:
+        return [Problem("package", name, f"not a readable zip: {exc}")]
+    with package:
+        members = set(package.namelist())
+        missing = [m for m in (CLIP_NAME, MANIFEST_NAME, SIGNATURE_NAME, PUBLIC_KEY_NAME) if m not in members]
+        if missing:
+            return [Problem("package", name, f"lacks {', '.join(missing)}")]
+        manifest_bytes = package.read(MANIFEST_NAME)
+        problems: list[Problem] = []
+        try:
+            signature = json.loads(package.read(SIGNATURE_NAME))
+            signature_bytes = bytes.fromhex(signature["signature"])
+            signed_manifest_sha = signature["manifest_sha256"]
+        except (ValueError, KeyError, TypeError) as exc:
+            signature, signature_bytes, signed_manifest_sha = None, b"", None
+            problems.append(Problem("signature", SIGNATURE_NAME, f"unreadable: {exc}"))
+        try:
+            public = load_public_key(package.read(PUBLIC_KEY_NAME))
+        except ValueError as exc:
+            return [*problems, Problem("key", PUBLIC_KEY_NAME, str(exc))]
+        key_print = fingerprint(public)
+        if key_print not in trusted_fingerprints:
+            problems.append(
+                Problem(
+                    "key", PUBLIC_KEY_NAME, f"signed by unknown key {key_print[:16]}, not this installation's"
+                )
+            )
+        manifest_edited = signed_manifest_sha is not None and (
+            hashlib.sha256(manifest_bytes).hexdigest() != signed_manifest_sha
+        )
+        if manifest_edited:
+            problems.append(Problem("manifest", MANIFEST_NAME, "edited after it was signed"))
+        elif signature is not None and not signature_valid(public, manifest_bytes, signature_bytes):
+            problems.append(Problem("signature", SIGNATURE_NAME, "does not match the manifest and the key"))
+        try:
+            manifest = json.loads(manifest_bytes)
+            expected_clip = manifest["clip"]["sha256"]
+        except (ValueError, KeyError, TypeError) as exc:
+            return [*problems, Problem("manifest", MANIFEST_NAME, f"unreadable: {exc}")]
+        if manifest.get("public_key_sha256") != key_print:
+            problems.append(Problem("key", PUBLIC_KEY_NAME, "is not the key named in the manifest"))
+        digest = hashlib.sha256()
+        with package.open(CLIP_NAME) as clip:
+            while chunk := clip.read(1 << 20):
+                digest.update(chunk)
+        if digest.hexdigest() != expected_clip:
+            problems.append(Problem("clip", CLIP_NAME, "altered: its SHA-256 differs from the manifest's"))
+    return problems

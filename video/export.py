@@ -1,0 +1,185 @@
+"""Evidence export: a clip remuxed into one MP4, with a signed manifest, as a zip.
+
+The zip holds ``clip.mp4``, ``manifest.json`` (what, where, when, from which
+segments with their hashes and chain links, by whom and why),
+``manifest.sig`` (Ed25519 over the manifest's exact bytes, plus the manifest's
+SHA-256 so that a verifier can tell an edited manifest from a wrong
+signature) and ``public_key.pem``. The exported range becomes a hold, which
+retention never deletes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+import tempfile
+import time
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy.engine import Engine
+from tqdm import tqdm
+
+from config.database import session_scope
+from config.errors import UserError
+from video.models import RecordingHold
+from video.playback import FILE_MOVFLAGS, NoRecordingError, remux_span, segments_between
+from video.segments import checked_camera_id, file_sha256, inside_recordings
+from video.signing import fingerprint, public_key_pem
+
+PACKAGE_FORMAT = "watchwall-evidence/1"
+CLIP_NAME = "clip.mp4"
+MANIFEST_NAME = "manifest.json"
+SIGNATURE_NAME = "manifest.sig"
+PUBLIC_KEY_NAME = "public_key.pem"
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    path: Path
+    manifest: dict
+    clip_sha256: str
+
+
+def moment(epoch: float, zone: ZoneInfo) -> dict:
+    """An instant as UTC and local ISO 8601."""
+    utc = datetime.fromtimestamp(epoch, UTC)
+    return {
+        "epoch": round(epoch, 6),
+        "utc": utc.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        "local": utc.astimezone(zone).isoformat(timespec="milliseconds"),
+    }
+
+
+def export_clip(
+    engine: Engine,
+    recordings_dir: Path,
+    camera_id: str,
+    start_utc: float,
+    end_utc: float,
+    out_path: Path,
+    *,
+    signing_key: Ed25519PrivateKey,
+    zone: ZoneInfo,
+    user: str,
+    reason: str | None = None,
+    place: dict | None = None,
+    audit: Callable[..., object] | None = None,
+    address: str | None = None,
+    progress: bool = False,
+) -> ExportResult:
+    """Export [start, end) of ``camera_id`` as a signed evidence zip at ``out_path``.
+
+    ``place`` describes the camera (centre, room, names) from the site file, if known.
+    """
+    checked_camera_id(camera_id)
+    if end_utc <= start_utc:
+        raise UserError("the end of the span must come after its start")
+    segments = segments_between(engine, camera_id, start_utc, end_utc)
+    if not segments:
+        raise NoRecordingError(f"no recording of {camera_id} between {start_utc} and {end_utc}")
+    for segment in segments:  # evidence is only made from segments that are still what was recorded
+        path = inside_recordings(recordings_dir, segment.path)
+        if not path.exists() or file_sha256(path) != segment.sha256:
+            raise UserError(
+                f"segment {segment.path} does not match its index entry; run `watchwall verify --recordings`"
+            )
+    out_path = Path(out_path)
+    with tempfile.TemporaryDirectory(prefix="watchwall-export-", dir=out_path.parent) as scratch:
+        clip = Path(scratch) / CLIP_NAME
+        with tqdm(
+            total=sum(s.bytes or 0 for s in segments),
+            unit="B",
+            unit_scale=True,
+            desc=f"export {camera_id}",
+            file=sys.stderr,
+            disable=not progress,
+        ) as bar:
+            result = remux_span(
+                recordings_dir,
+                segments,
+                start_utc,
+                end_utc,
+                clip,
+                movflags=FILE_MOVFLAGS,
+                on_bytes=bar.update,
+            )
+        clip_sha = file_sha256(clip)
+        exported_at = time.time()
+        manifest = {
+            "format": PACKAGE_FORMAT,
+            "camera": {"id": camera_id, **(place or {})},
+            "timezone": zone.key,
+            "requested": {"start": moment(start_utc, zone), "end": moment(end_utc, zone)},
+            "actual": {
+                "start": moment(result.actual_start_utc, zone),
+                "end": moment(result.actual_end_utc, zone),
+            },
+            "clip": {
+                "file": CLIP_NAME,
+                "sha256": clip_sha,
+                "bytes": clip.stat().st_size,
+                "packets": result.packets,
+            },
+            "segments": [
+                {
+                    "path": s.path,
+                    "start": moment(s.start_utc, zone)["utc"],
+                    "end": moment(s.end_utc, zone)["utc"],
+                    "bytes": s.bytes,
+                    "sha256": s.sha256,
+                    "prev_sha256": s.prev_sha256,
+                }
+                for s in result.segments_used
+            ],
+            "exported_by": user,
+            "reason": reason,
+            "exported_at": moment(exported_at, zone),
+            "public_key_sha256": fingerprint(signing_key),
+        }
+        manifest_bytes = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True).encode()
+        signature = {
+            "algorithm": "Ed25519",
+            "manifest_sha256": hashlib.sha256(manifest_bytes).hexdigest(),
+            "signature": signing_key.sign(manifest_bytes).hex(),
+        }
+        partial = Path(scratch) / "package.zip"
+        with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_STORED) as package:
+            package.write(clip, CLIP_NAME)
+            package.writestr(MANIFEST_NAME, manifest_bytes)
+            package.writestr(SIGNATURE_NAME, json.dumps(signature, indent=2, sort_keys=True))
+            package.writestr(PUBLIC_KEY_NAME, public_key_pem(signing_key))
+        partial.replace(out_path)
+    with session_scope(engine) as session:
+        session.add(
+            RecordingHold(
+                camera_id=camera_id,
+                start_utc=result.actual_start_utc,
+                end_utc=result.actual_end_utc,
+                kind="export",
+                reason=reason,
+                created_by=user,
+                created_utc=exported_at,
+            )
+        )
+    if audit is not None:
+        audit(
+            actor=user,
+            action="export",
+            target=camera_id,
+            detail={
+                "from_utc": start_utc,
+                "to_utc": end_utc,
+                "clip_sha256": clip_sha,
+                "file": out_path.name,
+                "reason": reason,
+            },
+            address=address,
+        )
+    return ExportResult(out_path, manifest, clip_sha)
