@@ -72,7 +72,7 @@ def export_clip(
     place: dict | None = None,
     audit: Callable[..., object] | None = None,
     address: str | None = None,
-    progress: bool = False,
+    progress: bool | None = False,
 ) -> ExportResult:
     """Export [start, end) of ``camera_id`` as a signed evidence zip at ``out_path``.
 
@@ -99,7 +99,7 @@ def export_clip(
             unit_scale=True,
             desc=f"export {camera_id}",
             file=sys.stderr,
-            disable=not progress,
+            disable=None if progress is None else not progress,  # None: only on a terminal
         ) as bar:
             result = remux_span(
                 recordings_dir,

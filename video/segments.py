@@ -242,3 +242,8 @@ def inside_recordings(recordings_dir: Path, relative: str | Path) -> Path:
     if Path(relative).is_absolute() or not candidate.is_relative_to(root):
         raise UnsafePathError(f"refused segment path {str(relative)!r}: outside the recordings folder")
     return candidate
+
+
+def default_recordings_dir(settings) -> Path:
+    """Where segments go: ``<data dir>/recordings``."""
+    return Path(settings.data_dir) / "recordings"

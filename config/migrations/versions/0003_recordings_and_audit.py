@@ -84,6 +84,8 @@ def upgrade() -> None:
         sa.Column("last_hash", sa.String(length=64), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_head")),
     )
+    head = sa.table("audit_head", sa.column("id"), sa.column("last_id"), sa.column("last_hash"))
+    op.bulk_insert(head, [{"id": 1, "last_id": 0, "last_hash": "0" * 64}])  # the genesis of the audit chain
 
 
 def downgrade() -> None:
