@@ -52,3 +52,17 @@ def cases_by_month(
 def cases_this_month(executor: Executor, today: date) -> int:
     query = select(func.count()).select_from(Case).where(Case.received_month == month_key(today))
     return int(executor.execute(query).scalar_one())
+
+
+def cases_by_month_and_type(executor: Executor, months: tuple[str, str]) -> dict[str, dict[str, int]]:
+    """{case_type: {"YYYY-MM": n}} for local months in ``months`` (inclusive)."""
+    first_month, last_month = months
+    query = (
+        select(Case.case_type, Case.received_month, func.count())
+        .where(Case.received_month >= first_month, Case.received_month <= last_month)
+        .group_by(Case.case_type, Case.received_month)
+    )
+    table: dict[str, dict[str, int]] = {}
+    for case_type, month, count in executor.execute(query):
+        table.setdefault(case_type, {})[month] = int(count)
+    return table

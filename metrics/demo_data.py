@@ -13,6 +13,7 @@ replace it, in which case it deletes every row of the case tables first.
 from __future__ import annotations
 
 import random
+from bisect import bisect
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -106,7 +107,7 @@ def _clear(connection: Connection) -> None:
         connection.execute(delete(table))
 
 
-def _subjects(rng: random.Random, first: date, today: date) -> list[tuple]:
+def subject_rows(rng: random.Random, first: date, today: date) -> list[tuple]:
     rows = []
     day = first - timedelta(days=SUPERVISION_DAYS[1])
     number = 0
@@ -144,10 +145,13 @@ def _cumulative(weighted: tuple[tuple[str, float], ...]) -> tuple[list[str], lis
         values.append(value)
         running += weight
         cumulative.append(running)
+    cumulative[-1] = float("inf")  # so that bisect never runs past the end on rounding
     return values, cumulative
 
 
-def _checks(rng: random.Random, subjects: list[tuple], first: date, now: datetime, zone: ZoneInfo):
+def location_check_rows(
+    rng: random.Random, subjects: list[tuple], first: date, now: datetime, zone: ZoneInfo
+):
     """Two checks a day per active subject; each county has its own compliance level."""
     today = local_day(now, zone)
     county_miss = {c.code: rng.uniform(0.008, 0.035) for c in COUNTIES}
@@ -155,6 +159,7 @@ def _checks(rng: random.Random, subjects: list[tuple], first: date, now: datetim
     midnights = {}  # local midnight of each day, in UTC
     slots = (("morning", 7 * 3600, 11 * 3600 + 1800), ("afternoon", 13 * 3600, 18 * 3600))
     number = 0
+    random_fraction = rng.random  # the hot loop below makes ~700k rows; plain random() keeps it fast
     for subject_id, _, _, county, _, start, end, _ in subjects:
         lat0, lon0 = COUNTY_COORDINATES[county]
         miss = county_miss[county]
@@ -165,15 +170,15 @@ def _checks(rng: random.Random, subjects: list[tuple], first: date, now: datetim
             if midnight is None:
                 midnight = midnights[day] = _local_moment(day, 0, zone).astimezone(UTC)
             for slot, earliest, latest in slots:
-                moment = midnight + timedelta(seconds=rng.randint(earliest, latest))
+                moment = midnight + timedelta(seconds=earliest + int(random_fraction() * (latest - earliest)))
                 if moment > now:
                     continue
-                draw = rng.random()
+                draw = random_fraction()
                 if draw < miss * 0.4:
                     continue  # no check at all: the slot counts as missed
                 result = "missed" if draw < miss else "out_of_area" if draw < miss + 0.006 else "ok"
                 number += 1
-                far = 0.4 if result == "out_of_area" else 0.05
+                far = 0.8 if result == "out_of_area" else 0.1
                 located = result != "missed"
                 yield (
                     f"demo-chk-{number:08d}",
@@ -182,10 +187,10 @@ def _checks(rng: random.Random, subjects: list[tuple], first: date, now: datetim
                     moment,
                     day,
                     slot,
-                    rng.choices(methods, cum_weights=cumulative)[0],
+                    methods[bisect(cumulative, random_fraction())],
                     result,
-                    round(lat0 + rng.uniform(-far, far), 5) if located else None,
-                    round(lon0 + rng.uniform(-far, far), 5) if located else None,
+                    round(lat0 + (random_fraction() - 0.5) * far, 5) if located else None,
+                    round(lon0 + (random_fraction() - 0.5) * far, 5) if located else None,
                 )
             day += timedelta(days=1)
 
@@ -289,7 +294,7 @@ def generate(
     now = now or datetime.now(UTC)
     today = local_day(now, zone)
     first = today - timedelta(days=HISTORY_DAYS - 1)
-    subjects = _subjects(rng, first, today)
+    subjects = subject_rows(rng, first, today)
     counts = {
         "subjects": bulk_insert(
             connection,
@@ -323,7 +328,7 @@ def generate(
             "latitude",
             "longitude",
         ),
-        _checks(random.Random(seed + 1), subjects, first, now, zone),
+        location_check_rows(random.Random(seed + 1), subjects, first, now, zone),
     )
     counts["cases"] = bulk_insert(
         connection,

@@ -231,10 +231,10 @@ def column_problem(kind: RowKind, names) -> str | None:
 
 def validate_rows(
     rows: list[RawRow], kind: RowKind, zone: ZoneInfo, progress=None
-) -> tuple[list[tuple[int, dict]], list[str]]:
-    """(good rows as (line, parsed), problems as 'line N: reason') — every bad row is named."""
+) -> tuple[list[tuple[int, dict]], list[tuple[int, str]]]:
+    """(good rows as (line, parsed), problems as (line, reason)): every bad row is named."""
     good: list[tuple[int, dict]] = []
-    problems: list[str] = []
+    problems: list[tuple[int, str]] = []
     seen: dict[str, int] = {}
     for row in rows:
         if progress is not None:
@@ -242,24 +242,24 @@ def validate_rows(
         if "__header__" in row.values:
             problem = column_problem(kind, row.values["__header__"])
             if problem:
-                return [], [f"line {row.line}: {problem}"]
+                return [], [(row.line, problem)]
             continue
         if "__error__" in row.values:
-            problems.append(f"line {row.line}: {row.values['__error__']}")
+            problems.append((row.line, str(row.values["__error__"])))
             continue
         problem = column_problem(kind, row.values)
         if problem:
-            problems.append(f"line {row.line}: {problem}")
+            problems.append((row.line, problem))
             continue
         try:
             parsed = kind.parse(row.values, zone)
         except RowError as exc:
-            problems.append(f"line {row.line}: {exc}")
+            problems.append((row.line, str(exc)))
             continue
         first_line = seen.setdefault(parsed["external_id"], row.line)
         if first_line != row.line:
             problems.append(
-                f"line {row.line}: external_id: {parsed['external_id']!r} already on line {first_line}"
+                (row.line, f"external_id: {parsed['external_id']!r} already on line {first_line}")
             )
             continue
         good.append((row.line, parsed))

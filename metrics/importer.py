@@ -40,9 +40,9 @@ class ImportReport:
 
 
 class ImportRefused(UserError):
-    def __init__(self, path: Path, problems: list[str]):
-        self.problems = problems
-        listed = "\n".join(f"  {problem}" for problem in problems)
+    def __init__(self, path: Path, problems: list[tuple[int, str]]):
+        self.problems = sorted(problems)
+        listed = "\n".join(f"  line {line}: {reason}" for line, reason in self.problems)
         super().__init__(f"{path}: refused, nothing was written; {len(problems)} bad row(s):\n{listed}")
 
 
@@ -64,7 +64,7 @@ def _checkin_records(connection: Connection, good: list[tuple[int, dict]], zone:
     records, problems = [], []
     for line, row in good:
         if row["subject"] not in subjects:
-            problems.append(f"line {line}: subject: {row['subject']!r} is not in the database")
+            problems.append((line, f"subject: {row['subject']!r} is not in the database"))
             continue
         subject_id, county = subjects[row["subject"]]
         moment = row["checked_at"]
@@ -137,7 +137,7 @@ def import_file(
         with engine.begin() as connection:
             if what == "checkins":
                 records, missing_subjects = _checkin_records(connection, good, zone)
-                problems = sorted(problems + missing_subjects, key=lambda p: int(p.split(":")[0].split()[1]))
+                problems = problems + missing_subjects
             else:
                 records = _case_records(good, zone)
             if problems:

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from config.database import make_engine, upgrade
-from config.settings import reset_settings_cache
+from config.settings import get_settings, reset_settings_cache
 
 PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
 DATA = Path(__file__).parent / "data"
@@ -131,20 +131,43 @@ def _load_demo_through_cli(url: str, data_dir: Path) -> None:
             reset_settings_cache()
 
 
+def _load_demo_by_ensure(data_dir: Path) -> str:
+    from metrics.demo_data import ensure_demo_data
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("WATCHWALL_DATA_DIR", str(data_dir))
+        patch.delenv("WATCHWALL_DATABASE_URL", raising=False)
+        reset_settings_cache()
+        try:
+            settings = get_settings()
+            settings.ensure_data_dir()
+            url = settings.effective_database_url
+            engine = make_engine(url)
+            try:
+                assert ensure_demo_data(engine) is True
+            finally:
+                engine.dispose()
+        finally:
+            reset_settings_cache()
+    return url
+
+
 @pytest.fixture(scope="session")
 def demo_urls(tmp_path_factory):
-    """Per backend, a database loaded once with ``watchwall demo-data`` (read-only for tests)."""
+    """Per backend, a database loaded once with demo data (read-only for tests): on SQLite the
+    default database filled by ``ensure_demo_data`` (as ``watchwall serve`` does), on PostgreSQL
+    a configured database filled by ``watchwall demo-data``."""
     loaded: dict[str, str] = {}
 
     def get(backend: str, request) -> str:
         if backend not in loaded:
             folder = tmp_path_factory.mktemp(f"demo-{backend}")
             if backend == "sqlite":
-                url = f"sqlite:///{folder / 'demo.db'}"
+                loaded[backend] = _load_demo_by_ensure(folder)
             else:
                 url = request.getfixturevalue("postgres_databases").create()
-            _load_demo_through_cli(url, folder)
-            loaded[backend] = url
+                _load_demo_through_cli(url, folder)
+                loaded[backend] = url
         return loaded[backend]
 
     return get

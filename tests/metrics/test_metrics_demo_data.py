@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import random
 from datetime import UTC, date, datetime
+from itertools import islice
+from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from config.errors import UserError
+from config.settings import get_settings, reset_settings_cache
 from metrics import cases, compliance
 from metrics.compliance_rules import SLOTS_PER_DAY, active_subjects_by_day, slot_outcome, slots_due
-from metrics.demo_data import _cases, _subjects, ensure_demo_data, load_demo_data
+from metrics.demo_data import _cases, ensure_demo_data, load_demo_data, location_check_rows, subject_rows
 from metrics.headline import headline_figures
 from metrics.localtime import SHANGHAI, local_day
 from metrics.models import ComplianceDaily, LocationCheck, Subject
@@ -116,7 +120,12 @@ def test_missed_today_agrees_with_today_rate(demo_url, engine_for):
 def test_demo_generation_is_deterministic():
     first, today = date(2023, 1, 1), date(2025, 12, 31)
     now = datetime(2025, 12, 31, 10, 0, tzinfo=UTC)
-    assert _subjects(random.Random(7), first, today) == _subjects(random.Random(7), first, today)
+    subjects = subject_rows(random.Random(7), first, today)
+    assert subjects == subject_rows(random.Random(7), first, today)
+    some_checks = list(islice(location_check_rows(random.Random(8), subjects, first, now, SHANGHAI), 5000))
+    assert some_checks == list(
+        islice(location_check_rows(random.Random(8), subjects, first, now, SHANGHAI), 5000)
+    )
     assert _cases(random.Random(7), first, now, SHANGHAI) == _cases(random.Random(7), first, now, SHANGHAI)
 
 
@@ -129,23 +138,23 @@ def test_demo_data_refuses_a_database_with_case_data_unless_replacing(subjects_u
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])
-def test_ensure_demo_data_only_touches_an_empty_default_database(
-    tmp_path, watchwall_env, engine_for, backend
+def test_ensure_demo_data_fills_only_an_empty_default_database(
+    backend, demo_url, tmp_path, monkeypatch, engine_for
 ):
-    from config.database import make_engine
-    from config.settings import get_settings
-
-    other = f"sqlite:///{tmp_path / 'other.db'}"
-    watchwall_env(other)
-    other_engine = make_engine(other)
-    assert ensure_demo_data(other_engine) is False  # a configured database is never filled
-    other_engine.dispose()
-
-    watchwall_env(None)
-    settings = get_settings()
-    settings.ensure_data_dir()
-    engine = engine_for(settings.effective_database_url)
-    assert ensure_demo_data(engine) is True
-    assert ensure_demo_data(engine) is False  # not empty any more
-    with Session(engine) as session:
+    """The SQLite demo database was filled by ensure_demo_data (see conftest); it is not filled twice,
+    and a configured (non-default) database is never filled."""
+    monkeypatch.setenv("WATCHWALL_DATA_DIR", str(Path(make_url(demo_url).database).parent))
+    monkeypatch.delenv("WATCHWALL_DATABASE_URL", raising=False)
+    reset_settings_cache()
+    try:
+        assert get_settings().effective_database_url == demo_url
+        assert ensure_demo_data(engine_for(demo_url)) is False  # not empty any more
+        other = f"sqlite:///{tmp_path / 'other.db'}"
+        monkeypatch.setenv("WATCHWALL_DATABASE_URL", other)
+        reset_settings_cache()
+        assert ensure_demo_data(engine_for(other)) is False
+        assert inspect(engine_for(other)).get_table_names() == []
+    finally:
+        reset_settings_cache()
+    with Session(engine_for(demo_url)) as session:
         assert cases.cases_total(session) == 555
