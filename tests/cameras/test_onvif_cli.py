@@ -110,3 +110,13 @@ def test_server_that_never_answers(silent_tcp_server, cli_env):
 )
 def test_bad_addresses(address, fragment, cli_env):
     assert_one_line_failure(watchwall("onvif", address, env=cli_env), fragment)
+
+
+def test_debug_logging_never_shows_the_password(auth_camera, cli_env):
+    env = {**cli_env, PASSWORD_ENV: CAMERA_PASSWORD}
+    result = watchwall(
+        "-vv", "onvif", auth_camera.address, "--user", CAMERA_USER, "--password-env", PASSWORD_ENV, env=env
+    )
+    assert result.returncode == 0, result.stderr
+    assert " DEBUG " in result.stderr  # the ONVIF stack did log its requests
+    assert CAMERA_PASSWORD not in result.stdout + result.stderr
