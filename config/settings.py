@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     language: Literal["zh-CN", "en"] = "zh-CN"
     secrets_file: Path | None = None
     thumbnail_interval_s: float = 5.0
+    tour_interval_s: float = Field(default=20.0, ge=5.0)
+    wall_tiles: int = Field(default=8, ge=1, le=36)
     stall_after_s: float = 2.0
 
     @field_validator("timezone")

@@ -188,11 +188,18 @@ class Room(_Strict):
 class Centre(_Strict):
     code: Code
     name: LocalizedName
+    short_name: LocalizedName | None = None  # for charts and tight spaces; defaults to name
     level: Literal["city", "county"]
     coordinates: Coordinates | None = None
     rooms: list[Room] = Field(default_factory=list)
 
     _plain_name = field_validator("name", mode="before")(staticmethod(_name_from_plain_string))
+
+    _plain_short_name = field_validator("short_name", mode="before")(staticmethod(_name_from_plain_string))
+
+    @property
+    def label(self) -> LocalizedName:
+        return self.short_name or self.name
 
     @model_validator(mode="after")
     def _unique_rooms(self) -> Centre:

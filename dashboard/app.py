@@ -6,7 +6,7 @@ import dash
 import flask
 from flask_socketio import SocketIO
 
-from dashboard import push
+from dashboard import live_routes, push
 from dashboard.context import EXTENSION_KEY, AppContext
 from dashboard.i18n import ASSETS_DIR, t
 
@@ -46,4 +46,5 @@ def create_app(context: AppContext) -> dash.Dash:
         cors_allowed_origins=[],
     )
     push.register(context.socketio, context)
+    live_routes.register(server)
     return app

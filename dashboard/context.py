@@ -24,7 +24,7 @@ class AppContext:
     extras: dict[str, Any] = field(default_factory=dict)
 
     def county_names(self, language: str) -> dict[str, str]:
-        return {centre.code: centre.name.get(language) for centre in self.site.counties}
+        return {centre.code: centre.label.get(language) for centre in self.site.counties}
 
 
 def current() -> AppContext:

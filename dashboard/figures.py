@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from datetime import date
 
 import plotly.graph_objects as go
+from plotly.subplots import make_subplots
 
 from dashboard.i18n import t
 
@@ -47,6 +48,7 @@ def compliance_by_county(
             y=[value if value is not None else 0 for value in values],
             text=[f"{value:.1%}" if value is not None else "–" for value in values],
             textposition="outside",
+            cliponaxis=False,
             marker_color=[PALETTE[2] if (value or 0) >= 0.95 else PALETTE[1] for value in values],
             hovertemplate="%{x}: %{text}<extra></extra>",
         )
@@ -94,20 +96,35 @@ def resources_by_county(
     names: Mapping[str, str],
     language: str,
 ) -> go.Figure:
-    """``bases``/``staff``: {county: {kind: n}}; grouped bars per county."""
+    """``bases``/``staff``: {county: {kind: n}}; two panels of stacked bars per county (their scales differ)."""
     codes = list(names)
-    figure = go.Figure()
-    series = [(f"base.{kind}", bases, kind) for kind in sorted({k for row in bases.values() for k in row})]
-    series += [(f"staff.{kind}", staff, kind) for kind in sorted({k for row in staff.values() for k in row})]
-    for index, (key, table, kind) in enumerate(series):
-        figure.add_bar(
-            name=t(key, language),
-            x=[county_label(code, names) for code in codes],
-            y=[table.get(code, {}).get(kind, 0) for code in codes],
-            marker_color=PALETTE[index % len(PALETTE)],
-        )
-    figure.update_layout(barmode="group")
-    return _layout(figure, t("chart.resources_county", language))
+    labels = [county_label(code, names) for code in codes]
+    figure = make_subplots(
+        rows=1,
+        cols=2,
+        horizontal_spacing=0.08,
+        subplot_titles=(t("chart.bases", language), t("chart.staff", language)),
+    )
+    index = 0
+    for column, (prefix, table) in enumerate((("base", bases), ("staff", staff)), start=1):
+        for kind in sorted({k for row in table.values() for k in row}):
+            figure.add_bar(
+                name=t(f"{prefix}.{kind}", language),
+                y=labels,
+                x=[table.get(code, {}).get(kind, 0) for code in codes],
+                orientation="h",
+                marker_color=PALETTE[index % len(PALETTE)],
+                row=1,
+                col=column,
+            )
+            index += 1
+    figure.update_layout(barmode="stack")
+    figure.update_annotations(font={"size": 12, "color": INK})
+    _layout(figure, t("chart.resources_county", language))
+    figure.update_yaxes(autorange="reversed", col=1)
+    figure.update_yaxes(autorange="reversed", showticklabels=False, col=2)
+    figure.update_layout(legend={"y": -0.12, "font": {"size": 10}}, margin={"l": 70})
+    return figure
 
 
 def checks_by_method(methods: Mapping[str, Mapping[str, int]], language: str) -> go.Figure:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 
-from flask_socketio import SocketIO, join_room
+from flask_socketio import SocketIO, emit, join_room
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -20,13 +20,31 @@ from dashboard.context import AppContext
 log = logging.getLogger(__name__)
 WALL_ROOM = "wall"
 METRICS_EVENT = "metrics.changed"
+SNAPSHOT_EVENT = "camera.snapshot"
 
 
 def register(socketio: SocketIO, context: AppContext) -> None:
     @socketio.on("connect")
     def _connect(auth=None):
         join_room(WALL_ROOM)
+        for centre in context.site.centres:  # camera events are emitted to their centre's room
+            join_room(centre.code)
+        emit(SNAPSHOT_EVENT, camera_snapshot(context))
         return True
+
+
+def camera_snapshot(context: AppContext) -> dict:
+    """Every camera's state and the alarms still open: what a (re)connecting page catches up with."""
+    ingest = context.ingest
+    if ingest is None:
+        return {"cameras": {}, "alarms": []}
+    cameras, alarms = {}, []
+    for camera_id, health in ingest.health().items():
+        cameras[camera_id] = {"state": health.state, "error_kind": health.error_kind, "centre": health.centre}
+        for alarm in ingest.alarm_log(camera_id):
+            if alarm.get("active"):
+                alarms.append({"camera_id": camera_id, "centre": health.centre, **alarm})
+    return {"cameras": cameras, "alarms": alarms}
 
 
 def metrics_fingerprint(context: AppContext) -> tuple:
@@ -35,8 +53,8 @@ def metrics_fingerprint(context: AppContext) -> tuple:
     with context.engine.connect() as connection:
         checks = connection.execute(select(func.count(), func.max(LocationCheck.id))).one()
         cases = connection.execute(select(func.count(Case.id), func.max(Case.id))).one()
-        rollup = connection.execute(select(func.sum(ComplianceDaily.satisfied))).scalar()
-    return (*checks, *cases, rollup)
+        rollup = connection.execute(select(func.count(), func.sum(ComplianceDaily.required))).one()
+    return (*checks, *cases, *rollup)
 
 
 def watch_metrics(context: AppContext, interval: float, stop: threading.Event) -> None:

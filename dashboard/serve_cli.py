@@ -61,6 +61,7 @@ def serve_command(args) -> int:
     finally:
         stop.set()
         if context.ingest is not None:
+            context.extras["live_hub"].stop()
             context.ingest.stop()
     return 0
 
@@ -72,6 +73,9 @@ def _start_ingest(context):
     except ImportError:
         log.warning("camera ingest is not available in this build")
         return None
-    service = IngestService(context.site, SocketIOSink(context.socketio), settings=context.settings)
+    from video.live import LiveHub
+
+    service = IngestService(context.site, settings=context.settings, sink=SocketIOSink(context.socketio))
+    context.extras["live_hub"] = LiveHub(service.fanouts)
     service.start()
     return service

@@ -155,6 +155,7 @@ class LiveChannel:
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
         self._announced = False
+        self.unsupported_codec: str | None = None
         self.fragments = 0
         self.resets = 0
 
@@ -219,6 +220,10 @@ class LiveChannel:
                 self._reset()
 
     def _handle(self, packet: MediaPacket) -> None:
+        if packet.stream.codec != "h264":
+            self.unsupported_codec = packet.stream.codec  # the page shows thumbnails instead
+            return
+        self.unsupported_codec = None
         muxer = self._muxer
         if muxer is not None and muxer.stream != packet.stream:
             self._reset()  # the camera reconnected with other parameters

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime
 
 from dash import Input, Output, State, dcc, html
@@ -16,10 +17,13 @@ from metrics.headline import headline_figures
 from metrics.localtime import local_day
 
 CHARTS = ("compliance-county", "compliance-day", "cases-month", "resources-county")
+STATES = ("connecting", "online", "stalled", "offline", "error", "stopped")
+ALARM_KINDS = ("video_loss", "covered", "defocus", "frozen", "moved")
 
 
 def layout(lang: str | None = None, **_query) -> html.Div:
-    language = normalise(lang or current().settings.language)
+    context = current()
+    language = normalise(lang or context.settings.language)
     return html.Div(
         [
             dcc.Store(id="push-metrics", data={"version": "initial"}),
@@ -31,22 +35,82 @@ def layout(lang: str | None = None, **_query) -> html.Div:
                     html.Section(id="wall-centres", className="centre-board"),
                     html.Section(
                         [
-                            dcc.Graph(
-                                id=f"chart-{name}",
-                                className="wall-chart",
-                                config={"displayModeBar": False},
-                                responsive=True,
-                            )
-                            for name in CHARTS
+                            alarm_ticker(context, language),
+                            html.Div(
+                                id="tile-grid",
+                                className="tile-grid",
+                                **{"data-tour": tour_json(context, language)},
+                            ),
                         ],
-                        className="chart-grid",
+                        className="live-area",
                     ),
                 ],
                 className="wall-main",
             ),
+            html.Section(
+                [
+                    dcc.Graph(
+                        id=f"chart-{name}",
+                        className="wall-chart",
+                        config={"displayModeBar": False},
+                        responsive=True,
+                    )
+                    for name in CHARTS
+                ],
+                className="chart-row",
+            ),
         ],
         className="wall-page",
         lang=language,
+    )
+
+
+def tour_pages(context: AppContext, language: str) -> list[list[dict]]:
+    """The cameras of the tour, centre by centre, in pages of ``wall_tiles``."""
+    per_page = context.settings.wall_tiles
+    cameras = [
+        {
+            "id": place.camera.id,
+            "label": f"{place.centre.label.get(language)} · {place.camera.name.get(language)}",
+        }
+        for place in context.site.cameras()
+        if place.camera.enabled
+    ]
+    return [cameras[index : index + per_page] for index in range(0, len(cameras), per_page)]
+
+
+def tour_json(context: AppContext, language: str) -> str:
+    states = {state: t(f"state.{state}", language) for state in STATES}
+    return json.dumps(
+        {
+            "pages": tour_pages(context, language),
+            "interval": context.settings.tour_interval_s,
+            "states": states,
+        },
+        ensure_ascii=False,
+    )
+
+
+def alarm_ticker(context: AppContext, language: str) -> html.Div:
+    names = {
+        place.camera.id: f"{place.centre.label.get(language)} {place.camera.name.get(language)}"
+        for place in context.site.cameras()
+    }
+    kinds = {kind: t(f"alarm.{kind}", language) for kind in ALARM_KINDS}
+    return html.Div(
+        [
+            html.Span(t("alarm.title", language), className="ticker-title"),
+            html.Div(
+                id="alarm-ticker",
+                className="ticker",
+                **{
+                    "data-cameras": json.dumps(names, ensure_ascii=False),
+                    "data-kinds": json.dumps(kinds, ensure_ascii=False),
+                    "data-empty": t("alarm.none", language),
+                },
+            ),
+        ],
+        className="ticker-bar",
     )
 
 
@@ -118,7 +182,9 @@ def centre_board(context: AppContext, rates: dict[str, float | None], language: 
         rows.append(
             html.Div(
                 [
-                    html.Span(centre.name.get(language), className="centre-name"),
+                    html.Span(
+                        centre.label.get(language), className="centre-name", title=centre.name.get(language)
+                    ),
                     html.Span(f"{cameras} {t('centres.cameras', language)}", className="centre-cameras"),
                     html.Span(
                         figures.format_rate(rates.get(centre.code)) if centre.level == "county" else "",

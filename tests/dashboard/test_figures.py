@@ -46,8 +46,9 @@ def test_resources_by_county_reads_county_kind_tables():
         NAMES,
         "en",
     )
-    by_name = {trace.name: list(trace.y) for trace in figure.data}
+    by_name = {trace.name: list(trace.x) for trace in figure.data}
     assert by_name == {"Education bases": [2, 1], "Employment bases": [0, 4], "Full-time staff": [5, 0]}
+    assert list(figure.data[0].y) == ["秦州区", "麦积区"]
 
 
 def test_compliance_by_day_in_order_and_rates():

@@ -1,0 +1,126 @@
+/* The wall's live tiles with their tour, camera states and the alarm ticker.
+ * Tiles are plain DOM that Dash never re-renders: the grid element carries the
+ * tour as JSON (data-tour); states and alarms arrive over socket.io. */
+(function () {
+  "use strict";
+  var cameraState = {};   // camera id -> "online" | "stalled" | ...
+  var activeAlarms = {};  // camera id + kind -> alarm payload
+  var tour = null, page = 0, tourTimer = null, grid = null;
+
+  function el(tag, cls, text) {
+    var node = document.createElement(tag);
+    if (cls) node.className = cls;
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  function renderTiles() {
+    if (!grid || !tour || !tour.pages.length) return;
+    var cameras = tour.pages[page % tour.pages.length];
+    grid.replaceChildren();
+    grid.setAttribute("data-page", String(page % tour.pages.length));
+    cameras.forEach(function (camera) {
+      var tile = el("div", "tile");
+      tile.setAttribute("data-camera", camera.id);
+      tile.setAttribute("data-state", cameraState[camera.id] || "connecting");
+      var video = document.createElement("video");
+      video.muted = true; video.autoplay = true; video.playsInline = true;
+      video.setAttribute("data-live-camera", camera.id);
+      video.setAttribute("poster", "/snapshot/" + encodeURIComponent(camera.id) + ".jpg");
+      tile.appendChild(video);
+      tile.appendChild(el("div", "tile-label", camera.label));
+      tile.appendChild(el("div", "tile-state", ""));
+      grid.appendChild(tile);
+    });
+    updateTileStates();
+  }
+
+  function updateTileStates() {
+    document.querySelectorAll(".tile[data-camera]").forEach(function (tile) {
+      var id = tile.getAttribute("data-camera");
+      var state = cameraState[id] || "connecting";
+      tile.setAttribute("data-state", state);
+      var badge = tile.querySelector(".tile-state");
+      if (badge) badge.textContent = state === "online" ? "" : (tour && tour.states[state]) || state;
+    });
+  }
+
+  function nextPage() {
+    if (!tour || tour.pages.length < 2) return;
+    page = (page + 1) % tour.pages.length;
+    renderTiles();
+  }
+
+  function alarmKey(alarm) { return alarm.camera_id + "/" + alarm.kind; }
+
+  function renderTicker() {
+    var ticker = document.getElementById("alarm-ticker");
+    if (!ticker) return;
+    var names = JSON.parse(ticker.getAttribute("data-cameras") || "{}");
+    var kinds = JSON.parse(ticker.getAttribute("data-kinds") || "{}");
+    ticker.replaceChildren();
+    var keys = Object.keys(activeAlarms).sort(function (a, b) {
+      return String(activeAlarms[b].start).localeCompare(String(activeAlarms[a].start));
+    });
+    if (!keys.length) { ticker.appendChild(el("span", "ticker-empty", ticker.getAttribute("data-empty"))); return; }
+    keys.forEach(function (key) {
+      var alarm = activeAlarms[key];
+      var item = el("span", "ticker-item");
+      item.setAttribute("data-alarm", key);
+      item.setAttribute("data-kind", alarm.kind);
+      var since = alarm.start ? new Date(alarm.start).toLocaleTimeString(document.documentElement.lang || "zh-CN", { hour12: false }) : "";
+      item.textContent = (names[alarm.camera_id] || alarm.camera_id) + " · " + (kinds[alarm.kind] || alarm.kind) + " · " + since;
+      ticker.appendChild(item);
+    });
+  }
+
+  function onStatus(payload) {
+    cameraState[payload.camera_id] = payload.state;
+    updateTileStates();
+  }
+
+  function onAlarm(payload) {
+    var key = alarmKey(payload);
+    if (payload.active) activeAlarms[key] = payload;
+    else delete activeAlarms[key];
+    renderTicker();
+  }
+
+  function onSnapshot(snapshot) {
+    cameraState = {};
+    Object.keys(snapshot.cameras || {}).forEach(function (id) { cameraState[id] = snapshot.cameras[id].state; });
+    activeAlarms = {};
+    (snapshot.alarms || []).forEach(function (alarm) { activeAlarms[alarmKey(alarm)] = alarm; });
+    updateTileStates();
+    renderTicker();
+  }
+
+  function bindSocket(socket) {
+    socket.on("camera.status", onStatus);
+    socket.on("camera.alarm", onAlarm);
+    socket.on("camera.snapshot", onSnapshot);
+  }
+
+  function findGrid() {
+    var found = document.getElementById("tile-grid");
+    if (found === grid) return;
+    grid = found;
+    if (!grid) return;
+    tour = JSON.parse(grid.getAttribute("data-tour"));
+    page = 0;
+    renderTiles();
+    renderTicker();
+    if (tourTimer) clearInterval(tourTimer);
+    tourTimer = setInterval(nextPage, Math.max(5, tour.interval) * 1000);
+  }
+
+  function start() {
+    if (window.watchwallSocket) bindSocket(window.watchwallSocket);
+    else document.addEventListener("watchwall:socket", function (event) { bindSocket(event.detail); }, { once: true });
+    new MutationObserver(findGrid).observe(document.body, { childList: true, subtree: true });
+    findGrid();
+  }
+  window.WatchWallTiles = { nextPage: nextPage, state: function () { return { cameraState: cameraState, activeAlarms: activeAlarms, page: page }; } };
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();
