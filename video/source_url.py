@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from cameras.credentials import redact_url, resolve, with_credentials
+from cameras.credentials import REDACTED, redact_url, resolve, with_credentials
 from config.errors import UserError
 from config.site import Camera
 
@@ -41,11 +41,25 @@ class StreamSource:
         return not self.realtime
 
 
+def display_url(url: str) -> str:
+    """The URL safe to print, also when a password was typed raw with ``#``, ``?`` or ``/`` in it.
+
+    Such a URL does not parse (``#`` starts a fragment), so the user info is taken as what lies
+    between ``://`` and the last ``@``.
+    """
+    scheme, separator, rest = url.partition("://")
+    if not separator or "@" not in rest:
+        return redact_url(url)
+    userinfo, _, host_and_path = rest.rpartition("@")
+    user, colon, _ = userinfo.partition(":")
+    return f"{scheme}://{user}:{REDACTED}@{host_and_path}" if colon else f"{scheme}://{user}@{host_and_path}"
+
+
 def rtsp_source(url: str, socket_timeout_s: float = 5.0) -> StreamSource:
     options = dict(FAST_OPEN_OPTIONS)
     # FFmpeg's socket I/O timeout, in microseconds: a connect to a black-holed address gives up.
     options["timeout"] = str(int(socket_timeout_s * 1_000_000))
-    return StreamSource(url=url, display=redact_url(url), options=options)
+    return StreamSource(url=url, display=display_url(url), options=options)
 
 
 def file_source(path: Path, loop: bool = True) -> StreamSource:
@@ -60,12 +74,12 @@ def source_for_url(text: str) -> StreamSource:
     parts = urlsplit(text)
     if parts.scheme in NETWORK_SCHEMES:
         if not parts.hostname:
-            raise SourceError(f"{redact_url(text)} has no host")
+            raise SourceError(f"{display_url(text)} has no host")
         return rtsp_source(text)
     if parts.scheme in ("", "file") or len(parts.scheme) == 1:  # a path, possibly "C:\..."
         return file_source(Path(parts.path if parts.scheme == "file" else text), loop=False)
     raise SourceError(
-        f"{redact_url(text)} is not an RTSP URL (scheme {parts.scheme!r}); give rtsp://… or a file"
+        f"{display_url(text)} is not an RTSP URL (scheme {parts.scheme!r}); give rtsp://… or a file"
     )
 
 

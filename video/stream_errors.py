@@ -6,6 +6,8 @@ import errno
 
 import av
 
+from config.errors import UserError
+
 AUTH = "auth"
 NOT_FOUND = "not_found"
 UNSUPPORTED_CODEC = "unsupported_codec"
@@ -42,6 +44,8 @@ def classify(exc: BaseException) -> str:
     """The error kind of an exception raised by PyAV while opening or reading a stream."""
     if isinstance(exc, StreamFailure):
         return exc.kind
+    if isinstance(exc, UserError):  # the camera's own settings: a missing file, an unset password variable
+        return CONFIG
     if isinstance(exc, av.error.HTTPUnauthorizedError | av.error.HTTPForbiddenError):
         return AUTH
     if isinstance(exc, av.error.HTTPNotFoundError | FileNotFoundError):
@@ -60,5 +64,7 @@ def describe(exc: BaseException, display_url: str) -> str:
     """One line for the operator; the URL is the redacted one, never the one FFmpeg was given."""
     if isinstance(exc, StreamFailure):
         return exc.detail
+    if isinstance(exc, UserError):
+        return str(exc)
     message = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
     return f"{display_url}: {message}"

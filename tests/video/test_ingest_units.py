@@ -1,0 +1,98 @@
+"""The reader's pure decisions: backoff, packet dating, error kinds, NAL sanity, safe URLs."""
+
+from __future__ import annotations
+
+import random
+
+import av
+import pytest
+
+from config.errors import UserError
+from video.bitstream import is_malformed
+from video.health import CameraHealth
+from video.reader import MAX_LAG_S, PacketClock, ReaderOptions
+from video.source_url import SourceError, display_url, source_for_url
+from video.stream_errors import classify
+
+
+def test_backoff_doubles_up_to_its_cap_with_jitter_and_is_slower_for_persistent_failures():
+    options = ReaderOptions()
+    rng = random.Random(1)
+    transient = [options.backoff(n, "unreachable", rng) for n in range(1, 8)]
+    persistent = [options.backoff(n, "auth", rng) for n in range(1, 8)]
+    assert 0.2 <= transient[0] <= 0.3 and all(0.4 <= d <= 0.6 for d in transient[1:])
+    assert 0.8 <= persistent[0] <= 1.2 and 1.6 <= persistent[1] <= 2.4
+    assert all(d <= 15 * 1.2 for d in persistent) and persistent[-1] >= 15 * 0.8
+    assert len({round(options.backoff(3, "auth", rng), 6) for _ in range(20)}) > 10  # jittered
+
+
+def test_packet_clock_dates_by_timestamp_and_reanchors_on_drift():
+    clock = PacketClock()
+    assert clock.date(10.0, 1000.0) == 1000.0
+    assert clock.date(10.5, 1003.0) == pytest.approx(1000.5)  # held back 2.5 s: dated when it was taken
+    assert clock.date(12.0, 1000.0 + MAX_LAG_S + 5) == 1000.0 + MAX_LAG_S + 5  # too far behind: re-anchor
+    assert clock.date(None, 2000.0) == 2000.0
+
+
+@pytest.mark.parametrize(
+    ("exc", "kind"),
+    [
+        (av.error.HTTPUnauthorizedError(-1, "401"), "auth"),
+        (av.error.HTTPNotFoundError(-1, "404"), "not_found"),
+        (av.error.ConnectionRefusedError(111, "refused"), "unreachable"),
+        (av.error.ExitError(-1, "exit"), "unreachable"),
+        (av.error.InvalidDataError(-1, "junk"), "protocol"),
+        (UserError("env var X is not set"), "config"),
+    ],
+)
+def test_errors_are_classified(exc, kind):
+    assert classify(exc) == kind
+
+
+def test_nal_sanity_check():
+    good = b"\x00\x00\x00\x01\x67\x42" + b"\x00\x00\x01\x68\xce" + b"\x00\x00\x01\x65\x88"
+    assert not is_malformed(good, "h264", True)
+    assert is_malformed(b"\x00\x00\x01\xe5\x88", "h264", True)  # forbidden bit
+    assert is_malformed(b"\x00\x00\x01\x05\x88", "h264", True)  # IDR slice with nal_ref_idc 0
+    assert is_malformed(b"\x12\x34\x00\x00\x01\x41", "h264", True)  # no start code first
+    assert not is_malformed(b"\x12\x34", "h264", False)  # length-prefixed (MP4): not checked
+    assert not is_malformed(b"\x00\x00\x01\x40\x01", "hevc", True)  # VPS
+    assert is_malformed(b"\x00\x00\x01\x40\x00", "hevc", True)  # temporal id 0 is invalid
+
+
+def test_health_counts_frames_not_packets_and_records_gaps():
+    from fractions import Fraction
+
+    from video.packet import MediaPacket, StreamInfo
+
+    info = StreamInfo("h264", 320, 240, Fraction(1, 90000))
+    health = CameraHealth("c", stall_after_s=2.0)
+    t0 = health.last_wallclock
+    for index in range(30):
+        for _part in range(2):  # two packets per frame, as RTP hands some frames over
+            wallclock = t0 + index / 10 + (5 if index >= 25 else 0)
+            packet = MediaPacket(
+                "c", b"x" * 100, None, None, None, index % 10 == 0, False, info, 0.0, wallclock
+            )
+            health.packet(packet, wallclock - t0)
+    snapshot = health.snapshot()
+    assert snapshot.keyframes == 3 and snapshot.keyframe_interval_frames == 10
+    assert snapshot.keyframe_interval_s == pytest.approx(1.0)
+    assert snapshot.fps == pytest.approx(10, abs=0.5)
+    assert len(health.gap_spans()) == 1
+    start, end = health.gap_spans()[0]
+    assert end - start == pytest.approx(5.1)
+
+
+def test_urls_are_shown_without_passwords_even_when_typed_raw():
+    assert (
+        display_url("rtsp://admin:pa#ss/wd@10.0.0.5:554/Streaming/101")
+        == "rtsp://admin:***@10.0.0.5:554/Streaming/101"
+    )
+    assert display_url("rtsp://admin:secret@cam/x") == "rtsp://admin:***@cam/x"
+    assert display_url("rtsp://cam/x") == "rtsp://cam/x"
+    with pytest.raises(SourceError, match="not an RTSP URL") as caught:
+        source_for_url("http://admin:pa#ss@cam/x")
+    assert "pa#ss" not in str(caught.value)
+    source = source_for_url("rtsp://cam:8554/x")
+    assert source.options["rtsp_transport"] == "tcp" and source.is_network
