@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from config.errors import UserError
 from config.settings import get_settings, reset_settings_cache
-from metrics import cases, compliance
+from metrics import cases, compliance, resources, terminals
 from metrics.compliance_rules import SLOTS_PER_DAY, active_subjects_by_day, slot_outcome, slots_due
 from metrics.demo_data import _cases, ensure_demo_data, load_demo_data, location_check_rows, subject_rows
 from metrics.headline import headline_figures
@@ -158,3 +158,29 @@ def test_ensure_demo_data_fills_only_an_empty_default_database(
         reset_settings_cache()
     with Session(engine_for(demo_url)) as session:
         assert cases.cases_total(session) == 555
+
+
+def test_resource_terminal_and_method_breakdowns_add_up(demo_url, engine_for):
+    today = local_day(datetime.now(UTC))
+    first, last = compliance.last_30_days(today)
+    with Session(engine_for(demo_url)) as session:
+        bases = resources.bases_by_county(session)
+        staff = resources.staff_by_county(session)
+        by_kind = terminals.transactions_by_kind(session, first, last)
+        by_county = terminals.transactions_by_county(session, first, last)
+        methods = compliance.checks_by_method(session, first, last)
+        raw_checks = session.execute(
+            select(func.count())
+            .select_from(LocationCheck)
+            .where(LocationCheck.local_day.between(first, last))
+        ).scalar_one()
+        assert resources.archives_by_county(session) == {"qinan": 1046}
+    assert len(bases) == 7 and len(staff) == 7
+    assert sum(b.get("public_welfare", 0) for b in bases.values()) == 37
+    assert sum(s.get("certified_officer", 0) for s in staff.values()) == 278
+    assert staff["qinzhou"]["certified_officer"] > staff["qingshui"]["certified_officer"]
+    assert sum(by_kind.values()) == sum(by_county.values()) > 100
+    assert by_kind["daily_report"] == max(by_kind.values())
+    assert set(methods) == {"dingtalk", "electronic", "home_visit"}
+    assert sum(m["checks"] for m in methods.values()) == raw_checks
+    assert methods["dingtalk"]["checks"] > methods["electronic"]["checks"] > methods["home_visit"]["checks"]
