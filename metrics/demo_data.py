@@ -13,7 +13,6 @@ replace it, in which case it deletes every row of the case tables first.
 from __future__ import annotations
 
 import random
-from bisect import bisect
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -23,7 +22,8 @@ from config.errors import UserError
 from metrics.allocation import allocate
 from metrics.bulk import bulk_insert
 from metrics.counties import COUNTIES
-from metrics.demo_people import COUNTY_COORDINATES, made_up_name
+from metrics.demo_people import local_moment, pick, pick_county
+from metrics.demo_supervision import location_check_rows, subject_rows, terminal_transaction_rows
 from metrics.localtime import SHANGHAI, local_day, month_key
 from metrics.models import (
     METRICS_TABLES,
@@ -59,39 +59,6 @@ CASE_AGENCIES = {
     "rewards_punishments": (("court", 0.55), ("prison", 0.30), ("police", 0.15)),
     "committal_to_prison": (("court", 0.70), ("police", 0.30)),
 }
-CATEGORY_WEIGHTS = (
-    ("probation", 0.84),
-    ("parole", 0.08),
-    ("temporary_out_of_prison", 0.06),
-    ("public_surveillance", 0.02),
-)
-LEVEL_WEIGHTS = (("strict", 0.15), ("ordinary", 0.70), ("lenient", 0.15))
-METHOD_WEIGHTS = (("dingtalk", 0.60), ("electronic", 0.32), ("home_visit", 0.08))
-TERMINAL_WEIGHTS = (
-    ("daily_report", 0.40),
-    ("education", 0.14),
-    ("public_welfare", 0.12),
-    ("information_query", 0.10),
-    ("information_collection", 0.07),
-    ("registration", 0.06),
-    ("travel_request", 0.05),
-    ("travel_return", 0.04),
-    ("residence_change_request", 0.02),
-)
-ARRIVALS_PER_DAY = 0.5
-SUPERVISION_DAYS = (180, 900)
-
-
-def _pick(rng: random.Random, weighted: tuple[tuple[str, float], ...]) -> str:
-    return rng.choices([value for value, _ in weighted], weights=[weight for _, weight in weighted])[0]
-
-
-def _county(rng: random.Random) -> str:
-    return rng.choices([c.code for c in COUNTIES], weights=[c.weight for c in COUNTIES])[0]
-
-
-def _local_moment(day: date, seconds: int, zone: ZoneInfo) -> datetime:
-    return datetime(day.year, day.month, day.day, tzinfo=zone) + timedelta(seconds=seconds)
 
 
 def case_data_counts(connection: Connection) -> dict[str, int]:
@@ -107,94 +74,6 @@ def _clear(connection: Connection) -> None:
         connection.execute(delete(table))
 
 
-def subject_rows(rng: random.Random, first: date, today: date) -> list[tuple]:
-    rows = []
-    day = first - timedelta(days=SUPERVISION_DAYS[1])
-    number = 0
-    while day <= today:
-        for _ in range(_poisson(rng, ARRIVALS_PER_DAY)):
-            number += 1
-            end = day + timedelta(days=rng.randint(*SUPERVISION_DAYS))
-            rows.append(
-                (
-                    number,
-                    f"demo-sub-{number:05d}",
-                    made_up_name(rng),
-                    _county(rng),
-                    _pick(rng, CATEGORY_WEIGHTS),
-                    day,
-                    end,
-                    _pick(rng, LEVEL_WEIGHTS),
-                )
-            )
-        day += timedelta(days=1)
-    return [row for row in rows if row[6] >= first]
-
-
-def _poisson(rng: random.Random, mean: float) -> int:
-    count, threshold, product = 0, pow(2.718281828459045, -mean), rng.random()
-    while product > threshold:
-        count += 1
-        product *= rng.random()
-    return count
-
-
-def _cumulative(weighted: tuple[tuple[str, float], ...]) -> tuple[list[str], list[float]]:
-    values, running, cumulative = [], 0.0, []
-    for value, weight in weighted:
-        values.append(value)
-        running += weight
-        cumulative.append(running)
-    cumulative[-1] = float("inf")  # so that bisect never runs past the end on rounding
-    return values, cumulative
-
-
-def location_check_rows(
-    rng: random.Random, subjects: list[tuple], first: date, now: datetime, zone: ZoneInfo
-):
-    """Two checks a day per active subject; each county has its own compliance level."""
-    today = local_day(now, zone)
-    county_miss = {c.code: rng.uniform(0.008, 0.035) for c in COUNTIES}
-    methods, cumulative = _cumulative(METHOD_WEIGHTS)
-    midnights = {}  # local midnight of each day, in UTC
-    slots = (("morning", 7 * 3600, 11 * 3600 + 1800), ("afternoon", 13 * 3600, 18 * 3600))
-    number = 0
-    random_fraction = rng.random  # the hot loop below makes ~700k rows; plain random() keeps it fast
-    for subject_id, _, _, county, _, start, end, _ in subjects:
-        lat0, lon0 = COUNTY_COORDINATES[county]
-        miss = county_miss[county]
-        day = max(start, first)
-        last = min(end, today)
-        while day <= last:
-            midnight = midnights.get(day)
-            if midnight is None:
-                midnight = midnights[day] = _local_moment(day, 0, zone).astimezone(UTC)
-            for slot, earliest, latest in slots:
-                moment = midnight + timedelta(seconds=earliest + int(random_fraction() * (latest - earliest)))
-                if moment > now:
-                    continue
-                draw = random_fraction()
-                if draw < miss * 0.4:
-                    continue  # no check at all: the slot counts as missed
-                result = "missed" if draw < miss else "out_of_area" if draw < miss + 0.006 else "ok"
-                number += 1
-                far = 0.8 if result == "out_of_area" else 0.1
-                located = result != "missed"
-                yield (
-                    f"demo-chk-{number:08d}",
-                    subject_id,
-                    county,
-                    moment,
-                    day,
-                    slot,
-                    methods[bisect(cumulative, random_fraction())],
-                    result,
-                    round(lat0 + (random_fraction() - 0.5) * far, 5) if located else None,
-                    round(lon0 + (random_fraction() - 0.5) * far, 5) if located else None,
-                )
-            day += timedelta(days=1)
-
-
 def _cases(rng: random.Random, first: date, now: datetime, zone: ZoneInfo) -> list[tuple]:
     span = (local_day(now, zone) - first).days
     rows = []
@@ -203,13 +82,13 @@ def _cases(rng: random.Random, first: date, now: datetime, zone: ZoneInfo) -> li
             moment = now + timedelta(days=1)
             while moment > now:  # caseload grows over the years: later days are likelier
                 day = first + timedelta(days=int(rng.betavariate(1.4, 1.0) * span))
-                moment = _local_moment(day, rng.randint(8 * 3600, 18 * 3600), zone)
+                moment = local_moment(day, rng.randint(8 * 3600, 18 * 3600), zone)
             closed = moment + timedelta(days=rng.randint(3, 30), seconds=rng.randint(0, 8 * 3600))
             rows.append(
                 [
                     case_type,
-                    _pick(rng, CASE_AGENCIES[case_type]),
-                    _county(rng),
+                    pick(rng, CASE_AGENCIES[case_type]),
+                    pick_county(rng),
                     moment.astimezone(UTC),
                     month_key(day),
                     closed.astimezone(UTC) if closed <= now else None,
@@ -219,7 +98,7 @@ def _cases(rng: random.Random, first: date, now: datetime, zone: ZoneInfo) -> li
     return [(f"demo-case-{n:04d}", *row) for n, row in enumerate(rows, start=1)]
 
 
-def _per_county(kinds: dict[str, int]) -> list[tuple[str, str]]:
+def _perpick_county(kinds: dict[str, int]) -> list[tuple[str, str]]:
     """(kind, county) pairs: each kind's published total split over counties by weight."""
     pairs = []
     for kind, total in kinds.items():
@@ -233,7 +112,7 @@ def _bases() -> list[tuple]:
     names = {c.code: c.name_zh for c in COUNTIES}
     counters: dict[tuple[str, str], int] = {}
     rows = []
-    for kind, county in _per_county(PUBLISHED["bases"]):
+    for kind, county in _perpick_county(PUBLISHED["bases"]):
         counters[(kind, county)] = counters.get((kind, county), 0) + 1
         rows.append((kind, f"{names[county]}社区矫正{label[kind]}{counters[(kind, county)]}号", county))
     return rows
@@ -261,22 +140,6 @@ def _archives(rng: random.Random, today: date) -> list[tuple]:
     return [
         ("qinan", today - timedelta(days=30 * (12 - month)), count) for month, count in enumerate(batches)
     ]
-
-
-def _terminal(rng: random.Random, subjects: list[tuple], first: date, now: datetime, zone: ZoneInfo):
-    kinds = [k for k, _ in TERMINAL_WEIGHTS]
-    weights = [w for _, w in TERMINAL_WEIGHTS]
-    by_day: dict[date, list[tuple]] = {}
-    for row in subjects:
-        by_day.setdefault(row[5], []).append(row)
-    day, today, active = first, local_day(now, zone), [r for r in subjects if r[5] < first]
-    while day <= today:
-        active = [r for r in active if r[6] >= day] + by_day.get(day, [])
-        for row in rng.sample(active, min(len(active), rng.randint(8, 20))):
-            moment = _local_moment(day, rng.randint(8 * 3600, 18 * 3600), zone)
-            if moment <= now:
-                yield (row[0], row[3], rng.choices(kinds, weights=weights)[0], moment.astimezone(UTC), day)
-        day += timedelta(days=1)
 
 
 def _reset_sequence(connection: Connection, table: str) -> None:
@@ -340,7 +203,7 @@ def generate(
         connection, SupportBase.__table__, ("kind", "name", "county"), _bases()
     )
     counts["staff_members"] = bulk_insert(
-        connection, StaffMember.__table__, ("kind", "county"), _per_county(PUBLISHED["staff"])
+        connection, StaffMember.__table__, ("kind", "county"), _perpick_county(PUBLISHED["staff"])
     )
     counts["psych_assessments"] = bulk_insert(
         connection,
@@ -358,7 +221,7 @@ def generate(
         connection,
         TerminalTransaction.__table__,
         ("subject_id", "county", "kind", "occurred_at", "local_day"),
-        _terminal(random.Random(seed + 2), subjects, first, now, zone),
+        terminal_transaction_rows(random.Random(seed + 2), subjects, first, now, zone),
     )
     rebuild_rollups(connection, first, today)
     return counts

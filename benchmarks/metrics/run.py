@@ -32,7 +32,8 @@ from config.database import make_engine, upgrade  # noqa: E402
 from metrics import cases, compliance  # noqa: E402
 from metrics.bulk import bulk_insert  # noqa: E402
 from metrics.counties import COUNTIES  # noqa: E402
-from metrics.demo_data import _cases, location_check_rows  # noqa: E402
+from metrics.demo_data import _cases  # noqa: E402
+from metrics.demo_supervision import location_check_rows  # noqa: E402
 from metrics.headline import headline_figures  # noqa: E402
 from metrics.localtime import SHANGHAI, local_day  # noqa: E402
 from metrics.models import Case, LocationCheck, Subject  # noqa: E402
