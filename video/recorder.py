@@ -92,6 +92,8 @@ class Recorder:
         self._pending_gap: tuple[float, str] | None = None  # (start, reason) until the next segment opens
         self._seen_dropped = 0
         self._paused_until = 0.0  # after a disk error, monotonic time of the next attempt
+        self._alarmed = False
+        self._opened_after: tuple[tuple[float, str] | None, int | None] = (None, None)
 
     # -- life cycle -------------------------------------------------------------------------------------
     def start(self) -> Recorder:
@@ -158,6 +160,7 @@ class Recorder:
         try:
             self._writer.write(packet)
             self.packets_written += 1
+            self._alarmed = False
         except OSError as exc:
             self._on_write_error(exc)
 
@@ -203,17 +206,16 @@ class Recorder:
             relative = segment_relative_path(self.camera_id, start)
         info = packet.stream
         with session_scope(self.engine) as session:
+            self._opened_after = self._pending_gap, None
             if self._pending_gap is not None:
                 gap_start, reason = self._pending_gap
                 if packet.wallclock - gap_start > MIN_GAP_S:
-                    session.add(
-                        RecordingGap(
-                            camera_id=self.camera_id,
-                            start_utc=gap_start,
-                            end_utc=packet.wallclock,
-                            reason=reason,
-                        )
+                    gap = RecordingGap(
+                        camera_id=self.camera_id, start_utc=gap_start, end_utc=packet.wallclock, reason=reason
                     )
+                    session.add(gap)
+                    session.flush()
+                    self._opened_after = self._pending_gap, gap.id
             row = RecordingSegment(
                 camera_id=self.camera_id,
                 path=relative.as_posix(),
@@ -277,26 +279,42 @@ class Recorder:
         """Disk full or failing: alarm, keep what reached the disk, drop packets and retry later."""
         self.errors += 1
         reason = GAP_DISK_FULL if exc.errno == errno.ENOSPC else GAP_WRITE_ERROR
-        path = self._writer.path if self._writer else path
+        writer = self._writer
+        path = writer.path if writer else path
         self._alarm(exc, path)
-        gap_start = (
-            self._writer.start_utc if self._writer else (self._last.wallclock if self._last else time.time())
-        )
+        # A segment that never got a packet did not end the gap before it: that gap goes on.
+        earlier = self._reopen_gap() if writer is None or writer.packets == 0 else None
+        gap_start = writer.start_utc if writer else (self._last.wallclock if self._last else time.time())
         self._pending_gap = None
-        if self._writer is not None:
+        if writer is not None:
             self._abandon_segment(reason)
         elif self._row_id is not None and path is not None:
             self._finish_from_disk(path)
-        if self._pending_gap is None:
+        if earlier is not None:
+            self._pending_gap = (earlier[0], reason)
+        elif self._pending_gap is None:
             self._pending_gap = (gap_start, reason)
         self._paused_until = time.monotonic() + self.retry_after_s
 
+    def _reopen_gap(self) -> tuple[float, str] | None:
+        """Take back the gap row written when the failed segment opened; returns that gap."""
+        gap, gap_id = self._opened_after
+        self._opened_after = None, None
+        if gap_id is not None:
+            with session_scope(self.engine) as session:
+                row = session.get(RecordingGap, gap_id)
+                if row is not None:
+                    session.delete(row)
+        return gap
+
     def _alarm(self, exc: OSError, path: Path | None) -> None:
+        """One alarm per outage: retries that fail again only log."""
         disk_full = exc.errno == errno.ENOSPC
         event = DISK_FULL_EVENT if disk_full else WRITE_ERROR_EVENT
         log.error("recorder %s: %s writing %s: %s", self.camera_id, event, path, exc)
-        if self.sink is None:
+        if self.sink is None or self._alarmed:
             return
+        self._alarmed = True
         payload = {"camera_id": self.camera_id, "error": str(exc), "path": str(path) if path else None}
         try:
             payload["free_bytes"] = shutil.disk_usage(self.recordings_dir).free
