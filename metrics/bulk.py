@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from itertools import islice
 
-from sqlalchemy import Connection, DateTime, Table
+from sqlalchemy import Connection, Date, DateTime, Table, TypeDecorator
 
 BATCH_ROWS = 20_000
 
@@ -20,19 +20,18 @@ def sqlite_datetime_text(value: datetime | None) -> str | None:
     return text if naive.microsecond else text + ".000000"
 
 
-def _datetime_positions(table: Table, columns: Sequence[str]) -> list[int]:
-    return [
-        i for i, name in enumerate(columns) if isinstance(table.c[name].type.dialect_impl(_SQLITE), DateTime)
-    ]
-
-
-def _sqlite_dialect():
-    from sqlalchemy.dialects import sqlite
-
-    return sqlite.dialect()
-
-
-_SQLITE = _sqlite_dialect()
+def _sqlite_converters(table: Table, columns: Sequence[str]) -> list[tuple[int, Callable]]:
+    """(position, converter) for the date and datetime columns, written as SQLAlchemy writes them."""
+    converters = []
+    for position, name in enumerate(columns):
+        column_type = table.c[name].type
+        if isinstance(column_type, TypeDecorator):
+            column_type = column_type.impl_instance
+        if isinstance(column_type, DateTime):
+            converters.append((position, sqlite_datetime_text))
+        elif isinstance(column_type, Date):
+            converters.append((position, lambda day: None if day is None else day.isoformat()))
+    return converters
 
 
 def bulk_insert(connection: Connection, table: Table, columns: Sequence[str], rows: Iterable[tuple]) -> int:
@@ -51,15 +50,15 @@ def bulk_insert(connection: Connection, table: Table, columns: Sequence[str], ro
         return count
     if dialect != "sqlite":
         raise NotImplementedError(f"bulk insert into {dialect}")
-    positions = _datetime_positions(table, columns)
+    converters = _sqlite_converters(table, columns)
     sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})"
     iterator = iter(rows)
     while batch := list(islice(iterator, BATCH_ROWS)):
-        if positions:
+        if converters:
             batch = [list(row) for row in batch]
             for row in batch:
-                for position in positions:
-                    row[position] = sqlite_datetime_text(row[position])
+                for position, convert in converters:
+                    row[position] = convert(row[position])
         cursor.executemany(sql, batch)
         count += len(batch)
     return count
