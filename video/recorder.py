@@ -41,6 +41,7 @@ from video.packet import MediaPacket
 from video.segments import (
     SegmentWriter,
     checked_camera_id,
+    cut_to_complete_fragments,
     file_sha256,
     packet_seconds,
     probe_extent,
@@ -340,6 +341,8 @@ def finish_segment_from_disk(engine: Engine, row_id: int | None, path: Path, *, 
     The end is the end of the last complete fragment found by demuxing. A file
     with nothing playable is removed and its row marked empty (out of the chain).
     """
+    if path.exists():
+        cut_to_complete_fragments(path)
     extent = probe_extent(path) if path.exists() else None
     with session_scope(engine) as session:
         row = session.get(RecordingSegment, row_id) if row_id is not None else None

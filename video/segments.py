@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from fractions import Fraction
 from pathlib import Path
@@ -44,6 +45,24 @@ def file_sha256(path: Path) -> str:
         while chunk := handle.read(HASH_CHUNK):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def annexb_parameter_sets(data: bytes, codec: str) -> bytes | None:
+    """The SPS/PPS (H.264) or VPS/SPS/PPS (HEVC) NAL units of an Annex-B keyframe, with start codes.
+
+    For cameras that announce no parameter sets (no ``sprop-parameter-sets``)
+    and send them in-band only: the mp4 muxer needs them before the first packet.
+    """
+    wanted = {7, 8} if codec == "h264" else {32, 33, 34}
+    units = []
+    for unit in re.split(rb"\x00\x00\x01", data):
+        unit = unit.rstrip(b"\x00")
+        if not unit:
+            continue
+        kind = unit[0] & 0x1F if codec == "h264" else (unit[0] >> 1) & 0x3F
+        if kind in wanted:
+            units.append(b"\x00\x00\x00\x01" + unit)
+    return b"".join(units) or None
 
 
 def add_copy_stream(container: av.container.OutputContainer, info: StreamInfo):
@@ -100,7 +119,7 @@ class SegmentWriter:
         self._last_dts: int | None = None
         path.parent.mkdir(parents=True, exist_ok=True)
         self._container = av.open(str(path), mode="w", format="mp4", options=dict(FRAGMENTED_MP4_OPTIONS))
-        self._stream = add_copy_stream(self._container, info)
+        self._stream = None  # added with the first packet, which may carry the only parameter sets
 
     @property
     def duration_s(self) -> float:
@@ -112,6 +131,9 @@ class SegmentWriter:
         pts = packet.pts if packet.pts is not None else dts
         if dts is None:
             raise ValueError("packet without timestamps")
+        if self._stream is None:
+            extradata = self.info.extradata or annexb_parameter_sets(packet.data, self.info.codec)
+            self._stream = add_copy_stream(self._container, replace(self.info, extradata=extradata))
         if self._base_dts is None:
             self._base_dts = dts
         if self._last_dts is not None and dts <= self._last_dts:
@@ -247,3 +269,44 @@ def inside_recordings(recordings_dir: Path, relative: str | Path) -> Path:
 def default_recordings_dir(settings) -> Path:
     """Where segments go: ``<data dir>/recordings``."""
     return Path(settings.data_dir) / "recordings"
+
+
+def complete_fragments_size(path: Path) -> int:
+    """Bytes of ``path`` up to the end of its last complete fragment (moof + mdat) or header.
+
+    A crash can stop the disk in the middle of a fragment; FFmpeg then fails to
+    open the file (a cut moof) or to decode its last packet (a cut mdat).
+    """
+    size = path.stat().st_size
+    good = position = 0
+    fragment_open = False
+    with open(path, "rb") as handle:
+        while position + 8 <= size:
+            handle.seek(position)
+            header = handle.read(16)
+            box_size, kind = int.from_bytes(header[:4], "big"), header[4:8]
+            if box_size == 1 and len(header) >= 16:
+                box_size = int.from_bytes(header[8:16], "big")
+            elif box_size == 0:
+                box_size = size - position
+            if box_size < 8 or position + box_size > size:
+                break
+            position += box_size
+            if kind == b"moof":
+                fragment_open = True
+            elif kind == b"mdat" and fragment_open:
+                fragment_open, good = False, position
+            elif kind in (b"ftyp", b"moov"):
+                good = position
+            elif kind == b"mfra":
+                good = position  # the index that a clean close writes last
+    return good
+
+
+def cut_to_complete_fragments(path: Path) -> int:
+    """Drop a torn last fragment (it cannot play); returns the bytes removed."""
+    size = path.stat().st_size
+    good = complete_fragments_size(path)
+    if good < size:
+        os.truncate(path, good)
+    return size - good

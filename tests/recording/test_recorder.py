@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import replace
 
+import pytest
 from recording_media import decode_frames, feed, h264_clip, media_packets, new_stream, wait_drained
 from sqlalchemy import select
 
@@ -19,7 +21,7 @@ from video.models import (
     RecordingSegment,
 )
 from video.recorder import Recorder
-from video.segments import file_sha256
+from video.segments import cut_to_complete_fragments, file_sha256, probe_extent
 
 T0 = 1_790_000_000.0  # 2026-09-21, a fixed UTC instant
 
@@ -147,3 +149,28 @@ def test_dropped_packets_are_a_gap_and_recording_resumes_at_a_keyframe(engine, d
     assert [round(s.start_utc - T0, 3) for s in segments] == [0.0, 1.0, 5.0]
     assert decode_frames(recordings_dir / segments[-1].path) == 25
     assert segments[2].prev_sha256 == segments[1].sha256
+
+
+def test_a_camera_without_announced_parameter_sets_records_playable_video(engine, recordings_dir):
+    info, raw = h264_clip(2.0)
+    in_band_only = replace(info, extradata=None)  # SPS/PPS only inside the keyframes
+    record(engine, recordings_dir, media_packets("cam1", in_band_only, raw, T0))
+    (segment,) = segments_of(engine, "cam1")
+    assert decode_frames(recordings_dir / segment.path) == 50
+
+
+@pytest.mark.parametrize("torn", ["moof", "mdat"])
+def test_a_segment_cut_short_plays_up_to_its_last_complete_fragment(engine, recordings_dir, tmp_path, torn):
+    info, raw = h264_clip(4.0)
+    record(engine, recordings_dir, media_packets("cam1", info, raw, T0))
+    (segment,) = segments_of(engine, "cam1")
+    data = (recordings_dir / segment.path).read_bytes()
+    fragments = [i - 4 for i in range(len(data) - 4) if data[i : i + 4] == b"moof"]
+    assert len(fragments) == 4  # one fragment a second (one keyframe a second)
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(data[: fragments[3] + (100 if torn == "moof" else 2000)])  # the disk stopped mid-box
+    assert cut_to_complete_fragments(cut) in (100, 2000)
+    extent = probe_extent(cut)
+    assert (extent.packets, extent.end_s) == (75, 3.0)
+    assert decode_frames(cut) == 75
+    assert cut_to_complete_fragments(recordings_dir / segment.path) == 0  # a cleanly closed file is whole
