@@ -66,12 +66,6 @@ def demo_data(args) -> int:
     return 0
 
 
-def _centre_count() -> int:
-    from config.site import load_site
-
-    return len(load_site(get_settings().site).centres)
-
-
 def show_metrics(args) -> int:
     from metrics.headline import headline_figures
 
@@ -79,7 +73,7 @@ def show_metrics(args) -> int:
     try:
         _require_schema(engine, url)
         with Session(engine) as session:
-            figures = headline_figures(session, centres=_centre_count(), zone=get_settings().zone)
+            figures = headline_figures(session, zone=get_settings().zone)
     finally:
         engine.dispose()
     if args.json:

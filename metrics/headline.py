@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection
@@ -14,14 +14,40 @@ from metrics.localtime import SHANGHAI, local_day
 Executor = Session | Connection
 
 
-def headline_figures(
-    executor: Executor, centres: int, now: datetime | None = None, zone: ZoneInfo = SHANGHAI
-) -> dict:
-    """Every headline figure; ``centres`` is the number of centres in the site file.
+def figures_moment(today: date | None, now: datetime | None, zone: ZoneInfo) -> datetime:
+    """The moment figures are taken at: ``now``; else the present when ``today`` is the current
+    local day (or not given); else the last second of ``today`` (a past day is fully owed)."""
+    if now is not None:
+        return now
+    present = datetime.now(UTC)
+    if today is None or today == local_day(present, zone):
+        return present
+    return datetime.combine(today, time(23, 59, 59), tzinfo=zone).astimezone(UTC)
 
-    Compliance rates are fractions 0..1 (``None`` when nothing was owed).
+
+def site_centre_count() -> int:
+    from config.settings import get_settings
+    from config.site import load_site
+
+    return len(load_site(get_settings().site).centres)
+
+
+def headline_figures(
+    executor: Executor,
+    today: date | None = None,
+    zone: ZoneInfo = SHANGHAI,
+    *,
+    centres: int | None = None,
+    now: datetime | None = None,
+) -> dict:
+    """Every headline figure as of ``today`` (default: now) in the site's zone.
+
+    ``centres`` is the number of centres in the site; by default counted in the configured
+    site file. Compliance rates are fractions 0..1 (``None`` when nothing was owed).
     """
-    now = now or datetime.now(UTC)
+    now = figures_moment(today, now, zone)
+    if centres is None:
+        centres = site_centre_count()
     today = local_day(now, zone)
     first, last = compliance.last_30_days(today)
     bases = resources.bases_by_kind(executor)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from itertools import islice
 from pathlib import Path
 
@@ -185,3 +185,22 @@ def test_resource_terminal_and_method_breakdowns_add_up(demo_url, engine_for):
     assert set(methods) == {"dingtalk", "electronic", "home_visit"}
     assert sum(m["checks"] for m in methods.values()) == raw_checks
     assert methods["dingtalk"]["checks"] > methods["electronic"]["checks"] > methods["home_visit"]["checks"]
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_headline_figures_for_a_past_day_count_centres_in_the_site_file(
+    backend, demo_url, engine_for, monkeypatch
+):
+    monkeypatch.delenv("WATCHWALL_SITE", raising=False)
+    reset_settings_cache()
+    past = local_day(datetime.now(UTC)) - timedelta(days=40)
+    try:
+        with Session(engine_for(demo_url)) as session:
+            figures = headline_figures(session, today=past)
+            expected_month = cases.cases_by_month(session).get(f"{past:%Y-%m}", 0)
+    finally:
+        reset_settings_cache()
+    assert figures["centres"] == 8  # the shipped Tianshui site
+    assert figures["as_of"].startswith(f"{past.isoformat()}T23:59:59")
+    assert figures["cases_this_month"] == expected_month
+    assert 0.9 <= figures["checkin_compliance"]["today"] <= 1.0  # a past day: both slots owed and done

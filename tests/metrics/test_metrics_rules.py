@@ -124,3 +124,14 @@ def test_allocate_adds_up_exactly(total):
 def test_allocate_refuses_nonsense():
     with pytest.raises(ValueError):
         allocate(5, [0, 0])
+
+
+def test_figures_are_taken_now_or_at_the_end_of_a_past_day():
+    from metrics.headline import figures_moment
+    from metrics.localtime import SHANGHAI
+
+    moment = utc(2024, 5, 1, 2, 0)
+    assert figures_moment(date(2020, 1, 1), moment, SHANGHAI) == moment
+    assert figures_moment(date(2024, 5, 1), None, SHANGHAI) == utc(2024, 5, 1, 15, 59, 59)  # 23:59:59 local
+    present = figures_moment(None, None, SHANGHAI)
+    assert abs((present - datetime.now(UTC)).total_seconds()) < 60
