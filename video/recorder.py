@@ -29,7 +29,6 @@ from video.models import (
     GAP_STALLED,
     GAP_WRITE_ERROR,
     SEGMENT_CLOSED,
-    SEGMENT_EMPTY,
     SEGMENT_OPEN,
     SEGMENT_RECOVERED,
     RecordingGap,
@@ -38,13 +37,11 @@ from video.models import (
     last_recorded_end,
 )
 from video.packet import MediaPacket
+from video.recovery import finish_segment_from_disk, recover
 from video.segments import (
     SegmentWriter,
     checked_camera_id,
-    cut_to_complete_fragments,
-    file_sha256,
     packet_seconds,
-    probe_extent,
     segment_relative_path,
 )
 
@@ -335,28 +332,22 @@ class Recorder:
         return end, GAP_RECORDER_CRASHED if status == SEGMENT_RECOVERED else GAP_RECORDER_STOPPED
 
 
-def finish_segment_from_disk(engine: Engine, row_id: int | None, path: Path, *, status: str) -> float | None:
-    """Close an open index row from the file as it is on disk (after a crash or a write error).
+def start_recording(
+    fanouts: dict[str, Fanout],
+    engine: Engine,
+    recordings_dir: Path,
+    *,
+    segment_seconds: float = 60,
+    sink=None,
+) -> list[Recorder]:
+    """What ``watchwall serve`` / ``ingest`` call once at start: recover after a crash, then one recorder a camera.
 
-    The end is the end of the last complete fragment found by demuxing. A file
-    with nothing playable is removed and its row marked empty (out of the chain).
+    Stop them with ``for r in recorders: r.stop()`` on shutdown.
     """
-    if path.exists():
-        cut_to_complete_fragments(path)
-    extent = probe_extent(path) if path.exists() else None
-    with session_scope(engine) as session:
-        row = session.get(RecordingSegment, row_id) if row_id is not None else None
-        if row is None:
-            return None
-        if extent is None:
-            row.status = SEGMENT_EMPTY
-            row.end_utc = row.start_utc
-            row.duration_s = 0.0
-            row.bytes = 0
-            path.unlink(missing_ok=True)
-            return None
-        end = row.start_utc + extent.end_s
-        close_segment_row(
-            session, row, end_utc=end, size=path.stat().st_size, sha256=file_sha256(path), status=status
-        )
-        return end
+    recover(engine, recordings_dir)
+    return [
+        Recorder(
+            camera_id, fanout, engine, recordings_dir, segment_seconds=segment_seconds, sink=sink
+        ).start()
+        for camera_id, fanout in fanouts.items()
+    ]

@@ -16,9 +16,14 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from config.database import session_scope
-from video.models import SEGMENT_OPEN, SEGMENT_RECOVERED, RecordingSegment
-from video.recorder import finish_segment_from_disk
-from video.segments import UnsafePathError, inside_recordings
+from video.models import SEGMENT_EMPTY, SEGMENT_OPEN, SEGMENT_RECOVERED, RecordingSegment, close_segment_row
+from video.segments import (
+    UnsafePathError,
+    cut_to_complete_fragments,
+    file_sha256,
+    inside_recordings,
+    probe_extent,
+)
 
 log = logging.getLogger(__name__)
 
@@ -52,3 +57,30 @@ def recover(engine: Engine, recordings_dir: Path, camera_id: str | None = None) 
         (report.recovered if end is not None else report.empty).append(relative)
         log.warning("recovery: %s %s", "closed" if end is not None else "nothing playable in", relative)
     return report
+
+
+def finish_segment_from_disk(engine: Engine, row_id: int | None, path: Path, *, status: str) -> float | None:
+    """Close an open index row from the file as it is on disk (after a crash or a write error).
+
+    The end is the end of the last complete fragment found by demuxing. A file
+    with nothing playable is removed and its row marked empty (out of the chain).
+    """
+    if path.exists():
+        cut_to_complete_fragments(path)
+    extent = probe_extent(path) if path.exists() else None
+    with session_scope(engine) as session:
+        row = session.get(RecordingSegment, row_id) if row_id is not None else None
+        if row is None:
+            return None
+        if extent is None:
+            row.status = SEGMENT_EMPTY
+            row.end_utc = row.start_utc
+            row.duration_s = 0.0
+            row.bytes = 0
+            path.unlink(missing_ok=True)
+            return None
+        end = row.start_utc + extent.end_s
+        close_segment_row(
+            session, row, end_utc=end, size=path.stat().st_size, sha256=file_sha256(path), status=status
+        )
+        return end

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from config.database import session_scope
 from video.fanout import Fanout
 from video.models import GAP_RECORDER_CRASHED, SEGMENT_RECOVERED, RecordingGap, RecordingSegment
-from video.recorder import Recorder
+from video.recorder import start_recording
 from video.recovery import recover
 from video.segments import file_sha256
 from video.verify import verify_recordings
@@ -74,7 +74,7 @@ def test_kill_9_mid_segment_then_recover(engine, database_url, recordings_dir):
     # The next run records the crash as a gap and links its first segment to the recovered one.
     info, raw = h264_clip(2.0)
     fanout = Fanout("cam1")
-    recorder = Recorder("cam1", fanout, engine, recordings_dir).start()
+    (recorder,) = start_recording({"cam1": fanout}, engine, recordings_dir)  # what `watchwall serve` calls
     feed(fanout, media_packets("cam1", info, raw, row.end_utc + 4.0))
     recorder.stop()
     with session_scope(engine) as session:
