@@ -262,6 +262,24 @@ def playback_file(
     return PlaybackFile(path, path.stat().st_size, actual_start, actual_end)
 
 
+def prune_playback_cache(cache_dir: Path, max_bytes: int = 2 * 1024**3) -> int:
+    """Delete the least recently used cached playback files beyond ``max_bytes``; returns files deleted."""
+    cache_dir = Path(cache_dir)
+    if not cache_dir.is_dir():
+        return 0
+    files = sorted(cache_dir.glob("*.mp4"), key=lambda p: p.stat().st_atime, reverse=True)
+    kept = deleted = 0
+    for path in files:
+        size = path.stat().st_size
+        if kept + size <= max_bytes:
+            kept += size
+            continue
+        path.unlink(missing_ok=True)
+        path.with_suffix(".span").unlink(missing_ok=True)
+        deleted += 1
+    return deleted
+
+
 def parse_range(header: str | None, length: int) -> tuple[int, int] | None:
     """(first, last) byte, inclusive, of a single ``bytes=`` range; None for the whole file.
 

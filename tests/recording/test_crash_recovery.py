@@ -27,8 +27,8 @@ HERE = Path(__file__).resolve().parent
 def read_progress(process: subprocess.Popen, progress: list) -> None:
     for line in process.stdout:
         parts = line.split()
-        if len(parts) == 3 and parts[0] == "published":
-            progress.append((int(parts[1]), float(parts[2])))
+        if len(parts) == 4 and parts[0] == "published":
+            progress.append((int(parts[1]), float(parts[2]), int(parts[3])))
 
 
 def test_kill_9_mid_segment_then_recover(engine, database_url, recordings_dir):
@@ -38,21 +38,24 @@ def test_kill_9_mid_segment_then_recover(engine, database_url, recordings_dir):
         text=True,
         cwd=HERE,
     )
-    progress: list[tuple[int, float]] = []
+    progress: list[tuple[int, float, int]] = []
     reader = threading.Thread(target=read_progress, args=(process, progress), daemon=True)
     reader.start()
     try:
         deadline = time.monotonic() + 60
-        while (not progress or progress[-1][0] < 88) and time.monotonic() < deadline:  # 3.5 s at 25 fps
+        # 3.5 s in at 25 fps, with the recorder caught up (a loaded CI machine must not count as loss)
+        while (
+            not (progress and progress[-1][0] >= 88 and progress[-1][2] <= 1) and time.monotonic() < deadline
+        ):
             assert process.poll() is None, "the recording process died by itself"
-            time.sleep(0.02)
+            time.sleep(0.005)
         assert progress and progress[-1][0] >= 88, "the recording process did not publish in time"
         os.kill(process.pid, signal.SIGKILL)
     finally:
         process.kill()
         process.wait(30)
         reader.join(10)
-    published, last_end = progress[-1]
+    published, last_end, _ = progress[-1]
 
     with session_scope(engine) as session:
         (row,) = session.scalars(select(RecordingSegment)).all()

@@ -14,7 +14,15 @@ from config.database import session_scope
 from dashboard.audit import AuditLog, list_entries
 from video.fanout import Fanout
 from video.models import GAP_STALLED, RecordingSegment
-from video.playback import NoRecordingError, parse_range, playback_file, read_range, seek, timeline
+from video.playback import (
+    NoRecordingError,
+    parse_range,
+    playback_file,
+    prune_playback_cache,
+    read_range,
+    seek,
+    timeline,
+)
 from video.recorder import Recorder
 from video.segments import UnsafePathError
 
@@ -71,6 +79,9 @@ def test_playback_is_fragmented_mp4_from_the_keyframe_before_the_start(
     assert (entry.actor, entry.target, entry.address) == ("li", "cam1", "10.0.0.5")
     again = playback_file(engine, recordings_dir, tmp_path / "cache", "cam1", T0 + 1.5, T0 + 12.0)
     assert again.path == played.path  # cached
+    assert prune_playback_cache(tmp_path / "cache", max_bytes=played.length) == 0
+    assert prune_playback_cache(tmp_path / "cache", max_bytes=played.length - 1) == 1
+    assert not played.path.exists()
 
 
 def test_range_requests(tmp_path):
