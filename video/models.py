@@ -95,13 +95,19 @@ class RecordingHold(Base):
     __table_args__ = (Index("ix_recording_holds_camera_start", "camera_id", "start_utc"),)
 
 
-def last_chained_sha256(session, camera_id: str) -> str | None:
-    """The hash the next closed segment of ``camera_id`` links to (pruned tombstones count)."""
+def last_chained_sha256(session, camera_id: str, before_utc: float | None = None) -> str | None:
+    """The hash a segment of ``camera_id`` starting at ``before_utc`` links to (pruned tombstones count)."""
     from sqlalchemy import select
 
     row = session.execute(
         select(RecordingSegment.sha256)
-        .where(RecordingSegment.camera_id == camera_id, RecordingSegment.sha256.is_not(None))
+        .where(
+            RecordingSegment.camera_id == camera_id,
+            RecordingSegment.sha256.is_not(None),
+            RecordingSegment.start_utc < before_utc
+            if before_utc is not None
+            else RecordingSegment.id.is_not(None),
+        )
         .order_by(RecordingSegment.start_utc.desc(), RecordingSegment.id.desc())
         .limit(1)
     ).first()
@@ -123,7 +129,7 @@ def last_recorded_end(session, camera_id: str) -> tuple[float, str] | None:
 
 def close_segment_row(session, row: RecordingSegment, *, end_utc: float, size: int, sha256: str, status: str):
     """Enter a finished segment in the index and link it into its camera's hash chain."""
-    row.prev_sha256 = last_chained_sha256(session, row.camera_id)
+    row.prev_sha256 = last_chained_sha256(session, row.camera_id, row.start_utc)
     row.end_utc = end_utc
     row.duration_s = max(0.0, end_utc - row.start_utc)
     row.bytes = size

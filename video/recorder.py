@@ -91,6 +91,7 @@ class Recorder:
         self._seen_dropped = 0
         self._paused_until = 0.0  # after a disk error, monotonic time of the next attempt
         self._alarmed = False
+        self._needs_recovery = False
         self._opened_after: tuple[tuple[float, str] | None, int | None] = (None, None)
 
     # -- life cycle -------------------------------------------------------------------------------------
@@ -122,21 +123,36 @@ class Recorder:
         return self._writer is not None
 
     def _run(self) -> None:
-        try:
-            while True:
-                packet = self._subscription.get(timeout=0.2)
-                if packet is None:
-                    if self._stop.is_set():
-                        break
+        while True:
+            packet = self._subscription.get(timeout=0.2)
+            try:
+                if packet is not None:
+                    self._handle(packet)
+                elif self._stop.is_set():
+                    break
+                else:
                     self._close_if_idle()
-                    continue
-                self._handle(packet)
-        except Exception:  # never take the process down; the gap row tells what was lost
-            log.exception("recorder %s failed", self.camera_id)
-            self.errors += 1
-            self._abandon_segment(GAP_WRITE_ERROR)
-        finally:
+            except Exception:  # e.g. the database is away: keep going, retry later; the gap tells the loss
+                log.exception(
+                    "recorder %s: unexpected error; retrying in %.0f s", self.camera_id, self.retry_after_s
+                )
+                self._recover_from_error()
+        try:
             self._close_segment()
+        except Exception:
+            log.exception("recorder %s: cannot close its last segment (recovery will)", self.camera_id)
+
+    def _recover_from_error(self) -> None:
+        self.errors += 1
+        try:
+            self._abandon_segment(GAP_WRITE_ERROR)
+        except Exception:
+            log.exception("recorder %s: cannot close the segment (recovery will)", self.camera_id)
+            self._writer, self._row_id = None, None
+        if self._pending_gap is None and self._last is not None:
+            self._pending_gap = (self._last.wallclock, GAP_WRITE_ERROR)
+        self._paused_until = time.monotonic() + self.retry_after_s
+        self._needs_recovery = True  # a segment may be left open: close it before the next one, in order
 
     # -- per packet -------------------------------------------------------------------------------------
     def _handle(self, packet: MediaPacket) -> None:
@@ -197,6 +213,9 @@ class Recorder:
     def _open_segment(self, packet: MediaPacket) -> bool:
         if not packet.is_keyframe or time.monotonic() < self._paused_until:
             return False  # a segment starts at a keyframe; the pending gap runs on
+        if self._needs_recovery:
+            recover(self.engine, self.recordings_dir, self.camera_id)
+            self._needs_recovery = False
         start = packet.wallclock
         relative = segment_relative_path(self.camera_id, start)
         while (self.recordings_dir / relative).exists():

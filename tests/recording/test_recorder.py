@@ -22,6 +22,7 @@ from video.models import (
 )
 from video.recorder import Recorder
 from video.segments import cut_to_complete_fragments, file_sha256, probe_extent
+from video.verify import verify_recordings
 
 T0 = 1_790_000_000.0  # 2026-09-21, a fixed UTC instant
 
@@ -174,3 +175,33 @@ def test_a_segment_cut_short_plays_up_to_its_last_complete_fragment(engine, reco
     assert (extent.packets, extent.end_s) == (75, 3.0)
     assert decode_frames(cut) == 75
     assert cut_to_complete_fragments(recordings_dir / segment.path) == 0  # a cleanly closed file is whole
+
+
+def test_the_database_going_away_is_survived_and_recording_resumes(engine, recordings_dir):
+    info, raw = h264_clip(6.0)
+    packets = media_packets("cam1", info, raw, T0)
+    fanout = Fanout("cam1")
+    recorder = Recorder("cam1", fanout, engine, recordings_dir, segment_seconds=1, retry_after_s=0).start()
+    feed(fanout, packets[:50])
+    wait_drained(fanout)
+    with engine.begin() as connection:  # the index disappears behind the recorder's back
+        connection.exec_driver_sql("ALTER TABLE recording_segments RENAME TO recording_segments_away")
+    feed(fanout, packets[50:100])
+    wait_drained(fanout)
+    with engine.begin() as connection:
+        connection.exec_driver_sql("ALTER TABLE recording_segments_away RENAME TO recording_segments")
+    feed(fanout, packets[100:])
+    wait_drained(fanout)
+    recorder.stop()
+
+    # 2 s lost: opening segments at the keyframes at 2 s and 3 s failed
+    assert (recorder.errors, recorder.packets_written) == (2, 100)
+    segments = segments_of(engine, "cam1")
+    assert [(round(s.start_utc - T0, 3), s.status) for s in segments] == [
+        (0.0, SEGMENT_CLOSED),
+        (1.0, "recovered"),  # left open when the index went away, closed from the disk on the retry
+        (4.0, SEGMENT_CLOSED),
+        (5.0, SEGMENT_CLOSED),
+    ]
+    assert [g.reason for g in gaps_of(engine, "cam1")] == ["write_error"]
+    assert verify_recordings(engine, recordings_dir) == []
