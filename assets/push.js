@@ -1,16 +1,10 @@
 /* WatchWall push client: socket.io events become Dash prop changes.
  * The socket.io client reconnects by itself after a network drop or a server
- * restart; every (re)connect asks the page to catch up. */
+ * restart; every reconnect asks the page to catch up. */
 (function () {
   "use strict";
   var RETRY_MS = 500;
 
-  function setProps(id, props) {
-    var dc = window.dash_clientside;
-    if (!dc || !dc.set_props || !document.getElementById(id)) return false;
-    dc.set_props(id, props);
-    return true;
-  }
 
   function showStatus(online) {
     var el = document.getElementById("push-status");
@@ -19,8 +13,10 @@
     el.className = "push-status " + (online ? "online" : "offline");
   }
 
-  function refreshFigures(version) {
-    setProps("push-metrics", { data: { version: String(version), at: Date.now() } });
+  function refreshFigures() {
+    // a click on the hidden button is an ordinary Dash input: the figures' callback runs again
+    var button = document.getElementById("push-refresh");
+    if (button) button.click();
   }
 
   function tickClock() {
@@ -35,11 +31,11 @@
     var connectedOnce = false;
     socket.on("connect", function () {
       showStatus(true);
-      if (connectedOnce) refreshFigures("reconnect-" + Date.now());
+      if (connectedOnce) refreshFigures();
       connectedOnce = true;
     });
     socket.on("disconnect", function () { showStatus(false); });
-    socket.on("metrics.changed", function (payload) { refreshFigures(payload && payload.version); });
+    socket.on("metrics.changed", function () { refreshFigures(); });
     document.dispatchEvent(new CustomEvent("watchwall:socket", { detail: socket }));
     setInterval(tickClock, 1000);
     setInterval(function () { showStatus(socket.connected); }, 2000);

@@ -43,13 +43,13 @@ def register(server: flask.Flask) -> None:
         viewer = channel.attach()
         try:
             stream_live(ws, viewer, channel)
-        except ConnectionClosed:
+        except (ConnectionClosed, OSError):  # the viewer went away
             pass
         finally:
             viewer.close()
             try:
                 ws.close()
-            except ConnectionClosed:
+            except (ConnectionClosed, OSError):
                 pass
         return ""
 

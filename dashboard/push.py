@@ -53,7 +53,7 @@ def metrics_fingerprint(context: AppContext) -> tuple:
     with context.engine.connect() as connection:
         checks = connection.execute(select(func.count(), func.max(LocationCheck.id))).one()
         cases = connection.execute(select(func.count(Case.id), func.max(Case.id))).one()
-        rollup = connection.execute(select(func.count(), func.sum(ComplianceDaily.required))).one()
+        rollup = connection.execute(select(func.count(), func.sum(ComplianceDaily.satisfied_slots))).one()
     return (*checks, *cases, *rollup)
 
 
@@ -63,7 +63,7 @@ def watch_metrics(context: AppContext, interval: float, stop: threading.Event) -
     while not stop.is_set():
         try:
             fingerprint = metrics_fingerprint(context)
-        except SQLAlchemyError as exc:
+        except SQLAlchemyError as exc:  # database restarting: keep watching, the page keeps its figures
             log.warning("metrics watcher: %s", exc)
             fingerprint = last
         if last is not None and fingerprint != last:

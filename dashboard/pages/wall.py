@@ -26,7 +26,8 @@ def layout(lang: str | None = None, **_query) -> html.Div:
     language = normalise(lang or context.settings.language)
     return html.Div(
         [
-            dcc.Store(id="push-metrics", data={"version": "initial"}),
+            # push.js clicks this hidden button when the server says the figures changed
+            html.Button(id="push-refresh", n_clicks=0, hidden=True, className="push-refresh"),
             dcc.Store(id="wall-language", data=language),
             header(t("wall.title", language), language, "/wall"),
             html.Section(id="wall-kpis", className="kpi-row"),
@@ -203,7 +204,7 @@ def register_callbacks(app) -> None:
         Output("wall-kpis", "children"),
         Output("wall-centres", "children"),
         *(Output(f"chart-{name}", "figure") for name in CHARTS),
-        Input("push-metrics", "data"),
+        Input("push-refresh", "n_clicks"),
         State("wall-language", "data"),
     )
     def refresh(_version, language):

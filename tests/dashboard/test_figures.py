@@ -55,3 +55,28 @@ def test_compliance_by_day_in_order_and_rates():
     figure = figures.compliance_by_day({date(2026, 11, 2): 0.97, date(2026, 11, 1): None}, "en")
     assert list(figure.data[0].x) == ["2026-11-01", "2026-11-02"]
     assert figures.format_rate(0.9734) == "97.3%" and figures.format_rate(None) == "–"
+
+
+def test_metrics_fingerprint_moves_when_cases_arrive(tmp_path):
+    from config.database import make_engine, upgrade
+    from config.settings import Settings
+    from config.site import load_site
+    from dashboard.context import AppContext
+    from dashboard.push import metrics_fingerprint
+    from metrics.importer import import_file
+
+    url = f"sqlite:///{tmp_path / 'w.db'}"
+    upgrade(url)
+    engine = make_engine(url)
+    settings = Settings(data_dir=tmp_path)
+    context = AppContext(settings=settings, site=load_site(settings.site), engine=engine)
+    before = metrics_fingerprint(context)
+    assert metrics_fingerprint(context) == before
+    rows = tmp_path / "cases.csv"
+    rows.write_text(
+        "external_id,case_type,source_agency,county,received_at,closed_at\n"
+        "fp-1,correction_reception,court,qinzhou,2026-11-20T09:00:00+08:00,\n",
+        encoding="utf-8",
+    )
+    import_file(engine, "cases", rows)
+    assert metrics_fingerprint(context) != before

@@ -87,3 +87,25 @@ def test_wall_catches_up_after_a_server_restart(browser, served):
         assert kpi(page, "cases-total") == "555"
     finally:
         page.close()
+
+
+def test_imported_cases_reach_the_open_wall_by_push(browser, served, tmp_path):
+    page = open_wall(browser, served, "en")
+    try:
+        before = int(kpi(page, "cases-total"))
+        rows = tmp_path / "new-cases.csv"
+        rows.write_text(
+            "external_id,case_type,source_agency,county,received_at,closed_at\n"
+            "push-test-1,correction_reception,court,qinzhou,2026-11-20T09:00:00+08:00,\n",
+            encoding="utf-8",
+        )
+        result = served.cli("import", "cases", str(rows))
+        assert result.returncode == 0, result.stderr
+        # no reload, no polling by the page: the server's watcher pushes metrics.changed
+        page.wait_for_function(
+            f"document.getElementById('kpi-cases-total').textContent.trim() === '{before + 1}'",
+            timeout=30_000,
+        )
+        assert served.metrics()["cases_total"] == before + 1
+    finally:
+        page.close()
