@@ -20,7 +20,7 @@ from tqdm import tqdm
 
 from config.errors import UserError
 from metrics.bulk import bulk_insert
-from metrics.import_rows import ROW_KINDS, read_rows, validate_rows
+from metrics.import_rows import ROW_KINDS, RawRow, read_rows, validate_rows
 from metrics.localtime import SHANGHAI, local_day, month_key, slot_of
 from metrics.models import Case, LocationCheck, Subject
 from metrics.rollup import rebuild_rollups
@@ -40,7 +40,7 @@ class ImportReport:
 
 
 class ImportRefused(UserError):
-    def __init__(self, path: Path, problems: list[tuple[int, str]]):
+    def __init__(self, path: Path | str, problems: list[tuple[int, str]]):
         self.problems = sorted(problems)
         listed = "\n".join(f"  line {line}: {reason}" for line, reason in self.problems)
         super().__init__(f"{path}: refused, nothing was written; {len(problems)} bad row(s):\n{listed}")
@@ -130,8 +130,24 @@ def import_file(
     engine: Engine, what: str, path: Path, zone: ZoneInfo = SHANGHAI, show_progress: bool = False
 ) -> ImportReport:
     """Validate ``path`` as ``what`` (``checkins`` or ``cases``) and upsert it in one transaction."""
+    return import_rows(engine, what, read_rows(path), zone, source=path, show_progress=show_progress)
+
+
+def import_rows(
+    engine: Engine,
+    what: str,
+    rows: list[RawRow],
+    zone: ZoneInfo = SHANGHAI,
+    *,
+    source: Path | str = "rows",
+    show_progress: bool = False,
+) -> ImportReport:
+    """Validate already-read ``rows`` as ``what`` and upsert them in one transaction.
+
+    Each row's ``line`` is what a problem is reported against (a file's line, a request's row index);
+    :class:`ImportRefused` names ``source``.
+    """
     kind = ROW_KINDS[what]
-    rows = read_rows(path)
     with tqdm(total=2 * len(rows), unit="row", disable=not show_progress, desc=f"import {what}") as progress:
         good, problems = validate_rows(rows, kind, zone, progress)
         with engine.begin() as connection:
@@ -141,7 +157,7 @@ def import_file(
             else:
                 records = _case_records(good, zone)
             if problems:
-                raise ImportRefused(path, problems)
+                raise ImportRefused(source, problems)
             table = (LocationCheck if what == "checkins" else Case).__table__
             inserted, updated, unchanged, replaced = _write(connection, table, records, progress)
             if what == "checkins" and (inserted or updated):
