@@ -21,7 +21,14 @@ from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from config.errors import UserError
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
-MODEL_MODULES = ("metrics.models", "cameras.models", "video.models", "dashboard.models", "dashboard.accounts")
+MODEL_MODULES = (
+    "metrics.models",
+    "cameras.models",
+    "video.models",
+    "dashboard.models",
+    "dashboard.accounts",
+    "dashboard.api_clients",
+)
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
