@@ -17,6 +17,7 @@ import tempfile
 import time
 import zipfile
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,11 +30,14 @@ from tqdm import tqdm
 from config.database import session_scope
 from config.errors import UserError
 from video.models import RecordingHold
-from video.playback import FILE_MOVFLAGS, NoRecordingError, remux_span, segments_between
+from video.playback import MSE_MOVFLAGS, NoRecordingError, remux_span, segments_between
 from video.segments import checked_camera_id, file_sha256, inside_recordings
 from video.signing import fingerprint, public_key_pem
 
 PACKAGE_FORMAT = "watchwall-evidence/1"
+# Fragmented like the recordings: written in one pass, no seek, so straight into the zip; every
+# player that plays MP4 plays it (and a browser through MSE).
+CLIP_MOVFLAGS = MSE_MOVFLAGS
 CLIP_NAME = "clip.mp4"
 MANIFEST_NAME = "manifest.json"
 SIGNATURE_NAME = "manifest.sig"
@@ -84,78 +88,46 @@ def export_clip(
     segments = segments_between(engine, camera_id, start_utc, end_utc)
     if not segments:
         raise NoRecordingError(f"no recording of {camera_id} between {start_utc} and {end_utc}")
-    for segment in segments:  # evidence is only made from segments that are still what was recorded
-        path = inside_recordings(recordings_dir, segment.path)
-        if not path.exists() or file_sha256(path) != segment.sha256:
-            raise UserError(
-                f"segment {segment.path} does not match its index entry; run `watchwall verify --recordings`"
-            )
     out_path = Path(out_path)
     with tempfile.TemporaryDirectory(prefix="watchwall-export-", dir=out_path.parent) as scratch:
-        clip = Path(scratch) / CLIP_NAME
-        with tqdm(
-            total=sum(s.bytes or 0 for s in segments),
-            unit="B",
-            unit_scale=True,
-            desc=f"export {camera_id}",
-            file=sys.stderr,
-            disable=None if progress is None else not progress,  # None: only on a terminal
-        ) as bar:
-            result = remux_span(
-                recordings_dir,
-                segments,
-                start_utc,
-                end_utc,
-                clip,
-                movflags=FILE_MOVFLAGS,
-                on_bytes=bar.update,
-            )
-        clip_sha = file_sha256(clip)
-        exported_at = time.time()
-        manifest = {
-            "format": PACKAGE_FORMAT,
-            "camera": {"id": camera_id, **(place or {})},
-            "timezone": zone.key,
-            "requested": {"start": moment(start_utc, zone), "end": moment(end_utc, zone)},
-            "actual": {
-                "start": moment(result.actual_start_utc, zone),
-                "end": moment(result.actual_end_utc, zone),
-            },
-            "clip": {
-                "file": CLIP_NAME,
-                "sha256": clip_sha,
-                "bytes": clip.stat().st_size,
-                "packets": result.packets,
-            },
-            "segments": [
-                {
-                    "path": s.path,
-                    "start": moment(s.start_utc, zone)["utc"],
-                    "end": moment(s.end_utc, zone)["utc"],
-                    "bytes": s.bytes,
-                    "sha256": s.sha256,
-                    "prev_sha256": s.prev_sha256,
-                }
-                for s in result.segments_used
-            ],
-            "exported_by": user,
-            "reason": reason,
-            "exported_at": moment(exported_at, zone),
-            "public_key_sha256": fingerprint(signing_key),
-        }
-        manifest_bytes = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True).encode()
-        signature = {
-            "algorithm": "Ed25519",
-            "manifest_sha256": hashlib.sha256(manifest_bytes).hexdigest(),
-            "signature": signing_key.sign(manifest_bytes).hex(),
-        }
         partial = Path(scratch) / "package.zip"
         with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_STORED) as package:
-            package.write(clip, CLIP_NAME)
+            result, clip = _write_clip(
+                package, recordings_dir, segments, start_utc, end_utc, camera_id, progress
+            )
+            exported_at = time.time()
+            manifest = {
+                "format": PACKAGE_FORMAT,
+                "camera": {"id": camera_id, **(place or {})},
+                "timezone": zone.key,
+                "requested": {"start": moment(start_utc, zone), "end": moment(end_utc, zone)},
+                "actual": {
+                    "start": moment(result.actual_start_utc, zone),
+                    "end": moment(result.actual_end_utc, zone),
+                },
+                "clip": {
+                    "file": CLIP_NAME,
+                    "sha256": clip.sha256,
+                    "bytes": clip.size,
+                    "packets": result.packets,
+                },
+                "segments": [_segment_entry(s, zone) for s in result.segments_used],
+                "exported_by": user,
+                "reason": reason,
+                "exported_at": moment(exported_at, zone),
+                "public_key_sha256": fingerprint(signing_key),
+            }
+            manifest_bytes = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True).encode()
+            signature = {
+                "algorithm": "Ed25519",
+                "manifest_sha256": hashlib.sha256(manifest_bytes).hexdigest(),
+                "signature": signing_key.sign(manifest_bytes).hex(),
+            }
             package.writestr(MANIFEST_NAME, manifest_bytes)
             package.writestr(SIGNATURE_NAME, json.dumps(signature, indent=2, sort_keys=True))
             package.writestr(PUBLIC_KEY_NAME, public_key_pem(signing_key))
         partial.replace(out_path)
+    clip_sha = clip.sha256
     with session_scope(engine) as session:
         session.add(
             RecordingHold(
@@ -183,3 +155,84 @@ def export_clip(
             address=address,
         )
     return ExportResult(out_path, manifest, clip_sha)
+
+
+def _write_clip(package, recordings_dir, segments, start_utc, end_utc, camera_id, progress):
+    """Remux the clip straight into the zip, hashed on the way; refuse sources that were altered.
+
+    The sources are hashed beside the remux (hashlib releases the GIL): the check
+    that evidence comes from segments still as recorded costs little time on two cores.
+    """
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        sources_checked = pool.submit(_unchanged_sources, recordings_dir, segments)
+        progress_bar = tqdm(
+            total=sum(s.bytes or 0 for s in segments),
+            unit="B",
+            unit_scale=True,
+            desc=f"export {camera_id}",
+            file=sys.stderr,
+            disable=None if progress is None else not progress,  # None: only on a terminal
+        )
+        with progress_bar, package.open(CLIP_NAME, "w", force_zip64=True) as entry:
+            clip = _HashingWriter(entry)
+            try:
+                result = remux_span(
+                    recordings_dir,
+                    segments,
+                    start_utc,
+                    end_utc,
+                    clip,
+                    movflags=CLIP_MOVFLAGS,
+                    on_bytes=progress_bar.update,
+                )
+            except Exception as exc:
+                _refuse_altered(sources_checked.result(), exc)
+                raise
+        _refuse_altered(sources_checked.result())
+    return result, clip
+
+
+def _segment_entry(segment, zone: ZoneInfo) -> dict:
+    return {
+        "path": segment.path,
+        "start": moment(segment.start_utc, zone)["utc"],
+        "end": moment(segment.end_utc, zone)["utc"],
+        "bytes": segment.bytes,
+        "sha256": segment.sha256,
+        "prev_sha256": segment.prev_sha256,
+    }
+
+
+def _refuse_altered(altered: str | None, cause: Exception | None = None) -> None:
+    if altered:
+        raise UserError(
+            f"segment {altered} does not match its index entry; run `watchwall verify --recordings`"
+        ) from cause
+
+
+def _unchanged_sources(recordings_dir: Path, segments) -> str | None:
+    """The first source segment whose file is gone or differs from the index, or None."""
+    for segment in segments:
+        path = inside_recordings(recordings_dir, segment.path)
+        if not path.exists() or file_sha256(path) != segment.sha256:
+            return segment.path
+    return None
+
+
+class _HashingWriter:
+    """A write-only stream (no seek, so FFmpeg writes the fragmented MP4 in one pass) that hashes."""
+
+    def __init__(self, target) -> None:
+        self._target = target
+        self.digest = hashlib.sha256()
+        self.size = 0
+
+    @property
+    def sha256(self) -> str:
+        return self.digest.hexdigest()
+
+    def write(self, data) -> int:
+        self.digest.update(data)
+        self._target.write(data)
+        self.size += len(data)
+        return len(data)

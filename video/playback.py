@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from typing import BinaryIO
 from zoneinfo import ZoneInfo
 
 import av
@@ -26,7 +27,7 @@ from video.segments import checked_camera_id, inside_recordings
 
 PLAYABLE = (SEGMENT_CLOSED, SEGMENT_RECOVERED)
 MSE_MOVFLAGS = "frag_keyframe+empty_moov+default_base_moof"
-FILE_MOVFLAGS = "+faststart"
+FILE_MOVFLAGS = ""  # a plain MP4, moov at the end: no second pass over the file
 READ_CHUNK = 256 * 1024
 
 
@@ -128,15 +129,19 @@ def remux_span(
     segments: Sequence[SourceSegment],
     start_utc: float,
     end_utc: float,
-    out_path: Path,
+    out: Path | BinaryIO,
     *,
     movflags: str,
     on_bytes: Callable[[int], None] | None = None,
 ) -> RemuxResult:
-    """Copy the packets of [start, end) into one MP4, starting at the keyframe at or before ``start``."""
+    """Copy the packets of [start, end) into one MP4, starting at the keyframe at or before ``start``.
+
+    ``out`` is a path, or a stream that is only written (fragmented ``movflags`` then, which need no seek).
+    """
     if not segments:
         raise NoRecordingError("no recording in that span")
-    output = av.open(str(out_path), mode="w", format="mp4", options={"movflags": movflags})
+    target = str(out) if isinstance(out, Path) else out
+    output = av.open(target, mode="w", format="mp4", options={"movflags": movflags} if movflags else {})
     out_stream = None
     time_base = None
     actual_start = actual_end = None
@@ -187,13 +192,18 @@ def remux_span(
                 break
     except BaseException:
         output.close()
-        out_path.unlink(missing_ok=True)
+        _discard(out)
         raise
     output.close()
     if not written:
-        out_path.unlink(missing_ok=True)
+        _discard(out)
         raise NoRecordingError("no recorded frame in that span")
     return RemuxResult(actual_start, actual_end, written, tuple(used))
+
+
+def _discard(out) -> None:
+    if isinstance(out, Path):
+        out.unlink(missing_ok=True)
 
 
 def _seconds(packet, time_base) -> float:

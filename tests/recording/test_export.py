@@ -13,9 +13,10 @@ from recording_media import feed, h264_clip, media_packets, wait_drained
 from sqlalchemy import select
 
 from config.database import session_scope
+from config.errors import UserError
 from video.export import export_clip
 from video.fanout import Fanout
-from video.models import RecordingHold
+from video.models import RecordingHold, RecordingSegment
 from video.recorder import Recorder
 from video.segments import UnsafePathError
 from video.signing import fingerprint, load_or_create_signing_key
@@ -152,3 +153,14 @@ def test_the_signing_key_is_private_and_stable(tmp_path):
     second = load_or_create_signing_key(tmp_path / "data")
     assert fingerprint(first) == fingerprint(second)
     assert (tmp_path / "data" / "evidence-signing-key.pem").stat().st_mode & 0o777 == 0o600
+
+
+def test_an_altered_source_segment_is_not_exported(engine, recordings_dir, recorded, key, tmp_path):
+    with session_scope(engine) as session:
+        middle = session.scalars(select(RecordingSegment).order_by(RecordingSegment.start_utc)).all()[1].path
+    with open(recordings_dir / middle, "r+b") as handle:
+        handle.seek(-10, 2)
+        handle.write(b"0123456789")
+    with pytest.raises(UserError, match=f"segment {middle} does not match"):
+        export(engine, recordings_dir, key, tmp_path / "evidence.zip")
+    assert not (tmp_path / "evidence.zip").exists()
