@@ -34,7 +34,7 @@ from video.bitstream import is_annexb, is_malformed
 from video.fanout import Fanout
 from video.health import CONNECTING, ERROR, OFFLINE, ONLINE, STALLED, STOPPED, CameraHealth
 from video.packet import MediaPacket, StreamInfo
-from video.source_url import StreamSource
+from video.source_url import THOROUGH_PROBE, StreamSource
 from video.stream_errors import (
     PERSISTENT_KINDS,
     UNREACHABLE,
@@ -90,18 +90,40 @@ def stream_info(stream: av.video.stream.VideoStream) -> StreamInfo:
 
 def open_stream(source: StreamSource, options: ReaderOptions):
     """Open ``source``; return (container, video stream, StreamInfo) or raise a classifiable error."""
-    timeout = (options.open_timeout_s, options.read_timeout_s) if source.is_network else None
-    container = av.open(source.url, options=dict(source.options), timeout=timeout)
-    try:
-        if not container.streams.video:
-            raise StreamFailure(UNSUPPORTED_CODEC, f"{source.display}: no video stream")
-        stream = container.streams.video[0]
-        if not stream.codec_context.name or not stream.codec_context.width:
-            raise StreamFailure(UNSUPPORTED_CODEC, f"{source.display}: video codec not recognised")
-        return container, stream, stream_info(stream)
-    except BaseException:
+    container, stream = _open(source, source.options, options)
+    if not stream.codec_context.width and source.is_network:
+        # The fast open did not see the picture size (no parameter sets in the SDP): look longer.
         container.close()
+        container, stream = _open(source, {**source.options, **THOROUGH_PROBE}, options)
+    if not stream.codec_context.width:
+        container.close()
+        raise StreamFailure(
+            UNSUPPORTED_CODEC, f"{source.display}: no picture size in the {stream.codec_context.name} stream"
+        )
+    return container, stream, stream_info(stream)
+
+
+def _open(source: StreamSource, av_options: dict[str, str], options: ReaderOptions):
+    timeout = (options.open_timeout_s, options.read_timeout_s) if source.is_network else None
+    started = time.monotonic()
+    try:
+        container = av.open(source.url, options=dict(av_options), timeout=timeout)
+    except Exception as exc:
+        # When PyAV's open timeout interrupts FFmpeg waiting for an RTSP answer, FFmpeg reports
+        # "invalid data" (no status line came); it is a timeout, the server is not answering.
+        if timeout and time.monotonic() - started >= 0.9 * options.open_timeout_s:
+            raise StreamFailure(
+                UNREACHABLE, f"{source.display}: no answer within {options.open_timeout_s:g} s"
+            ) from exc
         raise
+    if not container.streams.video:
+        container.close()
+        raise StreamFailure(UNSUPPORTED_CODEC, f"{source.display}: no video stream")
+    stream = container.streams.video[0]
+    if not stream.codec_context.name:
+        container.close()
+        raise StreamFailure(UNSUPPORTED_CODEC, f"{source.display}: video codec not recognised")
+    return container, stream
 
 
 class PacketClock:

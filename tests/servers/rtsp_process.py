@@ -135,9 +135,15 @@ class RtspServerProcess:
 
 
 class GarbageServer:
-    """Accepts TCP connections and answers anything with bytes that are not RTSP."""
+    """Accepts TCP connections and answers anything with bytes that are not RTSP.
 
-    def __init__(self) -> None:
+    With ``silent=True`` it answers nothing and holds each connection open until stopped,
+    as a wedged camera does.
+    """
+
+    def __init__(self, silent: bool = False) -> None:
+        self.silent = silent
+        self._held: list[socket.socket] = []
         self.sock = socket.socket()
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind(("127.0.0.1", 0))
@@ -159,6 +165,9 @@ class GarbageServer:
             except OSError:
                 continue
             self.connections += 1
+            if self.silent:
+                self._held.append(conn)
+                continue
             with conn:
                 conn.settimeout(1.0)
                 try:
@@ -170,6 +179,8 @@ class GarbageServer:
     def stop(self) -> None:
         self._stop.set()
         self._thread.join(timeout=5)
+        for conn in self._held:
+            conn.close()
         self.sock.close()
 
 

@@ -62,6 +62,13 @@ def garbage_server() -> Iterator[GarbageServer]:
     server.stop()
 
 
+@pytest.fixture(scope="session")
+def silent_server() -> Iterator[GarbageServer]:
+    server = GarbageServer(silent=True).start()
+    yield server
+    server.stop()
+
+
 @pytest.fixture
 def refused_port() -> int:
     return closed_port()

@@ -133,6 +133,7 @@ def test_server_killed_and_restarted_comes_back_with_a_gap_of_the_outage(
         back_at = time.time()
         wait_until(lambda: state_of(service, "victim") == "online", 10, what="online after restart")
         online_after = time.time() - back_at
+        print(f"back online {online_after:.2f} s after the server returned")
 
         victim = service.camera_health("victim")
         assert_kept_flowing(service, "healthy", healthy_before)
@@ -201,7 +202,7 @@ def test_corrupted_stream_keeps_flowing_and_counts_malformed_packets(rtsp_server
 
 
 @pytest.fixture(scope="module")
-def failing_cameras(rtsp_server, auth_server, garbage_server, tmp_path_factory):
+def failing_cameras(rtsp_server, auth_server, garbage_server, silent_server, tmp_path_factory):
     """One service with a camera for each way of failing to open, and a healthy one, run for 7 s."""
     port = closed_port_module()
     cameras = {
@@ -209,6 +210,7 @@ def failing_cameras(rtsp_server, auth_server, garbage_server, tmp_path_factory):
         "anonymous": {"rtsp": auth_server.url("/cam0")},
         "closed": {"rtsp": f"rtsp://127.0.0.1:{port}/cam0"},
         "garbage": {"rtsp": f"rtsp://127.0.0.1:{garbage_server.port}/cam0"},
+        "silent": {"rtsp": f"rtsp://127.0.0.1:{silent_server.port}/cam0"},
         "healthy": {"rtsp": rtsp_server.url("/cam1")},
     }
     with running(cameras, tmp_path_factory.mktemp("failing")) as (service, sink):
@@ -235,6 +237,7 @@ def closed_port_module() -> int:
         ("anonymous", "error", "auth"),
         ("closed", "offline", "unreachable"),
         ("garbage", "error", "protocol"),
+        ("silent", "offline", "unreachable"),  # connects, then no answer within the open timeout
     ],
 )
 def test_each_failure_has_its_kind_and_a_status_event(failing_cameras, camera_id, state, kind):
@@ -262,6 +265,24 @@ def test_transient_failures_retry_at_a_bounded_pace(failing_cameras, camera_id):
     _, attempts, _ = failing_cameras
     # 0.25 s then 0.5 s (capped) between attempts, with ±20 % jitter: about 14 in 7 s.
     assert 5 <= attempts[camera_id] <= 25, attempts
+
+
+def test_stop_is_bounded_even_with_a_reader_blocked_in_ffmpeg(silent_server, rtsp_server, tmp_path):
+    cameras = {
+        "silent": {"rtsp": f"rtsp://127.0.0.1:{silent_server.port}/x"},
+        "cam": {"rtsp": rtsp_server.url("/cam0")},
+    }
+    service = IngestService(make_site(cameras), settings=Settings(data_dir=tmp_path), keyframes=False)
+    service.start()
+    wait_until(lambda: service.healths["cam"].packets > 0 and service.healths["silent"].attempts > 0, 15)
+    started = time.monotonic()
+    ended = service.stop(timeout=0.5)
+    took = time.monotonic() - started
+    packets = service.healths["cam"].packets
+    assert took < 1.5 and ended is False  # the open to the silent server is still blocked in FFmpeg
+    assert service.readers["cam"].join(0) is True
+    assert service.readers["silent"].join(timeout=10) is True  # it leaves at the open timeout
+    assert service.healths["silent"].state == "stopped" and service.healths["cam"].packets == packets
 
 
 def test_credentials_from_the_environment_open_an_auth_camera(auth_server, tmp_path, monkeypatch):

@@ -75,7 +75,8 @@ def test_file_is_paced_in_real_time_and_looped_with_increasing_timestamps(clip, 
     assert health.keyframe_interval_frames == 10
     assert health.malformed_packets == 0 and health.gaps == [] and health.attempts == 1
     dts = [p.dts for p in received]
-    assert len(received) > 30 and dts == sorted(set(dts)), "timestamps must keep increasing across the loop"
+    assert len(received) >= 25, len(received)  # more than the clip: it looped
+    assert dts == sorted(set(dts)), f"timestamps must keep increasing across the loop: {dts}"
     assert [p.sequence for p in received] == list(range(len(received)))
     spacing = np.diff([p.wallclock for p in received])
     assert spacing.max() < 0.5 and spacing.min() > 0  # dated by timestamps, also across the loop
