@@ -90,6 +90,17 @@ def test_export_verify_keys_and_audit(data_dir, tmp_path, watchwall):
     trusted = watchwall(elsewhere, "verify", str(out), "--trust-key", str(tmp_path / "trusted.pem"))
     assert trusted.returncode == 0, trusted.stdout
 
+    with zipfile.ZipFile(out) as package:
+        members = {name: package.read(name) for name in package.namelist()}
+    tampered = tmp_path / "tampered.zip"
+    with zipfile.ZipFile(tampered, "w") as package:
+        for name, data in members.items():
+            package.writestr(
+                name, data.replace(b"check-in dispute", b"routine check") if name == "manifest.json" else data
+            )
+    edited = watchwall(data_dir, "verify", str(tampered))
+    assert edited.returncode == 1 and "manifest: manifest.json: edited after it was signed" in edited.stdout
+
     intact = watchwall(data_dir, "verify", "--recordings", "--camera", CAMERA)
     assert intact.returncode == 0 and "intact" in intact.stdout
 
