@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 from dataclasses import replace
 
 import pytest
@@ -205,3 +206,22 @@ def test_the_database_going_away_is_survived_and_recording_resumes(engine, recor
     ]
     assert [g.reason for g in gaps_of(engine, "cam1")] == ["write_error"]
     assert verify_recordings(engine, recordings_dir) == []
+
+
+def test_a_silent_camera_gets_its_segment_closed_and_a_reconnect_gap(engine, recordings_dir):
+    info, raw = h264_clip(2.0)
+    fanout = Fanout("cam1")
+    recorder = Recorder("cam1", fanout, engine, recordings_dir, idle_close_s=0.3).start()
+    feed(fanout, media_packets("cam1", info, raw, T0))
+    wait_drained(fanout)
+    deadline = time.monotonic() + 20
+    while not segments_of(engine, "cam1")[0].sha256 and time.monotonic() < deadline:  # closed when silent
+        time.sleep(0.05)
+    assert not recorder.recording
+    assert [s.status for s in segments_of(engine, "cam1")] == [SEGMENT_CLOSED]
+    feed(fanout, media_packets("cam1", new_stream(info), raw, T0 + 60))
+    wait_drained(fanout)
+    recorder.stop()
+    assert [(g.start_utc - T0, g.end_utc - T0, g.reason) for g in gaps_of(engine, "cam1")] == [
+        (2.0, 60.0, GAP_CAMERA_OFFLINE)
+    ]
