@@ -17,6 +17,7 @@ COMMAND_MODULES = (
     "video.cli",
     "video.evidence_cli",
     "dashboard.audit_cli",
+    "dashboard.api_cli",
     "dashboard.serve_cli",
 )
 
