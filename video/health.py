@@ -72,7 +72,7 @@ class CameraHealth:
         self.centre = centre
         self.stall_after_s = stall_after_s
         self._lock = threading.Lock()
-        self.state = CONNECTING
+        self.state = STOPPED  # until its reader starts
         self.error_kind: str | None = None
         self.detail: str | None = None
         self.state_since = time.time()
@@ -96,6 +96,11 @@ class CameraHealth:
         self.keyframe_interval_frames: int | None = None
 
     # --- updates, from the reader thread ------------------------------------------------------
+
+    def begin(self) -> None:
+        """The reader starts: silence is counted from now."""
+        with self._lock:
+            self.last_wallclock = max(self.last_wallclock, time.time())
 
     def set_state(self, state: str, error_kind: str | None = None, detail: str | None = None) -> bool:
         """Record a state; True when it differs from the previous one (state or error kind)."""

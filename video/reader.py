@@ -52,6 +52,7 @@ StateListener = Callable[[str, str, str | None, str | None], None]  # camera_id,
 # behind covers a frame held back through a stall; ahead is never legitimate.
 MAX_LAG_S = 15.0
 MAX_LEAD_S = 1.0
+MAX_PACE_BEHIND_S = 1.0  # a paced file that fell further behind than this restarts its pace
 
 
 @dataclass(frozen=True)
@@ -217,6 +218,7 @@ class CameraReader:
 
     def _run(self) -> None:
         failures = 0
+        self.health.begin()
         self._set_state(CONNECTING)
         while not self._stop.is_set():
             kind = detail = None
@@ -271,13 +273,18 @@ class CameraReader:
                         first_ts = ts if first_ts is None else first_ts
                         last_end = ts + (packet.duration or 0)
                     if source.realtime and media_s is not None:
-                        if pace is None:
-                            pace = (time.monotonic(), media_s)
-                        due = pace[0] + (media_s - pace[1])
+                        due = None if pace is None else pace[0] + (media_s - pace[1])
+                        if due is None or due < time.monotonic() - MAX_PACE_BEHIND_S:
+                            pace = (
+                                time.monotonic(),
+                                media_s,
+                            )  # start, or resume after a pause without a burst
+                            due = pace[0]
                         if self._stop.wait(max(0.0, due - time.monotonic())):
                             return
                     arrival, arrival_wall = time.monotonic(), time.time()
-                    wallclock = clock.date(media_s, arrival_wall)
+                    # A paced file is sent on time, so it is dated on arrival; a camera by its timestamps.
+                    wallclock = arrival_wall if source.realtime else clock.date(media_s, arrival_wall)
                     media = self._publish(packet, info, offset, wallclock, arrival)
                     self.health.packet(media, media_s, is_malformed(media.data, info.codec, annexb))
                     self._delivered = True

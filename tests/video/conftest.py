@@ -3,32 +3,16 @@
 from __future__ import annotations
 
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "servers"))
 
-from rtsp_process import GarbageServer, RtspServerProcess, closed_port  # noqa: E402
+from rtsp_process import RTSP_PASSWORD, RTSP_USER, GarbageServer, RtspServerProcess, closed_port  # noqa: E402
 
 SHARED_MOUNTS = {"/cam0": "h264", "/cam1": "h264", "/hevc": "h265", "/valve": "valve", "/broken": "broken"}
-RTSP_USER = "viewer"
-RTSP_PASSWORD = "Tianshui#4821-rtsp"
-
-
-def wait_until(predicate: Callable[[], Any], timeout: float, interval: float = 0.05, what: str = "condition"):
-    """Poll ``predicate`` until it returns something truthy; fail after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() >= deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(interval)
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from datetime import datetime
 
 import pytest
-from conftest import RTSP_PASSWORD, RTSP_USER, wait_until
+from rtsp_process import RTSP_PASSWORD, RTSP_USER, closed_port, wait_until
 
 from config.settings import Settings
 from config.site import Site
@@ -66,7 +66,7 @@ def assert_kept_flowing(service: IngestService, camera_id: str, since_packets: i
 
 
 def statuses_are_only_online(service: IngestService, camera_id: str) -> bool:
-    return statuses(service.sink, camera_id) == ["online"]
+    return statuses(service.sink, camera_id) == ["connecting", "online"]
 
 
 def test_healthy_h264_stream_is_measured_and_fanned_out(rtsp_server, tmp_path):
@@ -74,7 +74,7 @@ def test_healthy_h264_stream_is_measured_and_fanned_out(rtsp_server, tmp_path):
         subscription = service.fanout("cam0").subscribe("test", maxsize=1000)
         wait_until(lambda: service.healths["cam0"].keyframes >= 4, 15, what="four keyframes")
         health = service.camera_health("cam0")
-        assert statuses(sink, "cam0") == ["online"]
+        assert statuses(sink, "cam0") == ["connecting", "online"]
         packets = []
         while (packet := subscription.get(timeout=0)) is not None:
             packets.append(packet)
@@ -144,7 +144,7 @@ def test_server_killed_and_restarted_comes_back_with_a_gap_of_the_outage(
     assert len(closed) == 1, victim.gaps
     outage = back_at - killed_at
     assert seconds_between(closed[0]["start"], closed[0]["end"]) == pytest.approx(outage, abs=2.0)
-    assert statuses(sink, "victim") == ["online", "offline", "online", "stopped"]
+    assert statuses(sink, "victim") == ["connecting", "online", "offline", "online", "stopped"]
     alarms = [p for p in sink.payloads(ALARM_EVENT) if p["camera_id"] == "victim"]
     assert [(a["kind"], a["active"]) for a in alarms] == [(VIDEO_LOSS, True), (VIDEO_LOSS, False)]
 
@@ -178,7 +178,9 @@ def test_stall_with_the_connection_open_is_detected_and_recovers(rtsp_server, tm
     assert stalled_after < 3.0, f"stalled declared {stalled_after:.2f} s after the stall"
     closed = [gap for gap in valve.gaps if gap["end"] is not None]
     assert len(closed) == 1 and seconds_between(closed[0]["start"], closed[0]["end"]) > 2.0, valve.gaps
-    assert statuses(sink, "valve")[:2] == ["online", "stalled"] and statuses(sink, "valve")[-2:] == [
+    assert statuses(sink, "valve")[:3] == ["connecting", "online", "stalled"] and statuses(sink, "valve")[
+        -2:
+    ] == [
         "online",
         "stopped",
     ]
@@ -204,7 +206,7 @@ def test_corrupted_stream_keeps_flowing_and_counts_malformed_packets(rtsp_server
 @pytest.fixture(scope="module")
 def failing_cameras(rtsp_server, auth_server, garbage_server, silent_server, tmp_path_factory):
     """One service with a camera for each way of failing to open, and a healthy one, run for 7 s."""
-    port = closed_port_module()
+    port = closed_port()
     cameras = {
         "missing": {"rtsp": rtsp_server.url("/no-such-path")},
         "anonymous": {"rtsp": auth_server.url("/cam0")},
@@ -224,12 +226,6 @@ def failing_cameras(rtsp_server, auth_server, garbage_server, silent_server, tmp
     return healths, attempts, sink
 
 
-def closed_port_module() -> int:
-    from rtsp_process import closed_port
-
-    return closed_port()
-
-
 @pytest.mark.parametrize(
     ("camera_id", "state", "kind"),
     [
@@ -247,6 +243,8 @@ def test_each_failure_has_its_kind_and_a_status_event(failing_cameras, camera_id
     assert health.packets == 0
     assert health.gaps and health.gaps[0]["end"] is None  # silent since the start
     events = [p for p in sink.payloads(STATUS_EVENT) if p["camera_id"] == camera_id]
+    assert events[0]["state"] == "connecting"
+    events = events[1:]
     assert (
         events[0]["state"] == state and events[0]["error_kind"] == kind and events[0]["centre"] == "qinzhou"
     )

@@ -8,7 +8,7 @@ from fractions import Fraction
 import av
 import numpy as np
 import pytest
-from conftest import wait_until
+from rtsp_process import wait_until
 
 from config.settings import Settings
 from config.site import Site

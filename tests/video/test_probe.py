@@ -6,7 +6,7 @@ import json
 from urllib.parse import quote
 
 import pytest
-from conftest import RTSP_PASSWORD, RTSP_USER
+from rtsp_process import RTSP_PASSWORD, RTSP_USER
 from test_ingest_files import write_h264_file
 
 from config.settings import reset_settings_cache
