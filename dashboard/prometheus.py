@@ -18,8 +18,8 @@ import logging
 from collections.abc import Iterator
 
 import flask
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram
-from prometheus_client.exposition import generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4, generate_latest
 from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 from dashboard.context import AppContext, current
@@ -169,7 +169,7 @@ def metrics_view() -> flask.Response:
     allowed = getattr(context.settings, "metrics_allowed_networks", None) or ()
     if not client_allowed(flask.request.remote_addr, allowed):
         return flask.Response("metrics are served to loopback clients only\n", 403, mimetype="text/plain")
-    return flask.Response(exposition(context), 200, headers={"Content-Type": CONTENT_TYPE_LATEST})
+    return flask.Response(exposition(context), 200, headers={"Content-Type": CONTENT_TYPE_PLAIN_0_0_4})
 
 
 def register_prometheus(server: flask.Flask) -> None:
