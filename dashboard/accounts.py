@@ -77,7 +77,9 @@ def validate_account(username: str, role: str, counties: list[str], known_counti
         raise AccountError(f"role {role!r} is not one of {', '.join(ROLES)}")
     unknown = [code for code in counties if code not in known_counties]
     if unknown:
-        raise AccountError(f"unknown county {', '.join(unknown)} (the site has {', '.join(sorted(known_counties))})")
+        raise AccountError(
+            f"unknown county {', '.join(unknown)} (the site has {', '.join(sorted(known_counties))})"
+        )
     if role == "county_supervisor" and len(counties) != 1:
         raise AccountError("a county_supervisor belongs to exactly one county: give --county CODE")
     if role in ("city_command", "admin") and counties:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import dash
 import flask
 from flask_socketio import SocketIO
 
-from dashboard import live_routes, push
+from dashboard import auth, live_routes, push
 from dashboard.context import EXTENSION_KEY, AppContext
 from dashboard.i18n import ASSETS_DIR, t
 
@@ -17,8 +19,12 @@ def create_app(context: AppContext) -> dash.Dash:
         SECRET_KEY=context.settings.secret_key(),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_NAME="watchwall_session",
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
+        MAX_CONTENT_LENGTH=8 * 1024 * 1024,
     )
     server.extensions[EXTENSION_KEY] = context
+    auth.install(server)
     app = dash.Dash(
         "watchwall",
         server=server,

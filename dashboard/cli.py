@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "video.evidence_cli",
     "dashboard.audit_cli",
     "dashboard.api_cli",
+    "dashboard.user_cli",
     "dashboard.serve_cli",
 )
 

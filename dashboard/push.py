@@ -15,6 +15,8 @@ from flask_socketio import SocketIO, emit, join_room
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
+from dashboard import access
+from dashboard.auth import current_principal
 from dashboard.context import AppContext
 
 log = logging.getLogger(__name__)
@@ -26,20 +28,39 @@ SNAPSHOT_EVENT = "camera.snapshot"
 def register(socketio: SocketIO, context: AppContext) -> None:
     @socketio.on("connect")
     def _connect(auth=None):
-        join_room(WALL_ROOM)
-        for centre in context.site.centres:  # camera events are emitted to their centre's room
-            join_room(centre.code)
-        emit(SNAPSHOT_EVENT, camera_snapshot(context))
+        principal = current_principal()
+        if principal is None:
+            return False  # no session: the socket is refused
+        centres = access.visible_centres(principal, context.site)
+        if access.can_see_wall(principal):
+            join_room(WALL_ROOM)
+        for centre in centres:  # camera events are emitted to their centre's room
+            join_room(centre)
+        emit(SNAPSHOT_EVENT, camera_snapshot(context, centres))
         return True
 
+    @socketio.on("join")
+    def _join(message):
+        """A page asks for a centre's events; refused outside the user's counties."""
+        principal = current_principal()
+        centre = str((message or {}).get("centre", ""))
+        if principal is None or centre not in {c.code for c in context.site.centres}:
+            return {"ok": False, "error": "unknown centre"}
+        if not access.can_see_centre(principal, centre):
+            return {"ok": False, "error": "forbidden"}
+        join_room(centre)
+        return {"ok": True}
 
-def camera_snapshot(context: AppContext) -> dict:
-    """Every camera's state and the alarms still open: what a (re)connecting page catches up with."""
+
+def camera_snapshot(context: AppContext, centres: list[str]) -> dict:
+    """The cameras' states and open alarms of ``centres``: what a (re)connecting page catches up with."""
     ingest = context.ingest
     if ingest is None:
         return {"cameras": {}, "alarms": []}
     cameras, alarms = {}, []
     for camera_id, health in ingest.health().items():
+        if health.centre not in centres:
+            continue
         cameras[camera_id] = {"state": health.state, "error_kind": health.error_kind, "centre": health.centre}
         for alarm in ingest.alarm_log(camera_id):
             if alarm.get("active"):

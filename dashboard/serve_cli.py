@@ -35,6 +35,14 @@ def prepare(site_path=None):
     if settings.uses_default_database and ensure_demo_data(engine):
         print(f"loaded the demo case data into {redact_database_url(url)}", flush=True)
     site = load_site(site_path or settings.site)
+    from dashboard.accounts import count_users
+
+    if count_users(engine) == 0:
+        print(
+            "No users yet. Create the first administrator with:\n"
+            "  watchwall user add NAME --role admin          (prompts for the password)",
+            flush=True,
+        )
     return AppContext(settings=settings, site=site, engine=engine)
 
 

@@ -30,6 +30,12 @@ def header(title: str, language: str, path: str) -> html.Header:
                         className="lang-switch",
                         id="lang-switch",
                     ),
+                    html.Form(
+                        html.Button(t("nav.logout", language), type="submit", className="logout-button"),
+                        action="/logout",
+                        method="post",
+                        className="logout-form",
+                    ),
                 ],
                 className="header-right",
             ),

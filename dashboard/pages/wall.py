@@ -8,6 +8,8 @@ from datetime import UTC, date, datetime
 from dash import Input, Output, State, dcc, html
 
 from dashboard import figures
+from dashboard.access import can_see_wall, require
+from dashboard.auth import current_principal
 from dashboard.components.kpi import kpi_card
 from dashboard.components.shell import header
 from dashboard.context import AppContext, current
@@ -208,6 +210,8 @@ def register_callbacks(app) -> None:
         State("wall-language", "data"),
     )
     def refresh(_version, language):
+        principal = current_principal()
+        require(principal is not None and can_see_wall(principal))
         context = current()
         language = normalise(language)
         data = wall_data(context, language)

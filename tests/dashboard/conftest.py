@@ -69,7 +69,7 @@ class ServedWatchWall:
             cwd=ROOT,
         )
         try:
-            wait_http(f"{self.url}/wall", timeout)
+            wait_http(f"{self.url}/login", timeout)
         except TimeoutError:
             self.stop()
             raise AssertionError(
@@ -110,14 +110,71 @@ def watchwall_env(data_dir: Path) -> dict[str, str]:
     return env
 
 
+PASSWORD = "correct horse battery"
+USERS = {
+    "command": ("city_command", []),
+    "sup-qinzhou": ("county_supervisor", ["qinzhou"]),
+    "sup-maiji": ("county_supervisor", ["maiji"]),
+    "inspector": ("inspector", []),
+    "admin": ("admin", []),
+}
+
+
+def add_users(server: ServedWatchWall) -> None:
+    env = dict(server.env, WW_TEST_PASSWORD=PASSWORD)
+    for name, (role, counties) in USERS.items():
+        county_args = [arg for code in counties for arg in ("--county", code)]
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "dashboard.cli",
+                "user",
+                "add",
+                name,
+                "--role",
+                role,
+                *county_args,
+                "--password-env",
+                "WW_TEST_PASSWORD",
+            ],
+            env=env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert result.returncode == 0, result.stderr
+
+
 @pytest.fixture(scope="module")
 def served(tmp_path_factory) -> Iterator[ServedWatchWall]:
     """``watchwall serve`` on its embedded defaults (SQLite, demo site, demo data), cameras off."""
     data_dir = tmp_path_factory.mktemp("served")
     server = ServedWatchWall(watchwall_env(data_dir), free_port(), data_dir / "serve.log")
+    add_users(server)
     server.start("--no-ingest")
     yield server
     server.stop()
+
+
+@pytest.fixture
+def login():
+    return login_as
+
+
+def login_as(browser, server: ServedWatchWall, username: str, **context_options):
+    """A new browser context (its own cookies) logged in as ``username``."""
+    context = browser.new_context(**context_options)
+    page = context.new_page()
+    page.goto(f"{server.url}/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+    assert "/login" not in page.url, f"login as {username} failed: {page.url}"
+    page.close()
+    return context
 
 
 @pytest.fixture(scope="session")

@@ -9,8 +9,9 @@ pytestmark = [pytest.mark.browser]
 WALL_SIZES = {"1080p": (1920, 1080), "4k": (3840, 2160)}
 
 
-def open_wall(browser, served, language: str, size=(1920, 1080)):
-    page = browser.new_page(viewport={"width": size[0], "height": size[1]})
+def open_wall(login, browser, served, language: str, size=(1920, 1080)):
+    context = login(browser, served, "command", viewport={"width": size[0], "height": size[1]})
+    page = context.new_page()
     page.goto(f"{served.url}/wall?lang={language}")
     page.wait_for_selector("#kpi-cases-total", timeout=30_000)
     page.wait_for_selector(".push-status.online", timeout=30_000)
@@ -26,9 +27,9 @@ def rate(value: float | None) -> str:
     return "–" if value is None else f"{value * 100:.1f}%"
 
 
-def test_wall_figures_equal_watchwall_metrics_json(browser, served):
+def test_wall_figures_equal_watchwall_metrics_json(login, browser, served):
     expected = served.metrics()
-    page = open_wall(browser, served, "en")
+    page = open_wall(login, browser, served, "en")
     try:
         assert kpi(page, "cases-total") == str(expected["cases_total"]) == "555"
         assert kpi(page, "centres") == str(expected["centres"]) == "8"
@@ -51,14 +52,14 @@ def test_wall_figures_equal_watchwall_metrics_json(browser, served):
         for code, value in expected["checkin_compliance"]["by_county"].items():
             assert page.inner_text(f"[data-centre={code}] .centre-rate").strip() == rate(value)
     finally:
-        page.close()
+        page.context.close()
 
 
 @pytest.mark.parametrize("language", ["zh-CN", "en"])
 @pytest.mark.parametrize("size_name", list(WALL_SIZES))
-def test_wall_fills_the_display_without_scrolling(browser, served, screenshots, language, size_name):
+def test_wall_fills_the_display_without_scrolling(login, browser, served, screenshots, language, size_name):
     width, height = WALL_SIZES[size_name]
-    page = open_wall(browser, served, language, (width, height))
+    page = open_wall(login, browser, served, language, (width, height))
     try:
         page.screenshot(path=str(screenshots / f"wall-{language}-{size_name}.png"))
         overflow = page.evaluate(
@@ -74,11 +75,11 @@ def test_wall_fills_the_display_without_scrolling(browser, served, screenshots, 
             assert page.inner_text(".wall-title") == "社区矫正指挥中心"
             assert page.evaluate("document.fonts.check('16px \"Noto Sans CJK SC\"', '矫正')")
     finally:
-        page.close()
+        page.context.close()
 
 
-def test_wall_catches_up_after_a_server_restart(browser, served):
-    page = open_wall(browser, served, "zh-CN")
+def test_wall_catches_up_after_a_server_restart(login, browser, served):
+    page = open_wall(login, browser, served, "zh-CN")
     try:
         served.stop()
         page.wait_for_selector(".push-status.offline", timeout=15_000)
@@ -86,11 +87,11 @@ def test_wall_catches_up_after_a_server_restart(browser, served):
         page.wait_for_selector(".push-status.online", timeout=30_000)
         assert kpi(page, "cases-total") == "555"
     finally:
-        page.close()
+        page.context.close()
 
 
-def test_imported_cases_reach_the_open_wall_by_push(browser, served, tmp_path):
-    page = open_wall(browser, served, "en")
+def test_imported_cases_reach_the_open_wall_by_push(login, browser, served, tmp_path):
+    page = open_wall(login, browser, served, "en")
     try:
         before = int(kpi(page, "cases-total"))
         rows = tmp_path / "new-cases.csv"
@@ -108,4 +109,4 @@ def test_imported_cases_reach_the_open_wall_by_push(browser, served, tmp_path):
         )
         assert served.metrics()["cases_total"] == before + 1
     finally:
-        page.close()
+        page.context.close()

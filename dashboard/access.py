@@ -1,0 +1,70 @@
+"""Who may see and do what: pure decisions on a Principal, used by every route, callback and socket.
+
+Roles: ``city_command`` sees everything and changes no configuration;
+``county_supervisor`` sees its one county (pages, streams, snapshots, PTZ);
+``inspector`` works on recordings, exports and the audit trail of all counties
+or of those assigned; ``admin`` may do everything.
+"""
+
+from __future__ import annotations
+
+from config.site import Site
+from dashboard.accounts import Principal
+
+
+class Forbidden(Exception):
+    """Raised where a request asks for what its principal may not have (answered 403)."""
+
+
+def can_see_centre(principal: Principal, centre: str) -> bool:
+    if principal.all_counties:
+        return True
+    return centre in principal.counties
+
+
+def visible_centres(principal: Principal, site: Site) -> list[str]:
+    return [centre.code for centre in site.centres if can_see_centre(principal, centre.code)]
+
+
+def can_see_wall(principal: Principal) -> bool:
+    return principal.role in ("city_command", "admin")
+
+
+def can_watch_live(principal: Principal, centre: str) -> bool:
+    return principal.role in ("city_command", "county_supervisor", "admin") and can_see_centre(
+        principal, centre
+    )
+
+
+def can_move_camera(principal: Principal, centre: str) -> bool:
+    return principal.role in ("county_supervisor", "admin") and can_see_centre(principal, centre)
+
+
+def can_see_recordings(principal: Principal, centre: str) -> bool:
+    return principal.role in ("inspector", "admin") and can_see_centre(principal, centre)
+
+
+def can_export(principal: Principal, centre: str) -> bool:
+    return can_see_recordings(principal, centre)
+
+
+def can_read_audit(principal: Principal) -> bool:
+    return principal.role in ("inspector", "admin")
+
+
+def can_administer(principal: Principal) -> bool:
+    return principal.role == "admin"
+
+
+def home_page(principal: Principal) -> str:
+    """Where a user lands after logging in."""
+    if principal.role == "county_supervisor":
+        return f"/centres/{principal.counties[0]}"
+    if principal.role == "inspector":
+        return "/recordings"
+    return "/wall"
+
+
+def require(allowed: bool) -> None:
+    if not allowed:
+        raise Forbidden()

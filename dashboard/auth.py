@@ -1,0 +1,213 @@
+"""Login, sessions, CSRF and the guard in front of every route.
+
+Sessions are Flask's signed cookies (HttpOnly, SameSite=Lax) carrying only the
+user name; the user's role and counties are read from the database on every
+request, so a disabled user is out at once. State-changing requests must come
+from this site's own pages (Origin/Referer checked; the login form also
+carries a synchronizer token); the REST API uses bearer tokens instead.
+"""
+
+from __future__ import annotations
+
+import hmac
+import html
+import logging
+import secrets
+from urllib.parse import urlsplit
+
+import flask
+
+from dashboard import access
+from dashboard.accounts import Principal, authenticate, find_principal
+from dashboard.context import AppContext, current
+from dashboard.i18n import normalise, t
+from dashboard.rate_limit import SlidingWindowLimiter
+
+log = logging.getLogger(__name__)
+
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+PUBLIC_PATHS = ("/login", "/_favicon.ico")
+PUBLIC_PREFIXES = ("/assets/", "/_dash-component-suites/", "/api/v1/")
+LOGIN_FAILURES_PER_ADDRESS = SlidingWindowLimiter(max_events=10, window_s=300)
+LOGIN_FAILURES_PER_USER = SlidingWindowLimiter(max_events=5, window_s=300)
+
+
+def current_principal() -> Principal | None:
+    if "principal" in flask.g:
+        return flask.g.principal
+    username = flask.session.get("user")
+    principal = find_principal(current().engine, username) if username else None
+    flask.g.principal = principal
+    return principal
+
+
+def client_address() -> str:
+    return flask.request.remote_addr or "unknown"
+
+
+def audit(action: str, target: str | None = None, detail=None, actor: str | None = None) -> None:
+    """Append to the tamper-evident audit log; a failing audit never hides the action's own error."""
+    from dashboard.audit import append
+
+    principal = current_principal() if actor is None else None
+    append(
+        current().engine,
+        actor=actor or (principal.username if principal else "anonymous"),
+        action=action,
+        target=target,
+        detail=detail,
+        address=client_address(),
+    )
+
+
+def _same_origin() -> bool:
+    request = flask.request
+    source = request.headers.get("Origin") or request.headers.get("Referer")
+    if not source:
+        return False
+    return urlsplit(source).netloc == request.host
+
+
+def _wants_html() -> bool:
+    return "text/html" in flask.request.headers.get("Accept", "")
+
+
+def page_rule(path: str, principal: Principal, context: AppContext) -> bool | None:
+    """Access to a page or stream path; None for paths without a rule of their own (callbacks check themselves)."""
+    parts = [part for part in path.split("/") if part]
+    if not parts:
+        return True  # "/" redirects to the user's home page
+    head = parts[0]
+    if head == "wall":
+        return access.can_see_wall(principal)
+    if head == "centres":
+        return (
+            len(parts) == 2 and access.can_see_centre(principal, parts[1]) and principal.role != "inspector"
+        )
+    if head in ("live", "snapshot") and len(parts) == 2:
+        camera_id = parts[1].removesuffix(".jpg")
+        try:
+            centre = context.site.camera(camera_id).centre.code
+        except KeyError:
+            return None  # the route answers 404
+        return access.can_watch_live(principal, centre)
+    if head == "recordings":
+        return principal.role in ("inspector", "admin")
+    if head == "admin":
+        return access.can_administer(principal)
+    return None
+
+
+def install(server: flask.Flask) -> None:
+    @server.before_request
+    def guard():
+        request = flask.request
+        path = request.path
+        if path == "/metrics":
+            return None  # guarded by its own loopback rule
+        if request.method not in SAFE_METHODS and not path.startswith("/api/v1/") and not _same_origin():
+            return _refuse(403, "cross-site request refused")
+        if path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES):
+            return None
+        principal = current_principal()
+        if principal is None:
+            if request.method == "GET" and _wants_html():
+                return flask.redirect(f"/login?next={flask.request.full_path.rstrip('?')}")
+            return _refuse(401, "log in first")
+        allowed = page_rule(path, principal, current())
+        if allowed is False:
+            return _refuse(403, "not allowed for your role or county")
+        if path == "/":
+            return flask.redirect(access.home_page(principal))
+        return None
+
+    @server.errorhandler(access.Forbidden)
+    def forbidden(_exc):
+        return _refuse(403, "not allowed for your role or county")
+
+    @server.errorhandler(404)
+    def not_found(_exc):
+        return _refuse(404, "no such page")
+
+    @server.route("/login", methods=["GET", "POST"])
+    def login():
+        language = normalise(flask.request.args.get("lang") or current().settings.language)
+        if flask.request.method == "GET":
+            return _login_page(language)
+        form = flask.request.form
+        token = flask.session.get("csrf")
+        if not token or not hmac.compare_digest(token, form.get("csrf", "")):
+            return _login_page(language, t("login.expired", language), status=400)
+        username = form.get("username", "").strip()
+        password = form.get("password", "")
+        address = client_address()
+        wait = max(
+            LOGIN_FAILURES_PER_ADDRESS.retry_after(address),
+            LOGIN_FAILURES_PER_USER.retry_after(username.lower()),
+        )
+        if wait > 0:
+            response = _login_page(language, t("login.too_many", language), status=429)
+            response.headers["Retry-After"] = str(int(wait) + 1)
+            return response
+        principal = authenticate(current().engine, username, password) if username and password else None
+        if principal is None:
+            LOGIN_FAILURES_PER_ADDRESS.record(address)
+            LOGIN_FAILURES_PER_USER.record(username.lower())
+            audit("login_failed", target=username[:64], actor="anonymous")
+            return _login_page(language, t("login.failed", language), status=401)
+        LOGIN_FAILURES_PER_USER.reset(username.lower())
+        flask.session.clear()
+        flask.session["user"] = principal.username
+        flask.session.permanent = True
+        flask.g.principal = principal
+        audit("login", target=principal.username)
+        target = flask.request.args.get("next", "")
+        if not target.startswith("/") or target.startswith("//"):
+            target = access.home_page(principal)
+        return flask.redirect(target)
+
+    @server.route("/logout", methods=["POST"])
+    def logout():
+        principal = current_principal()
+        if principal is not None:
+            audit("logout", target=principal.username)
+        flask.session.clear()
+        return flask.redirect("/login")
+
+
+def _refuse(status: int, message: str):
+    if _wants_html():
+        language = normalise(flask.request.args.get("lang") or current().settings.language)
+        title = t(f"error.{status}", language)
+        body = (
+            f'<!doctype html><html lang="{language}"><head><meta charset="utf-8"><title>{status} {html.escape(title)}</title>'
+            '<link rel="stylesheet" href="/assets/login.css"></head><body class="plain-page">'
+            f'<main class="plain-card"><h1>{status}</h1><p>{html.escape(title)}</p>'
+            f'<p><a href="/">{html.escape(t("error.home", language))}</a></p></main></body></html>'
+        )
+        return flask.Response(body, status=status, mimetype="text/html")
+    return flask.jsonify({"error": message}), status
+
+
+def _login_page(language: str, error: str | None = None, status: int = 200):
+    token = flask.session.get("csrf") or secrets.token_urlsafe(32)
+    flask.session["csrf"] = token
+    other = "en" if language == "zh-CN" else "zh-CN"
+    next_target = html.escape(flask.request.args.get("next", ""), quote=True)
+    action = "/login" + (f"?next={next_target}" if next_target else "")
+    error_html = f'<p class="login-error" role="alert">{html.escape(error)}</p>' if error else ""
+    body = f"""<!doctype html>
+<html lang="{language}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
+<title>{html.escape(t("login.title", language))}</title><link rel="stylesheet" href="/assets/login.css"></head>
+<body class="plain-page"><main class="plain-card">
+<h1>{html.escape(t("app.title", language))}</h1>
+<form method="post" action="{action}" class="login-form">
+<input type="hidden" name="csrf" value="{token}">
+<label>{html.escape(t("login.username", language))}<input name="username" autocomplete="username" required autofocus></label>
+<label>{html.escape(t("login.password", language))}<input name="password" type="password" autocomplete="current-password" required></label>
+{error_html}
+<button type="submit">{html.escape(t("login.submit", language))}</button>
+</form>
+<p class="lang-switch"><a href="/login?lang={other}">{html.escape(t("nav.language", language))}</a></p>
+</main></body></html>"""
+    return flask.Response(body, status=status, mimetype="text/html")
