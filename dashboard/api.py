@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 PREFIX = "/api/v1"
 MAX_BODY_BYTES = 2 * 1024 * 1024
 MAX_ROWS = 5000
-WRITE_ATTEMPTS = 2  # a concurrent request inserting the same new ids makes the first attempt collide
+WRITE_ATTEMPTS = 3  # a concurrent request inserting the same new ids makes the first attempt collide
 
 api = flask.Blueprint("api_v1", __name__, url_prefix=PREFIX)
 
@@ -116,7 +116,7 @@ def _write(what: str, rows: list[RawRow]):
         except ImportRefused as exc:
             details = [{"index": index, "reason": reason} for index, reason in exc.problems]
             raise ApiError(422, f"{len(details)} invalid row(s); nothing was written", details) from None
-        except IntegrityError:
+        except (IntegrityError, context.engine.dialect.dbapi.IntegrityError):  # bulk COPY raises the driver's
             if attempt == WRITE_ATTEMPTS:
                 raise ApiError(409, "a concurrent request wrote the same rows; post again") from None
     raise AssertionError("unreachable")

@@ -189,7 +189,9 @@ def api(database_url, tmp_path, demo_site) -> Iterator[Api]:
 def served(api) -> Iterator[str]:
     """The same app behind werkzeug's threaded HTTP server on a free loopback port; yields its base URL."""
     server = make_server("127.0.0.1", 0, api.app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="api-test-server", daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="api-test-server", daemon=True
+    )
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_port}"
