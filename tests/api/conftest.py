@@ -7,6 +7,7 @@ each test, and dropped at the end.
 from __future__ import annotations
 
 import os
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -198,3 +199,12 @@ def served(api) -> Iterator[str]:
     finally:
         server.shutdown()
         thread.join(10)
+
+
+@pytest.fixture
+def refused_database_url() -> str:
+    """A PostgreSQL URL on a loopback port where nothing listens."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return f"postgresql+psycopg://postgres@127.0.0.1:{port}/nothing"

@@ -186,3 +186,27 @@ def test_use_of_a_client_is_recorded(api):
     assert api.post("checkins", {"rows": CHECKINS}, token="cases").status_code == 403
     assert used("platform").use_count == 3 and used("platform").last_used_at is not None
     assert used("both").use_count == 0
+
+
+def test_an_unreachable_database_answers_503(api, tmp_path, refused_database_url):
+    from config.database import make_engine
+    from dashboard.context import AppContext
+
+    from .conftest import build_app
+
+    engine = make_engine(refused_database_url, check=False)
+    context = AppContext(settings=api.context.settings, site=api.context.site, engine=engine)
+    try:
+        response = (
+            build_app(context)
+            .test_client()
+            .post(
+                "/api/v1/checkins",
+                json={"rows": CHECKINS},
+                headers={"Authorization": f"Bearer {api.tokens['both']}"},
+            )
+        )
+    finally:
+        engine.dispose()
+    assert response.status_code == 503
+    assert response.get_json() == {"error": "the database is unavailable; try again later", "details": []}
