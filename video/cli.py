@@ -93,6 +93,9 @@ def run_ingest(args) -> int:
     settings = get_settings()
     seconds = _positive(args.seconds)
     site = load_site(args.site or settings.site)
+    unknown = sorted(set(args.camera or ()) - {place.camera.id for place in site.cameras()})
+    if unknown:
+        raise UserError(f"no camera {', '.join(unknown)} in {args.site or settings.site}")
     service = IngestService(site, settings=settings, camera_ids=args.camera, keyframes=not args.no_thumbnails)
     if not service.places:
         raise UserError(

@@ -218,14 +218,17 @@ class CameraReader:
 
     def _run(self) -> None:
         failures = 0
-        self.health.begin()
         self._set_state(CONNECTING)
+        first = True
         while not self._stop.is_set():
             kind = detail = None
             source: StreamSource | None = None
             self._delivered = False
             try:
                 source = self._source()
+                if first:  # silence counts from here: making a demo clip the first time is no outage
+                    self.health.begin()
+                    first = False
                 self.health.connection_attempt()
                 self._session(source)
                 if self._stop.is_set():

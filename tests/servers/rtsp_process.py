@@ -10,6 +10,7 @@ import queue
 import signal
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -68,6 +69,7 @@ class RtspServerProcess:
         self.password = password
         self.extra_args = extra_args
         self.process: subprocess.Popen | None = None
+        self._stderr = None
         self._lines: queue.Queue[str] = queue.Queue()
 
     def url(self, path: str, with_credentials: bool = False) -> str:
@@ -82,20 +84,23 @@ class RtspServerProcess:
             command += ["--user", self.user, "--password", self.password or ""]
         command += list(self.extra_args)
         self._lines = queue.Queue()
+        self._stderr = tempfile.TemporaryFile(mode="w+")
         self.process = subprocess.Popen(
             command,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
+            stderr=self._stderr,
             text=True,
             bufsize=1,
             env={**os.environ, "GST_DEBUG": "0"},
         )
         threading.Thread(target=self._read_lines, args=(self.process,), daemon=True).start()
         line = self._expect("ready", timeout)
-        if line is None or not wait_for_port(self.port, timeout):
+        if line is None or not line.startswith("ready") or not wait_for_port(self.port, timeout):
+            self._stderr.seek(0)
+            errors = self._stderr.read()[-2000:]
             self.kill()
-            raise RuntimeError(f"RTSP test server did not start on port {self.port}: {line!r}")
+            raise RuntimeError(f"RTSP test server did not start on port {self.port}: {line!r}\n{errors}")
         return self
 
     def _read_lines(self, process: subprocess.Popen) -> None:
@@ -109,9 +114,11 @@ class RtspServerProcess:
             if remaining <= 0:
                 return None
             try:
-                line = self._lines.get(timeout=remaining)
+                line = self._lines.get(timeout=min(remaining, 0.2))
             except queue.Empty:
-                return None
+                if self.process is None or self.process.poll() is not None:
+                    return None  # it died
+                continue
             if line.startswith(prefix) or line.startswith("error"):
                 return line
 
@@ -137,7 +144,7 @@ class RtspServerProcess:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGKILL)
         self.process.wait(timeout=10)
-        for stream in (self.process.stdin, self.process.stdout):
+        for stream in (self.process.stdin, self.process.stdout, self._stderr):
             try:
                 stream.close()
             except OSError:
