@@ -10,11 +10,11 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, func, or_, select
+from sqlalchemy import Connection, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from metrics.compliance_rules import DayCompliance, compliance_rate, slots_due
-from metrics.localtime import SHANGHAI, local_day
+from metrics.localtime import SHANGHAI, SLOTS, local_day
 from metrics.masking import mask_name
 from metrics.models import ChecksDailyByMethod, ComplianceDaily, LocationCheck, Subject
 
@@ -110,37 +110,47 @@ def today_compliance(
 def missed_today(
     executor: Executor, now: datetime | None = None, zone: ZoneInfo = SHANGHAI, county: str | None = None
 ) -> list[dict]:
-    """Subjects with an owed slot today not satisfied: masked name, county, slot, outcome."""
+    """Subjects with an owed slot today not satisfied: masked name, county, slot, outcome.
+
+    Only the unsatisfied slots leave the database; today's checks are read from the covering
+    index on (local_day, county, subject_id, slot, result).
+    """
     now = now or datetime.now(UTC)
     today = local_day(now, zone)
-    owed_slots = ("morning", "afternoon")[: slots_due(now, zone)]
-    subjects = select(Subject.id, Subject.external_id, Subject.name, Subject.county).where(
-        Subject.start_date <= today, or_(Subject.end_date.is_(None), Subject.end_date >= today)
-    )
-    checks = select(LocationCheck.subject_id, LocationCheck.slot, LocationCheck.result).where(
-        LocationCheck.local_day == today
-    )
-    if county is not None:
-        subjects = subjects.where(Subject.county == county)
-        checks = checks.where(LocationCheck.county == county)
-    results: dict[tuple[int, str], set[str]] = {}
-    for subject_id, slot, result in executor.execute(checks):
-        results.setdefault((subject_id, slot), set()).add(result)
     missed = []
-    for subject_id, external_id, name, subject_county in executor.execute(
-        subjects.order_by(Subject.county, Subject.id)
-    ):
-        for slot in owed_slots:
-            seen = results.get((subject_id, slot), set())
-            if "ok" in seen:
-                continue
+    for slot in SLOTS[: slots_due(now, zone)]:
+        checks = (
+            select(
+                LocationCheck.subject_id,
+                func.max(case((LocationCheck.result == "ok", 1), else_=0)).label("ok"),
+                func.max(case((LocationCheck.result == "out_of_area", 1), else_=0)).label("out_of_area"),
+            )
+            .where(LocationCheck.local_day == today, LocationCheck.slot == slot)
+            .group_by(LocationCheck.subject_id)
+        )
+        subjects = select(Subject.external_id, Subject.name, Subject.county)
+        if county is not None:
+            checks = checks.where(LocationCheck.county == county)
+            subjects = subjects.where(Subject.county == county)
+        checks = checks.subquery()
+        query = (
+            subjects.add_columns(checks.c.out_of_area)
+            .outerjoin(checks, checks.c.subject_id == Subject.id)
+            .where(
+                Subject.start_date <= today,
+                or_(Subject.end_date.is_(None), Subject.end_date >= today),
+                or_(checks.c.ok.is_(None), checks.c.ok == 0),
+            )
+        )
+        for external_id, name, subject_county, out_of_area in executor.execute(query):
             missed.append(
                 {
                     "subject": external_id,
                     "name": mask_name(name),
                     "county": subject_county,
                     "slot": slot,
-                    "outcome": "out_of_area" if "out_of_area" in seen else "missed",
+                    "outcome": "out_of_area" if out_of_area else "missed",
                 }
             )
+    missed.sort(key=lambda row: (row["county"], row["subject"], SLOTS.index(row["slot"])))
     return missed

@@ -118,7 +118,15 @@ class LocationCheck(Base):
         _one_of("method", CHECK_METHODS, "method"),
         _one_of("result", CHECK_RESULTS, "result"),
         _one_of("slot", ("morning", "afternoon"), "slot"),
-        Index("ix_location_checks_local_day_county", "local_day", "county"),
+        # covering index: the roll-up and today's missed slots read only the index
+        Index(
+            "ix_location_checks_day_county_subject_slot",
+            "local_day",
+            "county",
+            "subject_id",
+            "slot",
+            "result",
+        ),
         Index("ix_location_checks_subject_day", "subject_id", "local_day"),
     )
 

@@ -161,7 +161,11 @@ def upgrade() -> None:
         sa.UniqueConstraint("external_id", name=op.f("uq_location_checks_external_id")),
     )
     with op.batch_alter_table("location_checks", schema=None) as batch_op:
-        batch_op.create_index("ix_location_checks_local_day_county", ["local_day", "county"], unique=False)
+        batch_op.create_index(
+            "ix_location_checks_day_county_subject_slot",
+            ["local_day", "county", "subject_id", "slot", "result"],
+            unique=False,
+        )
         batch_op.create_index("ix_location_checks_subject_day", ["subject_id", "local_day"], unique=False)
 
     op.create_table(
@@ -219,7 +223,7 @@ def downgrade() -> None:
     op.drop_table("psych_assessments")
     with op.batch_alter_table("location_checks", schema=None) as batch_op:
         batch_op.drop_index("ix_location_checks_subject_day")
-        batch_op.drop_index("ix_location_checks_local_day_county")
+        batch_op.drop_index("ix_location_checks_day_county_subject_slot")
 
     op.drop_table("location_checks")
     with op.batch_alter_table("support_bases", schema=None) as batch_op:
