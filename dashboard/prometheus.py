@@ -155,7 +155,17 @@ def client_allowed(remote_addr: str | None, allowed_networks) -> bool:
         address = address.ipv4_mapped
         if address.is_loopback:
             return True
-    return any(address in ipaddress.ip_network(network, strict=False) for network in allowed_networks)
+    return any(address in network for network in _networks(allowed_networks))
+
+
+def _networks(allowed_networks) -> list:
+    networks = []
+    for network in allowed_networks:
+        try:
+            networks.append(ipaddress.ip_network(network, strict=False))
+        except ValueError:
+            log.warning("metrics_allowed_networks: %r is not a network (e.g. 10.8.0.0/24); ignored", network)
+    return networks
 
 
 def exposition(context: AppContext) -> bytes:

@@ -97,6 +97,9 @@ def test_only_loopback_clients_unless_settings_allow_more(api, tmp_path, databas
     assert wider.get("/metrics", environ_base={"REMOTE_ADDR": "10.8.0.5"}).status_code == 200
     assert wider.get("/metrics", environ_base={"REMOTE_ADDR": "10.9.0.5"}).status_code == 403
     assert not client_allowed("not an address", ["0.0.0.0/0"])
+    assert not client_allowed("10.8.0.5", ["not a network"]) and client_allowed(
+        "10.8.0.5", ["x", "10.8.0.0/16"]
+    )
 
 
 def write_h264_file(path, seconds: int = 2, fps: int = 10) -> None:
