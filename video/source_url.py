@@ -94,7 +94,8 @@ def source_for_camera(
     """The stream of a site camera: its RTSP URL with credentials, its file, or its demo clip."""
     if camera.rtsp:
         credentials = resolve(camera.credentials, secrets_file)
-        return rtsp_source(with_credentials(camera.rtsp, credentials))
+        url = camera.sub_rtsp if camera.profile == "sub" and camera.sub_rtsp else camera.rtsp
+        return rtsp_source(with_credentials(url, credentials))
     if camera.file is not None:
         return file_source(camera.file, loop=True)
     if camera.demo is not None:

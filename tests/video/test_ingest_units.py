@@ -96,3 +96,21 @@ def test_urls_are_shown_without_passwords_even_when_typed_raw():
     assert "pa#ss" not in str(caught.value)
     source = source_for_url("rtsp://cam:8554/x")
     assert source.options["rtsp_transport"] == "tcp" and source.is_network
+
+
+def test_a_site_camera_opens_its_chosen_profile_with_credentials(tmp_path, monkeypatch):
+    from config.site import Camera
+    from video.source_url import source_for_camera
+
+    monkeypatch.setenv("WATCHWALL_TEST_CAM_PASSWORD", "pa#ss")
+    camera = Camera(
+        id="door",
+        name="door",
+        rtsp="rtsp://10.0.0.5/main",
+        sub_rtsp="rtsp://10.0.0.5/sub",
+        profile="sub",
+        credentials={"username": "admin", "password_env": "WATCHWALL_TEST_CAM_PASSWORD"},
+    )
+    source = source_for_camera(camera, "door", tmp_path)
+    assert source.url == "rtsp://admin:pa%23ss@10.0.0.5/sub"
+    assert source.display == "rtsp://admin:***@10.0.0.5/sub"
