@@ -16,7 +16,8 @@ credentials (basic authentication); anyone else is answered 401.
 
 Control lines on stdin, each answered with one line on stdout:
 ``stall /valve`` -> ``ok stall /valve``; ``resume /valve`` -> ``ok resume /valve``.
-When ready it prints ``ready <port>``.
+When ready it prints ``ready <port>``. It quits when stdin closes, so it never
+outlives the test process that started it.
 """
 
 from __future__ import annotations
@@ -139,7 +140,7 @@ def role_token(role: str):
     return token
 
 
-def serve_control(valves: dict[str, ValveMount]) -> None:
+def serve_control(valves: dict[str, ValveMount], loop: GLib.MainLoop) -> None:
     """Read control lines from stdin; apply them on the GLib main loop and answer."""
 
     def apply(verb: str, path: str) -> bool:
@@ -178,6 +179,6 @@ if __name__ == "__main__":
         print(f"error cannot listen on {args.address}:{args.port}", flush=True)
         sys.exit(1)
     loop = GLib.MainLoop()
-    threading.Thread(target=serve_control, args=(valves,), daemon=True).start()
+    threading.Thread(target=serve_control, args=(valves, loop), daemon=True).start()
     print(f"ready {args.port}", flush=True)
     loop.run()
