@@ -121,12 +121,16 @@ class IngestService:
             reader.request_stop()
         for worker in self.keyframe_workers.values():
             worker.stop(timeout=max(0.1, deadline - time.monotonic()))
-        ended = True
-        for reader in self.readers.values():
-            ended &= reader.join(max(0.0, deadline - time.monotonic()))
+        blocked = [
+            camera_id
+            for camera_id, reader in self.readers.items()
+            if not reader.join(max(0.0, deadline - time.monotonic()))
+        ]
+        if blocked:
+            log.warning("readers still in an FFmpeg call, leaving by themselves: %s", ", ".join(blocked))
         if self._watchdog is not None:
             self._watchdog.join(max(0.0, deadline - time.monotonic()))
-        return ended
+        return not blocked
 
     def __enter__(self) -> IngestService:
         self.start()
