@@ -166,6 +166,7 @@ def test_stall_with_the_connection_open_is_detected_and_recovers(rtsp_server, tm
             stalled_from = time.monotonic()
             wait_until(lambda: state_of(service, "valve") == "stalled", 6, what="stalled")
             stalled_after = time.monotonic() - stalled_from
+            print(f"stalled declared {stalled_after:.2f} s after the stall")
             time.sleep(stall_s)
         finally:
             rtsp_server.resume("/valve")
