@@ -30,6 +30,7 @@ STATUS_EVENT = "camera.status"
 ALARM_EVENT = "camera.alarm"
 VIDEO_LOSS = "video_loss"
 WATCHDOG_TICK_S = 0.2
+ALARM_LOG_LENGTH = 100  # per camera
 
 
 class IngestService:
@@ -69,7 +70,7 @@ class IngestService:
         }
         self.keyframe_workers: dict[str, Any] = self._keyframe_workers() if keyframes else {}
         self._alarm_lock = threading.Lock()
-        self._open_alarms: dict[str, float] = {}
+        self._open_alarms: dict[str, dict] = {}
         self.alarms: dict[str, list[dict]] = {camera_id: [] for camera_id in self.places}
         self._stop = threading.Event()
         self._watchdog: threading.Thread | None = None
@@ -162,34 +163,29 @@ class IngestService:
         self._track_video_loss(camera_id, centre, state, now)
 
     def _track_video_loss(self, camera_id: str, centre: str, state: str, now: float) -> None:
+        """One alarm entry per loss: raised when a camera that had video loses it, closed on its return."""
         with self._alarm_lock:
-            started = self._open_alarms.get(camera_id)
-            if state == ONLINE and started is not None:
+            alarm = self._open_alarms.get(camera_id)
+            if state == ONLINE and alarm is not None:
                 del self._open_alarms[camera_id]
+                alarm.update(active=False, end=iso_utc(now))
+            elif state in (STALLED, OFFLINE, ERROR) and alarm is None and self.healths[camera_id].packets > 0:
                 alarm = {
-                    "kind": VIDEO_LOSS,
-                    "active": False,
-                    "start": iso_utc(started),
-                    "end": iso_utc(now),
-                    "detail": {},
-                }
-            elif (
-                state in (STALLED, OFFLINE, ERROR) and started is None and self.healths[camera_id].packets > 0
-            ):
-                started = self.healths[camera_id].last_wallclock
-                self._open_alarms[camera_id] = started
-                detail = {"state": state}
-                alarm = {
+                    "camera_id": camera_id,
+                    "centre": centre,
                     "kind": VIDEO_LOSS,
                     "active": True,
-                    "start": iso_utc(started),
+                    "start": iso_utc(self.healths[camera_id].last_wallclock),
                     "end": None,
-                    "detail": detail,
+                    "detail": {"state": state},
                 }
+                self._open_alarms[camera_id] = alarm
+                self.alarms[camera_id].append(alarm)
+                del self.alarms[camera_id][:-ALARM_LOG_LENGTH]
             else:
                 return
-            self.alarms[camera_id].append(alarm)
-        self.sink.emit(ALARM_EVENT, {"camera_id": camera_id, "centre": centre, **alarm}, room=centre)
+            payload = dict(alarm)
+        self.sink.emit(ALARM_EVENT, payload, room=centre)
 
     # --- reading -------------------------------------------------------------------------------
 
@@ -204,7 +200,10 @@ class IngestService:
         return {camera_id: self.camera_health(camera_id) for camera_id in self.places}
 
     def alarm_log(self, camera_id: str) -> list[dict]:
-        """Video-loss alarms of the camera, then the keyframe worker's (tamper, frozen, dark ...)."""
+        """Video-loss alarms of the camera, then the keyframe worker's (tamper, frozen, dark ...).
+
+        An alarm is one entry: ``active`` until it is cleared, then with its ``end``.
+        """
         with self._alarm_lock:
             alarms = [dict(alarm) for alarm in self.alarms[camera_id]]
         worker = self.keyframe_workers.get(camera_id)

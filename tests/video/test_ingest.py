@@ -147,6 +147,9 @@ def test_server_killed_and_restarted_comes_back_with_a_gap_of_the_outage(
     assert statuses(sink, "victim") == ["connecting", "online", "offline", "online", "stopped"]
     alarms = [p for p in sink.payloads(ALARM_EVENT) if p["camera_id"] == "victim"]
     assert [(a["kind"], a["active"]) for a in alarms] == [(VIDEO_LOSS, True), (VIDEO_LOSS, False)]
+    assert alarms[0]["start"] == alarms[1]["start"] and alarms[1]["end"] is not None
+    (logged,) = service.alarm_log("victim")  # one entry per alarm, closed
+    assert logged == alarms[1] and logged["centre"] == "qinzhou"
 
 
 @pytest.mark.parametrize(
