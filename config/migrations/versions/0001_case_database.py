@@ -162,8 +162,8 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("location_checks", schema=None) as batch_op:
         batch_op.create_index(
-            "ix_location_checks_day_county_subject_slot",
-            ["local_day", "county", "subject_id", "slot", "result"],
+            "ix_location_checks_day_slot_subject",
+            ["local_day", "slot", "subject_id", "result", "county"],
             unique=False,
         )
         batch_op.create_index("ix_location_checks_subject_day", ["subject_id", "local_day"], unique=False)
@@ -223,7 +223,7 @@ def downgrade() -> None:
     op.drop_table("psych_assessments")
     with op.batch_alter_table("location_checks", schema=None) as batch_op:
         batch_op.drop_index("ix_location_checks_subject_day")
-        batch_op.drop_index("ix_location_checks_day_county_subject_slot")
+        batch_op.drop_index("ix_location_checks_day_slot_subject")
 
     op.drop_table("location_checks")
     with op.batch_alter_table("support_bases", schema=None) as batch_op:
