@@ -24,6 +24,8 @@ ALARM_KINDS = ("video_loss", "covered", "defocus", "frozen", "moved")
 
 
 def layout(lang: str | None = None, **_query) -> html.Div:
+    principal = current_principal()
+    require(principal is not None and can_see_wall(principal))  # Dash's page router calls this too
     context = current()
     language = normalise(lang or context.settings.language)
     return html.Div(

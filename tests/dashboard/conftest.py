@@ -115,6 +115,7 @@ USERS = {
     "command": ("city_command", []),
     "sup-qinzhou": ("county_supervisor", ["qinzhou"]),
     "sup-maiji": ("county_supervisor", ["maiji"]),
+    "sup-qingshui": ("county_supervisor", ["qingshui"]),  # locked out by the rate-limit test
     "inspector": ("inspector", []),
     "admin": ("admin", []),
 }
@@ -198,3 +199,27 @@ def screenshots() -> Path:
 
 def clean_artifacts() -> None:
     shutil.rmtree(ARTIFACTS / "screenshots", ignore_errors=True)
+
+
+@pytest.fixture
+def http_login():
+    """``http_login(server, username)``: a requests.Session logged in through the real form."""
+    import re
+
+    import requests
+
+    def log_in(server: ServedWatchWall, username: str, password: str = PASSWORD):
+        session = requests.Session()
+        page = session.get(f"{server.url}/login", timeout=10)
+        token = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+        response = session.post(
+            f"{server.url}/login",
+            data={"csrf": token, "username": username, "password": password},
+            headers={"Origin": server.url},
+            allow_redirects=False,
+            timeout=10,
+        )
+        session.last_login_response = response
+        return session
+
+    return log_in

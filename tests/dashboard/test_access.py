@@ -1,0 +1,196 @@
+"""Roles and counties enforced server-side: every route, callback and socket join, tried as another county."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import socketio
+
+from config.settings import DEMO_SITE
+from config.site import load_site
+from dashboard import access
+from dashboard.accounts import Principal
+
+SITE = load_site(DEMO_SITE)
+QINZHOU_CAMERA = next(place.camera.id for place in SITE.cameras() if place.centre.code == "qinzhou")
+MAIJI_CAMERA = next(place.camera.id for place in SITE.cameras() if place.centre.code == "maiji")
+
+
+def test_decisions_per_role():
+    command = Principal("c", "city_command")
+    supervisor = Principal("s", "county_supervisor", ("qinzhou",))
+    inspector = Principal("i", "inspector", ("qinan",))
+    roving_inspector = Principal("r", "inspector")
+    admin = Principal("a", "admin")
+    assert access.can_see_wall(command) and not access.can_see_wall(supervisor)
+    assert access.can_watch_live(supervisor, "qinzhou") and not access.can_watch_live(supervisor, "maiji")
+    assert access.can_move_camera(supervisor, "qinzhou") and not access.can_move_camera(command, "qinzhou")
+    assert not access.can_watch_live(inspector, "qinan")
+    assert access.can_export(inspector, "qinan") and not access.can_export(inspector, "qinzhou")
+    assert access.can_export(roving_inspector, "qinzhou") and not access.can_export(supervisor, "qinzhou")
+    assert access.visible_centres(supervisor, SITE) == ["qinzhou"]
+    assert len(access.visible_centres(command, SITE)) == 8
+    assert access.can_administer(admin) and not access.can_administer(command)
+    assert access.home_page(supervisor) == "/centres/qinzhou"
+    assert access.home_page(inspector) == "/recordings" and access.home_page(command) == "/wall"
+
+
+def test_anonymous_requests_are_sent_to_the_login_page(served):
+    import requests
+
+    page = requests.get(
+        f"{served.url}/wall", headers={"Accept": "text/html"}, allow_redirects=False, timeout=10
+    )
+    assert page.status_code == 302 and page.headers["Location"].startswith("/login?next=/wall")
+    for path in ("/wall", f"/live/{QINZHOU_CAMERA}", f"/snapshot/{QINZHOU_CAMERA}.jpg", "/_dash-layout"):
+        assert requests.get(f"{served.url}{path}", timeout=10).status_code == 401, path
+
+
+def test_login_sets_a_hardened_cookie_and_is_audited(served, http_login):
+    session = http_login(served, "command")
+    response = session.last_login_response
+    assert response.status_code == 302 and response.headers["Location"] == "/wall"
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    listing = served.cli("audit", "list", "--json", "--action", "login")
+    assert listing.returncode == 0, listing.stderr
+    entries = [json.loads(line) for line in listing.stdout.splitlines() if line.strip()]
+    assert any(entry["target"] == "command" for entry in entries)
+    assert served.cli("audit", "verify").returncode == 0
+
+
+def test_wrong_passwords_are_rate_limited(served, http_login):
+    statuses = [
+        http_login(served, "sup-qingshui", "wrong password!").last_login_response.status_code
+        for _ in range(6)
+    ]
+    assert statuses[:5] == [401] * 5
+    assert statuses[5] == 429
+    # even the right password waits out the window: no guessing around the limit
+    assert http_login(served, "sup-qingshui").last_login_response.status_code == 429
+
+
+def test_state_changing_requests_from_another_site_are_refused(served, http_login):
+    session = http_login(served, "command")
+    refused = session.post(f"{served.url}/logout", headers={"Origin": "http://evil.example"}, timeout=10)
+    assert refused.status_code == 403
+    assert (
+        session.post(f"{served.url}/logout", timeout=10, allow_redirects=False).status_code == 403
+    )  # no origin
+    assert session.get(f"{served.url}/wall", headers={"Accept": "text/html"}, timeout=10).status_code == 200
+
+
+def app_routes(served) -> list[str]:
+    """Every URL rule of the real app, from Flask's own map (built in this process on a scratch database)."""
+    from config.database import make_engine, upgrade
+    from config.settings import Settings
+    from dashboard.app import create_app
+    from dashboard.context import AppContext
+
+    data_dir = served.log_path.parent / "routes"
+    data_dir.mkdir(exist_ok=True)
+    url = f"sqlite:///{data_dir / 'r.db'}"
+    upgrade(url)
+    settings = Settings(data_dir=data_dir)
+    app = create_app(AppContext(settings=settings, site=SITE, engine=make_engine(url)))
+    return sorted({rule.rule for rule in app.server.url_map.iter_rules()})
+
+
+def fill(rule: str) -> str:
+    return (
+        rule.replace("<camera_id>", QINZHOU_CAMERA)
+        .replace("<code>", "qinzhou")
+        .replace("<path:filename>", "wall.css")
+        .replace("<path:path>", "centres/qinzhou")
+        .replace("<string:package_name>/<path:fingerprinted_path>", "dash/dcc/async-graph.js")
+    )
+
+
+def test_every_route_refuses_a_supervisor_of_another_county(served, http_login):
+    session = http_login(served, "sup-maiji")
+    routes = app_routes(served)
+    assert "/live/<camera_id>" in routes and "/snapshot/<camera_id>.jpg" in routes
+    for path in ["/wall", "/centres/qinzhou", f"/live/{QINZHOU_CAMERA}", f"/snapshot/{QINZHOU_CAMERA}.jpg"]:
+        assert session.get(f"{served.url}{path}", timeout=10).status_code == 403, path
+    leaked = []
+    for rule in routes:
+        path = fill(rule)
+        if "<" in path:
+            leaked.append(f"{rule}: unfilled variable")
+            continue
+        response = session.get(f"{served.url}{path}", timeout=10)
+        body = response.text
+        if response.status_code == 200 and ("qinzhou" in path and not path.startswith("/assets/")):
+            leaked.append(f"{path}: 200")
+        if "秦州区" in body and not path.startswith(("/assets/", "/_dash-component-suites/")):
+            leaked.append(f"{path}: names qinzhou data")
+    assert leaked == []
+    # the supervisor's own county is open
+    assert session.get(f"{served.url}/snapshot/{MAIJI_CAMERA}.jpg", timeout=10).status_code in (200, 404)
+
+
+# what a page would send: Dash's page router gets the wall's path, buttons a click
+INPUT_VALUES = {"pathname": "/wall", "search": "", "hash": "", "href": "/wall", "n_clicks": 1}
+
+
+def test_every_callback_refuses_roles_that_may_not_use_it(served, http_login):
+    supervisor = http_login(served, "sup-maiji")
+    command = http_login(served, "command")
+    callbacks = command.get(f"{served.url}/_dash-dependencies", timeout=10).json()
+    assert callbacks, "the app has callbacks"
+    server_side = [callback for callback in callbacks if not callback.get("clientside_function")]
+    assert server_side
+    for callback in server_side:
+        body = {
+            "output": callback["output"],
+            "outputs": [
+                {"id": part.split(".")[0], "property": part.split(".")[1]}
+                for part in callback["output"].strip(".").split("...")
+                if "." in part
+            ],
+            "inputs": [
+                {
+                    "id": item["id"],
+                    "property": item["property"],
+                    "value": INPUT_VALUES.get(item["property"], 1),
+                }
+                for item in callback["inputs"]
+            ],
+            "state": [
+                {
+                    "id": item["id"],
+                    "property": item["property"],
+                    "value": INPUT_VALUES.get(item["property"], "en"),
+                }
+                for item in callback["state"]
+            ],
+            "changedPropIds": [f"{callback['inputs'][0]['id']}.{callback['inputs'][0]['property']}"],
+        }
+        headers = {"Origin": served.url, "Content-Type": "application/json"}
+        refused = supervisor.post(
+            f"{served.url}/_dash-update-component", json=body, headers=headers, timeout=30
+        )
+        assert refused.status_code == 403, callback["output"]
+        assert "秦州区" not in refused.text
+        allowed = command.post(f"{served.url}/_dash-update-component", json=body, headers=headers, timeout=30)
+        assert allowed.status_code == 200, (callback["output"], allowed.text[:300])
+
+
+def test_socket_joins_are_limited_to_the_users_county(served, http_login):
+    session = http_login(served, "sup-maiji")
+    cookie = "; ".join(f"{name}={value}" for name, value in session.cookies.items())
+    client = socketio.Client(reconnection=False)
+    snapshots = []
+    client.on("camera.snapshot", snapshots.append)
+    client.connect(
+        served.url, headers={"Cookie": cookie, "Origin": served.url}, transports=["polling"], wait_timeout=10
+    )
+    try:
+        assert client.call("join", {"centre": "qinzhou"}, timeout=10) == {"ok": False, "error": "forbidden"}
+        assert client.call("join", {"centre": "maiji"}, timeout=10) == {"ok": True}
+    finally:
+        client.disconnect()
+    anonymous = socketio.Client(reconnection=False)
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        anonymous.connect(served.url, transports=["polling"], wait_timeout=10)
