@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, case, func, or_, select
+from sqlalchemy import Connection, func, or_, select
 from sqlalchemy.orm import Session
 
 from metrics.compliance_rules import DayCompliance, compliance_rate, slots_due
@@ -107,41 +107,41 @@ def today_compliance(
     return compliance_rate(compliance_between(executor, today, today).satisfied, owed)
 
 
+def _check_in_slot(day: date, slot: str, result: str):
+    """EXISTS a check of the outer subject in ``slot`` of ``day`` with ``result``."""
+    return (
+        select(LocationCheck.id)
+        .where(
+            LocationCheck.local_day == day,
+            LocationCheck.slot == slot,
+            LocationCheck.subject_id == Subject.id,
+            LocationCheck.result == result,
+        )
+        .exists()
+    )
+
+
 def missed_today(
     executor: Executor, now: datetime | None = None, zone: ZoneInfo = SHANGHAI, county: str | None = None
 ) -> list[dict]:
     """Subjects with an owed slot today not satisfied: masked name, county, slot, outcome.
 
-    Only the unsatisfied slots leave the database; today's checks are read from the covering
-    index on (local_day, county, subject_id, slot, result).
+    One index seek per active subject and slot in the covering index
+    (local_day, slot, subject_id, result, county); only unsatisfied slots leave the database.
     """
     now = now or datetime.now(UTC)
     today = local_day(now, zone)
     missed = []
     for slot in SLOTS[: slots_due(now, zone)]:
-        checks = (
-            select(
-                LocationCheck.subject_id,
-                func.max(case((LocationCheck.result == "ok", 1), else_=0)).label("ok"),
-                func.max(case((LocationCheck.result == "out_of_area", 1), else_=0)).label("out_of_area"),
-            )
-            .where(LocationCheck.local_day == today, LocationCheck.slot == slot)
-            .group_by(LocationCheck.subject_id)
+        query = select(
+            Subject.external_id, Subject.name, Subject.county, _check_in_slot(today, slot, "out_of_area")
+        ).where(
+            Subject.start_date <= today,
+            or_(Subject.end_date.is_(None), Subject.end_date >= today),
+            ~_check_in_slot(today, slot, "ok"),
         )
-        subjects = select(Subject.external_id, Subject.name, Subject.county)
         if county is not None:
-            checks = checks.where(LocationCheck.county == county)
-            subjects = subjects.where(Subject.county == county)
-        checks = checks.subquery()
-        query = (
-            subjects.add_columns(checks.c.out_of_area)
-            .outerjoin(checks, checks.c.subject_id == Subject.id)
-            .where(
-                Subject.start_date <= today,
-                or_(Subject.end_date.is_(None), Subject.end_date >= today),
-                or_(checks.c.ok.is_(None), checks.c.ok == 0),
-            )
-        )
+            query = query.where(Subject.county == county)
         for external_id, name, subject_county, out_of_area in executor.execute(query):
             missed.append(
                 {
