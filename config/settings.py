@@ -52,6 +52,7 @@ class Settings(BaseSettings):
     thumbnail_interval_s: float = 5.0
     tour_interval_s: float = Field(default=20.0, ge=5.0)
     wall_tiles: int = Field(default=8, ge=1, le=36)
+    metrics_allowed_networks: list[str] = Field(default_factory=list)  # CIDRs besides loopback for /metrics
     stall_after_s: float = 2.0
 
     @field_validator("timezone")

@@ -9,6 +9,8 @@ import flask
 from flask_socketio import SocketIO
 
 from dashboard import auth, live_routes, push
+from dashboard.api import register_api
+from dashboard.prometheus import register_prometheus
 from dashboard.context import EXTENSION_KEY, AppContext
 from dashboard.i18n import ASSETS_DIR, t
 
@@ -25,6 +27,8 @@ def create_app(context: AppContext) -> dash.Dash:
     )
     server.extensions[EXTENSION_KEY] = context
     auth.install(server)
+    register_api(server)
+    register_prometheus(server)
     app = dash.Dash(
         "watchwall",
         server=server,
