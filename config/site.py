@@ -144,25 +144,34 @@ class Camera(_Strict):
 
     @model_validator(mode="after")
     def _exactly_one_source(self) -> Camera:
-        sources = [name for name in ("rtsp", "onvif", "demo", "file") if getattr(self, name) is not None]
-        if len(sources) != 1:
-            found = ", ".join(sources) if sources else "none"
-            raise ValueError(f"a camera needs exactly one source of rtsp, onvif, demo, file (found: {found})")
+        media = [name for name in ("rtsp", "demo", "file") if getattr(self, name) is not None]
+        if len(media) > 1 or (not media and self.onvif is None):
+            found = ", ".join(media) if media else "none"
+            raise ValueError(
+                f"a camera needs exactly one media source of rtsp, demo, file, or an onvif address alone "
+                f"(found: {found}); onvif may stand beside rtsp as the control address"
+            )
         return self
 
     @property
     def source_kind(self) -> str:
-        for name in ("rtsp", "onvif", "demo", "file"):
+        for name in ("rtsp", "demo", "file", "onvif"):
             if getattr(self, name) is not None:
                 return name
         raise AssertionError("validated camera without a source")
+
+    @property
+    def controllable(self) -> bool:
+        """Whether PTZ commands can reach it (an ONVIF address and ``ptz: true``)."""
+        return self.onvif is not None and self.ptz
 
     def redacted_source(self) -> str:
         """The source as safe to print: never a password."""
         from cameras.credentials import redact_url
 
         if self.rtsp:
-            return redact_url(self.rtsp)
+            control = f" (onvif {self.onvif.host}:{self.onvif.port})" if self.onvif else ""
+            return redact_url(self.rtsp) + control
         if self.onvif:
             return f"onvif://{self.onvif.host}:{self.onvif.port}"
         if self.demo:

@@ -84,7 +84,7 @@ def test_standard_rooms_have_both_languages():
             "rtsp: rtsp://127.0.0.1:8554/cam0",
             "demo: {}\n            rtsp: rtsp://127.0.0.1/x",
             9,
-            "exactly one source",
+            "exactly one media source",
         ),
         ("code: qinzhou", "code: Qin Zhou", 2, "centres[0].code"),
     ],
@@ -158,3 +158,13 @@ def test_site_check_command_bad_file_exit_code(tmp_path, capsys):
     assert main(["site", "check", str(path)]) == 2
     err = capsys.readouterr().err
     assert f"{path}:4: centres[0].level" in err
+
+
+def test_onvif_may_stand_beside_rtsp_as_the_control_address(tmp_path):
+    text = MINIMAL.replace(
+        "rtsp: rtsp://127.0.0.1:8554/cam0",
+        "rtsp: rtsp://127.0.0.1:8554/cam0\n            onvif: {host: 127.0.0.1, port: 8080}\n            ptz: true",
+    )
+    camera = load_site(write(tmp_path, text)).centres[0].rooms[0].cameras[0]
+    assert camera.source_kind == "rtsp" and camera.controllable
+    assert camera.redacted_source() == "rtsp://127.0.0.1:8554/cam0 (onvif 127.0.0.1:8080)"
