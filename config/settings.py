@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     wall_tiles: int = Field(default=8, ge=1, le=36)
     metrics_allowed_networks: list[str] = Field(default_factory=list)  # CIDRs besides loopback for /metrics
     stall_after_s: float = 2.0
+    recording_segment_s: float = Field(default=60, gt=0)
+    retention_days: int = Field(default=30, ge=1)
+    retention_min_free_gb: float | None = Field(default=None, ge=0)  # keep at least this much disk free
 
     @field_validator("timezone")
     @classmethod

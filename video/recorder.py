@@ -79,6 +79,7 @@ class Recorder:
         self.queue_size = queue_size
         self.segments_closed = 0
         self.packets_written = 0
+        self.bytes_written = 0  # media bytes of the packets written (what /metrics shows)
         self.errors = 0
         self._subscription = None
         self._thread: threading.Thread | None = None
@@ -174,6 +175,7 @@ class Recorder:
         try:
             self._writer.write(packet)
             self.packets_written += 1
+            self.bytes_written += len(packet.data)
             self._alarmed = False
         except OSError as exc:
             self._on_write_error(exc)

@@ -3,8 +3,10 @@
 The moov box is written first and empty (``empty_moov``); each fragment (at every
 keyframe, and at least every second) goes to disk as soon as it is complete
 (``flush_packets``), so a file cut short by a crash still plays up to its last
-fragment. RTSP gives H.264 parameter sets in Annex-B form; FFmpeg's mp4 muxer
-converts them and the packets to avcC / length-prefixed form itself.
+fragment. Packets come in either framing: RTSP gives Annex-B packets and
+parameter sets, which FFmpeg's mp4 muxer converts to avcC / length-prefixed
+form itself; MP4 files (the demo cameras) give length-prefixed packets with an
+avcC / hvcC record, which the muxer takes as they are.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from pathlib import Path
 import av
 
 from config.errors import UserError
+from video.fmp4 import nal_units, parameter_sets_from, split_length_prefixed
 from video.packet import MediaPacket, StreamInfo
 
 FRAGMENTED_MP4_OPTIONS = {
@@ -30,6 +33,7 @@ FRAGMENTED_MP4_OPTIONS = {
 }
 SEGMENT_SUFFIX = ".mp4"
 HASH_CHUNK = 1 << 20
+START_CODE = b"\x00\x00\x00\x01"
 
 
 def segment_relative_path(camera_id: str, start_utc: float) -> Path:
@@ -48,30 +52,74 @@ def file_sha256(path: Path) -> str:
 
 
 def annexb_parameter_sets(data: bytes, codec: str) -> bytes | None:
-    """The SPS/PPS (H.264) or VPS/SPS/PPS (HEVC) NAL units of an Annex-B keyframe, with start codes.
+    """The SPS/PPS (H.264) or VPS/SPS/PPS (HEVC) NAL units of a keyframe in either framing, as Annex-B.
 
     For cameras that announce no parameter sets (no ``sprop-parameter-sets``)
     and send them in-band only: the mp4 muxer needs them before the first packet.
     """
     wanted = {7, 8} if codec == "h264" else {32, 33, 34}
-    units = []
-    for unit in re.split(rb"\x00\x00\x01", data):
-        unit = unit.rstrip(b"\x00")
-        if not unit:
-            continue
-        kind = unit[0] & 0x1F if codec == "h264" else (unit[0] >> 1) & 0x3F
-        if kind in wanted:
-            units.append(b"\x00\x00\x00\x01" + unit)
-    return b"".join(units) or None
+    units = [unit for unit in nal_units(data) if _nal_type(unit, codec) in wanted]
+    return b"".join(START_CODE + unit for unit in units) or None
+
+
+def in_band_extradata(data: bytes, codec: str) -> bytes | None:
+    """Extradata from a keyframe's in-band parameter sets, in the framing of the keyframe.
+
+    A length-prefixed H.264 packet needs an avcC record (the muxer then copies
+    packets as they are); an Annex-B one needs Annex-B parameter sets.
+    """
+    if codec == "h264" and split_length_prefixed(data) is not None:
+        parameters = parameter_sets_from(None, data)
+        return parameters.avcc() if parameters else None
+    return annexb_parameter_sets(data, codec)
+
+
+def _nal_type(unit: bytes, codec: str) -> int:
+    return unit[0] & 0x1F if codec == "h264" else (unit[0] >> 1) & 0x3F
+
+
+def is_configuration_record(extradata: bytes | None) -> bool:
+    """avcC / hvcC (MP4 files) start with version 1; Annex-B extradata starts with a start code."""
+    return bool(extradata) and extradata[0] == 1
+
+
+def annexb_extradata(extradata: bytes | None, codec: str) -> bytes | None:
+    """The parameter sets of ``extradata`` (Annex-B, avcC or hvcC) as an Annex-B byte stream."""
+    if not is_configuration_record(extradata):
+        return extradata
+    if codec == "h264":
+        parameters = parameter_sets_from(extradata)
+        return START_CODE + parameters.sps + START_CODE + parameters.pps if parameters else None
+    return START_CODE.join([b"", *_hvcc_units(extradata)]) or None
+
+
+def _hvcc_units(record: bytes) -> list[bytes]:
+    """NAL units of an HEVCDecoderConfigurationRecord (ISO/IEC 14496-15, 8.3.3.1)."""
+    units, offset = [], 23
+    if len(record) < offset:
+        return units
+    for _ in range(record[22]):
+        if offset + 3 > len(record):
+            break
+        count = int.from_bytes(record[offset + 1 : offset + 3], "big")
+        offset += 3
+        for _ in range(count):
+            size = int.from_bytes(record[offset : offset + 2], "big")
+            units.append(record[offset + 2 : offset + 2 + size])
+            offset += 2 + size
+    return units
 
 
 def add_copy_stream(container: av.container.OutputContainer, info: StreamInfo):
     """An output stream that takes ``info``'s packets as they are (no encoder is opened).
 
     PyAV builds copy streams from a template input stream; a raw elementary
-    stream holding just the parameter sets gives one for the codec.
+    stream holding just the parameter sets (Annex-B, whatever the source's
+    framing) gives one for the codec. The stream keeps the source's own
+    extradata, which tells the muxer how the packets are framed.
     """
-    template_input = av.open(io.BytesIO(info.extradata or b""), format=_raw_format(info.codec))
+    template_bytes = annexb_extradata(info.extradata, _raw_format(info.codec)) or b""
+    template_input = av.open(io.BytesIO(template_bytes), format=_raw_format(info.codec))
     try:
         template = template_input.streams.video[0]
         stream = container.add_stream_from_template(template)
@@ -132,7 +180,7 @@ class SegmentWriter:
         if dts is None:
             raise ValueError("packet without timestamps")
         if self._stream is None:
-            extradata = self.info.extradata or annexb_parameter_sets(packet.data, self.info.codec)
+            extradata = self.info.extradata or in_band_extradata(packet.data, self.info.codec)
             self._stream = add_copy_stream(self._container, replace(self.info, extradata=extradata))
         if self._base_dts is None:
             self._base_dts = dts
