@@ -19,6 +19,17 @@
     if (button) button.click();
   }
 
+  var lastCentreRefresh = 0;
+  function refreshCentre(payload) {
+    // the county page's health panel follows its centre's camera events, at most every 2 s
+    var page = document.querySelector("[data-centre].centre-page");
+    var button = document.getElementById("centre-refresh");
+    if (!page || !button || (payload && payload.centre !== page.getAttribute("data-centre"))) return;
+    if (Date.now() - lastCentreRefresh < 2000) return;
+    lastCentreRefresh = Date.now();
+    button.click();
+  }
+
   function tickClock() {
     var el = document.getElementById("wall-clock");
     if (el) el.textContent = new Date().toLocaleString(document.documentElement.lang || "zh-CN", { hour12: false });
@@ -36,6 +47,8 @@
     });
     socket.on("disconnect", function () { showStatus(false); });
     socket.on("metrics.changed", function () { refreshFigures(); });
+    socket.on("camera.status", refreshCentre);
+    socket.on("camera.alarm", refreshCentre);
     document.dispatchEvent(new CustomEvent("watchwall:socket", { detail: socket }));
     setInterval(tickClock, 1000);
     setInterval(function () { showStatus(socket.connected); }, 2000);

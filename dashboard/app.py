@@ -10,9 +10,9 @@ from flask_socketio import SocketIO
 
 from dashboard import auth, live_routes, push
 from dashboard.api import register_api
-from dashboard.prometheus import register_prometheus
 from dashboard.context import EXTENSION_KEY, AppContext
 from dashboard.i18n import ASSETS_DIR, t
+from dashboard.prometheus import register_prometheus
 
 
 def create_app(context: AppContext) -> dash.Dash:
@@ -40,13 +40,20 @@ def create_app(context: AppContext) -> dash.Dash:
         title=t("app.title", context.settings.language),
         update_title=None,
     )
-    from dashboard.pages import wall
+    from dashboard.pages import centre, wall
 
     dash.register_page(
         "wall", path="/wall", layout=wall.layout, title=t("app.title", context.settings.language)
     )
     dash.register_page("home", path="/", layout=wall.layout, title=t("app.title", context.settings.language))
+    dash.register_page(
+        "centre",
+        path_template="/centres/<code>",
+        layout=centre.layout,
+        title=t("app.title", context.settings.language),
+    )
     wall.register_callbacks(app)
+    centre.register_callbacks(app)
     app.layout = dash.html.Div([dash.page_container])
 
     context.socketio = SocketIO(

@@ -1,0 +1,164 @@
+"""The recording timeline of one camera and day: segments as bars, gaps by reason, alarms as markers.
+
+A pure function of ``video.playback.timeline``'s answer. Times are drawn in the
+site's local zone (plotly has no time zones: the axis shows naive local
+times). Every clickable point carries its instant as epoch seconds in
+``customdata``, so a click says exactly where to seek.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import plotly.graph_objects as go
+
+SEGMENT_COLOUR = "#3fa7ff"
+GAP_COLOURS = {
+    "camera_offline": "#ff6b6b",
+    "stalled": "#ffb547",
+    "recorder_stopped": "#9aa7b8",
+    "recorder_crashed": "#d66bff",
+    "dropped": "#ffd84a",
+}
+OTHER_GAP_COLOUR = "#c0c8d4"
+ALARM_COLOUR = "#ff3b3b"
+CLICK_STEP_S = 10  # resolution of a click anywhere on the recording row
+PAD_S = 30
+
+
+def local_text(epoch: float, zone: ZoneInfo) -> str:
+    """An instant as plotly's naive date string in the local zone."""
+    moment = datetime.fromtimestamp(epoch, UTC).astimezone(zone)
+    return moment.strftime("%Y-%m-%d %H:%M:%S.") + f"{moment.microsecond // 1000:03d}"
+
+
+def visible_range(data: dict) -> tuple[float, float]:
+    """The part of the day worth showing: what was recorded (with its gaps and alarms), or the whole day."""
+    instants = [item[key] for item in data["segments"] + data["gaps"] for key in ("start_utc", "end_utc")]
+    instants += [float(alarm["at_utc"]) for alarm in data["alarms"]]
+    if not instants:
+        return data["start_utc"], data["end_utc"]
+    low, high = min(instants), max(instants)
+    pad = max(PAD_S, (high - low) * 0.05)
+    return max(data["start_utc"], low - pad), min(data["end_utc"], high + pad)
+
+
+def _spans(items: list[dict], day_start: float, day_end: float) -> list[tuple[float, float, dict]]:
+    return [
+        (max(item["start_utc"], day_start), min(item["end_utc"], day_end), item)
+        for item in items
+        if min(item["end_utc"], day_end) > max(item["start_utc"], day_start)
+    ]
+
+
+def _bars(name, row, spans, zone, colour, hover) -> go.Bar:
+    return go.Bar(
+        name=name,
+        orientation="h",
+        y=[row] * len(spans),
+        base=[local_text(start, zone) for start, _end, _item in spans],
+        x=[(end - start) * 1000 for start, end, _item in spans],
+        customdata=[[start, end] for start, end, _item in spans],
+        marker={"color": colour if isinstance(colour, str) else list(colour), "line": {"width": 0}},
+        hovertext=hover,
+        hoverinfo="text",
+        width=0.6,
+    )
+
+
+def timeline_figure(data: dict, zone: ZoneInfo, labels: dict[str, str]) -> go.Figure:
+    """The figure for ``data`` (from ``video.playback.timeline``).
+
+    ``labels``: row names ``recording``, ``gaps``, ``alarms``, the ``gap.<reason>`` and
+    ``alarm.<kind>`` names, and ``empty`` for a day without recordings.
+    """
+    day_start, day_end = data["start_utc"], data["end_utc"]
+    rows = [labels["alarms"], labels["gaps"], labels["recording"]]
+    figure = go.Figure()
+    segments = _spans(data["segments"], day_start, day_end)
+    figure.add_trace(
+        _bars(
+            labels["recording"],
+            labels["recording"],
+            segments,
+            zone,
+            SEGMENT_COLOUR,
+            [f"{local_text(s, zone)[11:19]} – {local_text(e, zone)[11:19]}" for s, e, _ in segments],
+        )
+    )
+    gaps = _spans(data["gaps"], day_start, day_end)
+    figure.add_trace(
+        _bars(
+            labels["gaps"],
+            labels["gaps"],
+            gaps,
+            zone,
+            [GAP_COLOURS.get(item["reason"], OTHER_GAP_COLOUR) for _s, _e, item in gaps],
+            [
+                f"{labels.get('gap.' + item['reason'], item['reason'])}<br>"
+                f"{local_text(s, zone)[11:19]} – {local_text(e, zone)[11:19]} ({e - s:.0f} s)"
+                for s, e, item in gaps
+            ],
+        )
+    )
+    alarms = [alarm for alarm in data["alarms"] if day_start <= float(alarm["at_utc"]) < day_end]
+    figure.add_trace(
+        go.Scatter(
+            name=labels["alarms"],
+            mode="markers",
+            x=[local_text(float(alarm["at_utc"]), zone) for alarm in alarms],
+            y=[labels["alarms"]] * len(alarms),
+            customdata=[[float(alarm["at_utc"])] for alarm in alarms],
+            marker={"symbol": "triangle-down", "size": 14, "color": ALARM_COLOUR},
+            hovertext=[
+                f"{labels.get('alarm.' + str(alarm.get('kind')), str(alarm.get('kind', '')))}<br>"
+                f"{local_text(float(alarm['at_utc']), zone)[11:19]}"
+                for alarm in alarms
+            ],
+            hoverinfo="text",
+        )
+    )
+    low, high = visible_range(data)
+    figure.add_trace(_click_layer(segments, zone, labels["recording"]))
+    figure.update_layout(
+        barmode="overlay",
+        showlegend=False,
+        margin={"l": 90, "r": 20, "t": 10, "b": 40},
+        paper_bgcolor="rgba(0,0,0,0)",
+        plot_bgcolor="rgba(255,255,255,0.03)",
+        font={"color": "#dbe4f0"},
+        hovermode="closest",
+        clickmode="event",
+        xaxis={
+            "type": "date",
+            "range": [local_text(low, zone), local_text(high, zone)],
+            "gridcolor": "rgba(255,255,255,0.08)",
+            "tickformat": "%H:%M:%S",
+        },
+        yaxis={"type": "category", "categoryorder": "array", "categoryarray": rows, "fixedrange": True},
+    )
+    if not segments and not gaps and not alarms:
+        figure.add_annotation(
+            text=labels["empty"], showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5
+        )
+    return figure
+
+
+def _click_layer(segments, zone: ZoneInfo, row: str) -> go.Scatter:
+    """Invisible points every ``CLICK_STEP_S`` along the recorded spans: a click there seeks to that instant."""
+    instants: list[float] = []
+    for start, end, _item in segments:
+        step_start = start
+        while step_start < end:
+            instants.append(step_start)
+            step_start += CLICK_STEP_S if end - start > CLICK_STEP_S * 2 else 1
+    return go.Scatter(
+        name="seek",
+        mode="markers",
+        x=[local_text(moment, zone) for moment in instants],
+        y=[row] * len(instants),
+        customdata=[[moment] for moment in instants],
+        marker={"size": 18, "opacity": 0},
+        hovertemplate="%{x|%H:%M:%S}<extra></extra>",
+    )

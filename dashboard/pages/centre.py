@@ -1,0 +1,322 @@
+"""/centres/<code>: a county supervisor's centre — rooms and cameras, live view, PTZ, snapshot, health, figures."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import UTC, datetime
+
+from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
+
+from dashboard import access, figures
+from dashboard.auth import audit, current_principal
+from dashboard.camera_control import DIRECTIONS, control_for, pulse
+from dashboard.components.kpi import kpi_card
+from dashboard.components.shell import header
+from dashboard.context import AppContext, current
+from dashboard.i18n import normalise, t
+from metrics import compliance
+from metrics.compliance_rules import SLOTS_PER_DAY, compliance_rate, slots_due
+from metrics.localtime import local_day
+from metrics.models import Case, SupportBase
+
+HEALTH_FIELDS = (
+    "state", "codec", "profile", "width", "height", "fps", "bitrate_bps", "keyframe_interval_s",
+    "last_packet_age_s", "reconnects", "corrupt_packets", "time_to_first_keyframe_s",
+)  # fmt: skip
+
+
+def _centre_or_403(context: AppContext, code: str | None):
+    principal = current_principal()
+    access.require(
+        principal is not None
+        and code is not None
+        and access.can_see_centre(principal, code)
+        and principal.role != "inspector"
+    )
+    try:
+        return principal, context.site.centre(code)
+    except KeyError:
+        raise access.Forbidden() from None
+
+
+def layout(code: str | None = None, lang: str | None = None, camera: str | None = None, **_query) -> html.Div:
+    context = current()
+    principal, centre = _centre_or_403(context, code)
+    language = normalise(lang or context.settings.language)
+    cameras = centre.cameras()
+    chosen = camera if any(c.id == camera for c in cameras) else (cameras[0].id if cameras else None)
+    rooms = [
+        html.Div(
+            [
+                html.H3(room.name.get(language), className="room-name"),
+                *[
+                    html.Button(
+                        cam.name.get(language),
+                        id={"type": "camera-pick", "camera": cam.id},
+                        className="camera-pick" + (" chosen" if cam.id == chosen else ""),
+                    )
+                    for cam in room.cameras
+                ],
+            ],
+            className="room-block",
+        )
+        for room in centre.rooms
+    ]
+    return html.Div(
+        [
+            dcc.Store(id="centre-code", data=centre.code),
+            dcc.Store(id="centre-language", data=language),
+            dcc.Store(id="centre-camera", data=chosen),
+            html.Button(id="centre-refresh", n_clicks=0, hidden=True),
+            header(centre.name.get(language), language, f"/centres/{centre.code}"),
+            html.Div(
+                [
+                    html.Nav(rooms, className="room-list"),
+                    html.Section(
+                        [
+                            html.Div(
+                                html.Video(
+                                    id="centre-live",
+                                    autoPlay=True,
+                                    muted=True,
+                                    controls=False,
+                                    **{"data-live-camera": chosen or ""},
+                                ),
+                                className="live-main",
+                            ),
+                            html.Div(id="centre-camera-tools", className="camera-tools"),
+                            html.Div(id="centre-ptz-result", className="ptz-result", role="status"),
+                        ],
+                        className="live-column",
+                    ),
+                    html.Section(
+                        [
+                            html.H3(t("centre.health", language)),
+                            html.Table(id="centre-health", className="health-table"),
+                            html.H3(t("centre.figures", language)),
+                            html.Div(id="centre-kpis", className="kpi-column"),
+                            html.H3(t("centre.missed", language)),
+                            html.Div(id="centre-missed", className="missed-list"),
+                        ],
+                        className="side-column",
+                    ),
+                ],
+                className="centre-body",
+            ),
+        ],
+        className="centre-page",
+        lang=language,
+        **{"data-centre": centre.code},
+    )
+
+
+def camera_tools(place, language: str) -> list:
+    camera = place.camera
+    tools = [
+        html.A(
+            t("centre.snapshot", language),
+            href=f"/snapshot/{camera.id}.jpg",
+            download=f"{camera.id}-{int(time.time())}.jpg",
+            className="tool-button",
+            id="snapshot-link",
+        )
+    ]
+    if camera.controllable:
+        tools.append(
+            html.Div(
+                [
+                    html.Button(
+                        t(f"ptz.{direction}", language),
+                        id={"type": "ptz", "direction": direction},
+                        className="ptz-button",
+                    )
+                    for direction in DIRECTIONS
+                ]
+                + [
+                    dcc.Dropdown(
+                        id="ptz-preset", placeholder=t("ptz.presets", language), className="ptz-presets"
+                    ),
+                    html.Button(t("ptz.goto", language), id="ptz-goto", className="ptz-button"),
+                    dcc.Input(id="ptz-preset-name", placeholder=t("ptz.new_preset", language), maxLength=32),
+                    html.Button(t("ptz.save", language), id="ptz-save", className="ptz-button"),
+                ],
+                className="ptz-panel",
+            )
+        )
+    return tools
+
+
+def health_rows(context: AppContext, camera_id: str, language: str) -> list:
+    if context.ingest is None or camera_id not in context.ingest.fanouts:
+        return [html.Tr(html.Td(t("centre.no_ingest", language)))]
+    snapshot = context.ingest.camera_health(camera_id).as_dict()
+    rows = []
+    for field in HEALTH_FIELDS:
+        value = snapshot.get(field)
+        if isinstance(value, float):
+            value = f"{value:,.2f}"
+        rows.append(
+            html.Tr([html.Th(t(f"health.{field}", language)), html.Td("–" if value is None else str(value))])
+        )
+    return rows
+
+
+def county_figures(context: AppContext, code: str, language: str) -> tuple[list, list]:
+    from sqlalchemy import func, select
+
+    now = datetime.now(UTC)
+    zone = context.settings.zone
+    today = local_day(now, zone)
+    with context.engine.connect() as connection:
+        day = compliance.compliance_by_county(connection, today, today).get(code)
+        owed = day.required // SLOTS_PER_DAY * slots_due(now, zone) if day else 0
+        rate = compliance_rate(day.satisfied, owed) if day else None
+        missed = compliance.missed_today(connection, now, zone, county=code)
+        cases_total = connection.execute(
+            select(func.count()).select_from(Case).where(Case.county == code)
+        ).scalar_one()
+        month = today.strftime("%Y-%m")
+        cases_month = connection.execute(
+            select(func.count()).select_from(Case).where(Case.county == code, Case.received_month == month)
+        ).scalar_one()
+        bases = dict(
+            connection.execute(
+                select(SupportBase.kind, func.count())
+                .where(SupportBase.county == code)
+                .group_by(SupportBase.kind)
+            ).all()
+        )
+    kpis = [
+        kpi_card("county-compliance", t("kpi.compliance_today", language), figures.format_rate(rate)),
+        kpi_card("county-cases-month", t("kpi.cases_month", language), str(cases_month)),
+        kpi_card("county-cases-total", t("kpi.cases_total", language), str(cases_total)),
+        kpi_card(
+            "county-bases",
+            t("kpi.bases", language),
+            f"{bases.get('education', 0)} / {bases.get('public_welfare', 0)} / {bases.get('employment', 0)}",
+        ),
+    ]
+    rows = [
+        html.Tr(
+            [
+                html.Td(item["name"]),
+                html.Td(t(f"slot.{item['slot']}", language)),
+                html.Td(t(f"outcome.{item['outcome']}", language)),
+            ]
+        )
+        for item in missed
+    ]
+    missed_table = html.Table(
+        rows or [html.Tr(html.Td(t("centre.none_missed", language)))],
+        className="missed-table",
+        id="missed-table",
+    )
+    return kpis, [missed_table]
+
+
+def register_callbacks(app) -> None:
+    @app.callback(
+        Output("centre-camera", "data"),
+        Input({"type": "camera-pick", "camera": ALL}, "n_clicks"),
+        State("centre-code", "data"),
+        prevent_initial_call=True,
+    )
+    def pick_camera(_clicks, code):
+        context = current()
+        principal, centre = _centre_or_403(context, code)
+        picked = ctx.triggered_id["camera"] if isinstance(ctx.triggered_id, dict) else None
+        if picked is None or picked not in {camera.id for camera in centre.cameras()}:
+            return no_update
+        audit("live_view", target=picked)
+        return picked
+
+    @app.callback(
+        Output("centre-live", "data-live-camera"),
+        Output("centre-camera-tools", "children"),
+        Output("centre-health", "children"),
+        Output("centre-kpis", "children"),
+        Output("centre-missed", "children"),
+        Output({"type": "camera-pick", "camera": ALL}, "className"),
+        Input("centre-camera", "data"),
+        Input("centre-refresh", "n_clicks"),
+        State("centre-code", "data"),
+        State("centre-language", "data"),
+        State({"type": "camera-pick", "camera": ALL}, "id"),
+    )
+    def show_camera(camera_id, _refresh, code, language, pick_ids):
+        context = current()
+        principal, centre = _centre_or_403(context, code)
+        language = normalise(language)
+        place = next(
+            (p for p in context.site.cameras() if p.camera.id == camera_id and p.centre.code == code), None
+        )
+        kpis, missed = county_figures(context, code, language)
+        classes = ["camera-pick" + (" chosen" if item["camera"] == camera_id else "") for item in pick_ids]
+        if place is None:
+            return "", [], [], kpis, missed, classes
+        return (
+            camera_id,
+            camera_tools(place, language),
+            health_rows(context, camera_id, language),
+            kpis,
+            missed,
+            classes,
+        )
+
+    @app.callback(
+        Output("centre-ptz-result", "children"),
+        Input({"type": "ptz", "direction": ALL}, "n_clicks"),
+        Input("ptz-goto", "n_clicks"),
+        Input("ptz-save", "n_clicks"),
+        State("ptz-preset", "value"),
+        State("ptz-preset-name", "value"),
+        State("centre-camera", "data"),
+        State("centre-code", "data"),
+        State("centre-language", "data"),
+        prevent_initial_call=True,
+    )
+    def ptz(_moves, _goto, _save, preset, preset_name, camera_id, code, language):
+        context = current()
+        principal, centre = _centre_or_403(context, code)
+        access.require(access.can_move_camera(principal, code))
+        place = next(
+            (p for p in context.site.cameras() if p.camera.id == camera_id and p.centre.code == code), None
+        )
+        access.require(place is not None)
+        language = normalise(language)
+        control = control_for(place, context.settings.secrets_file)
+        trigger = ctx.triggered_id
+        if isinstance(trigger, dict):
+            pulse(control, trigger["direction"])
+            detail = {"move": trigger["direction"]}
+        elif trigger == "ptz-goto" and preset:
+            control.goto_preset(preset)
+            detail = {"goto_preset": preset}
+        elif trigger == "ptz-save" and preset_name:
+            detail = {"set_preset": preset_name, "token": control.set_preset(preset_name)}
+        else:
+            return no_update
+        audit("ptz", target=camera_id, detail=detail)
+        return t("ptz.done", language) + " " + json.dumps(detail, ensure_ascii=False)
+
+    @app.callback(
+        Output("ptz-preset", "options"),
+        Input("centre-camera-tools", "children"),
+        Input("centre-ptz-result", "children"),
+        State("centre-camera", "data"),
+        State("centre-code", "data"),
+        prevent_initial_call=True,
+    )
+    def presets(_tools, _result, camera_id, code):
+        context = current()
+        _principal, _centre = _centre_or_403(context, code)
+        place = next(
+            (p for p in context.site.cameras() if p.camera.id == camera_id and p.centre.code == code), None
+        )
+        if place is None or not place.camera.controllable:
+            return []
+        return [
+            {"label": preset.name or preset.token, "value": preset.token}
+            for preset in control_for(place, context.settings.secrets_file).presets()
+        ]

@@ -1,0 +1,263 @@
+"""Recorded video over HTTP for inspectors: playback with Range, seek, and evidence export.
+
+``GET /recordings/play/<camera>?from=ISO&to=ISO`` answers fMP4 (206 for a byte
+range, 416 for one outside the file) and is audited once per playback: on the
+request that starts at byte 0, not on every range the player asks for.
+``GET /recordings/seek/<camera>?at=ISO`` says where an instant is in the
+index. ``POST /recordings/export`` (camera, from, to, reason) answers the
+signed evidence zip as a download. Camera ids are looked up in the site, never
+used as paths before that, and every route checks the camera's centre against
+the principal.
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import shutil
+import tempfile
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import flask
+
+from config.errors import UserError
+from config.site import CameraPlace
+from dashboard import access
+from dashboard.audit import AuditLog
+from dashboard.auth import client_address, current_principal
+from dashboard.context import current
+from video.evidence_cli import parse_instant
+from video.export import export_clip
+from video.playback import (
+    NoRecordingError,
+    parse_range,
+    playback_file,
+    prune_playback_cache,
+    read_range,
+    seek,
+)
+from video.segments import default_recordings_dir
+from video.signing import load_or_create_signing_key
+
+MAX_SPAN_S = 24 * 3600
+MAX_REASON_CHARS = 500
+
+
+class BadRequest(Exception):
+    """Input the route cannot use; its message is shown to the user (HTTP 400)."""
+
+
+@dataclass(frozen=True)
+class Span:
+    start_utc: float
+    end_utc: float
+
+
+def playback_cache_dir(settings) -> Path:
+    return Path(settings.data_dir) / "cache" / "playback"
+
+
+def instant(text: str | None, name: str) -> float:
+    if not text or not text.strip():
+        raise BadRequest(f"'{name}' is required: an ISO 8601 time such as 2026-11-26T09:30:00+08:00")
+    try:
+        return parse_instant(text, current().settings.zone)
+    except UserError as exc:
+        raise BadRequest(f"'{name}': {exc}") from None
+
+
+def checked_span(start_text: str | None, end_text: str | None) -> Span:
+    span = Span(instant(start_text, "from"), instant(end_text, "to"))
+    if span.end_utc <= span.start_utc:
+        raise BadRequest("'to' must come after 'from'")
+    if span.end_utc - span.start_utc > MAX_SPAN_S:
+        raise BadRequest(f"the span may be at most {MAX_SPAN_S // 3600} hours")
+    return span
+
+
+def camera_for(camera_id: str, allowed) -> CameraPlace:
+    """The camera's place in the site (404 if unknown), if ``allowed(principal, centre)`` (403 if not)."""
+    try:
+        place = current().site.camera(camera_id)
+    except KeyError:
+        flask.abort(404)
+    principal = current_principal()
+    if principal is None or not allowed(principal, place.centre.code):
+        raise access.Forbidden()
+    return place
+
+
+def error_response(status: int, message: str):
+    if "text/html" in flask.request.headers.get("Accept", ""):
+        body = (
+            '<!doctype html><html><head><meta charset="utf-8"><title>WatchWall</title>'
+            '<link rel="stylesheet" href="/assets/login.css"></head><body class="plain-page">'
+            f'<main class="plain-card"><h1>{status}</h1><p class="rec-error">{html.escape(message)}</p>'
+            '<p><a href="javascript:history.back()">&larr;</a></p></main></body></html>'
+        )
+        return flask.Response(body, status=status, mimetype="text/html")
+    return flask.jsonify({"error": message}), status
+
+
+def iso_utc(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def audit_log() -> AuditLog:
+    return AuditLog(current().engine)
+
+
+def answers_errors(view):
+    """Input and recording errors of these routes as a clear 400 / 404 (not the app-wide handlers)."""
+
+    @functools.wraps(view)
+    def wrapped(*args, **kwargs):
+        try:
+            return view(*args, **kwargs)
+        except BadRequest as exc:
+            return error_response(400, str(exc))
+        except NoRecordingError as exc:
+            return error_response(404, str(exc))
+        except UserError as exc:
+            return error_response(409, str(exc))
+
+    return wrapped
+
+
+def register(server: flask.Flask) -> None:
+    @server.route("/recordings/play/<camera_id>", methods=["GET"])
+    @answers_errors
+    def play(camera_id: str):
+        camera_for(camera_id, access.can_see_recordings)
+        args = flask.request.args
+        span = checked_span(args.get("from"), args.get("to"))
+        context = current()
+        settings = context.settings
+        played = playback_file(
+            context.engine,
+            default_recordings_dir(settings),
+            playback_cache_dir(settings),
+            camera_id,
+            span.start_utc,
+            span.end_utc,
+        )
+        try:
+            wanted = parse_range(flask.request.headers.get("Range"), played.length)
+        except ValueError:
+            response = flask.Response(status=416)
+            response.headers["Content-Range"] = f"bytes */{played.length}"
+            response.headers["Accept-Ranges"] = "bytes"
+            return response
+        first, last = wanted if wanted is not None else (0, played.length - 1)
+        if first == 0 and flask.request.method == "GET":
+            audit_log()(
+                actor=current_principal().username,
+                action="playback",
+                target=camera_id,
+                detail={"from_utc": iso_utc(span.start_utc), "to_utc": iso_utc(span.end_utc)},
+                address=client_address(),
+            )
+            prune_playback_cache(playback_cache_dir(settings))
+        response = flask.Response(
+            read_range(played.path, first, last),
+            status=206 if wanted is not None else 200,
+            mimetype="video/mp4",
+            direct_passthrough=True,
+        )
+        response.headers["Accept-Ranges"] = "bytes"
+        response.headers["Content-Length"] = str(last - first + 1)
+        if wanted is not None:
+            response.headers["Content-Range"] = f"bytes {first}-{last}/{played.length}"
+        response.headers["Cache-Control"] = "private, no-store"
+        response.headers["X-Actual-Start"] = iso_utc(played.actual_start_utc)
+        response.headers["X-Actual-End"] = iso_utc(played.actual_end_utc)
+        return response
+
+    @server.route("/recordings/seek/<camera_id>", methods=["GET"])
+    @answers_errors
+    def seek_instant(camera_id: str):
+        camera_for(camera_id, access.can_see_recordings)
+        at = instant(flask.request.args.get("at"), "at")
+        answer = seek(current().engine, camera_id, at)
+        segment = answer.segment
+        return flask.jsonify(
+            {
+                "camera": camera_id,
+                "at": iso_utc(at),
+                "recorded": segment is not None,
+                "segment_start": iso_utc(segment.start_utc) if segment else None,
+                "segment_end": iso_utc(segment.end_utc) if segment else None,
+                "offset_s": answer.offset_s,
+                "gap_reason": answer.gap_reason,
+                "next_start": iso_utc(answer.next_start_utc) if answer.next_start_utc else None,
+            }
+        )
+
+    @server.route("/recordings/export", methods=["POST"])
+    @answers_errors
+    def export():
+        values = flask.request.get_json(silent=True) or flask.request.form
+        camera_id = str(values.get("camera") or "")
+        if not camera_id:
+            raise BadRequest("'camera' is required")
+        place = camera_for(camera_id, access.can_export)
+        span = checked_span(values.get("from"), values.get("to"))
+        reason = str(values.get("reason") or "").strip()
+        if not reason:
+            raise BadRequest("a reason is required for every export")
+        if len(reason) > MAX_REASON_CHARS:
+            raise BadRequest(f"the reason may be at most {MAX_REASON_CHARS} characters")
+        return _export_download(place, span, reason)
+
+
+def _export_download(place: CameraPlace, span: Span, reason: str):
+    context = current()
+    settings = context.settings
+    camera_id = place.camera.id
+    name = f"evidence-{camera_id}-{datetime.fromtimestamp(span.start_utc, UTC):%Y%m%dT%H%M%SZ}.zip"
+    scratch = Path(tempfile.mkdtemp(prefix="watchwall-export-", dir=settings.ensure_data_dir()))
+    out = scratch / name
+    try:
+        export_clip(
+            context.engine,
+            default_recordings_dir(settings),
+            camera_id,
+            span.start_utc,
+            span.end_utc,
+            out,
+            signing_key=load_or_create_signing_key(settings.ensure_data_dir()),
+            zone=settings.zone,
+            user=current_principal().username,
+            reason=reason,
+            place=_place_description(place),
+            audit=audit_log(),
+            address=client_address(),
+        )
+        size = out.stat().st_size
+    except BaseException:
+        shutil.rmtree(scratch, ignore_errors=True)
+        raise
+    response = flask.Response(_read_then_delete(out, scratch), mimetype="application/zip")
+    response.headers["Content-Length"] = str(size)
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _read_then_delete(path: Path, folder: Path):
+    try:
+        yield from read_range(path, 0, path.stat().st_size - 1)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _place_description(place: CameraPlace) -> dict:
+    return {
+        "name": place.camera.name.model_dump(),
+        "centre": place.centre.code,
+        "centre_name": place.centre.name.model_dump(),
+        "room": place.room.code,
+        "room_name": place.room.name.model_dump(),
+    }
