@@ -4,7 +4,7 @@ the plain GROUP BY over the raw location checks that computes the same figure.
     .venv/bin/python benchmarks/metrics/run.py                    # 10 million checks, SQLite + PostgreSQL
     .venv/bin/python benchmarks/metrics/run.py --rows 200000      # a quick run
 
-Generates about ``rows / 730`` subjects with two checks a day over two years (10M rows ~ 13,700
+Generates subjects with two checks a day over two years until ``rows`` checks (10M rows ~ 15,000
 subjects), bulk-loads them (executemany batches on SQLite, COPY on PostgreSQL), builds the
 roll-ups, then times each figure ``--repeat`` times and each raw query ``--raw-repeat`` times.
 Writes ``benchmarks/out/metrics_<backend>.json`` and prints a Markdown table. Not part of CI.
