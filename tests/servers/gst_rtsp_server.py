@@ -11,7 +11,8 @@ Mount kinds: ``h264`` (live test pattern, shared media), ``h265``, ``valve``
 (H.264 whose buffers can be dropped at run time while the RTSP session stays
 open; one media per client, because a client reconnecting into a shared,
 dropping media wedges the server), ``broken`` (H.264 corrupted by
-``breakmydata``). With ``--user``/``--password`` every mount needs those
+``breakmydata``), ``file:PATH`` (a pre-encoded H.264 Annex-B file played in a loop in real time:
+the server parses and packetizes it but encodes nothing, for benchmarks). With ``--user``/``--password`` every mount needs those
 credentials (basic authentication); anyone else is answered 401.
 
 Control lines on stdin, each answered with one line on stdout:
@@ -33,6 +34,7 @@ gi.require_version("GstRtspServer", "1.0")
 from gi.repository import GLib, Gst, GstRtspServer  # noqa: E402
 
 KINDS = ("h264", "h265", "valve", "broken")
+FILE_KIND = "file:"
 
 
 def pattern_source(width: int, height: int, fps: int) -> str:
@@ -51,6 +53,13 @@ def h264_encoder(fps: int, keyframe_s: float) -> str:
 
 
 def launch_line(kind: str, width: int, height: int, fps: int, keyframe_s: float) -> str:
+    if kind.startswith(FILE_KIND):
+        # h264parse dates the buffers (DTS) from the stream's frame rate; the RTSP sinks pace them.
+        return (
+            f'( multifilesrc location="{kind[len(FILE_KIND) :]}" loop=true '
+            'caps="video/x-h264,stream-format=byte-stream" ! h264parse name=parse '
+            "! rtph264pay name=pay0 pt=96 config-interval=-1 )"
+        )
     source = pattern_source(width, height, fps)
     gop = max(1, round(fps * keyframe_s))
     if kind == "h265":
@@ -95,6 +104,18 @@ class ValveMount:
             valve.set_property("drop", dropping)
 
 
+def date_file_frames(_factory, media) -> None:
+    """h264parse sets only the DTS of a raw H.264 file; without B-frames the PTS equals it."""
+
+    def copy_dts_to_pts(_pad, info):
+        buffer = info.get_buffer()
+        buffer.pts = buffer.dts
+        return Gst.PadProbeReturn.OK
+
+    parse = media.get_element().get_by_name("parse")
+    parse.get_static_pad("src").add_probe(Gst.PadProbeType.BUFFER, copy_dts_to_pts)
+
+
 def build_server(args: argparse.Namespace) -> tuple[GstRtspServer.RTSPServer, dict[str, ValveMount]]:
     server = GstRtspServer.RTSPServer()
     server.set_address(args.address)
@@ -103,8 +124,10 @@ def build_server(args: argparse.Namespace) -> tuple[GstRtspServer.RTSPServer, di
     valves: dict[str, ValveMount] = {}
     for spec in args.mount:
         path, _, kind = spec.partition("=")
-        if kind not in KINDS or not path.startswith("/"):
-            raise SystemExit(f"bad --mount {spec!r}: want /path=KIND with KIND one of {', '.join(KINDS)}")
+        if (kind not in KINDS and not kind.startswith(FILE_KIND)) or not path.startswith("/"):
+            raise SystemExit(
+                f"bad --mount {spec!r}: want /path=KIND with KIND one of {', '.join(KINDS)}, {FILE_KIND}PATH"
+            )
         factory = GstRtspServer.RTSPMediaFactory()
         factory.set_launch(launch_line(kind, args.width, args.height, args.fps, args.keyframe_s))
         if kind == "valve":
@@ -114,6 +137,8 @@ def build_server(args: argparse.Namespace) -> tuple[GstRtspServer.RTSPServer, di
             valves[path] = valve
         else:
             factory.set_shared(True)
+        if kind.startswith(FILE_KIND):
+            factory.connect("media-configure", date_file_frames)
         if args.user:
             factory.set_permissions(viewer_permissions())
         mounts.add_factory(path, factory)
