@@ -121,9 +121,10 @@ USERS = {
 }
 
 
-def add_users(server: ServedWatchWall) -> None:
+def add_users(server: ServedWatchWall, names=tuple(USERS)) -> None:
     env = dict(server.env, WW_TEST_PASSWORD=PASSWORD)
-    for name, (role, counties) in USERS.items():
+    for name in names:
+        role, counties = USERS[name]
         county_args = [arg for code in counties for arg in ("--county", code)]
         result = subprocess.run(
             [
@@ -146,6 +147,22 @@ def add_users(server: ServedWatchWall) -> None:
             timeout=120,
         )
         assert result.returncode == 0, result.stderr
+
+
+@pytest.fixture(scope="module")
+def served_factory():
+    """``served_factory(folder, extra_env)``: a not yet started serve with the test users, on its own data dir."""
+
+    def make(
+        folder: Path, extra_env: dict[str, str] | None = None, users=("command", "sup-qinzhou", "admin")
+    ):
+        env = watchwall_env(folder)
+        env.update(extra_env or {})
+        server = ServedWatchWall(env, free_port(), folder / "serve.log")
+        add_users(server, users)
+        return server
+
+    return make
 
 
 @pytest.fixture(scope="module")
