@@ -8,7 +8,7 @@ import dash
 import flask
 from flask_socketio import SocketIO
 
-from dashboard import auth, live_routes, push
+from dashboard import auth, live_routes, push, recording_routes
 from dashboard.api import register_api
 from dashboard.context import EXTENSION_KEY, AppContext
 from dashboard.i18n import ASSETS_DIR, t
@@ -40,7 +40,7 @@ def create_app(context: AppContext) -> dash.Dash:
         title=t("app.title", context.settings.language),
         update_title=None,
     )
-    from dashboard.pages import centre, wall
+    from dashboard.pages import centre, recordings, wall
 
     dash.register_page(
         "wall", path="/wall", layout=wall.layout, title=t("app.title", context.settings.language)
@@ -53,6 +53,13 @@ def create_app(context: AppContext) -> dash.Dash:
         title=t("app.title", context.settings.language),
     )
     wall.register_callbacks(app)
+    dash.register_page(
+        "recordings",
+        path="/recordings",
+        layout=recordings.layout,
+        title=t("rec.title", context.settings.language),
+    )
+    recordings.register_callbacks(app)
     centre.register_callbacks(app)
     app.layout = dash.html.Div([dash.page_container])
 
@@ -64,4 +71,5 @@ def create_app(context: AppContext) -> dash.Dash:
     )
     push.register(context.socketio, context)
     live_routes.register(server)
+    recording_routes.register(server)
     return app
