@@ -139,9 +139,7 @@ def timeline_figure(data: dict, zone: ZoneInfo, labels: dict[str, str]) -> go.Fi
         yaxis={"type": "category", "categoryorder": "array", "categoryarray": rows, "fixedrange": True},
     )
     if not segments and not gaps and not alarms:
-        figure.add_annotation(
-            text=labels["empty"], showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5
-        )
+        figure.add_annotation(text=labels["empty"], showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5)
     return figure
 
 

@@ -9,9 +9,7 @@ import pytest
 from test_recording_routes import BLOCK_S, GAP_S, record_with_gap
 
 from config.settings import Settings
-from dashboard.components.timeline import local_text
-
-pytestmark = [pytest.mark.browser]
+from dashboard.components.timeline import GAP_COLOURS, local_text, timeline_figure
 
 VIEWPORT = {"width": 1920, "height": 1080}
 
@@ -62,6 +60,7 @@ def click_timeline_at(page, epoch: float, row: str) -> None:
     page.mouse.click(x, y)
 
 
+@pytest.mark.browser
 def test_inspector_finds_plays_seeks_exports_and_sees_the_audit(
     login, browser, served, recorded, screenshots, tmp_path
 ):
@@ -131,6 +130,7 @@ def test_inspector_finds_plays_seeks_exports_and_sees_the_audit(
         page.context.close()
 
 
+@pytest.mark.browser
 def test_page_in_chinese_by_default(login, browser, served, recorded, screenshots):
     page = open_page(login, browser, served, recorded, "zh-CN")
     try:
@@ -145,6 +145,7 @@ def test_page_in_chinese_by_default(login, browser, served, recorded, screenshot
         page.context.close()
 
 
+@pytest.mark.browser
 def test_supervisors_and_command_staff_get_403(login, browser, served, recorded):
     for username in ("sup-maiji", "command"):
         context = login(browser, served, username, viewport=VIEWPORT)
@@ -154,3 +155,31 @@ def test_supervisors_and_command_staff_get_403(login, browser, served, recorded)
             assert response.status == 403
         finally:
             context.close()
+
+
+def test_timeline_figure_draws_segments_gaps_by_reason_and_alarms():
+    zone = Settings().zone
+    day_start = datetime(2026, 11, 26, tzinfo=zone).timestamp()
+    data = {
+        "start_utc": day_start,
+        "end_utc": day_start + 86400,
+        "segments": [
+            {"start_utc": day_start - 30, "end_utc": day_start + 60, "status": "closed", "bytes": 1},
+            {"start_utc": day_start + 360, "end_utc": day_start + 420, "status": "closed", "bytes": 1},
+        ],
+        "gaps": [{"start_utc": day_start + 60, "end_utc": day_start + 360, "reason": "camera_offline"}],
+        "alarms": [{"at_utc": day_start + 61, "kind": "video_loss"}],
+    }
+    labels = {"recording": "R", "gaps": "G", "alarms": "A", "empty": "none", "gap.camera_offline": "offline"}
+    figure = timeline_figure(data, zone, labels)
+    segments, gaps, alarms, clicks = figure.data
+    assert segments.base[0] == "2026-11-26 00:00:00.000"  # clipped to the day, in local time
+    assert list(segments.x) == [60_000, 60_000]
+    assert list(gaps.x) == [300_000] and gaps.marker.color[0] == GAP_COLOURS["camera_offline"]
+    assert "offline" in gaps.hovertext[0] and "300 s" in gaps.hovertext[0]
+    assert alarms.customdata[0][0] == day_start + 61 and "video_loss" in alarms.hovertext[0]
+    assert clicks.customdata[0][0] == day_start and all(y == "R" for y in clicks.y)
+    # the recorded part, padded, within the day
+    assert tuple(figure.layout.xaxis.range) == ("2026-11-26 00:00:00.000", "2026-11-26 00:07:30.000")
+    empty = timeline_figure({**data, "segments": [], "gaps": [], "alarms": []}, zone, labels)
+    assert empty.layout.annotations[0].text == "none"
