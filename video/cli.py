@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
-import time
+import signal
+import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 from config.errors import UserError
@@ -27,7 +29,7 @@ def register(subparsers) -> None:
     ingest.add_argument("--seconds", type=float, default=10.0, help="how long to run (default 10)")
     ingest.add_argument("--json", action="store_true", help="print one JSON object")
     ingest.add_argument("--camera", action="append", help="only this camera id (repeatable)")
-    ingest.add_argument("--no-record", action="store_true", help="do not record (recording is not built yet)")
+    ingest.add_argument("--no-record", action="store_true", help="do not record (recording is on by default)")
     ingest.add_argument("--no-thumbnails", action="store_true", help="do not decode keyframes")
     ingest.set_defaults(func=run_ingest)
 
@@ -101,12 +103,18 @@ def run_ingest(args) -> int:
         raise UserError(
             "no enabled camera to ingest" + (f" among {', '.join(args.camera)}" if args.camera else "")
         )
-    service.start()
+    recording = None if args.no_record else _start_recording(service, settings)
+    finished = threading.Event()
     try:
-        time.sleep(seconds)
+        service.start()
+        with _stopped_by_sigterm(finished):
+            finished.wait(seconds)
         snapshots = service.health()  # before stop(), after which every camera says "stopped"
     finally:
         service.stop()
+        if recording is not None:
+            recording.stop()  # after the ingest: what was published is written, the open segments closed
+    figures = recording.figures() if recording is not None else {}
     report = {
         camera_id: {
             "state": snapshot.state,
@@ -121,6 +129,7 @@ def run_ingest(args) -> int:
             "malformed_packets": snapshot.malformed_packets,
             "gaps": snapshot.gaps,
             "alarms": service.alarm_log(camera_id),
+            "recording": figures.get(camera_id),
         }
         for camera_id, snapshot in snapshots.items()
     }
@@ -133,8 +142,38 @@ def run_ingest(args) -> int:
             f"{camera_id}: {state}; packets {row['packets']}, keyframes {row['keyframes']}, bytes {row['bytes']}, "
             f"reconnects {row['reconnects']}, errors {row['errors']}"
         )
+        recorded = row["recording"]
+        if recorded is not None:
+            print(
+                f"    recorded: segments {recorded['segments']}, bytes {recorded['bytes']}, "
+                f"dropped {recorded['dropped']}, write errors {recorded['errors']}"
+            )
         for gap in row["gaps"]:
             print(f"    gap {gap['start']} .. {gap['end'] or 'now'}")
         for alarm in row["alarms"]:
             print(f"    alarm {alarm['kind']} {alarm['start']} .. {alarm['end'] or 'active'}")
     return 0
+
+
+def _start_recording(service, settings):
+    """Recording into ``<data_dir>/recordings``, indexed in the configured database (migrated first)."""
+    from config.database import make_engine, upgrade
+    from video.recording_service import start_site_recording
+
+    settings.ensure_data_dir()
+    url = settings.effective_database_url
+    upgrade(url)
+    return start_site_recording(service, make_engine(url), settings, sink=service.sink)
+
+
+@contextmanager
+def _stopped_by_sigterm(finished: threading.Event):
+    """SIGTERM (systemd, docker stop) ends the run like its time running out: segments closed cleanly."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, lambda *_: finished.set())
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

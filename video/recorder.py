@@ -176,7 +176,8 @@ class Recorder:
             self._writer.write(packet)
             self.packets_written += 1
             self.bytes_written += len(packet.data)
-            self._alarmed = False
+            if self._writer.packets:  # a packet reached the muxer (the first is held until the next)
+                self._alarmed = False
         except OSError as exc:
             self._on_write_error(exc)
 

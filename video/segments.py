@@ -142,6 +142,15 @@ def _raw_format(codec: str) -> str:
 
 
 @dataclass
+class _HeldPacket:
+    parts: list[bytes]
+    dts: int
+    pts: int
+    duration: int | None
+    is_keyframe: bool
+
+
+@dataclass
 class SegmentSummary:
     start_utc: float
     end_utc: float
@@ -164,7 +173,7 @@ class SegmentWriter:
         self.end_utc = start_utc
         self.packets = 0
         self._base_dts: int | None = None
-        self._last_dts: int | None = None
+        self._held: _HeldPacket | None = None
         path.parent.mkdir(parents=True, exist_ok=True)
         self._container = av.open(str(path), mode="w", format="mp4", options=dict(FRAGMENTED_MP4_OPTIONS))
         self._stream = None  # added with the first packet, which may carry the only parameter sets
@@ -174,7 +183,13 @@ class SegmentWriter:
         return self.end_utc - self.start_utc
 
     def write(self, packet: MediaPacket) -> None:
-        """Mux one packet; raises OSError (e.g. ENOSPC) from the disk."""
+        """Mux one packet; raises OSError (e.g. ENOSPC) from the disk.
+
+        A packet is held until the next one arrives: RTSP demuxing can split one
+        picture into two packets of the same timestamp (a multi-slice keyframe
+        with parameter sets repeated in-band), which are merged here into one
+        sample; dropping either would lose part of the picture.
+        """
         dts = packet.dts if packet.dts is not None else packet.pts
         pts = packet.pts if packet.pts is not None else dts
         if dts is None:
@@ -184,24 +199,36 @@ class SegmentWriter:
             self._stream = add_copy_stream(self._container, replace(self.info, extradata=extradata))
         if self._base_dts is None:
             self._base_dts = dts
-        if self._last_dts is not None and dts <= self._last_dts:
-            return  # a duplicate or backwards timestamp would make the muxer fail the whole segment
-        out = av.Packet(packet.data)
-        out.dts = dts - self._base_dts
-        out.pts = pts - self._base_dts
-        if packet.duration:
-            out.duration = packet.duration
-        out.is_keyframe = packet.is_keyframe
+        held = self._held
+        if held is not None and dts == held.dts:
+            held.parts.append(packet.data)
+            held.is_keyframe = held.is_keyframe or packet.is_keyframe
+            return
+        if held is not None and dts < held.dts:
+            return  # a backwards timestamp would make the muxer fail the whole segment
+        self._mux_held()
+        self._held = _HeldPacket([packet.data], dts, pts, packet.duration, packet.is_keyframe)
+        self.end_utc = max(self.end_utc, packet.wallclock + packet_seconds(packet))
+
+    def _mux_held(self) -> None:
+        held, self._held = self._held, None
+        if held is None:
+            return
+        out = av.Packet(b"".join(held.parts))
+        out.dts = held.dts - self._base_dts
+        out.pts = held.pts - self._base_dts
+        if held.duration:
+            out.duration = held.duration
+        out.is_keyframe = held.is_keyframe
         out.time_base = self.info.time_base
         out.stream = self._stream
         self._container.mux_one(out)
-        self._last_dts = dts
         self.packets += 1
-        self.end_utc = max(self.end_utc, packet.wallclock + packet_seconds(packet))
 
     def close(self) -> SegmentSummary:
         """Flush the last fragment and the file; the caller hashes the result."""
         try:
+            self._mux_held()
             self._container.close()
         finally:
             self._container = None

@@ -69,6 +69,7 @@ class IngestService:
             for camera_id, place in self.places.items()
         }
         self.keyframe_workers: dict[str, Any] = self._keyframe_workers() if keyframes else {}
+        self.recorders: dict[str, Any] = {}  # filled by video.recording_service when recording is on
         self._alarm_lock = threading.Lock()
         self._open_alarms: dict[str, dict] = {}
         self.alarms: dict[str, list[dict]] = {camera_id: [] for camera_id in self.places}
