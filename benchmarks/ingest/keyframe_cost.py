@@ -1,0 +1,80 @@
+"""Where a WatchWall thumbnail's CPU goes: keyframe decode, thumbnail JPEG, health analytics.
+
+Runs the real KeyframeWorker steps on every keyframe of the benchmark clip, in this process,
+and prints the CPU milliseconds of each step per keyframe (medians).
+
+Usage: .venv/bin/python benchmarks/ingest/keyframe_cost.py
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import av
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from clip import ensure_clip  # noqa: E402
+
+from video.analytics import HealthDetector  # noqa: E402
+from video.events import MemorySink  # noqa: E402
+from video.fanout import Fanout  # noqa: E402
+from video.keyframes import KeyframeDecoder, KeyframeWorker  # noqa: E402
+from video.packet import MediaPacket, StreamInfo  # noqa: E402
+
+OUT = HERE.parents[1] / "benchmarks" / "out"
+
+
+def keyframes(clip: Path) -> list[MediaPacket]:
+    with av.open(str(clip)) as container:
+        stream = container.streams.video[0]
+        context = stream.codec_context
+        info = StreamInfo("h264", context.width, context.height, stream.time_base, None)
+        return [
+            MediaPacket("bench", bytes(packet), packet.pts, packet.dts, packet.duration, True, False, info, 0.0, 0.0)
+            for packet in container.demux(stream)
+            if packet.size and packet.is_keyframe
+        ]  # fmt: skip
+
+
+def cpu_ms(function, *args) -> tuple[float, object]:
+    started = time.process_time()
+    value = function(*args)
+    return (time.process_time() - started) * 1000, value
+
+
+def main() -> int:
+    packets = keyframes(ensure_clip(OUT))
+    steps: dict[str, list[float]] = {"decode": [], "thumbnail": [], "analytics": []}
+    with tempfile.TemporaryDirectory() as thumbnails:
+        worker = KeyframeWorker("bench", Fanout("bench"), MemorySink(), thumbnail_dir=Path(thumbnails))
+        detector = HealthDetector()
+        decoder = KeyframeDecoder()  # one per camera, as in the worker
+        width = detector.thresholds.analysis_width
+        for round_number in range(5):
+            for index, packet in enumerate(packets):
+                at = float(round_number * len(packets) + index) * 5  # one keyframe per 5 s
+                ms, frame = cpu_ms(decoder.decode, packet)
+                steps["decode"].append(ms)
+                ms, _ = cpu_ms(worker._make_thumbnail, frame, at)
+                steps["thumbnail"].append(ms)
+                ms, _ = cpu_ms(
+                    lambda frame, at: detector.observe(worker._analysis_frame(frame, width), at), frame, at
+                )
+                steps["analytics"].append(ms)
+    total = sum(statistics.median(values) for values in steps.values())
+    for name, values in steps.items():
+        print(f"{name:<10} {statistics.median(values):6.2f} ms CPU per keyframe (median of {len(values)})")
+    print(
+        f"{'total':<10} {total:6.2f} ms; at one thumbnail per 5 s: {total * 12 / 1000:.3f} CPU s per minute"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
