@@ -40,7 +40,7 @@ def create_app(context: AppContext) -> dash.Dash:
         title=t("app.title", context.settings.language),
         update_title=None,
     )
-    from dashboard.pages import centre, recordings, wall
+    from dashboard.pages import admin, centre, recordings, wall
 
     dash.register_page(
         "wall", path="/wall", layout=wall.layout, title=t("app.title", context.settings.language)
@@ -52,7 +52,11 @@ def create_app(context: AppContext) -> dash.Dash:
         layout=centre.layout,
         title=t("app.title", context.settings.language),
     )
+    dash.register_page(
+        "admin", path="/admin", layout=admin.layout, title=t("app.title", context.settings.language)
+    )
     wall.register_callbacks(app)
+    admin.register_callbacks(app)
     dash.register_page(
         "recordings",
         path="/recordings",

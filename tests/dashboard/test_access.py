@@ -130,13 +130,16 @@ def test_every_route_refuses_a_supervisor_of_another_county(served, http_login):
     assert session.get(f"{served.url}/snapshot/{MAIJI_CAMERA}.jpg", timeout=10).status_code in (200, 404)
 
 
+# WS-Discovery multicasts: never from a test outside its own network namespace (tests/cameras does that)
+NOT_REPLAYED = {"discover-result.children"}
+
 # what a page would send: Dash's page router gets the wall's path, buttons a click
 INPUT_VALUES = {"pathname": "/wall", "search": "", "hash": "", "href": "/wall", "n_clicks": 1}
 
 
 def test_every_callback_refuses_roles_that_may_not_use_it(served, http_login):
     supervisor = http_login(served, "sup-maiji")
-    command = http_login(served, "command")
+    command = http_login(served, "admin")  # the role allowed every callback
     callbacks = command.get(f"{served.url}/_dash-dependencies", timeout=10).json()
     assert callbacks, "the app has callbacks"
     server_side = [callback for callback in callbacks if not callback.get("clientside_function")]
@@ -173,6 +176,8 @@ def test_every_callback_refuses_roles_that_may_not_use_it(served, http_login):
         )
         assert refused.status_code == 403, callback["output"]
         assert "秦州区" not in refused.text
+        if callback["output"] in NOT_REPLAYED:
+            continue
         allowed = command.post(f"{served.url}/_dash-update-component", json=body, headers=headers, timeout=30)
         assert allowed.status_code == 200, (callback["output"], allowed.text[:300])
 
