@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import dash
@@ -12,7 +13,22 @@ from dashboard import auth, live_routes, push, recording_routes
 from dashboard.api import register_api
 from dashboard.context import EXTENSION_KEY, AppContext
 from dashboard.i18n import ASSETS_DIR, t
-from dashboard.prometheus import register_prometheus
+from dashboard.prometheus import observe_callback, register_prometheus
+
+
+def _time_callbacks(server: flask.Flask) -> None:
+    """Every Dash callback's server time goes to the /metrics histogram, named by its outputs."""
+
+    @server.before_request
+    def _start_clock():
+        flask.g.callback_started = time.perf_counter()
+
+    @server.after_request
+    def _observe(response):
+        if flask.request.path == "/_dash-update-component" and "callback_started" in flask.g:
+            output = (flask.request.get_json(silent=True) or {}).get("output", "unknown")
+            observe_callback(time.perf_counter() - flask.g.callback_started, str(output)[:120])
+        return response
 
 
 def create_app(context: AppContext) -> dash.Dash:
@@ -29,6 +45,7 @@ def create_app(context: AppContext) -> dash.Dash:
     auth.install(server)
     register_api(server)
     register_prometheus(server)
+    _time_callbacks(server)
     app = dash.Dash(
         "watchwall",
         server=server,

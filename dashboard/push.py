@@ -18,6 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from dashboard import access
 from dashboard.auth import current_principal
 from dashboard.context import AppContext
+from dashboard.prometheus import set_push_clients
 
 log = logging.getLogger(__name__)
 WALL_ROOM = "wall"
@@ -37,7 +38,12 @@ def register(socketio: SocketIO, context: AppContext) -> None:
         for centre in centres:  # camera events are emitted to their centre's room
             join_room(centre)
         emit(SNAPSHOT_EVENT, camera_snapshot(context, centres))
+        _count_client(+1)
         return True
+
+    @socketio.on("disconnect")
+    def _disconnect(*_reason):
+        _count_client(-1)
 
     @socketio.on("join")
     def _join(message):
@@ -50,6 +56,17 @@ def register(socketio: SocketIO, context: AppContext) -> None:
             return {"ok": False, "error": "forbidden"}
         join_room(centre)
         return {"ok": True}
+
+
+_clients_lock = threading.Lock()
+_clients = 0
+
+
+def _count_client(change: int) -> None:
+    global _clients
+    with _clients_lock:
+        _clients = max(0, _clients + change)
+        set_push_clients(_clients)
 
 
 def camera_snapshot(context: AppContext, centres: list[str]) -> dict:

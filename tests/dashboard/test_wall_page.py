@@ -110,3 +110,19 @@ def test_imported_cases_reach_the_open_wall_by_push(login, browser, served, tmp_
         assert served.metrics()["cases_total"] == before + 1
     finally:
         page.context.close()
+
+
+def test_metrics_endpoint_counts_push_clients_and_times_callbacks(login, browser, served):
+    import re
+
+    import requests
+
+    page = open_wall(login, browser, served, "en")
+    try:
+        text = requests.get(f"{served.url}/metrics", timeout=10).text
+        clients = re.search(r"^watchwall_push_clients (\S+)$", text, re.M)
+        assert clients and float(clients.group(1)) >= 1
+        timed = re.findall(r'^watchwall_callback_seconds_count\{callback="([^"]+)"\} (\S+)$', text, re.M)
+        assert any("wall-kpis" in name and float(count) >= 1 for name, count in timed), timed
+    finally:
+        page.context.close()
