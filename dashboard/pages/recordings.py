@@ -62,15 +62,23 @@ def allowed() -> bool:
     return principal is not None and can_read_audit(principal)
 
 
-def allowed_camera(context: AppContext, camera_id: str | None):
-    """The camera's place if the principal may see its recordings; Forbidden otherwise."""
+def allowed_camera(context: AppContext, camera_id):
+    """The camera's place if the principal may see its recordings (Forbidden if not); None if unknown."""
     principal = current_principal()
+    require(principal is not None and can_read_audit(principal))
     try:
-        place = context.site.camera(camera_id or "")
+        place = context.site.camera(str(camera_id or ""))
     except KeyError:
-        place = None
-    require(principal is not None and place is not None and can_see_recordings(principal, place.centre.code))
+        return None
+    require(can_see_recordings(principal, place.centre.code))
     return place
+
+
+def parse_day(text) -> date | None:
+    try:
+        return date.fromisoformat(str(text)[:10])
+    except ValueError:
+        return None
 
 
 def today(context: AppContext) -> date:
@@ -318,6 +326,14 @@ def play_span(
     return start, min(start + PLAY_WINDOW_S, data["end_utc"]), note
 
 
+def clicked_instant(click) -> float | None:
+    """The epoch seconds a timeline click carries in its ``customdata``; None for anything else."""
+    try:
+        return float(click["points"][0]["customdata"][0])
+    except (TypeError, KeyError, IndexError, ValueError):
+        return None
+
+
 def play_url(camera_id: str, start: float, end: float) -> str:
     return f"/recordings/play/{camera_id}?" + urlencode({"from": iso_utc(start), "to": iso_utc(end)})
 
@@ -382,11 +398,13 @@ def register_callbacks(app) -> None:
         context = current()
         principal = current_principal()
         centre = next((c for c in context.site.centres if c.code == centre_code), None)
-        require(centre is not None and can_see_recordings(principal, centre.code))
+        if centre is None:
+            return [], None
+        require(can_see_recordings(principal, centre.code))
         options = [
             {"label": room.name.get(language), "value": room.code} for room in centre.rooms if room.cameras
         ]
-        wanted = (initial or {}).get("room")
+        wanted = initial.get("room") if isinstance(initial, dict) else None
         return options, wanted if any(o["value"] == wanted for o in options) else None
 
     @app.callback(
@@ -402,7 +420,9 @@ def register_callbacks(app) -> None:
         require(allowed())
         context = current()
         principal = current_principal()
-        require(centre_code is not None and can_see_recordings(principal, centre_code))
+        if not any(c.code == centre_code for c in context.site.centres):
+            return [], None
+        require(can_see_recordings(principal, centre_code))
         places = [
             p
             for p in context.site.cameras()
@@ -413,13 +433,14 @@ def register_callbacks(app) -> None:
             for p in places
         ]
         values = [o["value"] for o in options]
-        for candidate in (chosen, (initial or {}).get("camera")):
+        for candidate in (chosen, initial.get("camera") if isinstance(initial, dict) else None):
             if candidate in values:
                 return options, candidate
         return options, values[0] if values else None
 
+    # Outputs as one-element lists: the same request shape as the page's other callbacks.
     @app.callback(
-        Output("rec-timeline", "figure"),
+        [Output("rec-timeline", "figure")],
         Input("rec-camera", "value"),
         Input("rec-day", "date"),
         State("rec-language", "data"),
@@ -427,11 +448,12 @@ def register_callbacks(app) -> None:
     def draw_timeline(camera_id, day, language):
         require(allowed())
         context = current()
-        if not camera_id or not day:
+        place = allowed_camera(context, camera_id)
+        chosen_day = parse_day(day)
+        if place is None or chosen_day is None:
             return no_update
-        allowed_camera(context, camera_id)
-        data = day_timeline(context, camera_id, date.fromisoformat(day[:10]))
-        return timeline_figure(data, context.settings.zone, timeline_labels(language))
+        data = day_timeline(context, place.camera.id, chosen_day)
+        return [timeline_figure(data, context.settings.zone, timeline_labels(language))]
 
     @app.callback(
         Output("rec-player", "src"),
@@ -447,14 +469,13 @@ def register_callbacks(app) -> None:
     def choose_span(camera_id, day, click, language):
         require(allowed())
         context = current()
-        if not camera_id or not day:
+        place = allowed_camera(context, camera_id)
+        chosen_day = parse_day(day)
+        if place is None or chosen_day is None:
             return no_update, no_update, no_update, no_update, no_update
-        allowed_camera(context, camera_id)
-        data = day_timeline(context, camera_id, date.fromisoformat(day[:10]))
-        clicked = None
-        if ctx.triggered_id == "rec-timeline" and click and click.get("points"):
-            custom = click["points"][0].get("customdata")
-            clicked = float(custom[0]) if custom else None
+        camera_id = place.camera.id
+        data = day_timeline(context, camera_id, chosen_day)
+        clicked = clicked_instant(click) if ctx.triggered_id == "rec-timeline" else None
         if clicked is None and not data["segments"]:
             return "", t("rec.empty", language), camera_id, "", ""
         start, end, gap_reason = play_span(context, camera_id, data, clicked)
@@ -470,7 +491,7 @@ def register_callbacks(app) -> None:
         )
 
     @app.callback(
-        Output("rec-export-error", "children"),
+        [Output("rec-export-error", "children")],
         Input("rec-export-submit", "n_clicks"),
         State("rec-export-reason", "value"),
         State("rec-language", "data"),
@@ -478,7 +499,9 @@ def register_callbacks(app) -> None:
     )
     def check_reason(_clicks, reason, language):
         require(allowed())
-        return "" if (reason or "").strip() else t("rec.export.reason_required", language)
+        return [
+            "" if isinstance(reason, str) and reason.strip() else t("rec.export.reason_required", language)
+        ]
 
     @app.callback(
         Output("rec-audit-table", "children"),
@@ -491,4 +514,6 @@ def register_callbacks(app) -> None:
     def audit_trail(_clicks, action, actor, language):
         require(allowed())
         context = current()
+        action = action if action in AUDIT_ACTIONS else None
+        actor = actor.strip() if isinstance(actor, str) else None
         return audit_table(context, language, action, actor), chain_status(context, language)

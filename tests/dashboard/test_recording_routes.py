@@ -275,3 +275,45 @@ def test_export_downloads_a_package_that_watchwall_verify_accepts(served, record
         pytime.sleep(0.1)
         leftovers = list(Path(served.env["WATCHWALL_DATA_DIR"]).glob("watchwall-export-*"))
     assert not leftovers
+
+
+def replay_body(callback: dict, inputs: dict, states: dict) -> dict:
+    """The request Dash's renderer would send for ``callback``, with the given values by property."""
+    return {
+        "output": callback["output"],
+        "outputs": [
+            {"id": part.split(".")[0], "property": part.split(".")[1]}
+            for part in callback["output"].strip(".").split("...")
+            if "." in part
+        ],
+        "inputs": [
+            {"id": i["id"], "property": i["property"], "value": inputs.get(i["property"], 1)}
+            for i in callback["inputs"]
+        ],
+        "state": [
+            {"id": s["id"], "property": s["property"], "value": states.get(s["property"], "en")}
+            for s in callback["state"]
+        ],
+        "changedPropIds": [f"{callback['inputs'][0]['id']}.{callback['inputs'][0]['property']}"],
+    }
+
+
+def test_page_callbacks_refuse_other_roles_and_answer_inspectors(served, recorded, inspector, http_login):
+    callbacks = [
+        c
+        for c in inspector.get(f"{served.url}/_dash-dependencies", timeout=30).json()
+        if "rec-" in c["output"]
+    ]
+    assert len(callbacks) >= 6
+    headers = {"Origin": served.url, "Content-Type": "application/json"}
+    maiji = http_login(served, "sup-maiji")
+    real = {"value": recorded.camera, "date": recorded.iso(recorded.start_utc)[:10], "n_clicks": 1}
+    for callback in callbacks:
+        for values in ({}, real):  # junk values, and the real camera of another county
+            body = replay_body(callback, values, {})
+            url = f"{served.url}/_dash-update-component"
+            assert maiji.post(url, json=body, headers=headers, timeout=30).status_code == 403, callback[
+                "output"
+            ]
+            answer = inspector.post(url, json=body, headers=headers, timeout=60)
+            assert answer.status_code in (200, 204), (callback["output"], answer.text[:300])
