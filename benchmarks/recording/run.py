@@ -8,9 +8,12 @@ fMP4 segments, then, in one run on the same segments:
   signed manifest, zip) and with Debian ffmpeg's concat demuxer (``-c copy``),
   three times each; reports the medians and the ratio (goal <= 1.2);
 - seeks to random instants: index lookup + fMP4 of the 30 s from that instant
-  until its first byte can be read (goal p95 <= 300 ms).
+  until its first byte can be read (goal p95 <= 300 ms);
+- CPU per camera of ``watchwall ingest`` (recording, thumbnails, health) vs one
+  ``ffmpeg -c copy -f segment`` per camera on the same N RTSP streams
+  (benchmarks/recording/ingest_cpu.py; goal <= 1.0 x).
 
-Usage: .venv/bin/python benchmarks/recording/run.py [--minutes 10] [--seeks 40]
+Usage: .venv/bin/python benchmarks/recording/run.py [--minutes 10] [--seeks 40] [--only ingest|export]
 """
 
 from __future__ import annotations
@@ -115,6 +118,10 @@ def main() -> int:
     parser.add_argument("--minutes", type=float, default=10.0)
     parser.add_argument("--seeks", type=int, default=40)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--only", choices=("export", "ingest"), help="run one part (default: both)")
+    parser.add_argument("--cameras", type=int, default=4, help="RTSP streams for the ingest part")
+    parser.add_argument("--window", type=float, default=60.0, help="seconds of CPU measurement (ingest part)")
+    parser.add_argument("--warmup", type=float, default=15.0, help="seconds left out first (ingest part)")
     args = parser.parse_args()
     if not shutil.which("ffmpeg"):
         print("Debian ffmpeg is needed for the side-by-side export", file=sys.stderr)
@@ -124,6 +131,18 @@ def main() -> int:
     if not clip.exists():
         print(f"encoding {args.minutes:g} min of 720p25 ...", file=sys.stderr)
         make_clip(clip, args.minutes)
+    results = {} if args.only == "ingest" else export_and_seek(args, clip)
+    if args.only != "export":
+        from ingest_cpu import run_ingest_benchmark
+
+        results["ingest"] = run_ingest_benchmark(clip, OUT, args.cameras, args.window, args.warmup)
+    name = "recording.json" if args.only is None else f"recording_{args.only}.json"
+    (OUT / name).write_text(json.dumps(results, indent=2))
+    print(json.dumps(results, indent=2))
+    return 0
+
+
+def export_and_seek(args, clip: Path) -> dict:
     with tempfile.TemporaryDirectory(prefix="watchwall-bench-", dir=OUT) as scratch:
         scratch = Path(scratch)
         url = f"sqlite:///{scratch / 'bench.db'}"
@@ -173,7 +192,7 @@ def main() -> int:
     export_cpu = statistics.median(c for _, c in ours)
     concat_cpu = statistics.median(c for _, c in theirs)
     latencies.sort()
-    results = {
+    return {
         "minutes": args.minutes,
         "segments": len(segments),
         "bytes": total_bytes,
@@ -190,9 +209,6 @@ def main() -> int:
         "seek_p95_ms": round(1000 * latencies[min(len(latencies) - 1, int(len(latencies) * 0.95))], 1),
         "seek_max_ms": round(1000 * latencies[-1], 1),
     }
-    (OUT / "recording.json").write_text(json.dumps(results, indent=2))
-    print(json.dumps(results, indent=2))
-    return 0
 
 
 if __name__ == "__main__":
