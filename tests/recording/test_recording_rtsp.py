@@ -126,48 +126,64 @@ def assert_index_matches_disk(engine, recordings_dir: Path) -> None:
     assert set(recordings_dir.rglob("*.mp4")) == indexed
 
 
+class IngestProcess:
+    """`watchwall ingest` recording one camera in a subprocess, watched through its index and files."""
+
+    def __init__(self, data_dir: Path, site: Path) -> None:
+        self.data_dir = data_dir
+        self.engine = None
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "dashboard.cli", "ingest", "--site", str(site), "--seconds", "300"],
+            env=watchwall_env(data_dir, recording_segment_s="600"),
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+
+    def alive(self) -> bool:
+        if self.process.poll() is not None:
+            raise AssertionError(f"watchwall ingest exited: {self.process.stderr.read().decode()[-2000:]}")
+        return True
+
+    def open_segment_file(self) -> Path | None:
+        if not (self.data_dir / "watchwall.db").exists():
+            return None
+        self.engine = self.engine or make_engine(f"sqlite:///{self.data_dir / 'watchwall.db'}")
+        try:
+            rows = [row for row in segments(self.engine) if row.status == SEGMENT_OPEN]
+        except Exception:  # the schema is still being created
+            return None
+        return self.data_dir / "recordings" / rows[0].path if rows else None
+
+    def wait_mid_segment(self) -> Path:
+        """Several fragments (about one a second) on disk, the segment far from its 600 s; then into the next."""
+        path = wait_until(lambda: self.alive() and self.open_segment_file(), 60, what="an open segment")
+        wait_until(
+            lambda: self.alive() and fragments_on_disk(path) >= 4, 60, 0.05, what="4 fragments on disk"
+        )
+        time.sleep(0.5)
+        self.alive()
+        return path
+
+    def end(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(30)
+
+
 def test_kill_9_of_watchwall_ingest_mid_segment_then_restart(camera_server, tmp_path, watchwall, capsys):
     data_dir = tmp_path / "data"
     site = write_site(tmp_path / "site.yaml", camera_server.url("/cam0"))
     recordings_dir = data_dir / "recordings"
-    ingest = subprocess.Popen(
-        [sys.executable, "-m", "dashboard.cli", "ingest", "--site", str(site), "--seconds", "300"],
-        env=watchwall_env(data_dir, recording_segment_s="600"),
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+    ingest = IngestProcess(data_dir, site)
     try:
-        engine = None
-
-        def open_segment_file() -> Path | None:
-            nonlocal engine
-            if not (data_dir / "watchwall.db").exists():
-                return None
-            engine = engine or make_engine(f"sqlite:///{data_dir / 'watchwall.db'}")
-            try:
-                rows = [row for row in segments(engine) if row.status == SEGMENT_OPEN]
-            except Exception:  # the schema is still being created
-                return None
-            return recordings_dir / rows[0].path if rows else None
-
-        def alive() -> bool:
-            if ingest.poll() is not None:
-                raise AssertionError(f"watchwall ingest exited: {ingest.stderr.read().decode()[-2000:]}")
-            return True
-
-        path = wait_until(lambda: alive() and open_segment_file(), 60, what="an open segment")
-        # Mid-segment: several fragments (about one a second) are on disk, the segment is far from its 600 s.
-        wait_until(lambda: alive() and fragments_on_disk(path) >= 4, 60, 0.05, what="4 fragments on disk")
-        time.sleep(0.5)  # into the next fragment: what is lost is the part not yet on disk
-        alive()
+        path = ingest.wait_mid_segment()  # what is lost is the part of this fragment not yet on disk
         killed_at = time.time()
-        os.kill(ingest.pid, signal.SIGKILL)
-        ingest.wait(30)
+        os.kill(ingest.process.pid, signal.SIGKILL)
+        ingest.process.wait(30)
     finally:
-        if ingest.poll() is None:
-            ingest.kill()
-            ingest.wait(30)
+        ingest.end()
+    engine = ingest.engine
     (row,) = segments(engine)
     assert row.status == SEGMENT_OPEN
 
@@ -279,3 +295,19 @@ def test_segments_tampered_with_after_a_real_recording_are_named_by_verify(
     for row in rows[:4]:
         assert row.path in report, f"verify did not name {row.path}:\n{report}"
     assert all(f"{kind}: " in report for kind in ("missing", "edited", "replaced")), report
+
+
+def test_sigterm_of_watchwall_ingest_closes_its_segment(camera_server, tmp_path):
+    data_dir = tmp_path / "data"
+    ingest = IngestProcess(data_dir, write_site(tmp_path / "site.yaml", camera_server.url("/cam0")))
+    try:
+        path = ingest.wait_mid_segment()
+        ingest.process.send_signal(signal.SIGTERM)
+        assert ingest.process.wait(60) == 0, ingest.process.stderr.read().decode()[-2000:]
+    finally:
+        ingest.end()
+    (row,) = segments(ingest.engine)
+    assert row.status == SEGMENT_CLOSED and data_dir / "recordings" / row.path == path
+    assert decode_frames(path) == demuxed_packets(path) >= 3 * 15
+    assert_index_matches_disk(ingest.engine, data_dir / "recordings")
+    ingest.engine.dispose()
