@@ -11,6 +11,7 @@ from pathlib import Path
 VARIANTS = {
     "demux": "PyAV demux only (the floor)",
     "watchwall": "WatchWall `watchwall ingest --no-record` (demux + fan-out + keyframe thumbnails + health)",
+    "watchwall_10s": "(WatchWall with a thumbnail every 10 s instead)",
     "watchwall_nothumb": "(WatchWall with `--no-thumbnails` too: demux + fan-out + health, to split the cost)",
     "ffmpeg": "Debian `ffmpeg -rtsp_transport tcp -i URL -c copy -f segment`, one per camera",
     "opencv": "OpenCV `cv2.VideoCapture(url)` decoding every frame",
@@ -47,7 +48,7 @@ def machine() -> dict[str, str]:
         "python": platform.python_version(),
         "pyav": av.__version__,
         "opencv": cv2.__version__,
-        "ffmpeg": _first_line(["ffmpeg", "-version"]),
+        "ffmpeg": _first_line(["ffmpeg", "-version"]).partition(" Copyright")[0],
         "gstreamer": _first_line(["gst-inspect-1.0", "--version"]),
         "thumbnail_interval_s": str(thumbnail_interval_s()),
     }
@@ -60,7 +61,7 @@ def markdown(summary: dict, rounds: list[dict], facts: dict) -> str:
         "| rounds (CPU s/stream/min) | received per stream (last round) |",
         "|---|---|---|---|---|---|",
     ]
-    for name, label in VARIANTS.items():
+    for name, label in ((name, label) for name, label in VARIANTS.items() if name in medians):
         per_round = ", ".join(f"{r['cpu_s_per_stream_per_minute'][name]:.3f}" for r in rounds)
         lines.append(
             f"| {label} | {medians[name]:.3f} | {medians[name] / 60 * 100:.2f} % "
@@ -73,20 +74,31 @@ def markdown(summary: dict, rounds: list[dict], facts: dict) -> str:
         f"| {server / 60 * 100:.2f} % | - | {per_round} | - |"
     )
     busy = statistics.median(r["machine_busy_fraction"] for r in rounds)
+    own_load = sum(medians.values()) * facts["streams"] / 60 / (os.cpu_count() or 1)
     decoded = statistics.median(r["taken_in_per_stream_per_s_in_window"].get("opencv", 0.0) for r in rounds)
     demuxed = statistics.median(r["taken_in_per_stream_per_s_in_window"].get("demux", 0.0) for r in rounds)
     ww, cv = summary["watchwall_over_demux"], summary["opencv_over_watchwall"]
     lines += [
         "",
-        f"N = {facts['streams']} streams, {facts['rounds']} rounds of {facts['window_s']:g} s measured "
-        f"(after {facts['warmup_s']:g} s of warm-up each), medians; whole machine "
-        f"{busy * 100:.0f} % busy during the windows (median).",
+        f"N = {facts['streams']} streams, {len(rounds)} rounds of {facts['window_s']:g} s measured "
+        f"(after {facts['warmup_s']:g} s of warm-up each), medians. Own load: this benchmark's processes "
+        f"used {own_load * 100:.0f} % of the machine's {os.cpu_count()} cores; the whole machine was "
+        f"{busy * 100:.0f} % busy during the windows (median; the rest is other work on the machine).",
         "",
         f"- WatchWall / demux-only = **{ww:.2f} x** (goal <= {GOALS['watchwall_over_demux_max']:g} x): "
         f"{'met' if ww <= GOALS['watchwall_over_demux_max'] else 'NOT met'}",
         f"- OpenCV full decode / WatchWall = **{cv:.1f} x** (goal >= {GOALS['opencv_over_watchwall_min']:g} x): "
         f"{'met' if cv >= GOALS['opencv_over_watchwall_min'] else 'NOT met'}",
         f"- WatchWall / ffmpeg recorder = {medians['watchwall'] / medians['ffmpeg']:.2f} x",
+    ]
+    if "watchwall_nothumb" in medians:
+        per_packet = medians["watchwall_nothumb"] - medians["demux"]
+        thumbnails = medians["watchwall"] - medians["watchwall_nothumb"]
+        lines.append(
+            f"- WatchWall above demux-only: {per_packet:.3f} CPU s per stream per minute of per-packet work "
+            f"(fan-out, health, packet copies) and {thumbnails:.3f} of keyframe thumbnails and analytics."
+        )
+    lines += [
         f"- In the windows (medians), demux-only took in {demuxed:.1f} packets/s per stream and OpenCV "
         f"decoded {decoded:.1f} frames/s per stream.",
     ]
@@ -97,7 +109,23 @@ def markdown(summary: dict, rounds: list[dict], facts: dict) -> str:
             f"{scaled:.2f} CPU s per stream per minute ({scaled / medians['watchwall']:.1f} x WatchWall). "
             "The goal check uses the unscaled figure."
         )
+    lines += keyframe_lines(facts)
     return "\n".join(lines)
+
+
+def keyframe_lines(facts: dict) -> list[str]:
+    ms = facts.get("keyframe_ms")
+    if not ms:
+        return []
+    interval = float(facts["machine"]["thumbnail_interval_s"])
+    return [
+        "",
+        "Where a thumbnail's CPU goes (`benchmarks/ingest/keyframe_cost.py`: the keyframe worker's own steps on "
+        "the clip's keyframes, one thread, medians): "
+        f"decode {ms['decode']:.1f} ms, thumbnail (scale + JPEG + write) {ms['thumbnail']:.1f} ms, "
+        f"health analytics {ms['analytics']:.1f} ms; {ms['total']:.1f} ms a keyframe, so "
+        f"{ms['total'] * 60 / interval / 1000:.3f} CPU s per stream per minute at one thumbnail per {interval:g} s.",
+    ]
 
 
 def write_readme(path: Path, table: str, facts: dict) -> None:
@@ -122,14 +150,19 @@ The variants, each its own process(es), all over RTSP/TCP:
 4. **opencv**: `cv2.VideoCapture(url)` (FFmpeg backend, TCP) reading, so decoding, every frame
    (`benchmarks/ingest/opencv_decode.py`).
 
-**Concurrently, not one after another.** All four run at the same time on the same streams: the
-same pictures, the same server and the same window for every variant, and three rounds of 60 s
-fit in the ~10 minute budget (one after another would take four times as long, or cut each
-window to 15 s). On 2 cores this is fair only while no process waits for a core, so N is chosen
-to keep the whole machine well under saturation (the busy figure below); CPU seconds, unlike wall
-time, do not grow when a process waits. CPU time (user + system, all threads) of every process of
-a variant is read from `/proc/<pid>/stat` at the start and the end of each window, which starts
-after a warm-up, so imports, start-up and stream probing are not counted. The "received" column
+Two more WatchWall processes run beside them to show where its cost goes: the same ingest with a
+thumbnail every 10 s (`WATCHWALL_THUMBNAIL_INTERVAL_S=10`), and with `--no-thumbnails`.
+
+**Concurrently, not one after another.** All variants run at the same time on the same streams:
+the same pictures, the same server and the same window for every variant, and three rounds of
+60 s fit in the ~10 minute budget (about 4.5 minutes in all; one after another would take six
+times as long, or cut each window to 10 s). CPU seconds, unlike wall time, do not grow while a
+process waits for a core, and the benchmark's own processes use under half of the 2 cores
+(the "own load" figure below), so no variant is starved by another; a contended machine still
+costs every variant alike a little (caches), which running them in the same window keeps fair.
+CPU time (user + system, all threads) of every process of a variant is read from
+`/proc/<pid>/stat` at the start and the end of each window, which starts after a warm-up, so
+imports, start-up and stream probing are not counted. The "received" column
 is the check that every variant really took the streams in (25 packets or frames a second).
 
 ```

@@ -35,6 +35,7 @@ sys.path[:0] = [str(HERE), str(ROOT / "tests" / "servers")]
 
 from clip import ensure_clip  # noqa: E402
 from cpu import cpu_seconds  # noqa: E402
+from keyframe_cost import measure as keyframe_cost  # noqa: E402
 from report import GOALS, VARIANTS, machine, markdown, write_readme  # noqa: E402
 from rtsp_process import RtspServerProcess  # noqa: E402
 from variants import (  # noqa: E402
@@ -70,6 +71,7 @@ def start_all(urls: list[str], run_s: float, round_dir: Path) -> list[Running]:
     return [
         start_demux_only(urls, run_s, work["demux"]),
         start_watchwall(urls, run_s, work["watchwall"], environment),
+        start_watchwall(urls, run_s, work["watchwall_10s"], environment, thumbnail_interval_s=10.0),
         start_watchwall(urls, run_s, work["watchwall_nothumb"], environment, thumbnails=False),
         start_ffmpeg(urls, work["ffmpeg"]),
         start_opencv(urls, run_s, work["opencv"]),
@@ -147,7 +149,15 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--readme", type=Path, default=ROOT / "benchmarks" / "README_ingest.md")
     parser.add_argument("--no-readme", action="store_true", help="only print and write benchmarks/out/")
+    parser.add_argument("--render", type=Path, help="measure nothing: render this ingest.json again")
     args = parser.parse_args()
+    if args.render:
+        saved = json.loads(args.render.read_text())
+        table = markdown(saved["summary"], saved["rounds"], saved)
+        print(table)
+        if not args.no_readme:
+            write_readme(args.readme, table, saved)
+        return 0
     if not 1 <= args.streams <= 64 or not 1 <= args.rounds <= 10 or not 5 <= args.seconds <= 600:
         parser.error("want 1-64 streams, 1-10 rounds, a window of 5-600 s")
     if not shutil.which("ffmpeg"):
@@ -168,16 +178,17 @@ def main() -> int:
     finally:
         server.kill()
     summary = summarise(rounds)
+    keyframe_ms = {name: round(ms, 2) for name, ms in keyframe_cost(clip).items()}
     facts = {
         "command": command,
         "streams": args.streams,
         "window_s": args.seconds,
         "warmup_s": args.warmup,
-        "rounds": args.rounds,
         "clip": clip.name,
         "machine": machine(),
         "date_utc": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "goals": GOALS,
+        "keyframe_ms": keyframe_ms,
     }
     table = markdown(summary, rounds, facts)
     print(table)

@@ -68,8 +68,14 @@ def site_yaml(urls: list[str]) -> str:
 
 
 def start_watchwall(
-    urls: list[str], seconds: float, work: Path, environment: dict[str, str], thumbnails: bool = True
+    urls: list[str],
+    seconds: float,
+    work: Path,
+    environment: dict[str, str],
+    thumbnails: bool = True,
+    thumbnail_interval_s: float | None = None,
 ) -> Running:
+    """``thumbnail_interval_s`` None keeps the setting's default."""
     site = work / "site.yaml"
     site.write_text(site_yaml(urls))
     command = [
@@ -82,7 +88,9 @@ def start_watchwall(
         stdout=subprocess.PIPE,
         stderr=open(work / "stderr.txt", "w"),
         text=True,
-        env={**environment, "WATCHWALL_DATA_DIR": str(work / "data")},
+        env=environment
+        | {"WATCHWALL_DATA_DIR": str(work / "data")}
+        | ({"WATCHWALL_THUMBNAIL_INTERVAL_S": f"{thumbnail_interval_s:g}"} if thumbnail_interval_s else {}),
         cwd=work,
     )
     return Running(work.name, [process], work)
