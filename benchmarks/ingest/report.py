@@ -170,7 +170,7 @@ is the check that every variant really took the streams in (25 packets or frames
 ```
 
 Measured {facts["date_utc"]} on {m["cpu"]} (kernel {m["kernel"]}), Python {m["python"]},
-PyAV {m["pyav"]}, OpenCV {m["opencv"]}, {m["ffmpeg"]}, {m["gstreamer"]}:
+PyAV {m["pyav"]}, OpenCV {m["opencv"]}, {m["ffmpeg"].partition(" Copyright")[0]}, {m["gstreamer"]}:
 
 {table}
 
