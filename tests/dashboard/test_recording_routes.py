@@ -20,6 +20,7 @@ from config.database import make_engine  # noqa: E402
 from config.settings import Settings  # noqa: E402
 from dashboard.audit import list_entries  # noqa: E402
 from video.fanout import Fanout  # noqa: E402
+from video.playback import segments_between  # noqa: E402
 from video.recorder import Recorder  # noqa: E402
 
 CAMERA = "qinzhou-announcement-1"  # a camera of the Qinzhou centre in the shipped site
@@ -40,7 +41,8 @@ class Recorded:
 def record_with_gap(data_dir: Path, camera: str = CAMERA) -> Recorded:
     """Two blocks of real H.264 recorded by the real Recorder into the served instance, a stall between them.
 
-    Dated 09:00 local today, so the page's default day shows them.
+    Dated 09:00 local today, so the page's default day shows them. Recorded once per served
+    instance (it is shared by the test session).
     """
     zone = Settings().zone
     local_today = datetime.now(UTC).astimezone(zone).date()
@@ -48,6 +50,8 @@ def record_with_gap(data_dir: Path, camera: str = CAMERA) -> Recorded:
     resume = start + BLOCK_S + GAP_S
     engine = make_engine(f"sqlite:///{data_dir / 'watchwall.db'}")
     try:
+        if segments_between(engine, camera, start, resume + BLOCK_S):
+            return Recorded(camera, start, resume)
         info, raw = h264_clip(BLOCK_S)
         fanout = Fanout(camera)
         recorder = Recorder(camera, fanout, engine, data_dir / "recordings", segment_seconds=2).start()

@@ -73,7 +73,7 @@ def test_inspector_finds_plays_seeks_exports_and_sees_the_audit(
         )
         segments, gaps = figure[0], figure[1]
         assert len(segments["x"]) >= 2
-        assert len(gaps["x"]) == 1
+        assert len(gaps["x"]) == 1, (gaps, segments)
         gap_start, gap_end = gaps["customdata"][0]
         assert gap_start == pytest.approx(recorded.start_utc + BLOCK_S, abs=0.2)
         assert gap_end - gap_start == pytest.approx(GAP_S, abs=0.2)
