@@ -6,6 +6,7 @@ the layout and every callback check the principal again.
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime
 from urllib.parse import urlencode
 
@@ -353,7 +354,11 @@ def audit_table(context: AppContext, language: str, action: str | None, actor: s
                 html.Td(entry.actor, style=short),
                 html.Td(action_label(entry.action, language), style=short, **{"data-action": entry.action}),
                 html.Td(entry.target or "", style=short),
-                html.Td(entry.detail or "", style={**cell, "fontSize": "0.85em", "wordBreak": "break-all"}),
+                html.Td(
+                    readable_detail(entry.detail, context),
+                    title=entry.detail or "",
+                    style={**cell, "fontSize": "0.85em", "wordBreak": "break-all"},
+                ),
                 html.Td(entry.address or "", style=cell),
             ],
             className="rec-audit-row",
@@ -369,6 +374,32 @@ def audit_table(context: AppContext, language: str, action: str | None, actor: s
         ],
         style={"width": "100%", "borderCollapse": "collapse"},
     )
+
+
+def readable_detail(detail: str | None, context: AppContext) -> str:
+    """An entry's JSON detail as ``key: value`` pairs, epoch times in local time (the raw JSON is its tooltip)."""
+    if not detail:
+        return ""
+    try:
+        values = json.loads(detail)
+    except ValueError:
+        return detail
+    if not isinstance(values, dict):
+        return detail
+    parts = []
+    for key, value in values.items():
+        if key.endswith("_utc") and isinstance(value, int | float):
+            value = local_text(float(value), context).replace("T", " ")
+        elif key.endswith("_utc") and isinstance(value, str) and value.endswith("Z"):
+            try:
+                value = local_text(datetime.fromisoformat(value[:-1] + "+00:00").timestamp(), context)
+                value = value.replace("T", " ")
+            except ValueError:
+                pass
+        elif key.endswith("sha256") and isinstance(value, str):
+            value = value[:16] + "…"
+        parts.append(f"{key}: {value}")
+    return " · ".join(parts)
 
 
 def _local_stamp(at: str, context: AppContext) -> str:
