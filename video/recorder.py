@@ -66,6 +66,7 @@ class Recorder:
         idle_close_s: float = 5.0,
         retry_after_s: float = 5.0,
         queue_size: int = 2048,
+        batch_s: float = 0.1,
     ) -> None:
         self.camera_id = checked_camera_id(camera_id)
         self.fanout = fanout
@@ -77,6 +78,7 @@ class Recorder:
         self.idle_close_s = idle_close_s
         self.retry_after_s = retry_after_s
         self.queue_size = queue_size
+        self.batch_s = batch_s  # wake up about this often while packets flow, not once a packet
         self.segments_closed = 0
         self.packets_written = 0
         self.bytes_written = 0  # media bytes of the packets written (what /metrics shows)
@@ -129,6 +131,8 @@ class Recorder:
             try:
                 if packet is not None:
                     self._handle(packet)
+                    if self.batch_s and not self._subscription.pending():
+                        self._stop.wait(self.batch_s)  # let a few packets queue up; stop() cuts it short
                 elif self._stop.is_set():
                     break
                 else:
