@@ -181,7 +181,7 @@ def _refuse(status: int, message: str):
         title = t(f"error.{status}", language)
         body = (
             f'<!doctype html><html lang="{language}"><head><meta charset="utf-8"><title>{status} {html.escape(title)}</title>'
-            '<link rel="stylesheet" href="/assets/login.css"></head><body class="plain-page">'
+            '<link rel="stylesheet" href="/assets/vendor/noto-sans-sc/noto-sans-sc-400.css"><link rel="stylesheet" href="/assets/vendor/noto-sans-sc/noto-sans-sc-700.css"><link rel="stylesheet" href="/assets/login.css"></head><body class="plain-page">'
             f'<main class="plain-card"><h1>{status}</h1><p>{html.escape(title)}</p>'
             f'<p><a href="/">{html.escape(t("error.home", language))}</a></p></main></body></html>'
         )
@@ -198,7 +198,7 @@ def _login_page(language: str, error: str | None = None, status: int = 200):
     error_html = f'<p class="login-error" role="alert">{html.escape(error)}</p>' if error else ""
     body = f"""<!doctype html>
 <html lang="{language}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
-<title>{html.escape(t("login.title", language))}</title><link rel="stylesheet" href="/assets/login.css"></head>
+<title>{html.escape(t("login.title", language))}</title><link rel="stylesheet" href="/assets/vendor/noto-sans-sc/noto-sans-sc-400.css"><link rel="stylesheet" href="/assets/vendor/noto-sans-sc/noto-sans-sc-700.css"><link rel="stylesheet" href="/assets/login.css"></head>
 <body class="plain-page"><main class="plain-card">
 <h1>{html.escape(t("app.title", language))}</h1>
 <form method="post" action="{action}" class="login-form">

@@ -13,7 +13,7 @@ from dashboard.i18n import t
 INK = "#dbe4f0"
 GRID = "rgba(219,228,240,0.12)"
 PALETTE = ("#3fa7ff", "#ffb547", "#48d597", "#ff6b6b", "#b98cff", "#5ad1e6")
-FONT_FAMILY = '"Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "Microsoft YaHei", sans-serif'
+FONT_FAMILY = '"Noto Sans SC", "Noto Sans CJK SC", "Source Han Sans SC", "Microsoft YaHei", sans-serif'
 
 
 def _layout(figure: go.Figure, title: str, *, percent_axis: bool = False) -> go.Figure:

@@ -122,31 +122,37 @@ USERS = {
 
 
 def add_users(server: ServedWatchWall, names=tuple(USERS)) -> None:
-    env = dict(server.env, WW_TEST_PASSWORD=PASSWORD)
-    for name in names:
-        role, counties = USERS[name]
-        county_args = [arg for code in counties for arg in ("--county", code)]
-        result = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "dashboard.cli",
-                "user",
-                "add",
+    """The test accounts, written straight into the served database (same code as `watchwall user add`)."""
+    from config.database import make_engine, upgrade
+    from config.site import load_site
+    from dashboard.accounts import add_user
+
+    data_dir = Path(server.env["WATCHWALL_DATA_DIR"])
+    url = f"sqlite:///{data_dir / 'watchwall.db'}"
+    upgrade(url)
+    engine = make_engine(url)
+    site_path = server.env.get("WATCHWALL_SITE")
+    known = {centre.code for centre in load_site(site_path).counties} if site_path else None
+    try:
+        for name in names:
+            role, counties = USERS[name]
+            add_user(
+                engine,
                 name,
-                "--role",
+                PASSWORD,
                 role,
-                *county_args,
-                "--password-env",
-                "WW_TEST_PASSWORD",
-            ],
-            env=env,
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert result.returncode == 0, result.stderr
+                counties,
+                known if known is not None else set(counties) | _demo_counties(),
+            )
+    finally:
+        engine.dispose()
+
+
+def _demo_counties() -> set[str]:
+    from config.settings import DEMO_SITE
+    from config.site import load_site
+
+    return {centre.code for centre in load_site(DEMO_SITE).counties}
 
 
 @pytest.fixture(scope="module")
@@ -165,7 +171,7 @@ def served_factory():
     return make
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def served(tmp_path_factory) -> Iterator[ServedWatchWall]:
     """``watchwall serve`` on its embedded defaults (SQLite, demo site, demo data), cameras off."""
     data_dir = tmp_path_factory.mktemp("served")

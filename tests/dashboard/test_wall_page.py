@@ -73,7 +73,13 @@ def test_wall_fills_the_display_without_scrolling(login, browser, served, screen
         assert clipped == [], f"text cut off at {width}x{height}: {clipped}"
         if language == "zh-CN":
             assert page.inner_text(".wall-title") == "社区矫正指挥中心"
-            assert page.evaluate("document.fonts.check('16px \"Noto Sans CJK SC\"', '矫正')")
+            # the shipped webfont, not whatever the machine has, draws the Chinese text
+            loaded = page.evaluate(
+                "document.fonts.ready.then(() => [...document.fonts].filter(f => f.family.includes('Noto Sans SC')"
+                " && f.status === 'loaded').length)"
+            )
+            assert loaded >= 1
+            assert page.evaluate("document.fonts.check('16px \"Noto Sans SC\"', '社区矫正指挥中心')")
     finally:
         page.context.close()
 
