@@ -13,7 +13,7 @@ CPU time of each variant's processes (and of the server) is read from /proc over
 starts after a warm-up, so start-up, imports and stream probing are not counted. Several rounds;
 the medians are reported, in CPU seconds per stream per minute.
 
-Usage: .venv/bin/python benchmarks/ingest/run.py [--streams 8] [--seconds 60] [--rounds 3]
+Usage: .venv/bin/python benchmarks/ingest/run.py [--streams 6] [--seconds 60] [--rounds 3]
 Not run in CI.
 """
 
@@ -143,7 +143,7 @@ def summarise(rounds: list[dict]) -> dict:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--streams", type=int, default=8, help="N, the number of cameras (default 8)")
+    parser.add_argument("--streams", type=int, default=6, help="N, the number of cameras (default 6)")
     parser.add_argument("--seconds", type=float, default=60.0, help="measured window per round (default 60)")
     parser.add_argument("--warmup", type=float, default=10.0, help="not measured, per round (default 10)")
     parser.add_argument("--rounds", type=int, default=3)
@@ -162,7 +162,7 @@ def main() -> int:
         parser.error("want 1-64 streams, 1-10 rounds, a window of 5-600 s")
     if not shutil.which("ffmpeg"):
         parser.error("Debian ffmpeg is needed for the recorder variant")
-    command = " ".join(["python", "benchmarks/ingest/run.py", *sys.argv[1:]])
+    command = " ".join([".venv/bin/python", "benchmarks/ingest/run.py", *sys.argv[1:]])
     clip = ensure_clip(OUT)
     work = OUT / "ingest"
     shutil.rmtree(work, ignore_errors=True)
