@@ -15,16 +15,22 @@ def is_annexb(data: bytes) -> bool:
     return data.startswith(START_CODE) or data.startswith(b"\x00" + START_CODE)
 
 
-def nal_headers(data: bytes, limit: int = 64):
-    """The first byte(s) after each start code in ``data`` (at most ``limit`` units)."""
-    position = data.find(START_CODE)
+# Parameter sets, SEI and slice headers sit at the front of a packet; scanning the whole
+# payload for start codes cost more than the demux itself (every packet, every camera).
+SCAN_BYTES = 1024
+
+
+def nal_headers(data: bytes, limit: int = 64, scan_bytes: int = SCAN_BYTES):
+    """The first byte(s) after each start code in the first ``scan_bytes`` of ``data`` (at most ``limit`` units)."""
+    end = min(len(data), scan_bytes)
+    position = data.find(START_CODE, 0, end)
     found = 0
     while position >= 0 and found < limit:
         header = data[position + 3 : position + 5]
         if header:
             yield header
         found += 1
-        position = data.find(START_CODE, position + 3)
+        position = data.find(START_CODE, position + 3, end)
 
 
 def _h264_ok(header: bytes) -> bool:
