@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import signal
+import sys
 import threading
 
 from config.database import make_engine, redact_database_url, upgrade
@@ -18,7 +20,7 @@ def register(subparsers) -> None:
     serve.add_argument("--port", type=int, default=8050, help="port (default 8050)")
     serve.add_argument("--site", help="site file (default: WATCHWALL_SITE or the shipped demo site)")
     serve.add_argument("--no-ingest", action="store_true", help="do not pull the cameras")
-    serve.add_argument("--no-record", action="store_true", help="do not record (recording is not built yet)")
+    serve.add_argument("--no-record", action="store_true", help="do not record the cameras")
     serve.set_defaults(func=serve_command)
 
 
@@ -55,7 +57,9 @@ def serve_command(args) -> int:
     stop = threading.Event()
     context.socketio.start_background_task(watch_metrics, context, 5.0, stop)
     if not args.no_ingest:
-        context.ingest = _start_ingest(context)
+        context.ingest = _start_ingest(context, record=not args.no_record)
+    # SIGTERM (systemd, kill) ends the server like Ctrl-C: open segments are closed, not left for recovery
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     print(f"WatchWall on http://{args.host}:{args.port}/wall  (Ctrl-C stops)", flush=True)
     try:
         context.socketio.run(
@@ -71,10 +75,12 @@ def serve_command(args) -> int:
         if context.ingest is not None:
             context.extras["live_hub"].stop()
             context.ingest.stop()
+            if "recording" in context.extras:  # after the ingest, so that the last packets are written
+                context.extras["recording"].stop(timeout=10.0)
     return 0
 
 
-def _start_ingest(context):
+def _start_ingest(context, record: bool):
     try:
         from video.events import SocketIOSink
         from video.supervisor import IngestService
@@ -83,7 +89,17 @@ def _start_ingest(context):
         return None
     from video.live import LiveHub
 
-    service = IngestService(context.site, settings=context.settings, sink=SocketIOSink(context.socketio))
+    sink = SocketIOSink(context.socketio)
+    service = IngestService(context.site, settings=context.settings, sink=sink)
     context.extras["live_hub"] = LiveHub(service.fanouts)
+    if record:
+        from dashboard.audit import AuditLog
+        from video.recording_service import start_site_recording
+
+        recording = start_site_recording(
+            service, context.engine, context.settings, sink, audit=AuditLog(context.engine)
+        )
+        context.extras["recording"] = recording
+        context.extras["recorders"] = recording.recorders
     service.start()
     return service
