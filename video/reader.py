@@ -25,7 +25,7 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 
 import av
@@ -164,6 +164,7 @@ class CameraReader:
         self._state_lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._sequence = 0
+        self._held: MediaPacket | None = None  # the last packet, until we know its frame is complete
         self._delivered = False
         self._rng = random.Random()
 
@@ -303,6 +304,10 @@ class CameraReader:
                 offset += last_end - first_ts
                 container.seek(0)
         finally:
+            if self._stop.is_set():
+                self._held = None  # stopped: nothing more goes out
+            else:
+                self._flush_held()  # the last frame of a connection is complete as it is
             container.close()
 
     def _publish(
@@ -319,8 +324,29 @@ class CameraReader:
             stream=info,
             arrival=arrival,
             wallclock=wallclock,
-            sequence=self._sequence,
         )
-        self._sequence += 1
-        self.fanout.publish(media)
+        self._assemble(media)
         return media
+
+    def _assemble(self, media: MediaPacket) -> None:
+        """Publish whole frames: FFmpeg's RTSP demuxer may hand one picture over as several
+        packets with the same timestamps (a multi-slice IDR), which recorders, the live view
+        and the keyframe decoder must all see as one. A frame leaves when the next one starts."""
+        held = self._held
+        if held is not None and media.dts is not None and (media.dts, media.pts) == (held.dts, held.pts):
+            self._held = replace(
+                held,
+                data=held.data + media.data,
+                is_keyframe=held.is_keyframe or media.is_keyframe,
+                is_corrupt=held.is_corrupt or media.is_corrupt,
+                duration=held.duration or media.duration,
+            )
+            return
+        self._flush_held()
+        self._held = media
+
+    def _flush_held(self) -> None:
+        held, self._held = self._held, None
+        if held is not None:
+            self.fanout.publish(replace(held, sequence=self._sequence))
+            self._sequence += 1
