@@ -49,7 +49,7 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Shanghai"
     language: Literal["zh-CN", "en"] = "zh-CN"
     secrets_file: Path | None = None
-    thumbnail_interval_s: float = 5.0
+    thumbnail_interval_s: float = 10.0  # keyframe decode + analytics dominate monitoring cost: see benchmarks/README.md
     tour_interval_s: float = Field(default=20.0, ge=5.0)
     wall_tiles: int = Field(default=8, ge=1, le=36)
     metrics_allowed_networks: list[str] = Field(default_factory=list)  # CIDRs besides loopback for /metrics

@@ -11,7 +11,7 @@ from pathlib import Path
 VARIANTS = {
     "demux": "PyAV demux only (the floor)",
     "watchwall": "WatchWall `watchwall ingest --no-record` (demux + fan-out + keyframe thumbnails + health)",
-    "watchwall_10s": "(WatchWall with a thumbnail every 10 s instead)",
+    "watchwall_5s": "(WatchWall with a thumbnail every 5 s instead)",
     "watchwall_nothumb": "(WatchWall with `--no-thumbnails` too: demux + fan-out + health, to split the cost)",
     "ffmpeg": "Debian `ffmpeg -rtsp_transport tcp -i URL -c copy -f segment`, one per camera",
     "opencv": "OpenCV `cv2.VideoCapture(url)` decoding every frame",
@@ -151,7 +151,7 @@ The variants, each its own process(es), all over RTSP/TCP:
    (`benchmarks/ingest/opencv_decode.py`).
 
 Two more WatchWall processes run beside them to show where its cost goes: the same ingest with a
-thumbnail every 10 s (`WATCHWALL_THUMBNAIL_INTERVAL_S=10`), and with `--no-thumbnails`.
+thumbnail every 5 s (`WATCHWALL_THUMBNAIL_INTERVAL_S=5`), and with `--no-thumbnails`.
 
 **Concurrently, not one after another.** All variants run at the same time on the same streams:
 the same pictures, the same server and the same window for every variant, and three rounds of

@@ -71,7 +71,7 @@ def start_all(urls: list[str], run_s: float, round_dir: Path) -> list[Running]:
     return [
         start_demux_only(urls, run_s, work["demux"]),
         start_watchwall(urls, run_s, work["watchwall"], environment),
-        start_watchwall(urls, run_s, work["watchwall_10s"], environment, thumbnail_interval_s=10.0),
+        start_watchwall(urls, run_s, work["watchwall_5s"], environment, thumbnail_interval_s=5.0),
         start_watchwall(urls, run_s, work["watchwall_nothumb"], environment, thumbnails=False),
         start_ffmpeg(urls, work["ffmpeg"]),
         start_opencv(urls, run_s, work["opencv"]),
