@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from collections.abc import Callable
 
 from video.packet import MediaPacket
+
+MAX_GOP_PACKETS = 600  # 24 s at 25 fps: cameras send a keyframe every 1-4 s
 
 
 class Subscription:
@@ -58,13 +59,22 @@ class Fanout:
     def __init__(self, camera_id: str) -> None:
         self.camera_id = camera_id
         self._subscribers: tuple[Subscription, ...] = ()
-        self._callbacks: tuple[Callable[[MediaPacket], None], ...] = ()
+        self._gop: list[MediaPacket] = []  # the packets since the last keyframe
         self._lock = threading.Lock()
         self.published = 0
 
-    def subscribe(self, name: str, maxsize: int = 256, keyframes_only: bool = False) -> Subscription:
+    def subscribe(
+        self, name: str, maxsize: int = 256, keyframes_only: bool = False, from_last_keyframe: bool = False
+    ) -> Subscription:
+        """A new consumer; ``from_last_keyframe`` hands it the current GOP first, so a live
+        view shows a picture at once instead of waiting for the camera's next keyframe."""
         subscription = Subscription(self, name, maxsize, keyframes_only)
         with self._lock:
+            if (
+                from_last_keyframe and len(self._gop) <= maxsize
+            ):  # a GOP that does not fit would lose its start
+                for packet in self._gop:
+                    subscription._offer(packet)
             self._subscribers = (*self._subscribers, subscription)
         return subscription
 
@@ -73,8 +83,17 @@ class Fanout:
             self._subscribers = tuple(s for s in self._subscribers if s is not subscription)
 
     def publish(self, packet: MediaPacket) -> None:
-        self.published += 1
-        for subscription in self._subscribers:  # a tuple snapshot: no lock on the hot path
+        with self._lock:  # the GOP and the subscriber list change together (see subscribe)
+            self.published += 1
+            if packet.is_keyframe:
+                self._gop = [packet]
+            elif self._gop:
+                if len(self._gop) < MAX_GOP_PACKETS:
+                    self._gop.append(packet)
+                else:
+                    self._gop = []  # no keyframe for far too long: keep nothing rather than everything
+            subscribers = self._subscribers
+        for subscription in subscribers:
             subscription._offer(packet)
 
     @property

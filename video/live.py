@@ -19,6 +19,7 @@ from video.fmp4 import Sample, init_segment, media_fragment, parameter_sets_from
 from video.packet import MediaPacket, StreamInfo
 
 log = logging.getLogger(__name__)
+SUBSCRIPTION_PACKETS = 300  # room for a whole GOP handed over at once when a channel starts
 
 
 @dataclass(frozen=True)
@@ -186,7 +187,11 @@ class LiveChannel:
 
     def _start(self) -> None:
         self._stop.clear()
-        self._subscription = self.fanout.subscribe(f"live:{self.camera_id}", maxsize=self.max_backlog)
+        self._subscription = self.fanout.subscribe(
+            f"live:{self.camera_id}",
+            maxsize=max(SUBSCRIPTION_PACKETS, self.max_backlog),
+            from_last_keyframe=True,
+        )
         self._thread = threading.Thread(target=self._run, name=f"live-{self.camera_id}", daemon=True)
         self._thread.start()
 

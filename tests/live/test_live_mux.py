@@ -206,3 +206,34 @@ def test_new_stream_parameters_reset_the_viewers(clip, tmp_path):
     assert kinds.count("init") == 2 and "reset" in kinds
     assert kinds.index("reset") < len(kinds) - 1 - kinds[::-1].index("init")
     viewer.close()
+
+
+def test_a_new_channel_starts_from_the_cameras_last_keyframe_at_once(clip):
+    packets = packets_of(clip)
+    fanout = Fanout("cam")
+    for packet in packets[:20]:  # the camera runs before anyone watches
+        fanout.publish(packet)
+    last_key = max(i for i, p in enumerate(packets[:20]) if p.is_keyframe)
+    channel = LiveChannel("cam", fanout, max_backlog=1000)
+    viewer = channel.attach()
+    wait_for(lambda: channel.fragments >= 20 - last_key - 1)
+    messages = drain(viewer)
+    assert messages[0][0] == "init", "a picture without waiting for the next keyframe"
+    fragments = [payload for kind, payload in messages if kind == "fragment"]
+    assert len(fragments) == 20 - last_key - 1
+    assert decoded_frames(messages[0][1][1] + b"".join(fragments)) == len(fragments)
+    viewer.close()
+
+
+def test_fanout_hands_a_late_subscriber_the_current_gop_only_when_it_fits(clip):
+    packets = packets_of(clip)[:20]
+    fanout = Fanout("cam")
+    for packet in packets:
+        fanout.publish(packet)
+    last_key = max(i for i, p in enumerate(packets) if p.is_keyframe)
+    roomy = fanout.subscribe("roomy", maxsize=100, from_last_keyframe=True)
+    assert roomy.pending() == len(packets) - last_key and roomy.get(0).is_keyframe
+    tight = fanout.subscribe("tight", maxsize=2, from_last_keyframe=True)
+    assert tight.pending() == 0
+    plain = fanout.subscribe("plain")
+    assert plain.pending() == 0
