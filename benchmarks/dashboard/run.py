@@ -9,10 +9,11 @@ the form and connect over WebSocket; this process emits ``camera.status`` events
 machine's clock); each client records arrival - send. Baseline side by side in the same run:
 one client only.
 
-First frame: the same serve with the shipped demo site (every camera pulled), the wall set
-to 16 tiles; Debian Chromium logs in as city command, opens /wall, and each tile's first
-decoded frame is timed from navigation start (requestVideoFrameCallback). Baseline: a wall
-with one tile, in the same run.
+First frame: the same serve with the shipped demo site (every camera pulled and online), the
+wall set to 16 tiles; Debian Chromium logs in as city command, reloads /wall, and each tile's
+first decoded frame is timed from navigation start (requestVideoFrameCallback), and from the
+moment the tiles exist in the page (what a tour page switch costs). Baseline: a wall with one
+tile, in the same run.
 """
 
 from __future__ import annotations
@@ -156,8 +157,9 @@ FIRST_FRAMES = """async (count) => {
   while (document.querySelectorAll('.tile video').length < count && Date.now() < deadline)
     await new Promise(r => setTimeout(r, 50));
   const videos = [...document.querySelectorAll('.tile video')].slice(0, count);
+  const tilesAt = performance.now();
   const firsts = await Promise.all(videos.map(v => new Promise(resolve => {
-    const done = () => resolve(performance.now());
+    const done = () => resolve([performance.now(), tilesAt]);
     if (v.requestVideoFrameCallback) v.requestVideoFrameCallback(done); else v.addEventListener('playing', done, {once: true});
     setTimeout(() => resolve(null), 60000);
   })));
@@ -207,13 +209,16 @@ def first_frames(serve: Serve, tiles: int) -> dict:
         page.reload()  # time a fresh navigation of the wall itself
         firsts = page.evaluate(FIRST_FRAMES, tiles)
         browser.close()
-    seconds = [value / 1000 for value in firsts if value is not None]
+    seconds = [value[0] / 1000 for value in firsts if value is not None]
+    after_tiles = [(value[0] - value[1]) / 1000 for value in firsts if value is not None]
     return {
         "tiles": tiles,
         "cameras_pulled": cameras,
         "played": len(seconds),
         "median_s": statistics.median(seconds),
         "max_s": max(seconds),
+        "after_tiles_exist_median_s": statistics.median(after_tiles),
+        "after_tiles_exist_max_s": max(after_tiles),
     }
 
 
