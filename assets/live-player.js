@@ -61,6 +61,8 @@
     self.source = source;
     self.buffer = null;
     self.video.src = URL.createObjectURL(source);
+    self.shown = false;
+    self.video.addEventListener("loadeddata", function () { self.shown = true; }, { once: true });
     source.addEventListener("sourceopen", function () {
       if (self.source !== source) return;
       self.buffer = source.addSourceBuffer(mime);
@@ -92,7 +94,10 @@
     var video = this.video, ranges = video.buffered;
     if (ranges.length) {
       var end = ranges.end(ranges.length - 1), start = ranges.start(ranges.length - 1);
-      if (this.jumpPending || video.currentTime < start || end - video.currentTime > MAX_LAG_S) {
+      // The first picture comes straight from the keyframe; only once it is on screen does the
+      // player catch up with the live edge (a seek means decoding the GOP up to it).
+      var behind = this.shown && end - video.currentTime > MAX_LAG_S;
+      if (this.jumpPending || video.currentTime < start || behind) {
         video.currentTime = Math.max(start, end - 0.2);
         this.jumpPending = false;
       }
