@@ -88,8 +88,14 @@ class ParameterSets:
 
 
 def parameter_sets_from(extradata: bytes | None, first_keyframe: bytes | None = None) -> ParameterSets | None:
-    """SPS and PPS from avcC or Annex-B extradata, else from a keyframe's in-band NAL units."""
+    """SPS and PPS from a keyframe's in-band NAL units, else from avcC or Annex-B extradata.
+
+    In-band sets come first: they are what the slices were encoded with, and some cameras
+    announce different ones in their SDP than they send.
+    """
     units: list[bytes] = []
+    if first_keyframe:
+        units += nal_units(first_keyframe)
     if extradata and extradata[0] == 1 and len(extradata) >= 7:
         offset, count = 6, extradata[5] & 0x1F
         for _ in range(count):
@@ -102,9 +108,7 @@ def parameter_sets_from(extradata: bytes | None, first_keyframe: bytes | None = 
             units.append(extradata[offset + 2 : offset + 2 + size])
             offset += 2 + size
     elif extradata:
-        units = split_annexb(extradata)
-    if first_keyframe:
-        units += nal_units(first_keyframe)
+        units += split_annexb(extradata)
     sps = next((unit for unit in units if unit and unit[0] & 0x1F == NAL_SPS and len(unit) >= 4), None)
     pps = next((unit for unit in units if unit and unit[0] & 0x1F == NAL_PPS), None)
     if sps is None or pps is None:

@@ -15,7 +15,15 @@ from collections import deque
 from dataclasses import dataclass
 
 from video.fanout import Fanout, Subscription
-from video.fmp4 import Sample, init_segment, media_fragment, parameter_sets_from, timescale_of, to_sample
+from video.fmp4 import (
+    ParameterSets,
+    Sample,
+    init_segment,
+    media_fragment,
+    parameter_sets_from,
+    timescale_of,
+    to_sample,
+)
 from video.packet import MediaPacket, StreamInfo
 
 log = logging.getLogger(__name__)
@@ -41,7 +49,10 @@ class LiveMuxer:
         self.stream = stream
         self.timescale = timescale_of(stream.time_base)
         self._ticks = stream.time_base * self.timescale
+        rate = stream.average_rate or 25
+        self._frame_ticks = max(1, round(self.timescale / rate))
         self.codec: str | None = None
+        self.parameters: ParameterSets | None = None
         self.init_segment: bytes | None = None
         self._held: tuple[MediaPacket, int] | None = None
         self._first_dts: int | None = None
@@ -58,16 +69,24 @@ class LiveMuxer:
             parameters = parameter_sets_from(self.stream.extradata, packet.data)
             if parameters is None:
                 return []  # no SPS/PPS yet: wait for a keyframe that carries them
+            self.parameters = parameters
             self.codec = parameters.codec
             self.init_segment = init_segment(
                 self.stream.width, self.stream.height, self.timescale, parameters
             )
+        elif packet.is_keyframe:
+            in_band = parameter_sets_from(None, packet.data)
+            if in_band is not None and in_band != self.parameters:
+                raise ValueError("the camera changed its SPS/PPS")  # the channel restarts with a new init
         raw_dts = packet.dts if packet.dts is not None else packet.pts
-        if raw_dts is None:
-            return []
-        if self._first_dts is None:
-            self._first_dts = raw_dts
-        dts = self._ticks_of(raw_dts - self._first_dts)
+        if raw_dts is None:  # some RTSP servers send the first frame without timestamps
+            dts = self._last_dts + self._frame_ticks if self._last_dts is not None else 0
+        else:
+            if self._first_dts is None:
+                # after untimed frames, continue their timeline rather than restart it
+                already = self._last_dts + self._frame_ticks if self._last_dts is not None else 0
+                self._first_dts = raw_dts - round(already / self._ticks)
+            dts = self._ticks_of(raw_dts - self._first_dts)
         if self._last_dts is not None and dts <= self._last_dts:
             dts = self._last_dts + 1  # cameras do repeat timestamps; decode times must increase
         self._last_dts = dts

@@ -8,7 +8,6 @@ from sqlalchemy.orm import Session
 
 from cameras.discovery import discover
 from cameras.inventory import NewCamera, add_camera, list_cameras
-from cameras.models import InventoryCamera
 from config.errors import UserError
 from dashboard import access
 from dashboard.accounts import ROLES, User, add_user
@@ -296,6 +295,3 @@ def register_callbacks(app) -> None:
         write_retention_days(current(), int(days))
         audit("config_change", target="retention_days", detail={"days": int(days)})
         return t("admin.saved", language) if ctx.triggered_id else no_update
-
-
-_ = InventoryCamera  # the inventory table is read through cameras.inventory

@@ -237,3 +237,14 @@ def test_fanout_hands_a_late_subscriber_the_current_gop_only_when_it_fits(clip):
     assert tight.pending() == 0
     plain = fanout.subscribe("plain")
     assert plain.pending() == 0
+
+
+def test_a_first_frame_without_timestamps_still_plays(clip):
+    from dataclasses import replace
+
+    packets = packets_of(clip)[:16]
+    packets[0] = replace(packets[0], pts=None, dts=None)  # as some RTSP servers (ipycam's ffmpeg) send it
+    muxer = LiveMuxer(packets[0].stream)
+    fragments = [fragment for packet in packets for fragment in muxer.push(packet)]
+    assert fragments[0].keyframe
+    assert decoded_frames(muxer.init_segment + b"".join(f.data for f in fragments)) == len(fragments) == 15
