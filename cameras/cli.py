@@ -9,12 +9,11 @@ from __future__ import annotations
 import argparse
 import json
 
-from cameras.credentials import redact_url, resolve
+from cameras.credentials import credentials_reference, redact_url, resolve
 from cameras.describe import CameraDescription, describe_camera
 from cameras.device import DEFAULT_TIMEOUT_S
 from cameras.discovery import DiscoveredDevice, discover
 from cameras.parsers import parse_address
-from config.errors import UserError
 from config.site import Credentials
 
 
@@ -39,16 +38,7 @@ def _add_credential_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _credentials(args) -> Credentials | None:
-    if not args.user:
-        if args.password_env or args.password_secret:
-            raise UserError("--password-env/--password-secret need --user")
-        return None
-    try:
-        return Credentials(
-            username=args.user, password_env=args.password_env, password_secret=args.password_secret
-        )
-    except ValueError as exc:
-        raise UserError(f"invalid credentials option: {exc.errors()[0]['msg']}") from exc
+    return credentials_reference(args.user, args.password_env, args.password_secret)
 
 
 def _secrets_file():

@@ -27,6 +27,25 @@ class ResolvedCredentials:
         return f"ResolvedCredentials(username={self.username!r}, password={REDACTED!r})"
 
 
+def credentials_reference(
+    username: str | None, password_env: str | None = None, password_secret: str | None = None
+):
+    """A site-file ``Credentials`` reference from its parts (None without a user), validated."""
+    from config.site import Credentials
+
+    if not username:
+        if password_env or password_secret:
+            raise CredentialsError(
+                "a password reference (--password-env/--password-secret) needs a user name (--user)"
+            )
+        return None
+    try:
+        return Credentials(username=username, password_env=password_env, password_secret=password_secret)
+    except ValueError as exc:
+        first = exc.errors()[0]["msg"] if hasattr(exc, "errors") else str(exc)
+        raise CredentialsError(f"invalid camera credentials: {first}") from exc
+
+
 def redact_url(url: str) -> str:
     """The URL with any password replaced by ``***`` (user names are kept)."""
     parts = urlsplit(url)

@@ -14,7 +14,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from cameras.credentials import resolve
+from cameras.credentials import credentials_reference, resolve
 from cameras.describe import CameraDescription, describe_camera
 from cameras.device import DEFAULT_TIMEOUT_S
 from cameras.models import InventoryCamera
@@ -39,17 +39,7 @@ class NewCamera:
     password_secret: str | None = None
 
     def credentials(self) -> Credentials | None:
-        if not self.username:
-            if self.password_env or self.password_secret:
-                raise UserError("a password reference needs a user name (--user)")
-            return None
-        try:
-            return Credentials(
-                username=self.username, password_env=self.password_env, password_secret=self.password_secret
-            )
-        except ValueError as exc:
-            first = exc.errors()[0]["msg"] if hasattr(exc, "errors") else str(exc)
-            raise UserError(f"camera credentials: {first}") from exc
+        return credentials_reference(self.username, self.password_env, self.password_secret)
 
 
 def _check_codes(new: NewCamera) -> None:
