@@ -1,5 +1,7 @@
 """Recording of a whole site: one recorder per ingested camera, and a retention loop beside them.
 
+Cameras the ingest adds or removes while running (the inventory) get or lose their recorder.
+
 What ``watchwall serve`` and ``watchwall ingest`` start once. The recorders
 subscribe to the ingest's fan-outs; the retention loop applies the settings'
 policy (age in days, a free-disk floor) every ``retention_interval_s`` and
@@ -106,21 +108,72 @@ class RetentionLoop:
 
 
 class RecordingService:
-    def __init__(self, recorders: list[Recorder], retention: RetentionLoop | None, recordings_dir: Path):
-        self.recorders = {recorder.camera_id: recorder for recorder in recorders}
+    """The recorders of the cameras being pulled, and the retention loop.
+
+    It follows the ingest (:meth:`video.supervisor.IngestService.follow`): a camera added
+    while running gets a recorder, a camera removed has its open segment closed (its
+    recordings stay, and retention treats them like any other).
+    """
+
+    def __init__(
+        self,
+        recorders: list[Recorder],
+        retention: RetentionLoop | None,
+        recordings_dir: Path,
+        *,
+        engine: Engine | None = None,
+        segment_seconds: float = 60,
+        sink=None,
+        recorders_by_camera: dict[str, Recorder] | None = None,
+    ):
+        """``recorders_by_camera``: the dict to keep them in (the ingest's), so both see the same."""
+        self.recorders = recorders_by_camera if recorders_by_camera is not None else {}
+        self.recorders.update({recorder.camera_id: recorder for recorder in recorders})
         self.retention = retention
         self.recordings_dir = recordings_dir
+        self.engine = engine
+        self.segment_seconds = segment_seconds
+        self.sink = sink
+        self._lock = threading.Lock()
+        self._stopped = False
+
+    def camera_added(self, camera_id: str, fanout) -> None:
+        if self.engine is None:
+            raise RuntimeError("a recording service without its engine cannot add recorders")
+        with self._lock:
+            if self._stopped or camera_id in self.recorders:
+                return
+            self.recorders[camera_id] = Recorder(
+                camera_id,
+                fanout,
+                self.engine,
+                self.recordings_dir,
+                segment_seconds=self.segment_seconds,
+                sink=self.sink,
+            ).start()
+
+    def camera_removed(self, camera_id: str, timeout: float = 5.0) -> None:
+        """Close the camera's open segment into the index and stop its recorder."""
+        with self._lock:
+            recorder = self.recorders.pop(camera_id, None)
+        if recorder is not None:
+            recorder.stop(timeout=timeout)
 
     def stop(self, timeout: float = 10.0) -> None:
         """Close every open segment into the index (after the ingest has stopped), then the retention loop."""
         deadline = time.monotonic() + timeout
-        for recorder in self.recorders.values():
+        with self._lock:
+            self._stopped = True
+            recorders = list(self.recorders.values())
+        for recorder in recorders:
             recorder.stop(timeout=max(0.5, deadline - time.monotonic()))
         if self.retention is not None:
             self.retention.stop(timeout=max(0.5, deadline - time.monotonic()))
 
     def figures(self) -> dict[str, dict]:
         """Per camera: segments closed, packets and bytes written, packets dropped, write errors."""
+        with self._lock:
+            recorders = dict(self.recorders)
         return {
             camera_id: {
                 "recording": recorder.recording,
@@ -130,7 +183,7 @@ class RecordingService:
                 "dropped": recorder.dropped,
                 "errors": recorder.errors,
             }
-            for camera_id, recorder in self.recorders.items()
+            for camera_id, recorder in recorders.items()
         }
 
 
@@ -149,7 +202,8 @@ def start_site_recording(
     ``engine``'s database must be migrated (``config.database.upgrade``). Call it
     before ``ingest.start()`` so that recording begins with the first packet.
     Recovery of segments left open by a crash runs first. ``retention_interval_s=None``
-    runs no retention loop. The recorders are also put in ``ingest.recorders``.
+    runs no retention loop. The recorders are kept in ``ingest.recorders`` (the same dict
+    as the service's), and follow the cameras the ingest adds and removes while running.
     """
     recordings_dir = default_recordings_dir(settings)
     recordings_dir.mkdir(parents=True, exist_ok=True)
@@ -171,8 +225,16 @@ def start_site_recording(
             audit=audit,
             sink=sink,
         ).start()
-    service = RecordingService(recorders, retention, recordings_dir)
     recorders_of_ingest = getattr(ingest, "recorders", None)
-    if isinstance(recorders_of_ingest, dict):
-        recorders_of_ingest.update(service.recorders)
+    service = RecordingService(
+        recorders,
+        retention,
+        recordings_dir,
+        engine=engine,
+        segment_seconds=settings.recording_segment_s,
+        sink=sink,
+        recorders_by_camera=recorders_of_ingest if isinstance(recorders_of_ingest, dict) else None,
+    )
+    if hasattr(ingest, "follow"):
+        ingest.follow(service)  # cameras added or removed while running are recorded, or closed
     return service

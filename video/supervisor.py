@@ -1,7 +1,9 @@
 """The ingest of a whole site: one supervised reader per enabled camera, a watchdog, events.
 
 Owns each camera's fan-out and health; consumers (recorder, live view,
-keyframe worker) subscribe to :meth:`IngestService.fanout`. Status changes
+keyframe worker) subscribe to :meth:`IngestService.fanout`. The cameras can
+change while it runs (:meth:`IngestService.sync`, fed by the inventory
+watcher); per-camera followers such as the recorders are told. Status changes
 go to the event sink as ``camera.status``; losing video (stalled, offline,
 error after having been online) raises a ``camera.alarm`` of kind
 ``video_loss`` that is cleared when packets flow again.
@@ -13,14 +15,15 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from config.settings import Settings, get_settings
 from config.site import CameraPlace, Site
 from video.events import EventSink, MemorySink
 from video.fanout import Fanout
-from video.health import ERROR, OFFLINE, ONLINE, STALLED, CameraHealth, HealthSnapshot, iso_utc
+from video.health import ERROR, OFFLINE, ONLINE, STALLED, STOPPED, CameraHealth, HealthSnapshot, iso_utc
 from video.reader import CameraReader, ReaderOptions
 from video.source_url import StreamSource, source_for_camera
 
@@ -31,6 +34,35 @@ ALARM_EVENT = "camera.alarm"
 VIDEO_LOSS = "video_loss"
 WATCHDOG_TICK_S = 0.2
 ALARM_LOG_LENGTH = 100  # per camera
+
+
+@dataclass(frozen=True)
+class PullChanges:
+    """What :meth:`IngestService.sync` did, camera ids in order."""
+
+    added: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    restarted: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.added or self.removed or self.restarted)
+
+
+class IngestFollower(Protocol):
+    """Something kept per camera beside the ingest (a recorder): told when a camera comes and goes.
+
+    ``camera_added`` is called before the camera's reader starts, so the first packet is seen;
+    ``camera_removed`` after its reader has been told to stop.
+    """
+
+    def camera_added(self, camera_id: str, fanout: Fanout) -> None: ...
+
+    def camera_removed(self, camera_id: str) -> None: ...
+
+
+def _how_pulled(place: CameraPlace) -> dict:
+    """What a camera's reader and events depend on: all of it but its name and room."""
+    return {"camera": place.camera.model_dump(exclude={"name"}), "centre": place.centre.code}
 
 
 class IngestService:
@@ -46,35 +78,35 @@ class IngestService:
         self.settings = settings or get_settings()
         self.sink: EventSink = sink if sink is not None else MemorySink()
         self.options = options or ReaderOptions(stall_after_s=self.settings.stall_after_s)
-        wanted = set(camera_ids) if camera_ids is not None else None
-        self.places = {
-            place.camera.id: place
-            for place in site.cameras()
-            if place.camera.enabled and (wanted is None or place.camera.id in wanted)
-        }
-        self.fanouts = {camera_id: Fanout(camera_id) for camera_id in self.places}
-        self.healths = {
-            camera_id: CameraHealth(camera_id, place.centre.code, self.options.stall_after_s)
-            for camera_id, place in self.places.items()
-        }
-        self.readers = {
-            camera_id: CameraReader(
-                camera_id,
-                self._source_factory(place),
-                self.fanouts[camera_id],
-                self.healths[camera_id],
-                self.options,
-                on_state=self._on_state,
-            )
-            for camera_id, place in self.places.items()
-        }
-        self.keyframe_workers: dict[str, Any] = self._keyframe_workers() if keyframes else {}
+        self._wanted_ids = set(camera_ids) if camera_ids is not None else None
+        self._with_keyframes = keyframes
+        # The per-camera dicts below change in place while running (sync), under _lock:
+        # the live hub keeps a reference to ``fanouts``.
+        self._lock = threading.RLock()
+        self.places: dict[str, CameraPlace] = {}
+        self.fanouts: dict[str, Fanout] = {}
+        self.healths: dict[str, CameraHealth] = {}
+        self.readers: dict[str, CameraReader] = {}
+        self.keyframe_workers: dict[str, Any] = {}
         self.recorders: dict[str, Any] = {}  # filled by video.recording_service when recording is on
+        self.alarms: dict[str, list[dict]] = {}
+        # A removed camera's fan-out is kept: if it comes back, live channels still attached to it resume.
+        self._retired_fanouts: dict[str, Fanout] = {}
+        self._followers: list[IngestFollower] = []
         self._alarm_lock = threading.Lock()
         self._open_alarms: dict[str, dict] = {}
-        self.alarms: dict[str, list[dict]] = {camera_id: [] for camera_id in self.places}
+        self._started = False
         self._stop = threading.Event()
         self._watchdog: threading.Thread | None = None
+        for place in self._wanted(site).values():
+            self._add(place)
+
+    def _wanted(self, site: Site) -> dict[str, CameraPlace]:
+        return {
+            place.camera.id: place
+            for place in site.cameras()
+            if place.camera.enabled and (self._wanted_ids is None or place.camera.id in self._wanted_ids)
+        }
 
     def _source_factory(self, place: CameraPlace) -> Callable[[], StreamSource]:
         label = f"{place.camera.id} {place.room.name.en}"
@@ -85,30 +117,129 @@ class IngestService:
 
         return make
 
-    def _keyframe_workers(self) -> dict[str, Any]:
-        """One thumbnail + analytics worker per camera (video.keyframes), fed keyframes by the fan-out."""
+    def _keyframe_worker(self, camera_id: str, place: CameraPlace):
+        """The camera's thumbnail + analytics worker (video.keyframes), fed keyframes by the fan-out."""
         from video.keyframes import KeyframeWorker
 
-        thumbnails = Path(self.settings.data_dir) / "thumbnails"
-        return {
-            camera_id: KeyframeWorker(
-                camera_id,
-                self.fanouts[camera_id],
-                self.sink,
-                interval_s=self.settings.thumbnail_interval_s,
-                thumbnail_dir=thumbnails,
-                centre=place.centre.code,
+        return KeyframeWorker(
+            camera_id,
+            self.fanouts[camera_id],
+            self.sink,
+            interval_s=self.settings.thumbnail_interval_s,
+            thumbnail_dir=Path(self.settings.data_dir) / "thumbnails",
+            centre=place.centre.code,
+        )
+
+    # --- cameras coming and going ---------------------------------------------------------------
+
+    def _add(self, place: CameraPlace) -> None:
+        """Build one camera's fan-out, health, reader and keyframe worker; start them if running."""
+        camera_id = place.camera.id
+        fanout = self._retired_fanouts.pop(camera_id, None) or Fanout(camera_id)
+        health = CameraHealth(camera_id, place.centre.code, self.options.stall_after_s)
+        reader = CameraReader(
+            camera_id,
+            self._source_factory(place),
+            fanout,
+            health,
+            self.options,
+            on_state=self._state_listener(camera_id, place.centre.code, health),
+        )
+        self.places[camera_id] = place
+        self.fanouts[camera_id] = fanout
+        self.healths[camera_id] = health
+        self.readers[camera_id] = reader
+        self.alarms.setdefault(camera_id, [])
+        if self._with_keyframes:
+            self.keyframe_workers[camera_id] = self._keyframe_worker(camera_id, place)
+        for follower in list(self._followers):
+            self._tell(follower.camera_added, camera_id, fanout)
+        if not self._started:
+            return  # start() starts it with the others
+        worker = self.keyframe_workers.get(camera_id)
+        if worker is not None:
+            worker.start()
+        reader.start()
+
+    def _remove(self, camera_id: str, timeout: float) -> CameraReader:
+        """Stop one camera's worker, tell its reader to stop and the followers; returns the reader to join."""
+        reader = self.readers.pop(camera_id)
+        reader.request_stop()  # from here on it publishes nothing
+        worker = self.keyframe_workers.pop(camera_id, None)
+        place = self.places.pop(camera_id)
+        self.healths.pop(camera_id)
+        self._retired_fanouts[camera_id] = self.fanouts.pop(camera_id)
+        if worker is not None:
+            worker.stop(timeout=timeout)
+        for follower in list(self._followers):
+            self._tell(follower.camera_removed, camera_id)
+        self._close_video_loss(camera_id, place.centre.code)
+        return reader
+
+    @staticmethod
+    def _tell(method: Callable, *args) -> None:
+        try:
+            method(*args)
+        except Exception:  # one recorder that cannot start must not keep the camera from the wall
+            log.exception("ingest follower %r failed for %s", method, args[0])
+
+    def follow(self, follower: IngestFollower) -> None:
+        """Tell ``follower`` from now on about cameras added and removed while running."""
+        with self._lock:
+            self._followers.append(follower)
+
+    def sync(self, site: Site, timeout: float = 5.0) -> PullChanges:
+        """Pull exactly the enabled cameras of ``site``: start the new, stop the gone, restart the changed.
+
+        A camera whose configuration (address, credentials, profile, centre) changed gets a new
+        reader on the same fan-out, so live viewers carry on. A change of name or room only
+        updates its place. Old readers are waited for up to ``timeout`` (one blocked in FFmpeg
+        publishes nothing more and leaves by itself). Before :meth:`start` only the plan
+        changes; after :meth:`stop` nothing is done.
+        """
+        deadline = time.monotonic() + timeout
+        wanted = self._wanted(site)
+        added, removed, restarted = [], [], []
+        stopping: dict[str, CameraReader] = {}
+        with self._lock:
+            if self._stop.is_set():
+                return PullChanges()
+            for camera_id in [c for c in self.places if c not in wanted]:
+                stopping[camera_id] = self._remove(camera_id, timeout=1.0)
+                removed.append(camera_id)
+            for camera_id, place in wanted.items():
+                old = self.places.get(camera_id)
+                if old is None:
+                    self._add(place)
+                    added.append(camera_id)
+                elif _how_pulled(old) != _how_pulled(place):
+                    stopping[camera_id] = self._remove(camera_id, timeout=1.0)
+                    self._add(place)
+                    restarted.append(camera_id)
+                elif old != place:
+                    self.places[camera_id] = place
+        for camera_id, reader in stopping.items():
+            if not reader.join(max(0.0, deadline - time.monotonic())):
+                log.warning("camera %s: old reader still in an FFmpeg call, leaving by itself", camera_id)
+        changes = PullChanges(tuple(added), tuple(removed), tuple(restarted))
+        if changes:
+            log.info(
+                "cameras to pull: added %s; removed %s; restarted %s",
+                ", ".join(added) or "-",
+                ", ".join(removed) or "-",
+                ", ".join(restarted) or "-",
             )
-            for camera_id, place in self.places.items()
-        }
+        return changes
 
     # --- lifecycle -----------------------------------------------------------------------------
 
     def start(self) -> None:
-        for worker in self.keyframe_workers.values():
-            worker.start()
-        for reader in self.readers.values():
-            reader.start()
+        with self._lock:
+            self._started = True
+            for worker in self.keyframe_workers.values():
+                worker.start()
+            for reader in self.readers.values():
+                reader.start()
         self._watchdog = threading.Thread(target=self._watch, name="ingest-watchdog", daemon=True)
         self._watchdog.start()
 
@@ -119,13 +250,16 @@ class IngestService:
         """
         deadline = time.monotonic() + timeout
         self._stop.set()
-        for reader in self.readers.values():
+        with self._lock:  # a sync in progress finishes first; none starts after this
+            readers = dict(self.readers)
+            workers = list(self.keyframe_workers.values())
+        for reader in readers.values():
             reader.request_stop()
-        for worker in self.keyframe_workers.values():
+        for worker in workers:
             worker.stop(timeout=max(0.1, deadline - time.monotonic()))
         blocked = [
             camera_id
-            for camera_id, reader in self.readers.items()
+            for camera_id, reader in readers.items()
             if not reader.join(max(0.0, deadline - time.monotonic()))
         ]
         if blocked:
@@ -144,13 +278,33 @@ class IngestService:
     def _watch(self) -> None:
         while not self._stop.wait(WATCHDOG_TICK_S):
             now = time.monotonic()
-            for reader in self.readers.values():
+            for reader in list(self.readers.values()):
                 reader.check_watchdog(now)
 
     # --- events --------------------------------------------------------------------------------
 
-    def _on_state(self, camera_id: str, state: str, error_kind: str | None, detail: str | None) -> None:
-        centre = self.places[camera_id].centre.code
+    def _state_listener(self, camera_id: str, centre: str, health: CameraHealth) -> Callable:
+        """The reader's state listener. A reader that was replaced or removed speaks no more,
+        except to say it stopped when nothing took its place."""
+
+        def on_state(_camera_id: str, state: str, error_kind: str | None, detail: str | None) -> None:
+            current = self.healths.get(camera_id) is health
+            if not current and (state != STOPPED or camera_id in self.healths):
+                return
+            self._on_state(camera_id, centre, health, state, error_kind, detail, track_alarms=current)
+
+        return on_state
+
+    def _on_state(
+        self,
+        camera_id: str,
+        centre: str,
+        health: CameraHealth,
+        state: str,
+        error_kind: str | None,
+        detail: str | None,
+        track_alarms: bool = True,
+    ) -> None:
         now = time.time()
         payload = {
             "camera_id": camera_id,
@@ -161,30 +315,44 @@ class IngestService:
             "detail": detail,
         }
         self.sink.emit(STATUS_EVENT, payload, room=centre)
-        self._track_video_loss(camera_id, centre, state, now)
+        if track_alarms:
+            self._track_video_loss(camera_id, centre, health, state, now)
 
-    def _track_video_loss(self, camera_id: str, centre: str, state: str, now: float) -> None:
+    def _track_video_loss(
+        self, camera_id: str, centre: str, health: CameraHealth, state: str, now: float
+    ) -> None:
         """One alarm entry per loss: raised when a camera that had video loses it, closed on its return."""
         with self._alarm_lock:
             alarm = self._open_alarms.get(camera_id)
             if state == ONLINE and alarm is not None:
                 del self._open_alarms[camera_id]
                 alarm.update(active=False, end=iso_utc(now))
-            elif state in (STALLED, OFFLINE, ERROR) and alarm is None and self.healths[camera_id].packets > 0:
+            elif state in (STALLED, OFFLINE, ERROR) and alarm is None and health.packets > 0:
                 alarm = {
                     "camera_id": camera_id,
                     "centre": centre,
                     "kind": VIDEO_LOSS,
                     "active": True,
-                    "start": iso_utc(self.healths[camera_id].last_wallclock),
+                    "start": iso_utc(health.last_wallclock),
                     "end": None,
                     "detail": {"state": state},
                 }
                 self._open_alarms[camera_id] = alarm
-                self.alarms[camera_id].append(alarm)
-                del self.alarms[camera_id][:-ALARM_LOG_LENGTH]
+                log_of_camera = self.alarms.setdefault(camera_id, [])
+                log_of_camera.append(alarm)
+                del log_of_camera[:-ALARM_LOG_LENGTH]
             else:
                 return
+            payload = dict(alarm)
+        self.sink.emit(ALARM_EVENT, payload, room=centre)
+
+    def _close_video_loss(self, camera_id: str, centre: str) -> None:
+        """A camera no longer pulled has no video loss to watch: its open alarm ends now."""
+        with self._alarm_lock:
+            alarm = self._open_alarms.pop(camera_id, None)
+            if alarm is None:
+                return
+            alarm.update(active=False, end=iso_utc(time.time()))
             payload = dict(alarm)
         self.sink.emit(ALARM_EVENT, payload, room=centre)
 
@@ -198,7 +366,14 @@ class IngestService:
         return self.healths[camera_id].snapshot(dropped)
 
     def health(self) -> dict[str, HealthSnapshot]:
-        return {camera_id: self.camera_health(camera_id) for camera_id in self.places}
+        """Every camera being pulled; one removed meanwhile is left out."""
+        snapshots = {}
+        for camera_id in list(self.places):
+            try:
+                snapshots[camera_id] = self.camera_health(camera_id)
+            except KeyError:
+                continue
+        return snapshots
 
     def alarm_log(self, camera_id: str) -> list[dict]:
         """Video-loss alarms of the camera, then the keyframe worker's (tamper, frozen, dark ...).
@@ -206,7 +381,7 @@ class IngestService:
         An alarm is one entry: ``active`` until it is cleared, then with its ``end``.
         """
         with self._alarm_lock:
-            alarms = [dict(alarm) for alarm in self.alarms[camera_id]]
+            alarms = [dict(alarm) for alarm in self.alarms.get(camera_id, ())]
         worker = self.keyframe_workers.get(camera_id)
         if worker is not None:
             alarms += worker.alarm_log
