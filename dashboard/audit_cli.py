@@ -7,9 +7,9 @@ import json
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
+from config.audit import AuditEntry
 from config.errors import UserError
 from config.settings import get_settings
-from dashboard.models import AuditEntry
 
 
 def register(subparsers) -> None:
@@ -34,7 +34,7 @@ def _engine():
 
 
 def verify_command(args) -> int:
-    from dashboard.audit import verify_chain
+    from config.audit import verify_chain
 
     engine = _engine()
     try:

@@ -5,7 +5,9 @@ then a disk floor (minimum free bytes, or a quota on what recordings use),
 oldest first, never a segment that overlaps a hold (an export or an
 inspector's hold). The executor (``apply_retention``) deletes the files, keeps
 each deleted segment's row as a tombstone (its hashes keep the chain
-verifiable) and writes one audit entry per deletion.
+verifiable) and writes one audit entry per deletion, whoever runs it
+(``watchwall serve`` or ``watchwall ingest``): the audit log's core is in
+config/, below the media plane.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
+from config.audit import AuditLog
 from config.database import session_scope
 from config.errors import UserError
 from video.models import SEGMENT_PRUNED, RecordingHold, RecordingSegment
@@ -29,6 +32,7 @@ from video.segments import checked_camera_id, inside_recordings
 log = logging.getLogger(__name__)
 DAY_S = 86_400.0
 AGE, DISK_FLOOR, QUOTA = "age", "disk_floor", "quota"
+RETENTION_ACTOR = "system:retention"
 
 
 @dataclass(frozen=True)
@@ -128,8 +132,13 @@ def apply_retention(
     candidate_limit: int = 5000,
     free_bytes: int | None = None,
 ) -> RetentionReport:
-    """Delete what the policy says; each deletion is a tombstone row and an audit entry."""
+    """Delete what the policy says; each deletion is a tombstone row and an audit entry.
+
+    ``audit`` receives the entries; by default (None) they go to the audit log of ``engine``'s
+    database, so no caller can run retention unaudited by leaving it out.
+    """
     now_utc = time.time() if now_utc is None else now_utc
+    audit = AuditLog(engine) if audit is None else audit
     recordings_dir = Path(recordings_dir)
     free = shutil.disk_usage(recordings_dir).free if free_bytes is None else free_bytes
     with session_scope(engine) as session:
@@ -168,7 +177,9 @@ def apply_retention(
     return report
 
 
-def _delete(engine: Engine, recordings_dir: Path, deletion: Deletion, now_utc: float, audit) -> None:
+def _delete(
+    engine: Engine, recordings_dir: Path, deletion: Deletion, now_utc: float, audit: Callable[..., object]
+) -> None:
     segment = deletion.segment
     path = inside_recordings(recordings_dir, segment.path)
     with session_scope(engine) as session:
@@ -179,20 +190,19 @@ def _delete(engine: Engine, recordings_dir: Path, deletion: Deletion, now_utc: f
         sha256 = row.sha256
     path.unlink(missing_ok=True)
     log.info("retention: deleted %s (%s)", segment.path, deletion.reason)
-    if audit is not None:
-        audit(
-            actor="retention",
-            action="retention_delete",
-            target=segment.camera_id,
-            detail={
-                "path": segment.path,
-                "sha256": sha256,
-                "start_utc": segment.start_utc,
-                "end_utc": segment.end_utc,
-                "bytes": segment.bytes,
-                "reason": deletion.reason,
-            },
-        )
+    audit(
+        actor=RETENTION_ACTOR,
+        action="retention_delete",
+        target=segment.camera_id,
+        detail={
+            "path": segment.path,
+            "sha256": sha256,
+            "start_utc": segment.start_utc,
+            "end_utc": segment.end_utc,
+            "bytes": segment.bytes,
+            "reason": deletion.reason,
+        },
+    )
 
 
 def add_hold(

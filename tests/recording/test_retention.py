@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+import time
 
 from recording_media import feed, h264_clip, media_packets, wait_drained
 from sqlalchemy import select
 
-from config.database import session_scope
+from config.database import make_engine, session_scope, upgrade
 from dashboard.audit import AuditLog, list_entries, verify_chain
 from video.fanout import Fanout
 from video.models import SEGMENT_PRUNED, RecordingSegment
@@ -16,6 +20,7 @@ from video.retention import (
     AGE,
     DISK_FLOOR,
     QUOTA,
+    RETENTION_ACTOR,
     Candidate,
     RetentionPolicy,
     Span,
@@ -86,8 +91,76 @@ def test_pruning_keeps_held_segments_tombstones_and_audits(engine, recordings_di
     assert [(recordings_dir / r.path).exists() for r in rows] == [False, True, False, True, True, True]
     assert [d.segment.path for d in report.deleted] == [rows[0].path, rows[2].path]
     assert verify_recordings(engine, recordings_dir) == []  # tombstones keep the chain whole
-    details = [json.loads(e.detail) for e in list_entries(engine, action="retention_delete")]
+    deleted = list_entries(engine, action="retention_delete")
+    assert {e.actor for e in deleted} == {RETENTION_ACTOR}
+    details = [json.loads(e.detail) for e in deleted]
     assert sorted((d["sha256"], d["reason"]) for d in details) == sorted(
         [(rows[0].sha256, AGE), (rows[2].sha256, AGE)]
     )
     assert verify_chain(engine) == []
+
+
+ONE_CAMERA_SITE = """\
+name: {zh: 测试, en: Test}
+centres:
+  - code: gangu
+    name: {zh: 甘谷县, en: Gangu}
+    level: county
+    rooms:
+      - code: checkin
+        name: {zh: 报到登记室, en: Check-in}
+        cameras:
+          - {id: door, name: {zh: 登记台, en: Desk}, rtsp: "rtsp://127.0.0.1:9/none"}
+"""
+
+
+def watchwall_process(data_dir, *args: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WATCHWALL_")}
+    env.update(WATCHWALL_DATA_DIR=str(data_dir), WATCHWALL_RETENTION_DAYS="30")
+    return subprocess.run(
+        [sys.executable, "-m", "dashboard.cli", *args], env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_watchwall_ingest_audits_its_retention_deletions(tmp_path):
+    """``watchwall ingest`` runs retention with no audit callable of its own: the rows still go to the log."""
+    data_dir = tmp_path / "data"
+    url = f"sqlite:///{data_dir / 'watchwall.db'}"
+    data_dir.mkdir()
+    upgrade(url)
+    engine = make_engine(url)
+    info, raw = h264_clip(2.0)
+    now = time.time()
+    fanout = Fanout("door")
+    recorder = Recorder("door", fanout, engine, data_dir / "recordings", segment_seconds=60).start()
+    feed(fanout, media_packets("door", info, raw, now - 40 * DAY))  # past the 30 days
+    feed(fanout, media_packets("door", info, raw, now - 2 * DAY))
+    wait_drained(fanout)
+    recorder.stop()
+    site = tmp_path / "site.yaml"
+    site.write_text(ONE_CAMERA_SITE, encoding="utf-8")
+
+    # nothing listens on the camera's port: the run records nothing, its retention pass still runs
+    ingest = watchwall_process(data_dir, "ingest", "--site", str(site), "--seconds", "2", "--no-thumbnails")
+    assert ingest.returncode == 0, ingest.stderr
+
+    with session_scope(engine) as session:
+        rows = session.scalars(select(RecordingSegment).order_by(RecordingSegment.start_utc)).all()
+    assert [row.status == SEGMENT_PRUNED for row in rows] == [True, False]
+    entries = list_entries(engine, action="retention_delete")
+    engine.dispose()
+    assert [(e.actor, e.target, json.loads(e.detail)["path"]) for e in entries] == [
+        (RETENTION_ACTOR, "door", rows[0].path)
+    ]
+    assert json.loads(entries[0].detail)["sha256"] == rows[0].sha256
+    verified = watchwall_process(data_dir, "audit", "verify")
+    assert (verified.returncode, verified.stdout.strip()) == (0, "audit log intact: 1 entries")
+
+
+def test_the_media_plane_audits_without_the_dashboard():
+    """video.retention reaches the audit log through config/, never by importing the dashboard."""
+    probe = (
+        "import sys, video.retention; print(sorted(m for m in sys.modules if m.split('.')[0] == 'dashboard'))"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stdout.strip()) == (0, "[]"), done.stderr
