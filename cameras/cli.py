@@ -1,4 +1,4 @@
-"""``watchwall onvif``, ``watchwall camera add|list`` and ``watchwall discover``.
+"""``watchwall onvif``, ``watchwall camera add|enable|disable|move|list`` and ``watchwall discover``.
 
 Passwords are taken from an env var (``--password-env``) or the secrets file
 (``--password-secret``), never from the command line, and never printed.
@@ -106,6 +106,13 @@ def _inventory_engine():
     return make_engine(url)
 
 
+def _site_file():
+    from config.settings import get_settings
+    from config.site import load_site
+
+    return load_site(get_settings().site)
+
+
 def run_camera_add(args) -> int:
     from cameras.inventory import NewCamera, add_camera
 
@@ -123,7 +130,9 @@ def run_camera_add(args) -> int:
     )
     engine = _inventory_engine()
     try:
-        row, _description = add_camera(engine, new, secrets_file=_secrets_file(), timeout=args.timeout)
+        row, _description = add_camera(
+            engine, new, secrets_file=_secrets_file(), timeout=args.timeout, site=_site_file()
+        )
     finally:
         engine.dispose()
     print(f"added camera {row.id} ({row.centre}/{row.room}) at {row.onvif_host}:{row.onvif_port}")
@@ -131,6 +140,35 @@ def run_camera_add(args) -> int:
     print(f"  sub       {redact_url(row.sub_stream_uri) if row.sub_stream_uri else '(none)'}")
     print(f"  snapshot  {redact_url(row.snapshot_uri) if row.snapshot_uri else '(none)'}")
     print(f"  ptz       {'yes' if row.ptz_capable else 'no'}")
+    return 0
+
+
+def run_camera_enable(args) -> int:
+    from cameras.inventory import set_enabled
+
+    enabled = args.camera_command == "enable"
+    engine = _inventory_engine()
+    try:
+        row = set_enabled(engine, args.id, enabled)
+    finally:
+        engine.dispose()
+    print(f"camera {row.id} {'enabled' if enabled else 'disabled (its recordings stay)'}")
+    return 0
+
+
+def run_camera_move(args) -> int:
+    from cameras.inventory import move_camera
+
+    host, port = parse_address(args.onvif)
+    engine = _inventory_engine()
+    try:
+        row, _description = move_camera(
+            engine, args.id, host=host, port=port, secrets_file=_secrets_file(), timeout=args.timeout
+        )
+    finally:
+        engine.dispose()
+    print(f"camera {row.id} now at {row.onvif_host}:{row.onvif_port}")
+    print(f"  main      {redact_url(row.main_stream_uri) if row.main_stream_uri else '(none)'}")
     return 0
 
 
@@ -202,6 +240,22 @@ def register(subparsers) -> None:
     add.add_argument("--onvif", required=True, metavar="HOST[:PORT]", help="ONVIF address")
     _add_credential_options(add)
     add.set_defaults(func=run_camera_add)
+    for action, text in (
+        ("enable", "pull the camera again"),
+        ("disable", "stop pulling it (recordings stay)"),
+    ):
+        toggle = camera_commands.add_parser(action, help=text)
+        toggle.add_argument("id", help="camera id in the inventory")
+        toggle.set_defaults(func=run_camera_enable)
+    move = camera_commands.add_parser(
+        "move", help="give a camera a new ONVIF address (stream URIs asked again)"
+    )
+    move.add_argument("id", help="camera id in the inventory")
+    move.add_argument("--onvif", required=True, metavar="HOST[:PORT]", help="the new ONVIF address")
+    move.add_argument(
+        "--timeout", type=_positive_seconds, default=DEFAULT_TIMEOUT_S, help="seconds per camera request"
+    )
+    move.set_defaults(func=run_camera_move)
     listing = camera_commands.add_parser("list", help="list the inventory")
     listing.add_argument("--centre", help="only this centre")
     listing.add_argument("--json", action="store_true", help="machine-readable output")

@@ -17,11 +17,12 @@ from sqlalchemy.engine import Engine
 from cameras.credentials import credentials_reference, resolve
 from cameras.describe import CameraDescription, describe_camera
 from cameras.device import DEFAULT_TIMEOUT_S
-from cameras.models import InventoryCamera
+from cameras.models import InventoryCamera, utc_now
 from cameras.parsers import strip_credentials
+from cameras.pull_list import check_place_in_site
 from config.database import session_scope
 from config.errors import UserError
-from config.site import CODE_PATTERN, Credentials
+from config.site import CODE_PATTERN, Credentials, Site
 
 
 @dataclass(frozen=True)
@@ -99,9 +100,16 @@ def add_camera(
     *,
     secrets_file: Path | None = None,
     timeout: float = DEFAULT_TIMEOUT_S,
+    site: Site | None = None,
 ) -> tuple[InventoryCamera, CameraDescription]:
-    """Ask the camera for its streams over ONVIF and store it; fails before asking if the id is taken."""
+    """Ask the camera for its streams over ONVIF and store it; fails before asking if the id is taken.
+
+    With ``site`` (the site file), an id the site file already uses, or a centre it does not
+    have, is refused too: the camera could be neither pulled nor shown.
+    """
     _check_codes(new)
+    if site is not None:
+        check_place_in_site(site, new.camera_id, new.centre)
     if get_camera(engine, new.camera_id) is not None:
         raise UserError(f"camera id {new.camera_id!r} is already in the inventory")
     resolved = resolve(new.credentials(), secrets_file)
@@ -109,3 +117,63 @@ def add_camera(
     password = resolved.password if resolved else None
     description = describe_camera(new.host, new.port, username, password, timeout=timeout)
     return store_camera(engine, new, description), description
+
+
+def _stored(engine: Engine, camera_id: str, change) -> InventoryCamera:
+    """Apply ``change(row)`` to the stored camera (its ``updated_at`` moves: the ingest notices)."""
+    with session_scope(engine) as session:
+        row = session.get(InventoryCamera, camera_id)
+        if row is None:
+            raise UserError(f"no camera {camera_id!r} in the inventory")
+        change(row)
+        row.updated_at = utc_now()
+    return row
+
+
+def set_enabled(engine: Engine, camera_id: str, enabled: bool) -> InventoryCamera:
+    """Enable or disable a camera: a disabled one is not pulled; its recordings stay."""
+
+    def change(row: InventoryCamera) -> None:
+        row.enabled = enabled
+
+    return _stored(engine, camera_id, change)
+
+
+def move_camera(
+    engine: Engine,
+    camera_id: str,
+    *,
+    host: str,
+    port: int,
+    secrets_file: Path | None = None,
+    timeout: float = DEFAULT_TIMEOUT_S,
+) -> tuple[InventoryCamera, CameraDescription]:
+    """Give a camera a new ONVIF address: its stream URIs are asked again there, with its stored credentials.
+
+    Nothing is stored if the camera at the new address does not answer.
+    """
+    row = get_camera(engine, camera_id)
+    if row is None:
+        raise UserError(f"no camera {camera_id!r} in the inventory")
+    reference = credentials_reference(row.username, row.password_env, row.password_secret)
+    resolved = resolve(reference, secrets_file)
+    description = describe_camera(
+        host,
+        port,
+        resolved.username if resolved else None,
+        resolved.password if resolved else None,
+        timeout=timeout,
+    )
+
+    def change(stored: InventoryCamera) -> None:
+        main, sub = description.main, description.sub
+        stored.onvif_host, stored.onvif_port = host, port
+        stored.manufacturer = description.device.manufacturer or None
+        stored.model = description.device.model or None
+        stored.serial_number = description.device.serial_number or None
+        stored.main_stream_uri = strip_credentials(main.stream_uri) if main else None
+        stored.sub_stream_uri = strip_credentials(sub.stream_uri) if sub else None
+        stored.snapshot_uri = strip_credentials(description.snapshot_uri)
+        stored.ptz_capable = description.ptz_capable
+
+    return _stored(engine, camera_id, change), description

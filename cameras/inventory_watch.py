@@ -1,0 +1,112 @@
+"""Watching the inventory: when a camera is added, edited, enabled, disabled or deleted, hand on the new pull list.
+
+The table is polled with one aggregate query (row count and latest ``updated_at``)
+every ``interval_s``; only when that changes are the rows read and the merged
+site handed to ``apply``. A failed poll or apply (database restarting, a camera
+that cannot be started) is logged and tried again at the next tick.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from cameras.pull_list import InventoryStamp, inventory_stamp, load_inventory, site_with_inventory
+from config.site import Site
+
+log = logging.getLogger(__name__)
+
+DEFAULT_INTERVAL_S = 3.0
+
+
+def pull_list_now(site_file: Site, engine: Engine) -> tuple[InventoryStamp, Site]:
+    """The stamp, then the merged site: a change made in between is seen again at the next poll."""
+    stamp = inventory_stamp(engine)
+    return stamp, site_with_inventory(site_file, load_inventory(engine))
+
+
+class InventoryWatcher:
+    def __init__(
+        self,
+        engine: Engine,
+        site_file: Site,
+        apply: Callable[[Site], object],
+        *,
+        interval_s: float = DEFAULT_INTERVAL_S,
+        applied: InventoryStamp | None = None,
+    ) -> None:
+        """``applied`` is the stamp of the pull list already in use (None: apply at the first poll)."""
+        self.engine = engine
+        self.site_file = site_file
+        self.apply = apply
+        self.interval_s = interval_s
+        self.applied = applied
+        self.polls = 0
+        self.changes = 0
+        self.last_error: str | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="inventory-watch", daemon=True)
+
+    def start(self) -> InventoryWatcher:
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 5.0) -> bool:
+        """True once the thread has ended (an apply in progress is waited for up to ``timeout``)."""
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.poll_once()
+            self._stop.wait(self.interval_s)
+
+    def poll_once(self) -> bool:
+        """Apply the inventory if it changed since the last apply; True if it was applied."""
+        try:
+            stamp = inventory_stamp(self.engine)
+            self.polls += 1
+            if stamp == self.applied:
+                return False
+            stamp, site = pull_list_now(self.site_file, self.engine)
+            if self._stop.is_set():
+                return False
+            self.apply(site)
+        except SQLAlchemyError as exc:
+            log.warning("inventory watch: %s", exc.__class__.__name__)
+            self.last_error = str(exc)
+            return False
+        except Exception as exc:  # an apply that failed is tried again at the next tick
+            log.exception("inventory watch: applying the inventory failed")
+            self.last_error = str(exc)
+            return False
+        self.applied = stamp
+        self.changes += 1
+        self.last_error = None
+        return True
+
+
+def watch_inventory(
+    engine: Engine,
+    site_file: Site,
+    ingest=None,
+    *,
+    on_site: Callable[[Site], object] | None = None,
+    applied: InventoryStamp | None = None,
+    interval_s: float = DEFAULT_INTERVAL_S,
+) -> InventoryWatcher:
+    """Start watching: each new pull list goes to ``ingest.sync`` (if any), then to ``on_site`` (the pages)."""
+
+    def apply(site: Site) -> None:
+        if ingest is not None:
+            ingest.sync(site)
+        if on_site is not None:
+            on_site(site)
+
+    return InventoryWatcher(engine, site_file, apply, interval_s=interval_s, applied=applied).start()
