@@ -17,11 +17,16 @@ EXTENSION_KEY = "watchwall"
 @dataclass
 class AppContext:
     settings: Settings
-    site: Site
+    site: Site  # the site file's cameras and the inventory's; replaced whole when the inventory changes
     engine: Engine
     socketio: Any = None
     ingest: Any = None  # video ingest service when cameras are being pulled
     extras: dict[str, Any] = field(default_factory=dict)
+    site_file: Site | None = None  # the site file alone (default: ``site``)
+
+    def __post_init__(self) -> None:
+        if self.site_file is None:
+            self.site_file = self.site
 
     def county_names(self, language: str) -> dict[str, str]:
         return {centre.code: centre.label.get(language) for centre in self.site.counties}

@@ -36,8 +36,11 @@ def prepare(site_path=None):
     engine = make_engine(url)
     if settings.uses_default_database and ensure_demo_data(engine):
         print(f"loaded the demo case data into {redact_database_url(url)}", flush=True)
-    site = load_site(site_path or settings.site)
+    site_file = load_site(site_path or settings.site)
+    from cameras.inventory_watch import pull_list_now
     from dashboard.accounts import count_users
+
+    inventory_stamp, site = pull_list_now(site_file, engine)
 
     if count_users(engine) == 0:
         print(
@@ -45,7 +48,27 @@ def prepare(site_path=None):
             "  watchwall user add NAME --role admin          (prompts for the password)",
             flush=True,
         )
-    return AppContext(settings=settings, site=site, engine=engine)
+    context = AppContext(settings=settings, site=site, engine=engine, site_file=site_file)
+    context.extras["inventory_stamp"] = inventory_stamp
+    return context
+
+
+def watch_inventory(context):
+    """Apply inventory changes while serving: to the ingest (if any), then to the pages' site."""
+    from cameras.inventory_watch import watch_inventory as start_watching
+
+    def publish(site) -> None:
+        context.site = site
+
+    watcher = start_watching(
+        context.engine,
+        context.site_file,
+        context.ingest,
+        on_site=publish,
+        applied=context.extras.get("inventory_stamp"),
+    )
+    context.extras["inventory_watch"] = watcher
+    return watcher
 
 
 def serve_command(args) -> int:
@@ -58,6 +81,7 @@ def serve_command(args) -> int:
     context.socketio.start_background_task(watch_metrics, context, 5.0, stop)
     if not args.no_ingest:
         context.ingest = _start_ingest(context, record=not args.no_record)
+    watcher = watch_inventory(context)
     # SIGTERM (systemd, kill) ends the server like Ctrl-C: open segments are closed, not left for recovery
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     print(f"WatchWall on http://{args.host}:{args.port}/wall  (Ctrl-C stops)", flush=True)
@@ -72,6 +96,7 @@ def serve_command(args) -> int:
         )
     finally:
         stop.set()
+        watcher.stop()
         if context.ingest is not None:
             context.extras["live_hub"].stop()
             context.ingest.stop()

@@ -5,7 +5,9 @@ Web nodes serve pages and push; cameras are pulled by ingest nodes
 """
 
 from dashboard.app import create_app
-from dashboard.serve_cli import prepare
+from dashboard.serve_cli import prepare, watch_inventory
 
-dash_app = create_app(prepare())
+context = prepare()
+dash_app = create_app(context)
 app = dash_app.server
+inventory_watch = watch_inventory(context)  # pages list cameras added to the inventory meanwhile

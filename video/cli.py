@@ -88,32 +88,46 @@ def _keyframe_interval(seconds: float | None, frames: int | None) -> str:
 
 
 def run_ingest(args) -> int:
+    from cameras.inventory_watch import pull_list_now, watch_inventory
     from config.settings import get_settings
     from config.site import load_site
     from video.supervisor import IngestService
 
     settings = get_settings()
     seconds = _positive(args.seconds)
-    site = load_site(args.site or settings.site)
+    site_file = load_site(args.site or settings.site)
+    engine = _migrated_engine(settings)
+    stamp, site = pull_list_now(site_file, engine)
     unknown = sorted(set(args.camera or ()) - {place.camera.id for place in site.cameras()})
     if unknown:
-        raise UserError(f"no camera {', '.join(unknown)} in {args.site or settings.site}")
+        engine.dispose()
+        raise UserError(f"no camera {', '.join(unknown)} in {args.site or settings.site} or the inventory")
     service = IngestService(site, settings=settings, camera_ids=args.camera, keyframes=not args.no_thumbnails)
     if not service.places:
+        engine.dispose()
         raise UserError(
             "no enabled camera to ingest" + (f" among {', '.join(args.camera)}" if args.camera else "")
         )
-    recording = None if args.no_record else _start_recording(service, settings)
+    recording = None
+    if not args.no_record:  # into <data_dir>/recordings, indexed in the configured database
+        from video.recording_service import start_site_recording
+
+        recording = start_site_recording(service, engine, settings, sink=service.sink)
     finished = threading.Event()
+    watcher = None
     try:
         service.start()
+        watcher = watch_inventory(engine, site_file, service, applied=stamp)
         with _stopped_by_sigterm(finished):
             finished.wait(seconds)
         snapshots = service.health()  # before stop(), after which every camera says "stopped"
     finally:
+        if watcher is not None:
+            watcher.stop()
         service.stop()
         if recording is not None:
             recording.stop()  # after the ingest: what was published is written, the open segments closed
+        engine.dispose()
     figures = recording.figures() if recording is not None else {}
     report = {
         camera_id: {
@@ -155,15 +169,14 @@ def run_ingest(args) -> int:
     return 0
 
 
-def _start_recording(service, settings):
-    """Recording into ``<data_dir>/recordings``, indexed in the configured database (migrated first)."""
+def _migrated_engine(settings):
+    """The configured database (migrated first): the inventory, and the recording index."""
     from config.database import make_engine, upgrade
-    from video.recording_service import start_site_recording
 
     settings.ensure_data_dir()
     url = settings.effective_database_url
     upgrade(url)
-    return start_site_recording(service, make_engine(url), settings, sink=service.sink)
+    return make_engine(url)
 
 
 @contextmanager

@@ -152,7 +152,7 @@ def camera_rows(context: AppContext, language: str) -> html.Table:
             p.camera.redacted_source(),
             t("admin.site_file", language),
         ]
-        for p in context.site.cameras()
+        for p in context.site_file.cameras()
     ]
     rows += [
         [c.id, c.centre, c.room, f"onvif://{c.onvif_host}:{c.onvif_port}", t("admin.inventory", language)]
@@ -214,7 +214,11 @@ def register_callbacks(app) -> None:
                     password_env=(password_env or None),
                 )
                 row, _description = add_camera(
-                    context.engine, new, secrets_file=context.settings.secrets_file, timeout=8
+                    context.engine,
+                    new,
+                    secrets_file=context.settings.secrets_file,
+                    timeout=8,
+                    site=context.site_file,
                 )
                 audit(
                     "config_change",
