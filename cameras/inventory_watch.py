@@ -23,6 +23,12 @@ log = logging.getLogger(__name__)
 DEFAULT_INTERVAL_S = 3.0
 
 
+def _database_reason(exc: SQLAlchemyError) -> str:
+    """The driver's first line (no SQL, no parameters), as for the other database errors."""
+    text = str(getattr(exc, "orig", None) or exc).strip()
+    return f"{exc.__class__.__name__}: {text.splitlines()[0] if text else ''}"
+
+
 def pull_list_now(site_file: Site, engine: Engine) -> tuple[InventoryStamp, Site]:
     """The stamp, then the merged site: a change made in between is seen again at the next poll."""
     stamp = inventory_stamp(engine)
@@ -78,9 +84,9 @@ class InventoryWatcher:
             if self._stop.is_set():
                 return False
             self.apply(site)
-        except SQLAlchemyError as exc:
-            log.warning("inventory watch: %s", exc.__class__.__name__)
-            self.last_error = str(exc)
+        except SQLAlchemyError as exc:  # the database is away: keep what is pulled, look again next tick
+            self.last_error = _database_reason(exc)
+            log.warning("inventory watch: %s", self.last_error)
             return False
         except Exception as exc:  # an apply that failed is tried again at the next tick
             log.exception("inventory watch: applying the inventory failed")

@@ -188,3 +188,19 @@ def test_watcher_retries_a_failed_apply_and_stops_within_its_bound(inventory_eng
         started = time.monotonic()
         assert watcher.stop(timeout=5)
     assert time.monotonic() - started < 5
+
+
+def test_watcher_keeps_watching_while_the_database_is_away(scratch_database_url):
+    missing = scratch_database_url.rsplit("/", 1)[0] + "/ww_no_such_database"
+    engine = make_engine(missing, check=False)
+    applied: list[Site] = []
+    watcher = InventoryWatcher(engine, site_file(), applied.append, interval_s=0.05).start()
+    try:
+        wait = time.monotonic() + 10
+        while watcher.last_error is None and time.monotonic() < wait:
+            time.sleep(0.05)
+        assert watcher.last_error and watcher.last_error.startswith("OperationalError")
+        assert "ww_no_such_database" in watcher.last_error and applied == []
+    finally:
+        assert watcher.stop(timeout=5)
+        engine.dispose()
