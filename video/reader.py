@@ -34,6 +34,12 @@ from video.bitstream import is_annexb, is_malformed
 from video.fanout import Fanout
 from video.health import CONNECTING, ERROR, OFFLINE, ONLINE, STALLED, STOPPED, CameraHealth
 from video.packet import MediaPacket, StreamInfo
+from video.rtsp.depacketize import AccessUnit
+from video.rtsp.loop import RtspLoop
+from video.rtsp.parameter_sets import sequence_parameters
+from video.rtsp.sdp import NotDepacketised
+from video.rtsp.session import RtspSession
+from video.segments import annexb_parameter_sets
 from video.source_url import THOROUGH_PROBE, StreamSource
 from video.stream_errors import (
     PERSISTENT_KINDS,
@@ -65,6 +71,7 @@ class ReaderOptions:
     persistent_backoff_initial_s: float = 1.0
     persistent_backoff_max_s: float = 15.0  # bad password, wrong path: retry, but slowly
     jitter: float = 0.2
+    native_rtsp: bool = True  # rtsp:// through video.rtsp (one loop for all cameras); False: FFmpeg
 
     def backoff(self, failures: int, kind: str | None, rng: random.Random) -> float:
         if kind in PERSISTENT_KINDS:
@@ -167,6 +174,9 @@ class CameraReader:
         self._held: MediaPacket | None = None  # the last packet, until we know its frame is complete
         self._delivered = False
         self._rng = random.Random()
+        self._native = True  # until a camera's codec turns out not to be depacketised natively
+        self._session_over = threading.Event()
+        self._first_keyframe = False
 
     # --- lifecycle -----------------------------------------------------------------------------
 
@@ -176,6 +186,7 @@ class CameraReader:
 
     def request_stop(self) -> None:
         self._stop.set()
+        self._session_over.set()
 
     def join(self, timeout: float | None = None) -> bool:
         """Wait for the thread; True once it has ended."""
@@ -254,6 +265,15 @@ class CameraReader:
 
     def _session(self, source: StreamSource) -> None:
         """One connection, until it ends or fails; sets ``_delivered`` once a packet went out."""
+        if self._native and self.options.native_rtsp and source.url[:7].lower() == "rtsp://":
+            try:
+                return self._native_session(source)
+            except NotDepacketised as exc:
+                log.info("camera %s: %s; reading it through FFmpeg", self.camera_id, exc.detail)
+                self._native = False
+        return self._ffmpeg_session(source)
+
+    def _ffmpeg_session(self, source: StreamSource) -> None:
         started = time.monotonic()
         container, stream, info = open_stream(source, self.options)
         self.health.reset_rates()
@@ -262,7 +282,7 @@ class CameraReader:
             clock = PacketClock()
             time_base = float(info.time_base)
             offset = 0  # added to a looped file's timestamps, so they keep increasing across loops
-            first_keyframe = False
+            self._first_keyframe = False
             pace: tuple[float, float] | None = None  # (monotonic, media seconds) for real-time files
             while True:
                 first_ts = last_end = None
@@ -290,15 +310,7 @@ class CameraReader:
                     # A paced file is sent on time, so it is dated on arrival; a camera by its timestamps.
                     wallclock = arrival_wall if source.realtime else clock.date(media_s, arrival_wall)
                     media = self._publish(packet, info, offset, wallclock, arrival)
-                    self.health.packet(media, media_s, is_malformed(media.data, info.codec, annexb))
-                    self._delivered = True
-                    if packet.is_keyframe and not first_keyframe:
-                        first_keyframe = True
-                        self.health.first_keyframe_after(round(arrival - started, 3))
-                    # A stalled stream first releases the frame it held back, dated before the stall:
-                    # that one is no sign of life.
-                    if self.health.state != ONLINE and arrival_wall - wallclock < self.options.stall_after_s:
-                        self._set_state(ONLINE)
+                    self._counted(media, media_s, annexb, started, arrival_wall)
                 if not source.loop or first_ts is None:
                     return
                 offset += last_end - first_ts
@@ -309,6 +321,52 @@ class CameraReader:
             else:
                 self._flush_held()  # the last frame of a connection is complete as it is
             container.close()
+
+    def _counted(
+        self, media: MediaPacket, media_s: float | None, annexb: bool, started: float, arrival_wall: float
+    ) -> None:
+        """Health, first keyframe and the online state, for a packet that went out."""
+        malformed = media.is_corrupt or is_malformed(media.data, media.stream.codec, annexb)
+        self.health.packet(media, media_s, malformed)
+        self._delivered = True
+        if media.is_keyframe and not self._first_keyframe:
+            self._first_keyframe = True
+            self.health.first_keyframe_after(round(media.arrival - started, 3))
+        # A stalled stream first releases the frame it held back, dated before the stall:
+        # that one is no sign of life.
+        if self.health.state != ONLINE and arrival_wall - media.wallclock < self.options.stall_after_s:
+            self._set_state(ONLINE)
+
+    # --- rtsp:// through video.rtsp ------------------------------------------------------------
+
+    def _native_session(self, source: StreamSource) -> None:
+        started = time.monotonic()
+        session = RtspSession(source.url, source.display, self.options.open_timeout_s, self._stop)
+        try:
+            media = session.open()
+            if self._stop.is_set():
+                return
+            self.health.reset_rates()
+            self._first_keyframe = False
+            stream = _NativeStream(self, media.codec, media.clock_rate, media.parameter_sets, started)
+            failures: list[BaseException] = []
+            self._session_over.clear()
+
+            def failed(exc: BaseException) -> None:
+                failures.append(exc)
+                self._session_over.set()
+
+            loop = RtspLoop.shared()
+            attachment = loop.attach(session, stream.deliver, failed, self.options.read_timeout_s)
+            try:
+                if not self._stop.is_set():
+                    self._session_over.wait()
+            finally:
+                loop.detach(attachment)
+            if failures and not self._stop.is_set():
+                raise failures[0]
+        finally:
+            session.close()
 
     def _publish(
         self, packet, info: StreamInfo, offset: int, wallclock: float, arrival: float
@@ -350,3 +408,77 @@ class CameraReader:
         if held is not None:
             self.fanout.publish(replace(held, sequence=self._sequence))
             self._sequence += 1
+
+
+class _NativeStream:
+    """The reader's side of one native RTSP session: access units -> published packets.
+
+    Called on the RTSP loop's thread. Units before the first sequence parameter set are
+    dropped: nothing can decode them, and their size is not known yet.
+    """
+
+    def __init__(
+        self, reader: CameraReader, codec: str, clock_rate: int, parameter_sets: bytes | None, started: float
+    ) -> None:
+        self.reader = reader
+        self.codec = codec
+        self.time_base = Fraction(1, clock_rate)
+        self.seconds_per_tick = 1 / clock_rate
+        self.parameter_sets = parameter_sets
+        self.started = started
+        self.clock = PacketClock()
+        self.info: StreamInfo | None = None
+        self.dropped_before_parameters = 0
+        self.last_timestamp: int | None = None
+        self.interval: int | None = None
+        self.max_interval = clock_rate  # a longer step is a pause, not a frame rate
+        self._learn(parameter_sets)
+
+    def _learn(self, annexb: bytes | None) -> None:
+        parameters = sequence_parameters(annexb, self.codec)
+        if parameters is not None:
+            self.info = StreamInfo(
+                codec=self.codec,
+                width=parameters.width,
+                height=parameters.height,
+                time_base=self.time_base,
+                extradata=self.parameter_sets or None,
+                profile=parameters.profile,
+                pix_fmt=parameters.pix_fmt,
+            )
+
+    def deliver(self, units: list[AccessUnit], now: float) -> None:
+        reader = self.reader
+        if reader._stop.is_set():
+            return
+        arrival_wall = time.time()
+        for unit in units:
+            if self.info is None:
+                self.parameter_sets = annexb_parameter_sets(unit.data, self.codec) or self.parameter_sets
+                self._learn(self.parameter_sets)
+                if self.info is None:
+                    self.dropped_before_parameters += 1
+                    continue
+            media_s = unit.timestamp * self.seconds_per_tick
+            if (
+                self.last_timestamp is not None
+                and 0 < unit.timestamp - self.last_timestamp <= self.max_interval
+            ):
+                self.interval = unit.timestamp - self.last_timestamp
+            self.last_timestamp = unit.timestamp
+            media = MediaPacket(
+                camera_id=reader.camera_id,
+                data=unit.data,
+                pts=unit.timestamp,
+                dts=unit.timestamp,
+                duration=self.interval,  # the last frame interval: RTP tells a frame's length only with the next
+                is_keyframe=unit.keyframe,
+                is_corrupt=unit.corrupt,
+                stream=self.info,
+                arrival=now,
+                wallclock=self.clock.date(media_s, arrival_wall),
+                sequence=reader._sequence,
+            )
+            reader._sequence += 1
+            reader.fanout.publish(media)
+            reader._counted(media, media_s, True, self.started, arrival_wall)

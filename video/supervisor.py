@@ -162,9 +162,10 @@ class IngestService:
         reader.start()
 
     def _remove(self, camera_id: str, timeout: float) -> CameraReader:
-        """Stop one camera's worker, tell its reader to stop and the followers; returns the reader to join."""
+        """Stop one camera's worker and tell the followers; returns the reader, for the caller to stop
+        (after adding its replacement, if any: a reader stops within milliseconds and must find
+        itself replaced, or it announces that the camera stopped) and join."""
         reader = self.readers.pop(camera_id)
-        reader.request_stop()  # from here on it publishes nothing
         worker = self.keyframe_workers.pop(camera_id, None)
         place = self.places.pop(camera_id)
         self.healths.pop(camera_id)
@@ -206,6 +207,7 @@ class IngestService:
                 return PullChanges()
             for camera_id in [c for c in self.places if c not in wanted]:
                 stopping[camera_id] = self._remove(camera_id, timeout=1.0)
+                stopping[camera_id].request_stop()  # from here on it publishes nothing
                 removed.append(camera_id)
             for camera_id, place in wanted.items():
                 old = self.places.get(camera_id)
@@ -215,6 +217,7 @@ class IngestService:
                 elif _how_pulled(old) != _how_pulled(place):
                     stopping[camera_id] = self._remove(camera_id, timeout=1.0)
                     self._add(place)
+                    stopping[camera_id].request_stop()
                     restarted.append(camera_id)
                 elif old != place:
                     self.places[camera_id] = place
