@@ -13,7 +13,7 @@ open; one media per client, because a client reconnecting into a shared,
 dropping media wedges the server), ``broken`` (H.264 corrupted by
 ``breakmydata``), ``file:PATH`` (a pre-encoded H.264 Annex-B file played in a loop in real time:
 the server parses and packetizes it but encodes nothing, for benchmarks). With ``--user``/``--password`` every mount needs those
-credentials (basic authentication); anyone else is answered 401.
+credentials (basic authentication, or digest with ``--digest``); anyone else is answered 401.
 
 Control lines on stdin, each answered with one line on stdout:
 ``stall /valve`` -> ``ok stall /valve``; ``resume /valve`` -> ``ok resume /valve``.
@@ -31,7 +31,8 @@ import gi
 
 gi.require_version("Gst", "1.0")
 gi.require_version("GstRtspServer", "1.0")
-from gi.repository import GLib, Gst, GstRtspServer  # noqa: E402
+gi.require_version("GstRtsp", "1.0")
+from gi.repository import GLib, Gst, GstRtsp, GstRtspServer  # noqa: E402
 
 KINDS = ("h264", "h265", "valve", "broken")
 FILE_KIND = "file:"
@@ -145,9 +146,13 @@ def build_server(args: argparse.Namespace) -> tuple[GstRtspServer.RTSPServer, di
     if args.user:
         # Every mount then needs these credentials; anyone else gets 401.
         auth = GstRtspServer.RTSPAuth()
-        auth.add_basic(
-            GstRtspServer.RTSPAuth.make_basic(args.user, args.password or ""), role_token("viewer")
-        )
+        if args.digest:
+            auth.set_supported_methods(GstRtsp.RTSPAuthMethod.DIGEST)
+            auth.add_digest(args.user, args.password or "", role_token("viewer"))
+        else:
+            auth.add_basic(
+                GstRtspServer.RTSPAuth.make_basic(args.user, args.password or ""), role_token("viewer")
+            )
         server.set_auth(auth)
     return server, valves
 
@@ -193,6 +198,7 @@ if __name__ == "__main__":
     parser.add_argument("--mount", action="append", default=[], help="/path=KIND")
     parser.add_argument("--user")
     parser.add_argument("--password")
+    parser.add_argument("--digest", action="store_true", help="digest authentication instead of basic")
     parser.add_argument("--width", type=int, default=320)
     parser.add_argument("--height", type=int, default=240)
     parser.add_argument("--fps", type=int, default=15)

@@ -6,6 +6,7 @@ import base64
 import hashlib
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 _PARAMETER = re.compile(r'(\w+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^,\s]+))')
@@ -35,6 +36,7 @@ class Credentials:
     _digest: dict[str, str] | None = field(default=None, repr=False)
     _basic: bool = False
     _count: int = 0
+    make_cnonce: Callable[[], str] = field(default=lambda: os.urandom(8).hex(), repr=False)
 
     def accept(self, challenges: dict[str, dict[str, str]]) -> bool:
         """Take the server's challenge; False when it offers nothing this client can answer."""
@@ -68,7 +70,7 @@ class Credentials:
         qops = [q.strip() for q in challenge.get("qop", "").split(",") if q.strip()]
         if "auth" in qops:
             self._count += 1
-            count, cnonce = f"{self._count:08x}", os.urandom(8).hex()
+            count, cnonce = f"{self._count:08x}", self.make_cnonce()
             response = _md5(f"{ha1}:{nonce}:{count}:{cnonce}:auth:{ha2}")
             parts += ["qop=auth", f"nc={count}", f'cnonce="{cnonce}"']
         else:

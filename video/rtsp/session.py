@@ -19,13 +19,24 @@ from urllib.parse import unquote, urlsplit
 from video.rtsp.auth import Credentials, parse_challenges
 from video.rtsp.depacketize import AccessUnit, Depacketizer
 from video.rtsp.sdp import VideoMedia, parse_sdp
-from video.stream_errors import AUTH, NOT_FOUND, PROTOCOL, UNREACHABLE, StreamFailure
+from video.stream_errors import AUTH, CONFIG, NOT_FOUND, PROTOCOL, UNREACHABLE, StreamFailure
 
 USER_AGENT = "WatchWall"
 SLICE_S = 0.25  # the longest a blocking step waits before looking at the stop request
 MAX_MESSAGE = 64 * 1024  # an RTSP answer longer than this is not an answer
 MAX_GARBAGE = 256 * 1024  # bytes between frames before the stream is declared broken
 RECEIVE_CHUNK = 256 * 1024
+
+
+def split_credentials(url: str) -> tuple[str | None, str | None, str]:
+    """(user, password, URL without them). The user info is what lies between ``://`` and the
+    last ``@``, so a password typed raw with ``#``, ``/`` or ``@`` in it still works."""
+    scheme, separator, rest = url.partition("://")
+    if not separator or "@" not in rest:
+        return None, None, url
+    userinfo, _, host_and_path = rest.rpartition("@")
+    user, _, password = userinfo.partition(":")
+    return unquote(user), unquote(password), f"{scheme}://{host_and_path}"
 
 
 class Response:
@@ -66,18 +77,17 @@ class RtspSession:
     def __init__(
         self, url: str, display: str, open_timeout_s: float, stop: threading.Event | None = None
     ) -> None:
+        username, password, url = split_credentials(url)
         parts = urlsplit(url)
         if parts.scheme.lower() != "rtsp" or not parts.hostname:
-            raise ValueError(f"not an rtsp:// URL: {display}")
+            raise StreamFailure(CONFIG, f"not an rtsp:// URL: {display}")
         self.display = display
-        self.host, self.port = parts.hostname, parts.port or 554
-        netloc = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
-        if parts.port:
-            netloc += f":{parts.port}"
-        self.url = parts._replace(netloc=netloc).geturl()  # never the credentials on the wire
-        self.credentials = (
-            Credentials(unquote(parts.username), unquote(parts.password or "")) if parts.username else None
-        )
+        try:
+            self.host, self.port = parts.hostname, parts.port or 554
+        except ValueError as exc:
+            raise StreamFailure(CONFIG, f"{display}: {exc}") from exc
+        self.url = url  # never the credentials on the wire
+        self.credentials = Credentials(username, password) if username is not None else None
         self.open_timeout_s = open_timeout_s
         self._stop = stop or threading.Event()
         self._sock: socket.socket | None = None
