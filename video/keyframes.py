@@ -130,7 +130,7 @@ class KeyframeWorker:
     def _run(self) -> None:
         assert self._subscription is not None
         while not self._stopping.is_set():
-            packet = self._subscription.get(timeout=0.5)
+            packet = self._subscription.get(timeout=2.0)  # stop() closes the subscription, which wakes it
             if packet is None:
                 continue
             try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from fractions import Fraction
+from functools import cached_property
 
 
 @dataclass(frozen=True)
@@ -18,6 +19,11 @@ class StreamInfo:
     profile: str | None = None
     pix_fmt: str | None = None
     average_rate: Fraction | None = None
+
+    @cached_property
+    def seconds_per_tick(self) -> float:
+        """``time_base`` as a float: Fraction arithmetic costs microseconds a packet."""
+        return float(self.time_base)
 
     @property
     def browser_playable(self) -> bool:

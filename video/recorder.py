@@ -66,7 +66,7 @@ class Recorder:
         idle_close_s: float = 5.0,
         retry_after_s: float = 5.0,
         queue_size: int = 2048,
-        batch_s: float = 0.1,
+        batch_s: float = 0.25,
     ) -> None:
         self.camera_id = checked_camera_id(camera_id)
         self.fanout = fanout

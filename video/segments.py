@@ -249,7 +249,7 @@ class SegmentWriter:
 def packet_seconds(packet: MediaPacket) -> float:
     if not packet.duration:
         return 0.0
-    return float(packet.duration * packet.stream.time_base)
+    return packet.duration * packet.stream.seconds_per_tick
 
 
 def parse_segment_start(path: Path) -> float | None:
