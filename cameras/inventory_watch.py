@@ -4,6 +4,10 @@ The table is polled with one aggregate query (row count and latest ``updated_at`
 every ``interval_s``; only when that changes are the rows read and the merged
 site handed to ``apply``. A failed poll or apply (database restarting, a camera
 that cannot be started) is logged and tried again at the next tick.
+
+Once a change is applied, ``cameras.changed`` goes to the room of every centre whose
+camera list changed (through the event sink the ingest uses), so open pages reload
+their camera lists; a page only hears of the centres its user may see.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from config.site import Site
 log = logging.getLogger(__name__)
 
 DEFAULT_INTERVAL_S = 3.0
+CAMERAS_CHANGED = "cameras.changed"
 
 
 def _database_reason(exc: SQLAlchemyError) -> str:
@@ -33,6 +38,34 @@ def pull_list_now(site_file: Site, engine: Engine) -> tuple[InventoryStamp, Site
     """The stamp, then the merged site: a change made in between is seen again at the next poll."""
     stamp = inventory_stamp(engine)
     return stamp, site_with_inventory(site_file, load_inventory(engine))
+
+
+def _camera_lists(site: Site) -> dict[str, tuple]:
+    """Per centre, everything a page shows of its cameras: rooms, names, sources, enabled."""
+    return {
+        centre.code: tuple(
+            (room.code, room.name.model_dump(), tuple(camera.model_dump_json() for camera in room.cameras))
+            for room in centre.rooms
+        )
+        for centre in site.centres
+    }
+
+
+def changed_centres(old: Site | None, new: Site) -> list[str]:
+    """The centres of ``new`` whose camera list differs from ``old`` (all of them when ``old`` is None)."""
+    before = _camera_lists(old) if old is not None else {}
+    return [code for code, cameras in _camera_lists(new).items() if before.get(code) != cameras]
+
+
+def announce_changes(sink, old: Site | None, new: Site) -> list[str]:
+    """Emit ``cameras.changed`` to each changed centre's room; a failed emit is logged, not raised."""
+    centres = changed_centres(old, new)
+    for code in centres:
+        try:
+            sink.emit(CAMERAS_CHANGED, {"centre": code}, room=code)
+        except Exception:  # the change is applied; a page that misses the event shows it at its next load
+            log.exception("inventory watch: announcing the change of centre %s failed", code)
+    return centres
 
 
 class InventoryWatcher:
@@ -104,15 +137,25 @@ def watch_inventory(
     ingest=None,
     *,
     on_site: Callable[[Site], object] | None = None,
+    sink=None,
+    site: Site | None = None,
     applied: InventoryStamp | None = None,
     interval_s: float = DEFAULT_INTERVAL_S,
 ) -> InventoryWatcher:
-    """Start watching: each new pull list goes to ``ingest.sync`` (if any), then to ``on_site`` (the pages)."""
+    """Start watching: each new pull list goes to ``ingest.sync`` (if any), then to ``on_site`` (the pages).
 
-    def apply(site: Site) -> None:
+    With an event ``sink`` (``emit(event, payload, room)``), the centres whose cameras changed
+    since ``site`` (the pull list in use) are announced after both.
+    """
+    shown = {"site": site}
+
+    def apply(new_site: Site) -> None:
         if ingest is not None:
-            ingest.sync(site)
+            ingest.sync(new_site)
         if on_site is not None:
-            on_site(site)
+            on_site(new_site)
+        if sink is not None:
+            announce_changes(sink, shown["site"], new_site)
+        shown["site"] = new_site
 
     return InventoryWatcher(engine, site_file, apply, interval_s=interval_s, applied=applied).start()

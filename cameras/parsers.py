@@ -68,6 +68,8 @@ def parse_address(text: str, default_port: int = DEFAULT_ONVIF_PORT) -> tuple[st
         port = parts.port
     except ValueError as exc:
         raise UserError(f"camera address {text!r} has an invalid port (expected HOST:PORT, 1-65535)") from exc
+    if port == 0:
+        raise UserError(f"camera address {text!r} has an invalid port (expected HOST:PORT, 1-65535)")
     if not parts.hostname:
         raise UserError(f"camera address {text!r} has no host")
     if parts.password:

@@ -56,6 +56,7 @@ def prepare(site_path=None):
 def watch_inventory(context):
     """Apply inventory changes while serving: to the ingest (if any), then to the pages' site."""
     from cameras.inventory_watch import watch_inventory as start_watching
+    from video.events import SocketIOSink
 
     def publish(site) -> None:
         context.site = site
@@ -65,6 +66,8 @@ def watch_inventory(context):
         context.site_file,
         context.ingest,
         on_site=publish,
+        sink=SocketIOSink(context.socketio),  # open pages reload their camera lists
+        site=context.site,
         applied=context.extras.get("inventory_stamp"),
     )
     context.extras["inventory_watch"] = watcher
