@@ -6,21 +6,31 @@ binary message, then one binary message per frame (moof+mdat). ``{"type":
 "jump"}`` says the viewer fell behind and the next fragment starts at the live
 edge; ``{"type": "reset"}`` that the stream restarts with a new init;
 ``{"type": "unsupported", "codec": ...}`` that the browser cannot play it.
+
+``/live?cameras=a,b,c`` carries several cameras on one socket (a wall's page of tiles):
+the same messages, text ones with ``"tile": i`` (the camera's index in the list) and binary
+ones with that index as their first byte. Browsers open one WebSocket to a host at a time
+(and Chromium throttles many at once), so one socket per page starts every tile sooner.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 
 import flask
-from simple_websocket import ConnectionClosed, Server
+from simple_websocket import ConnectionClosed
 
+from dashboard import live_socket
+from dashboard.access import can_watch_live
+from dashboard.auth import current_principal
 from dashboard.context import AppContext, current
 
 log = logging.getLogger(__name__)
 IDLE_POLL_S = 1.0
+MAX_CAMERAS_PER_SOCKET = 64  # the wall shows at most 36 tiles; an index must fit in one byte
 
 
 def _camera_or_404(context: AppContext, camera_id: str):
@@ -33,25 +43,20 @@ def _camera_or_404(context: AppContext, camera_id: str):
 def register(server: flask.Flask) -> None:
     @server.route("/live/<camera_id>", websocket=True)
     def live(camera_id: str):
+        return serve_live([camera_id], tagged=False)
+
+    @server.route("/live", websocket=True)
+    def live_many():
+        camera_ids = [part for part in flask.request.args.get("cameras", "").split(",") if part]
+        if not camera_ids or len(camera_ids) > MAX_CAMERAS_PER_SOCKET:
+            flask.abort(400)
+        principal = current_principal()
         context = current()
-        _camera_or_404(context, camera_id)
-        hub = context.extras.get("live_hub")
-        if hub is None or camera_id not in context.ingest.fanouts:
-            flask.abort(404)
-        ws = Server.accept(flask.request.environ, ping_interval=10)
-        channel = hub.channel(camera_id)
-        viewer = channel.attach()
-        try:
-            stream_live(ws, viewer, channel)
-        except (ConnectionClosed, OSError):  # the viewer went away
-            pass
-        finally:
-            viewer.close()
-            try:
-                ws.close()
-            except (ConnectionClosed, OSError):
-                pass
-        return ""
+        for camera_id in camera_ids:  # /live/<camera> is checked by the page rules; this path is not
+            centre = _camera_or_404(context, camera_id).centre.code
+            if principal is None or not can_watch_live(principal, centre):
+                flask.abort(403)
+        return serve_live(camera_ids, tagged=True)
 
     @server.route("/snapshot/<camera_id>.jpg")
     def snapshot(camera_id: str):
@@ -66,21 +71,94 @@ def register(server: flask.Flask) -> None:
         return response
 
 
-def stream_live(ws: Server, viewer, channel) -> None:
-    announced_unsupported = None
-    while ws.connected:
-        message = viewer.get(timeout=IDLE_POLL_S)
-        if message is None:
-            if channel.unsupported_codec and channel.unsupported_codec != announced_unsupported:
-                announced_unsupported = channel.unsupported_codec
-                ws.send(json.dumps({"type": "unsupported", "codec": announced_unsupported}))
-            continue
-        kind, payload = message
-        if kind == "init":
-            codec, init = payload
-            ws.send(json.dumps({"type": "init", "codec": codec, "at": time.time()}))
-            ws.send(init)
-        elif kind == "fragment":
-            ws.send(payload)
+def serve_live(camera_ids: list[str], tagged: bool):
+    started = time.perf_counter()
+    context = current()
+    for camera_id in camera_ids:
+        _camera_or_404(context, camera_id)
+    hub = context.extras.get("live_hub")
+    if hub is None or any(camera_id not in context.ingest.fanouts for camera_id in camera_ids):
+        flask.abort(404)
+    environ = flask.request.environ
+    ws = live_socket.accept(environ)
+    timing = ConnectionTiming(",".join(camera_ids), started)
+    wakeup = threading.Event()
+    channels = [hub.channel(camera_id) for camera_id in camera_ids]
+    viewers = [channel.attach(wakeup) for channel in channels]
+    try:
+        stream_live(ws, viewers, wakeup, tagged, timing)
+    except (ConnectionClosed, OSError):  # the viewer went away
+        pass
+    finally:
+        for viewer in viewers:
+            viewer.close()
+        live_socket.end(ws, environ)
+    return live_socket.Ended()
+
+
+class ConnectionTiming:
+    """When a socket got its first init segment and its first frame, for the debug log."""
+
+    def __init__(self, label: str, started: float) -> None:
+        self.label = label
+        self.started = started
+        self.accepted = time.perf_counter()
+        self.init_sent: float | None = None
+        self.logged = False
+
+    def sent(self, kind: str) -> None:
+        if kind == "init" and self.init_sent is None:
+            self.init_sent = time.perf_counter()
+        elif kind == "fragment" and self.init_sent is not None and not self.logged:
+            self.logged = True
+            log.debug(
+                "live %s: accepted after %.1f ms, init after %.1f ms, first fragment after %.1f ms",
+                self.label,
+                (self.accepted - self.started) * 1000,
+                (self.init_sent - self.started) * 1000,
+                (time.perf_counter() - self.started) * 1000,
+            )
+
+
+def stream_live(
+    ws: live_socket.LiveSocket,
+    viewers: list,
+    wakeup: threading.Event,
+    tagged: bool,
+    timing: ConnectionTiming | None = None,
+) -> None:
+    """Every viewer's messages onto one socket until it closes; ``tagged`` marks each message
+    with its viewer's index (see the module's docstring)."""
+    announced_unsupported: list[str | None] = [None] * len(viewers)
+
+    def send(index: int, kind: str, payload: object = None, **fields) -> None:
+        tag = {"tile": index} if tagged else {}
+        if kind in ("init", "fragment"):
+            if kind == "init":
+                codec, payload = payload
+                ws.send(json.dumps({"type": "init", "codec": codec, "at": time.time(), **tag}))
+            ws.send(bytes([index]) + payload if tagged else payload)
         else:
-            ws.send(json.dumps({"type": kind}))
+            ws.send(json.dumps({"type": kind, **fields, **tag}))
+        if timing is not None:
+            timing.sent(kind)
+
+    while ws.connected:
+        wakeup.wait(IDLE_POLL_S)
+        wakeup.clear()  # before draining: a message offered from now on sets it again
+        # One message per viewer per round: when a page of tiles starts, every tile gets its
+        # init segment and keyframe before any tile gets the rest of its GOP.
+        pending = list(enumerate(viewers))
+        while pending:
+            still = []
+            for index, viewer in pending:
+                message = viewer.get(timeout=0)
+                if message is not None:
+                    send(index, *message)
+                    still.append((index, viewer))
+            pending = still
+        for index, viewer in enumerate(viewers):
+            unsupported = viewer.channel.unsupported_codec
+            if unsupported and unsupported != announced_unsupported[index]:
+                announced_unsupported[index] = unsupported
+                send(index, "unsupported", codec=unsupported)

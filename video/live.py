@@ -110,11 +110,13 @@ class LiveMuxer:
 
 
 class Viewer:
-    """One browser's view of a channel: a bounded queue of messages."""
+    """One browser's view of a channel: a bounded queue of messages. ``wakeup``, if given, is set
+    whenever a message arrives, so that one thread can serve the viewers of several channels."""
 
-    def __init__(self, channel: LiveChannel, max_backlog: int) -> None:
+    def __init__(self, channel: LiveChannel, max_backlog: int, wakeup: threading.Event | None = None) -> None:
         self.channel = channel
         self.max_backlog = max_backlog
+        self.wakeup = wakeup
         self._queue: deque[tuple[str, object]] = deque()
         self._ready = threading.Condition()
         self._waiting_for_keyframe = False
@@ -139,6 +141,8 @@ class Viewer:
                 self._waiting_for_keyframe = False  # a new init always starts on a keyframe
             self._queue.append((kind, payload))
             self._ready.notify()
+        if self.wakeup is not None:
+            self.wakeup.set()
 
     def get(self, timeout: float) -> tuple[str, object] | None:
         """The next ("init", (codec, bytes)) / ("fragment", bytes) / ("jump", None) / ("reset", None)."""
@@ -184,8 +188,8 @@ class LiveChannel:
         with self._lock:
             return len(self._viewers)
 
-    def attach(self) -> Viewer:
-        viewer = Viewer(self, self.max_backlog)
+    def attach(self, wakeup: threading.Event | None = None) -> Viewer:
+        viewer = Viewer(self, self.max_backlog, wakeup)
         with self._lock:
             if self._muxer is not None and self._muxer.init_segment is not None:
                 viewer._offer("init", (self._muxer.codec, self._muxer.init_segment))

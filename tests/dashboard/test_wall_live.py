@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import json
+import os
+import socket
+import struct
 import sys
 import time
 from pathlib import Path
@@ -87,6 +91,129 @@ def wait_all_playing(page, count: int, timeout: float) -> list[dict]:
             return advancing
         snapshot = playing(page)
     raise AssertionError(f"fewer than {count} tiles play: {playing(page)}")
+
+
+def read_frame(buffer: bytes, at: int) -> tuple[int, bytes, int] | None:
+    """(opcode, payload, next offset) of the unmasked server frame at ``at``, None if incomplete."""
+    if len(buffer) < at + 2:
+        return None
+    opcode, length, head = buffer[at] & 0x0F, buffer[at + 1] & 0x7F, at + 2
+    if length == 126:
+        if len(buffer) < head + 2:
+            return None
+        length, head = struct.unpack_from("!H", buffer, head)[0], head + 2
+    elif length == 127:
+        if len(buffer) < head + 8:
+            return None
+        length, head = struct.unpack_from("!Q", buffer, head)[0], head + 8
+    if len(buffer) < head + length:
+        return None
+    return opcode, buffer[head : head + length], head + length
+
+
+def masked_close_frame(code: int = 1000) -> bytes:
+    mask, payload = os.urandom(4), struct.pack("!H", code)
+    return bytes([0x88, 0x80 | len(payload)]) + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+
+
+def raw_live_session(server, cookie: str, path: str, tiles: int = 1) -> tuple[list, bytes, bytes]:
+    """A plain-socket WebSocket client: handshake, wait until each of ``tiles`` cameras has sent a
+    binary frame, close, then read to EOF. Returns the frames received as (opcode, payload), the
+    close frame's payload and every byte that followed the close frame."""
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as raw:
+        key = base64.b64encode(os.urandom(16)).decode()
+        raw.sendall(
+            (
+                f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n"
+                "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+                f"Sec-WebSocket-Key: {key}\r\nCookie: {cookie}\r\n\r\n"
+            ).encode()
+        )
+        received, deadline, closing = b"", time.monotonic() + 20, False
+        frames: list[tuple[int, bytes]] = []
+        while time.monotonic() < deadline:
+            chunk = raw.recv(65536)
+            if not chunk:
+                break  # EOF: the server closed the connection
+            received += chunk
+            if b"\r\n\r\n" not in received:
+                continue
+            head, _, stream = received.partition(b"\r\n\r\n")
+            assert head.startswith(b"HTTP/1.1 101"), head
+            frames, at = [], 0
+            while (frame := read_frame(stream, at)) is not None:
+                if frame[0] == 0x8:
+                    return frames, frame[1], stream[frame[2] :] + read_to_eof(raw, deadline)
+                frames.append(frame[:2])
+                at = frame[2]
+            binary = [payload for opcode, payload in frames if opcode == 0x2]
+            started = len(binary) if tiles == 1 else len({payload[0] for payload in binary})
+            if started >= tiles and not closing:
+                raw.sendall(masked_close_frame())
+                closing = True
+        raise AssertionError(f"no close frame within 20 s ({len(frames)} frames, {len(received)} bytes)")
+
+
+def read_to_eof(raw: socket.socket, deadline: float) -> bytes:
+    rest = b""
+    while time.monotonic() < deadline:
+        chunk = raw.recv(65536)
+        if not chunk:
+            return rest
+        rest += chunk
+    raise AssertionError("the server kept the connection open after the close handshake")
+
+
+def session_cookie(http_login, server, username: str) -> str:
+    session = http_login(server, username)
+    return "; ".join(f"{name}={value}" for name, value in session.cookies.items())
+
+
+def test_live_socket_ends_with_the_close_frame(live_served, http_login):
+    """werkzeug must not write an HTTP response after the WebSocket's close frame (Chromium logs
+    "Invalid frame header" on such bytes), and the server closes the TCP connection."""
+    cookie = session_cookie(http_login, live_served, "command")
+    frames, close_payload, after_close = raw_live_session(live_served, cookie, "/live/tianshui-cam0")
+    assert json.loads(frames[0][1])["type"] == "init" and frames[1][0] == 0x2, frames[:2]
+    assert struct.unpack("!H", close_payload[:2])[0] == 1000
+    assert after_close == b"", f"bytes after the close frame: {after_close[:80]!r}"
+
+
+def test_one_socket_carries_a_page_of_tiles(live_served, http_login):
+    cameras = ["tianshui-cam0", "tianshui-cam1", "qinzhou-cam0"]
+    cookie = session_cookie(http_login, live_served, "command")
+    frames, close_payload, after_close = raw_live_session(
+        live_served, cookie, "/live?cameras=" + ",".join(cameras), tiles=len(cameras)
+    )
+    inits = [json.loads(payload) for opcode, payload in frames if opcode == 0x1]
+    assert sorted(message["tile"] for message in inits if message["type"] == "init") == [0, 1, 2]
+    tiles_of_binary = [payload[0] for opcode, payload in frames if opcode == 0x2]
+    # each tile's first binary message is its init segment, an fMP4 'ftyp' box
+    for tile in range(len(cameras)):
+        first = next(payload for opcode, payload in frames if opcode == 0x2 and payload[0] == tile)
+        assert first[5:9] == b"ftyp", first[:16]
+    assert set(tiles_of_binary) == {0, 1, 2}
+    assert struct.unpack("!H", close_payload[:2])[0] == 1000
+    assert after_close == b""
+
+
+def test_a_page_socket_refuses_a_camera_of_another_county(live_served, http_login):
+    import requests
+
+    supervisor = http_login(live_served, "sup-qinzhou")
+    for cameras, status in (("qinzhou-cam0,tianshui-cam0", 403), ("qinzhou-cam0,nowhere", 404)):
+        response = supervisor.get(
+            f"{live_served.url}/live?cameras={cameras}",
+            headers={
+                "Connection": "Upgrade",
+                "Upgrade": "websocket",
+                "Sec-WebSocket-Version": "13",
+                "Sec-WebSocket-Key": base64.b64encode(os.urandom(16)).decode(),
+            },
+            timeout=10,
+        )
+        assert response.status_code == status, (cameras, response.status_code)
+    assert requests.get(f"{live_served.url}/live?cameras=qinzhou-cam0", timeout=10).status_code == 401
 
 
 def test_tiles_play_and_an_outage_alarms_then_clears(login, browser, live_served, cameras, screenshots):

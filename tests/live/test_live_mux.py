@@ -248,3 +248,27 @@ def test_a_first_frame_without_timestamps_still_plays(clip):
     fragments = [fragment for packet in packets for fragment in muxer.push(packet)]
     assert fragments[0].keyframe
     assert decoded_frames(muxer.init_segment + b"".join(f.data for f in fragments)) == len(fragments) == 15
+
+
+def test_viewers_of_several_channels_wake_one_waiting_thread(clip):
+    """What a wall page's single socket relies on: one event set by any of its viewers."""
+    import threading
+
+    packets = packets_of(clip)[:10]
+    fanouts = [Fanout("a"), Fanout("b")]
+    channels = [LiveChannel(fanout.camera_id, fanout, max_backlog=1000) for fanout in fanouts]
+    wakeup = threading.Event()
+    viewers = [channel.attach(wakeup) for channel in channels]
+    assert not wakeup.is_set()  # no camera has sent anything yet
+    for packet in packets:
+        fanouts[1].publish(packet)
+    assert wakeup.wait(5.0), "the second camera's messages wake the waiting thread"
+    wakeup.clear()
+    wait_for(lambda: channels[1].fragments == len(packets) - 1)
+    assert viewers[0].get(timeout=0) is None
+    assert [kind for kind, _ in drain(viewers[1])][:2] == ["init", "fragment"]
+    for packet in packets:
+        fanouts[0].publish(packet)
+    assert wakeup.wait(5.0)
+    for viewer in viewers:
+        viewer.close()
