@@ -1,48 +1,115 @@
 /* WatchWall live player: fMP4 fragments over a WebSocket into Media Source Extensions.
  * Attaches itself to every <video data-live-camera="ID"> on the page (and detaches
- * when Dash removes one). Keeps the picture at the live edge; reconnects by itself. */
+ * when Dash removes one). Keeps the picture at the live edge; reconnects by itself.
+ * Videos that share a data-live-group value (a wall's page of tiles) share one socket,
+ * /live?cameras=a,b,c, whose messages carry the tile's index; others get /live/<camera>. */
 (function () {
   "use strict";
   var MAX_LAG_S = 0.8, KEEP_S = 20, RETRY_MIN_MS = 1000, RETRY_MAX_MS = 5000;
+  // Chromium delays each new WebSocket by up to 1-5 s * 2^pending / 65536 (its per-renderer
+  // throttle), so 16 tiles opening at once wait seconds for their last sockets. A few at a
+  // time keep that delay near zero; the handshakes to one host are serialised anyway.
+  var MAX_CONNECTING = 4;
+  var freeSlots = MAX_CONNECTING, waitingToConnect = [];
+
+  function connectWhenFree(start) {
+    waitingToConnect.push(start);
+    startWaiting();
+  }
+
+  function startWaiting() {
+    while (freeSlots > 0 && waitingToConnect.length) {
+      freeSlots--;
+      waitingToConnect.shift()(slotReleaser());
+    }
+  }
+
+  function slotReleaser() {
+    var released = false;
+    return function () {
+      if (released) return;
+      released = true;
+      freeSlots++;
+      startWaiting();
+    };
+  }
 
   function LivePlayer(video) {
     this.video = video;
     this.camera = video.getAttribute("data-live-camera");
     this.queue = [];
-    this.retryMs = RETRY_MIN_MS;
     this.stopped = false;
     this.jumpPending = false;
-    this.connect();
   }
 
   LivePlayer.prototype.setState = function (state) {
     this.video.setAttribute("data-player-state", state);
   };
 
-  LivePlayer.prototype.connect = function () {
+  // A feed carries the messages of one socket to its players, and reconnects it.
+  function Feed(path, players) {
+    this.path = path;
+    this.players = players;
+    this.tagged = players.length > 1;  // see feedPath
+    this.retryMs = RETRY_MIN_MS;
+    this.ws = null;
     var self = this;
-    if (self.stopped) return;
+    players.forEach(function (player) { player.feed = self; });
+    this.connect();
+  }
+
+  Feed.prototype.live = function () {
+    return this.players.some(function (player) { return !player.stopped; });
+  };
+
+  Feed.prototype.connect = function () {
+    var self = this;
+    if (!self.live()) return;
+    self.players.forEach(function (player) { player.setState("connecting"); player.prepare(); });
+    connectWhenFree(function (release) { self.openSocket(release); });
+  };
+
+  Feed.prototype.openSocket = function (release) {
+    var self = this;
+    if (!self.live()) { release(); return; }
     var scheme = location.protocol === "https:" ? "wss://" : "ws://";
-    var ws = new WebSocket(scheme + location.host + "/live/" + encodeURIComponent(self.camera));
+    var ws = new WebSocket(scheme + location.host + self.path);
     ws.binaryType = "arraybuffer";
     self.ws = ws;
-    self.setState("connecting");
-    ws.onmessage = function (event) {
-      if (typeof event.data === "string") self.control(JSON.parse(event.data));
-      else self.append(event.data);
-    };
+    ws.onopen = release;
+    ws.onmessage = function (event) { self.deliver(event.data); };
     ws.onclose = function () {
-      self.teardown();
-      if (self.stopped) return;
-      self.setState("reconnecting");
+      release();
+      self.players.forEach(function (player) { player.teardown(); });
+      if (!self.live()) return;
+      self.players.forEach(function (player) { player.setState("reconnecting"); });
       setTimeout(function () { self.connect(); }, self.retryMs);
       self.retryMs = Math.min(self.retryMs * 2, RETRY_MAX_MS);
     };
   };
 
+  Feed.prototype.deliver = function (data) {
+    var tagged = this.tagged;
+    if (typeof data === "string") {
+      var message = JSON.parse(data), player = this.players[tagged ? message.tile : 0];
+      if (player && !player.stopped) player.control(message);
+    } else {
+      var target = this.players[tagged ? new Uint8Array(data, 0, 1)[0] : 0];
+      if (target && !target.stopped) target.append(tagged ? new Uint8Array(data, 1) : data);
+    }
+  };
+
+  Feed.prototype.playing = function () {
+    this.retryMs = RETRY_MIN_MS;
+  };
+
+  Feed.prototype.playerStopped = function () {
+    if (!this.live() && this.ws) this.ws.close();
+  };
+
   LivePlayer.prototype.control = function (message) {
     if (message.type === "init") {
-      this.teardown();
+      if (this.mime) this.teardown();  // a stream restarts: a fresh MediaSource for its new init
       this.open(message.codec);
     } else if (message.type === "jump") {
       this.jumpPending = true;
@@ -54,22 +121,36 @@
     }
   };
 
-  LivePlayer.prototype.open = function (codec) {
-    var self = this, mime = 'video/mp4; codecs="' + codec + '"';
-    if (!window.MediaSource || !MediaSource.isTypeSupported(mime)) { self.setState("unsupported"); return; }
+  // The MediaSource opens (asynchronously, through the main thread) while the socket connects,
+  // so that the init segment finds it ready.
+  LivePlayer.prototype.prepare = function () {
+    var self = this;
+    if (self.source || !window.MediaSource) return;
     var source = new MediaSource();
     self.source = source;
     self.buffer = null;
-    self.video.src = URL.createObjectURL(source);
+    self.mime = null;
     self.shown = false;
-    self.video.addEventListener("loadeddata", function () { self.shown = true; }, { once: true });
-    source.addEventListener("sourceopen", function () {
-      if (self.source !== source) return;
-      self.buffer = source.addSourceBuffer(mime);
-      self.buffer.mode = "segments";
-      self.buffer.addEventListener("updateend", function () { self.afterAppend(); });
-      self.pump();
-    }, { once: true });
+    self.video.src = URL.createObjectURL(source);
+    self.video.addEventListener("loadeddata", function () { if (self.source === source) self.shown = true; }, { once: true });
+    source.addEventListener("sourceopen", function () { if (self.source === source) self.addBuffer(); }, { once: true });
+  };
+
+  LivePlayer.prototype.open = function (codec) {
+    var mime = 'video/mp4; codecs="' + codec + '"';
+    if (!window.MediaSource || !MediaSource.isTypeSupported(mime)) { this.setState("unsupported"); return; }
+    this.prepare();
+    this.mime = mime;
+    this.addBuffer();
+  };
+
+  LivePlayer.prototype.addBuffer = function () {
+    var self = this, source = self.source;
+    if (!self.mime || self.buffer || !source || source.readyState !== "open") return;
+    self.buffer = source.addSourceBuffer(self.mime);
+    self.buffer.mode = "segments";
+    self.buffer.addEventListener("updateend", function () { self.afterAppend(); });
+    self.pump();
   };
 
   LivePlayer.prototype.append = function (data) {
@@ -82,13 +163,25 @@
   LivePlayer.prototype.pump = function () {
     var buffer = this.buffer;
     if (!buffer || buffer.updating || !this.queue.length || this.source.readyState !== "open") return;
+    // Everything that arrived meanwhile goes in one append: a tile joining a stream gets the
+    // init segment and the whole GOP at once, and one append per frame would cost a round
+    // through the main thread (updateend) each.
+    var data = this.queue.length === 1 ? this.queue.shift() : joined(this.queue.splice(0));
     try {
-      buffer.appendBuffer(this.queue.shift());
+      buffer.appendBuffer(data);
     } catch (error) {
-      if (error.name === "QuotaExceededError") this.trim(true);
-      else { this.ws && this.ws.close(); }
+      if (error.name === "QuotaExceededError") { this.queue.unshift(data); this.trim(true); }
+      else if (this.feed && this.feed.ws) this.feed.ws.close();  // start over from a new init
     }
   };
+
+  function joined(chunks) {
+    var size = 0, offset = 0;
+    chunks.forEach(function (chunk) { size += chunk.byteLength; });
+    var whole = new Uint8Array(size);
+    chunks.forEach(function (chunk) { whole.set(new Uint8Array(chunk), offset); offset += chunk.byteLength; });
+    return whole;
+  }
 
   LivePlayer.prototype.afterAppend = function () {
     var video = this.video, ranges = video.buffered;
@@ -97,13 +190,15 @@
       // The first picture comes straight from the keyframe; only once it is on screen does the
       // player catch up with the live edge (a seek means decoding the GOP up to it).
       var behind = this.shown && end - video.currentTime > MAX_LAG_S;
-      if (this.jumpPending || video.currentTime < start || behind) {
+      if (!this.shown && video.currentTime < start) {
+        video.currentTime = start;
+      } else if (this.jumpPending || video.currentTime < start || behind) {
         video.currentTime = Math.max(start, end - 0.2);
         this.jumpPending = false;
       }
       if (video.paused) { var p = video.play(); if (p && p.catch) p.catch(function () {}); }
       this.setState("playing");
-      this.retryMs = RETRY_MIN_MS;
+      if (this.feed) this.feed.playing();
     }
     this.trim(false);
     this.pump();
@@ -119,6 +214,7 @@
   LivePlayer.prototype.teardown = function () {
     this.queue = [];
     this.buffer = null;
+    this.mime = null;
     if (this.source) {
       try { if (this.source.readyState === "open") this.source.endOfStream(); } catch (e) { /* closing */ }
       URL.revokeObjectURL(this.video.src);
@@ -128,18 +224,33 @@
 
   LivePlayer.prototype.stop = function () {
     this.stopped = true;
-    if (this.ws) this.ws.close();
     this.teardown();
+    if (this.feed) this.feed.playerStopped();
   };
 
   var players = new Map();
 
+  function feedPath(cameras) {
+    if (cameras.length === 1) return "/live/" + encodeURIComponent(cameras[0]);
+    return "/live?cameras=" + cameras.map(encodeURIComponent).join(",");
+  }
+
   function scan() {
+    var groups = {}, alone = [];
     document.querySelectorAll("video[data-live-camera]").forEach(function (video) {
       var existing = players.get(video);
       if (existing && existing.camera === video.getAttribute("data-live-camera")) return;
       if (existing) existing.stop();
-      players.set(video, new LivePlayer(video));
+      var player = new LivePlayer(video);
+      players.set(video, player);
+      var group = existing ? null : video.getAttribute("data-live-group");
+      if (group) (groups[group] = groups[group] || []).push(player);
+      else alone.push(player);
+    });
+    alone.forEach(function (player) { new Feed(feedPath([player.camera]), [player]); });
+    Object.keys(groups).forEach(function (group) {
+      var members = groups[group];
+      new Feed(feedPath(members.map(function (player) { return player.camera; })), members);
     });
     players.forEach(function (player, video) {
       if (!document.body.contains(video)) { player.stop(); players.delete(video); }

@@ -5,7 +5,8 @@
   "use strict";
   var cameraState = {};   // camera id -> "online" | "stalled" | ...
   var activeAlarms = {};  // camera id + kind -> alarm payload
-  var tour = null, page = 0, tourTimer = null, grid = null;
+  var tour = null, page = 0, tourTimer = null, grid = null, renders = 0;
+  var CHARTS_WAIT_MAX_MS = 3000;  // a tile that cannot play does not hold the charts back longer
 
   function el(tag, cls, text) {
     var node = document.createElement(tag);
@@ -19,6 +20,7 @@
     var cameras = tour.pages[page % tour.pages.length];
     grid.replaceChildren();
     grid.setAttribute("data-page", String(page % tour.pages.length));
+    renders++;  // the tiles of one render share one live socket (live-player.js)
     cameras.forEach(function (camera) {
       var tile = el("div", "tile");
       tile.setAttribute("data-camera", camera.id);
@@ -26,6 +28,7 @@
       var video = document.createElement("video");
       video.muted = true; video.autoplay = true; video.playsInline = true;
       video.setAttribute("data-live-camera", camera.id);
+      video.setAttribute("data-live-group", "wall-" + renders);
       video.setAttribute("poster", "/snapshot/" + encodeURIComponent(camera.id) + ".jpg");
       tile.appendChild(video);
       tile.appendChild(el("div", "tile-label", camera.label));
@@ -101,6 +104,25 @@
     socket.on("camera.snapshot", onSnapshot);
   }
 
+  // The charts take the page's main thread for a second or more while plotly draws them; the
+  // tiles' first pictures need that thread too (socket messages, MSE appends), so the charts
+  // are asked for once every tile shows a picture.
+  function drawChartsOnceTilesShow() {
+    var videos = grid.querySelectorAll("video");
+    var waiting = videos.length, asked = false;
+    function askForCharts() {
+      if (asked) return;
+      asked = true;
+      var button = document.getElementById("wall-charts-go");
+      if (button) button.click();
+    }
+    if (!waiting) { askForCharts(); return; }
+    videos.forEach(function (video) {
+      video.addEventListener("loadeddata", function () { if (--waiting === 0) askForCharts(); }, { once: true });
+    });
+    setTimeout(askForCharts, CHARTS_WAIT_MAX_MS);
+  }
+
   function findGrid() {
     var found = document.getElementById("tile-grid");
     if (found === grid) return;
@@ -109,6 +131,7 @@
     tour = JSON.parse(grid.getAttribute("data-tour"));
     page = 0;
     renderTiles();
+    drawChartsOnceTilesShow();
     renderTicker();
     if (tourTimer) clearInterval(tourTimer);
     tourTimer = setInterval(nextPage, Math.max(5, tour.interval) * 1000);

@@ -32,6 +32,10 @@ def layout(lang: str | None = None, **_query) -> html.Div:
         [
             # push.js clicks this hidden button when the server says the figures changed
             html.Button(id="push-refresh", n_clicks=0, hidden=True, className="push-refresh"),
+            # wall-tiles.js clicks this one once the live tiles show their first pictures: drawing
+            # the charts holds the browser's main thread for a second or more, and the video
+            # must not wait for it
+            html.Button(id="wall-charts-go", n_clicks=0, hidden=True),
             dcc.Store(id="wall-language", data=language),
             header(t("wall.title", language), language, "/wall"),
             html.Section(id="wall-kpis", className="kpi-row"),
@@ -52,18 +56,7 @@ def layout(lang: str | None = None, **_query) -> html.Div:
                 ],
                 className="wall-main",
             ),
-            html.Section(
-                [
-                    dcc.Graph(
-                        id=f"chart-{name}",
-                        className="wall-chart",
-                        config={"displayModeBar": False},
-                        responsive=True,
-                    )
-                    for name in CHARTS
-                ],
-                className="chart-row",
-            ),
+            html.Section(id="wall-charts", className="chart-row"),
         ],
         className="wall-page",
         lang=language,
@@ -140,6 +133,13 @@ def wall_data(context: AppContext, language: str, now: datetime | None = None) -
         }
 
 
+def headline_figures_now(context: AppContext) -> dict:
+    with context.engine.connect() as connection:
+        return headline_figures(
+            connection, centres=len(context.site.centres), now=datetime.now(UTC), zone=context.settings.zone
+        )
+
+
 def _months_back(today: date, count: int) -> tuple[str, str]:
     year, month = today.year, today.month - (count - 1)
     while month <= 0:
@@ -203,28 +203,55 @@ def centre_board(context: AppContext, rates: dict[str, float | None], language: 
     return rows
 
 
+def charts(context: AppContext, data: dict, language: str) -> list:
+    names = context.county_names(language)
+    rates = data["headline"]["checkin_compliance"]["by_county"]
+    drawn = {
+        "compliance-county": figures.compliance_by_county(rates, names, language),
+        "compliance-day": figures.compliance_by_day(data["by_day"], language),
+        "cases-month": figures.cases_by_month_and_type(data["cases_by_month_and_type"], language),
+        "resources-county": figures.resources_by_county(
+            data["bases_by_county"], data["staff_by_county"], names, language
+        ),
+    }
+    return [
+        dcc.Graph(
+            id=f"chart-{name}",
+            className="wall-chart",
+            figure=drawn[name],
+            config={"displayModeBar": False},
+            responsive=True,
+        )
+        for name in CHARTS
+    ]
+
+
 def register_callbacks(app) -> None:
     @app.callback(
         Output("wall-kpis", "children"),
         Output("wall-centres", "children"),
-        *(Output(f"chart-{name}", "figure") for name in CHARTS),
         Input("push-refresh", "n_clicks"),
         State("wall-language", "data"),
     )
-    def refresh(_version, language):
+    def refresh_board(_version, language):
         principal = current_principal()
         require(principal is not None and can_see_wall(principal))
         context = current()
         language = normalise(language)
-        data = wall_data(context, language)
-        names = context.county_names(language)
-        headline = data["headline"]
+        headline = headline_figures_now(context)
         rates = headline["checkin_compliance"]["by_county"]
-        return (
-            kpi_cards(headline, language),
-            centre_board(context, rates, language),
-            figures.compliance_by_county(rates, names, language),
-            figures.compliance_by_day(data["by_day"], language),
-            figures.cases_by_month_and_type(data["cases_by_month_and_type"], language),
-            figures.resources_by_county(data["bases_by_county"], data["staff_by_county"], names, language),
-        )
+        return kpi_cards(headline, language), centre_board(context, rates, language)
+
+    @app.callback(
+        Output("wall-charts", "children"),
+        Input("wall-charts-go", "n_clicks"),
+        Input("push-refresh", "n_clicks"),
+        State("wall-language", "data"),
+        prevent_initial_call=True,
+    )
+    def refresh_charts(_go, _version, language):
+        principal = current_principal()
+        require(principal is not None and can_see_wall(principal))
+        context = current()
+        language = normalise(language)
+        return charts(context, wall_data(context, language), language)
