@@ -12,8 +12,10 @@ one client only.
 First frame: the same serve with the shipped demo site (every camera pulled and online), the
 wall set to 16 tiles; Debian Chromium logs in as city command, reloads /wall, and each tile's
 first decoded frame is timed from navigation start (requestVideoFrameCallback), and from the
-moment the tiles exist in the page (what a tour page switch costs). Baseline: a wall with one
-tile, in the same run.
+moment the tiles exist in the page (what a tour page switch costs). Per tile, the steps on the
+way are timed too (tile created, WebSocket created and open, first message, MediaSource open,
+first frame), by a script installed before the page's own. Baseline: a wall with one tile, in
+the same run.
 """
 
 from __future__ import annotations
@@ -151,20 +153,75 @@ def push_latency(serve: Serve, clients: int, events: int) -> dict:
     }
 
 
+# Installed before the wall's scripts run: per tile, when each step towards its first picture
+# happened (ms from navigation start), without touching the player itself.
+TIMELINE = """(() => {
+  const tiles = window.__firstFrames = {};
+  const now = () => performance.now();
+  const camerasOf = (url) => {  // /live/<camera>, or /live?cameras=a,b,c for a page of tiles
+    const parsed = new URL(url, location.href);
+    if (parsed.pathname.startsWith('/live/')) return [decodeURIComponent(parsed.pathname.slice(6))];
+    if (parsed.pathname === '/live') return (parsed.searchParams.get('cameras') || '').split(',');
+    return [];
+  };
+  const stamp = (camera, step) => {
+    const tile = (tiles[camera] = tiles[camera] || {});
+    if (tile[step] === undefined) tile[step] = now();
+  };
+  const NativeWebSocket = window.WebSocket;
+  window.WebSocket = function (url, protocols) {
+    const socket = new NativeWebSocket(url, protocols);
+    const cameras = camerasOf(url);
+    cameras.forEach((camera) => stamp(camera, 'ws_created'));
+    socket.addEventListener('open', () => cameras.forEach((camera) => stamp(camera, 'ws_open')));
+    socket.addEventListener('message', (event) => {
+      let index = 0;
+      if (cameras.length > 1) {
+        index = typeof event.data === 'string' ? JSON.parse(event.data).tile : new Uint8Array(event.data, 0, 1)[0];
+      }
+      if (cameras[index] !== undefined) stamp(cameras[index], 'first_message');
+    });
+    return socket;
+  };
+  window.WebSocket.prototype = NativeWebSocket.prototype;
+  Object.assign(window.WebSocket, {CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3});
+  const sources = new Map();
+  const nativeObjectUrl = URL.createObjectURL;
+  URL.createObjectURL = (object) => {
+    const url = nativeObjectUrl(object);
+    if (object instanceof MediaSource) {
+      sources.set(url, object);
+      object.addEventListener('sourceopen', () => { object.openedAt = now(); }, {once: true});
+    }
+    return url;
+  };
+  const seen = new WeakSet();
+  const watch = () => document.querySelectorAll('.tile video[data-live-camera]').forEach((video) => {
+    if (seen.has(video)) return;
+    seen.add(video);
+    const camera = video.getAttribute('data-live-camera');
+    stamp(camera, 'tile_created');
+    video.addEventListener('loadstart', () => {
+      const source = sources.get(video.src);
+      if (source) source.addEventListener('sourceopen', () => stamp(camera, 'sourceopen'), {once: true});
+    });
+    const first = () => stamp(camera, 'first_frame');
+    if (video.requestVideoFrameCallback) video.requestVideoFrameCallback(first);
+    else video.addEventListener('playing', first, {once: true});
+  });
+  document.addEventListener('DOMContentLoaded', () => {
+    new MutationObserver(watch).observe(document.body, {childList: true, subtree: true});
+    watch();
+  });
+})();"""
+
 FIRST_FRAMES = """async (count) => {
-  const start = performance.timeOrigin;
   const deadline = Date.now() + 60000;
-  while (document.querySelectorAll('.tile video').length < count && Date.now() < deadline)
-    await new Promise(r => setTimeout(r, 50));
-  const videos = [...document.querySelectorAll('.tile video')].slice(0, count);
-  const tilesAt = performance.now();
-  const firsts = await Promise.all(videos.map(v => new Promise(resolve => {
-    const done = () => resolve([performance.now(), tilesAt]);
-    if (v.requestVideoFrameCallback) v.requestVideoFrameCallback(done); else v.addEventListener('playing', done, {once: true});
-    setTimeout(() => resolve(null), 60000);
-  })));
-  return firsts;
+  const framed = () => Object.values(window.__firstFrames).filter(t => t.first_frame !== undefined);
+  while (framed().length < count && Date.now() < deadline) await new Promise(r => setTimeout(r, 50));
+  return window.__firstFrames;
 }"""
+STEPS = ("tile_created", "ws_created", "ws_open", "first_message", "sourceopen", "first_frame")
 
 
 def wait_cameras_online(serve: Serve, timeout: float = 180.0) -> int:
@@ -206,19 +263,30 @@ def first_frames(serve: Serve, tiles: int) -> dict:
         page.fill("input[name=password]", PASSWORD)
         page.click("button[type=submit]")
         page.wait_for_url("**/wall", timeout=60_000)
+        context.add_init_script(TIMELINE)
         page.reload()  # time a fresh navigation of the wall itself
-        firsts = page.evaluate(FIRST_FRAMES, tiles)
+        timelines = list(page.evaluate(FIRST_FRAMES, tiles).values())
         browser.close()
-    seconds = [value[0] / 1000 for value in firsts if value is not None]
-    after_tiles = [(value[0] - value[1]) / 1000 for value in firsts if value is not None]
+    played = [tile for tile in timelines if "first_frame" in tile]
+    seconds = [tile["first_frame"] / 1000 for tile in played]
+    after_tiles = [(tile["first_frame"] - tile["tile_created"]) / 1000 for tile in played]
     return {
         "tiles": tiles,
         "cameras_pulled": cameras,
-        "played": len(seconds),
+        "played": len(played),
         "median_s": statistics.median(seconds),
         "max_s": max(seconds),
         "after_tiles_exist_median_s": statistics.median(after_tiles),
         "after_tiles_exist_max_s": max(after_tiles),
+        # each step's median and max over the tiles, ms from navigation start
+        "steps_ms": {
+            step: {
+                "median": round(statistics.median(values)),
+                "max": round(max(values)),
+            }
+            for step in STEPS
+            if (values := [tile[step] for tile in played if step in tile])
+        },
     }
 
 
