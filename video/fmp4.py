@@ -28,21 +28,21 @@ def full_box(kind: bytes, version: int, flags: int, *payload: bytes) -> bytes:
 
 
 def split_annexb(data: bytes) -> list[bytes]:
-    """NAL units of an Annex-B byte stream (start codes 00 00 01 / 00 00 00 01)."""
-    units, starts, index, length = [], [], 0, len(data)
-    while index + 3 <= length:
-        if data[index] == 0 and data[index + 1] == 0 and data[index + 2] == 1:
-            starts.append(index + 3)
-            index += 3
-        else:
-            index += 1
-    for position, start in enumerate(starts):
-        end = starts[position + 1] - 3 if position + 1 < len(starts) else length
-        unit = data[start:end]
-        if position + 1 < len(starts):
-            unit = unit.rstrip(b"\x00")  # the leading zero of a 4-byte start code
+    """NAL units of an Annex-B byte stream (start codes 00 00 01 / 00 00 00 01).
+
+    Emulation prevention keeps 00 00 01 out of NAL payloads, so a search for it (in C) finds
+    the units; a byte-by-byte loop cost milliseconds a frame.
+    """
+    units = []
+    start = data.find(b"\x00\x00\x01")
+    while start >= 0:
+        start += 3
+        following = data.find(b"\x00\x00\x01", start)
+        # the zero before a 4-byte start code belongs to that start code, not to this unit
+        unit = data[start:] if following < 0 else data[start:following].rstrip(b"\x00")
         if unit:
             units.append(unit)
+        start = following
     return units
 
 

@@ -20,6 +20,7 @@ from sqlalchemy.engine import Engine
 
 from config.database import session_scope
 from video.fanout import Fanout
+from video.h264_segment import H264SegmentWriter
 from video.models import (
     GAP_CAMERA_OFFLINE,
     GAP_DISK_FULL,
@@ -254,7 +255,8 @@ class Recorder:
             self._row_id = row.id
         self._pending_gap = None
         try:
-            self._writer = SegmentWriter(self.recordings_dir / relative, info, start)
+            writer = H264SegmentWriter if info.codec == "h264" else SegmentWriter
+            self._writer = writer(self.recordings_dir / relative, info, start)
         except OSError as exc:
             self._on_write_error(exc, self.recordings_dir / relative)
             return False
