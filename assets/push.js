@@ -30,6 +30,25 @@
     button.click();
   }
 
+  // cameras.changed comes once per centre whose camera list changed; a burst becomes one refresh
+  var CAMERAS_SETTLE_MS = 300;
+  var camerasTimer = null, changedCentres = {}, everyCentre = false;
+  function refreshCameraLists(payload) {
+    if (payload && payload.centre) changedCentres[payload.centre] = true;
+    else everyCentre = true;
+    if (camerasTimer) return;
+    camerasTimer = setTimeout(function () {
+      var centres = changedCentres, all = everyCentre;
+      camerasTimer = null; changedCentres = {}; everyCentre = false;
+      // a camera list's hidden button carries data-push-refresh="cameras", and data-centre if it shows one centre
+      document.querySelectorAll('[data-push-refresh~="cameras"]').forEach(function (button) {
+        var centre = button.getAttribute("data-centre");
+        if (all || !centre || centres[centre]) button.click();
+      });
+      if (!all) refreshFigures();  // the wall's centre board counts the cameras (a reconnect refreshed it already)
+    }, CAMERAS_SETTLE_MS);
+  }
+
   function tickClock() {
     var el = document.getElementById("wall-clock");
     if (el) el.textContent = new Date().toLocaleString(document.documentElement.lang || "zh-CN", { hour12: false });
@@ -42,11 +61,12 @@
     var connectedOnce = false;
     socket.on("connect", function () {
       showStatus(true);
-      if (connectedOnce) refreshFigures();
+      if (connectedOnce) { refreshFigures(); refreshCameraLists(null); }  // catch up on what was missed meanwhile
       connectedOnce = true;
     });
     socket.on("disconnect", function () { showStatus(false); });
     socket.on("metrics.changed", function () { refreshFigures(); });
+    socket.on("cameras.changed", refreshCameraLists);
     socket.on("camera.status", refreshCentre);
     socket.on("camera.alarm", refreshCentre);
     document.dispatchEvent(new CustomEvent("watchwall:socket", { detail: socket }));

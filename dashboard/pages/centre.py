@@ -12,6 +12,7 @@ from dashboard import access, figures
 from dashboard.auth import audit, current_principal
 from dashboard.camera_control import DIRECTIONS, control_for, pulse
 from dashboard.components.kpi import kpi_card
+from dashboard.components.room_list import listed_cameras, push_refresh_button, room_blocks
 from dashboard.components.shell import header
 from dashboard.context import AppContext, current
 from dashboard.i18n import normalise, t
@@ -44,35 +45,19 @@ def layout(code: str | None = None, lang: str | None = None, camera: str | None 
     context = current()
     principal, centre = _centre_or_403(context, code)
     language = normalise(lang or context.settings.language)
-    cameras = centre.cameras()
+    cameras = listed_cameras(centre)
     chosen = camera if any(c.id == camera for c in cameras) else (cameras[0].id if cameras else None)
-    rooms = [
-        html.Div(
-            [
-                html.H3(room.name.get(language), className="room-name"),
-                *[
-                    html.Button(
-                        cam.name.get(language),
-                        id={"type": "camera-pick", "camera": cam.id},
-                        className="camera-pick" + (" chosen" if cam.id == chosen else ""),
-                    )
-                    for cam in room.cameras
-                ],
-            ],
-            className="room-block",
-        )
-        for room in centre.rooms
-    ]
     return html.Div(
         [
             dcc.Store(id="centre-code", data=centre.code),
             dcc.Store(id="centre-language", data=language),
             dcc.Store(id="centre-camera", data=chosen),
             html.Button(id="centre-refresh", n_clicks=0, hidden=True),
+            push_refresh_button("centre-cameras-refresh", centre.code),
             header(centre.name.get(language), language, f"/centres/{centre.code}"),
             html.Div(
                 [
-                    html.Nav(rooms, className="room-list"),
+                    html.Nav(room_blocks(centre, language, chosen), id="centre-rooms", className="room-list"),
                     html.Section(
                         [
                             html.Div(
@@ -218,18 +203,27 @@ def county_figures(context: AppContext, code: str, language: str) -> tuple[list,
 def register_callbacks(app) -> None:
     @app.callback(
         Output("centre-camera", "data"),
+        Output("centre-rooms", "children"),
         Input({"type": "camera-pick", "camera": ALL}, "n_clicks"),
+        Input("centre-cameras-refresh", "n_clicks"),
         State("centre-code", "data"),
+        State("centre-camera", "data"),
+        State("centre-language", "data"),
         prevent_initial_call=True,
     )
-    def pick_camera(_clicks, code):
+    def pick_camera(_clicks, _refresh, code, chosen, language):
+        """A pick opens that camera; a push reloads the list (and moves off a camera no longer listed)."""
         context = current()
         principal, centre = _centre_or_403(context, code)
+        listed = [camera.id for camera in listed_cameras(centre)]
+        if ctx.triggered_id == "centre-cameras-refresh":
+            still = chosen if chosen in listed else (listed[0] if listed else None)
+            return (no_update if still == chosen else still), room_blocks(centre, normalise(language), still)
         picked = ctx.triggered_id["camera"] if isinstance(ctx.triggered_id, dict) else None
-        if picked is None or picked not in {camera.id for camera in centre.cameras()}:
-            return no_update
+        if picked is None or picked not in listed or not ctx.triggered[0].get("value"):
+            return no_update, no_update
         audit("live_view", target=picked)
-        return picked
+        return picked, no_update
 
     @app.callback(
         Output("centre-live", "data-live-camera"),
