@@ -8,10 +8,13 @@ from sqlalchemy.orm import Session
 
 from cameras.discovery import discover
 from cameras.inventory import NewCamera, add_camera, list_cameras
+from cameras.parsers import parse_address
 from config.errors import UserError
 from dashboard import access
 from dashboard.accounts import ROLES, User, add_user
 from dashboard.auth import audit, current_principal
+from dashboard.components.inventory_actions import ACTIONS, run_action
+from dashboard.components.room_list import push_refresh_button
 from dashboard.components.shell import header
 from dashboard.context import AppContext, current
 from dashboard.i18n import normalise, t
@@ -45,6 +48,7 @@ def layout(lang: str | None = None, **_query) -> html.Div:
     return html.Div(
         [
             dcc.Store(id="admin-language", data=language),
+            push_refresh_button("admin-cameras-refresh"),  # another admin's or the CLI's change shows up
             header(t("admin.title", language), language, "/admin"),
             html.Div(
                 [
@@ -52,6 +56,7 @@ def layout(lang: str | None = None, **_query) -> html.Div:
                         [
                             html.H2(t("admin.cameras", language)),
                             html.Div(id="admin-camera-table"),
+                            inventory_form(language),
                             html.H3(t("admin.add_camera", language)),
                             html.Div(
                                 [
@@ -143,7 +148,31 @@ def layout(lang: str | None = None, **_query) -> html.Div:
     )
 
 
-def camera_rows(context: AppContext, language: str) -> html.Table:
+def inventory_form(language: str) -> html.Div:
+    """Enable, disable or move one inventory camera (the site file's cameras are edited in the file)."""
+    return html.Div(
+        [
+            html.H3(t("admin.inventory_actions", language)),
+            html.Div(
+                [
+                    dcc.Dropdown(id="inv-camera", placeholder=t("admin.camera_id", language)),
+                    html.Button(t("admin.enable", language), id="inv-enable", className="tool-button"),
+                    html.Button(t("admin.disable", language), id="inv-disable", className="tool-button"),
+                    dcc.Input(id="inv-address", placeholder=t("admin.new_address", language)),
+                    html.Button(t("admin.move", language), id="inv-move", className="tool-button"),
+                ],
+                className="admin-form",
+            ),
+            html.Div(id="inv-result", className="admin-result", role="status"),
+        ]
+    )
+
+
+def _enabled_label(enabled: bool, language: str) -> str:
+    return t("admin.enabled" if enabled else "admin.disabled", language)
+
+
+def camera_rows(context: AppContext, language: str, inventory: list) -> html.Table:
     rows = [
         [
             p.camera.id,
@@ -151,14 +180,22 @@ def camera_rows(context: AppContext, language: str) -> html.Table:
             p.room.name.get(language),
             p.camera.redacted_source(),
             t("admin.site_file", language),
+            _enabled_label(p.camera.enabled, language),
         ]
         for p in context.site_file.cameras()
     ]
     rows += [
-        [c.id, c.centre, c.room, f"onvif://{c.onvif_host}:{c.onvif_port}", t("admin.inventory", language)]
-        for c in list_cameras(context.engine)
+        [
+            c.id,
+            c.centre,
+            c.room,
+            f"onvif://{c.onvif_host}:{c.onvif_port}",
+            t("admin.inventory", language),
+            _enabled_label(bool(c.enabled), language),
+        ]
+        for c in inventory
     ]
-    headers = [t(f"admin.col.{k}", language) for k in ("id", "centre", "room", "source", "origin")]
+    headers = [t(f"admin.col.{k}", language) for k in ("id", "centre", "room", "source", "origin", "enabled")]
     return _table(headers, rows, "camera-table")
 
 
@@ -168,6 +205,33 @@ def user_rows(context: AppContext, language: str) -> html.Table:
     rows = [[u.username, u.role, u.counties or "–", "✓" if u.active else "✗"] for u in users]
     headers = [t(f"admin.col.{k}", language) for k in ("user", "role", "county", "active")]
     return _table(headers, rows, "user-table")
+
+
+def add_by_address(context: AppContext, centre, room, camera_id, name, address, user, password_env, language):
+    """Describe the camera at ``address`` over ONVIF and store it; the line to show either way."""
+    try:
+        host, port = parse_address(address or "")
+        new = NewCamera(
+            camera_id=(camera_id or "").strip(),
+            centre=centre or "",
+            room=(room or "").strip(),
+            name=(name or "").strip(),
+            host=host,
+            port=port,
+            username=(user or None),
+            password_env=(password_env or None),
+        )
+        row, _description = add_camera(
+            context.engine,
+            new,
+            secrets_file=context.settings.secrets_file,
+            timeout=8,
+            site=context.site_file,
+        )
+    except (UserError, ValueError) as exc:
+        return str(exc)
+    audit("config_change", target=f"camera:{row.id}", detail={"added": "onvif", "host": row.onvif_host})
+    return t("admin.camera_added", language) + f" {row.id}"
 
 
 def write_retention_days(context: AppContext, days: int) -> None:
@@ -183,7 +247,10 @@ def register_callbacks(app) -> None:
     @app.callback(
         Output("admin-camera-table", "children"),
         Output("cam-result", "children"),
+        Output("inv-camera", "options"),
         Input("cam-add", "n_clicks"),
+        Input("inv-result", "children"),
+        Input("admin-cameras-refresh", "n_clicks"),
         State("cam-centre", "value"),
         State("cam-room", "value"),
         State("cam-id", "value"),
@@ -193,42 +260,38 @@ def register_callbacks(app) -> None:
         State("cam-password-env", "value"),
         State("admin-language", "data"),
     )
-    def cameras(_clicks, centre, room, camera_id, name, address, user, password_env, language):
+    def cameras(
+        _clicks, _action, _push, centre, room, camera_id, name, address, user, password_env, language
+    ):
+        """Adds a camera on its button; the table is redrawn after every inventory action or push."""
         _admin_only()
         context = current()
         language = normalise(language)
-        message = ""
+        message = no_update
         if ctx.triggered_id == "cam-add":
-            try:
-                host, _, port = (
-                    (address or "").strip().rpartition(":") if ":" in (address or "") else (address, "", "80")
-                )
-                new = NewCamera(
-                    camera_id=(camera_id or "").strip(),
-                    centre=centre or "",
-                    room=(room or "").strip(),
-                    name=(name or "").strip(),
-                    host=(host or "").strip(),
-                    port=int(port or 80),
-                    username=(user or None),
-                    password_env=(password_env or None),
-                )
-                row, _description = add_camera(
-                    context.engine,
-                    new,
-                    secrets_file=context.settings.secrets_file,
-                    timeout=8,
-                    site=context.site_file,
-                )
-                audit(
-                    "config_change",
-                    target=f"camera:{row.id}",
-                    detail={"added": "onvif", "host": row.onvif_host},
-                )
-                message = t("admin.camera_added", language) + f" {row.id}"
-            except (UserError, ValueError) as exc:
-                message = str(exc)
-        return camera_rows(context, language), message
+            message = add_by_address(
+                context, centre, room, camera_id, name, address, user, password_env, language
+            )
+        inventory = list_cameras(context.engine)
+        options = [{"label": f"{c.id} ({c.centre}/{c.room})", "value": c.id} for c in inventory]
+        return camera_rows(context, language, inventory), message, options
+
+    @app.callback(
+        Output("inv-result", "children"),
+        Input("inv-enable", "n_clicks"),
+        Input("inv-disable", "n_clicks"),
+        Input("inv-move", "n_clicks"),
+        State("inv-camera", "value"),
+        State("inv-address", "value"),
+        State("admin-language", "data"),
+        prevent_initial_call=True,
+    )
+    def inventory_action(_enable, _disable, _move, camera_id, address, language):
+        _admin_only()
+        action = str(ctx.triggered_id or "").removeprefix("inv-")
+        if action not in ACTIONS:
+            return no_update
+        return run_action(current(), action, camera_id, address, normalise(language)).message
 
     @app.callback(
         Output("discover-result", "children"),
