@@ -323,10 +323,18 @@ class CameraReader:
             container.close()
 
     def _counted(
-        self, media: MediaPacket, media_s: float | None, annexb: bool, started: float, arrival_wall: float
+        self,
+        media: MediaPacket,
+        media_s: float | None,
+        annexb: bool,
+        started: float,
+        arrival_wall: float,
+        malformed: bool | None = None,
     ) -> None:
-        """Health, first keyframe and the online state, for a packet that went out."""
-        malformed = media.is_corrupt or is_malformed(media.data, media.stream.codec, annexb)
+        """Health, first keyframe and the online state, for a packet that went out; ``malformed``
+        when the caller already checked the NAL headers."""
+        if malformed is None:
+            malformed = media.is_corrupt or is_malformed(media.data, media.stream.codec, annexb)
         self.health.packet(media, media_s, malformed)
         self._delivered = True
         if media.is_keyframe and not self._first_keyframe:
@@ -481,4 +489,4 @@ class _NativeStream:
             )
             reader._sequence += 1
             reader.fanout.publish(media)
-            reader._counted(media, media_s, True, self.started, arrival_wall)
+            reader._counted(media, media_s, True, self.started, arrival_wall, malformed=unit.corrupt)

@@ -37,11 +37,36 @@ class Depacketizer:
         self._in_fragment = False
         self._sequence: int | None = None
         self._raw_ts: int | None = None
+        self._raw_ts_bytes = b""
         self._ts = 0  # unwrapped timestamp of the unit being built
         self.lost_packets = 0
         self.bad_packets = 0
 
     def push(self, buf: bytearray, start: int, end: int, out: list[AccessUnit]) -> None:
+        # Fast path, most packets of a camera: a plain header (no CSRC, extension or padding) on
+        # the next H.264 FU-A piece of the unit being built, in sequence, same timestamp.
+        if (
+            self._in_fragment
+            and buf[start] == 0x80
+            and end - start > 14
+            and buf[start + 12] & 0x1F == 28
+            and not buf[start + 13] & 0x80
+            and not self.hevc
+        ):
+            sequence = (buf[start + 2] << 8) | buf[start + 3]
+            second = buf[start + 1]
+            if (
+                sequence == (self._sequence + 1) & 0xFFFF
+                and second & 0x7F == self.payload_type
+                and buf[start + 4 : start + 8] == self._raw_ts_bytes
+            ):
+                self._sequence = sequence
+                self._parts.append(buf[start + 14 : end])
+                if buf[start + 13] & 0x40:
+                    self._in_fragment = False
+                if second & 0x80:
+                    self._finish(out)
+                return
         if end - start < 12:
             self.bad_packets += 1
             return
@@ -72,13 +97,13 @@ class Depacketizer:
             self._in_fragment = False
         self._sequence = sequence
         if self._raw_ts is None:
-            self._raw_ts = raw_ts
+            self._raw_ts, self._raw_ts_bytes = raw_ts, buf[start + 4 : start + 8]
         elif raw_ts != self._raw_ts:
             if self._parts:
                 self._finish(out)
             delta = (raw_ts - self._raw_ts) % _WRAP
             self._ts += delta - _WRAP if delta >= _HALF else delta
-            self._raw_ts = raw_ts
+            self._raw_ts, self._raw_ts_bytes = raw_ts, buf[start + 4 : start + 8]
 
         if self.hevc:
             self._hevc(buf, offset, end)
@@ -97,10 +122,20 @@ class Depacketizer:
         self._parts = []
         self._keyframe = self._corrupt = self._in_fragment = False
 
-    def _unit(self, nal_type: int) -> None:
+    def _unit(self, header: int, second: int = 1) -> None:
+        """Note a NAL unit by its header byte(s): a keyframe, or a header no encoder writes
+        (forbidden bit, reserved type, an unreferenced IDR / parameter set), which marks the
+        unit corrupt as video.bitstream.is_malformed would."""
         if self.hevc:
-            if 16 <= nal_type <= 21:  # IRAP pictures: BLA, IDR, CRA
+            nal_type = (header >> 1) & 0x3F
+            if header & 0x80 or nal_type > 40 or not second & 0x07:
+                self._corrupt = True
+            elif 16 <= nal_type <= 21:  # IRAP pictures: BLA, IDR, CRA
                 self._keyframe = True
+            return
+        nal_type = header & 0x1F
+        if header & 0x80 or not 1 <= nal_type <= 23 or (nal_type in (5, 7, 8) and not header & 0x60):
+            self._corrupt = True
         elif nal_type == 5:  # IDR slice
             self._keyframe = True
 
@@ -114,9 +149,10 @@ class Depacketizer:
                 return
             fu = buf[offset + 1]
             if fu & 0x80:
-                parts.append(START_CODE + bytes(((header & 0xE0) | (fu & 0x1F),)))
+                unit_header = (header & 0xE0) | (fu & 0x1F)
+                parts.append(START_CODE + bytes((unit_header,)))
                 self._in_fragment = True
-                self._unit(fu & 0x1F)
+                self._unit(unit_header)
             elif not self._in_fragment:
                 self._corrupt = True  # the fragment's start was lost: drop the rest of it
                 return
@@ -128,7 +164,7 @@ class Depacketizer:
         elif 1 <= nal_type <= 23:
             parts.append(START_CODE)
             parts.append(buf[offset:end])
-            self._unit(nal_type)
+            self._unit(header)
         else:  # 0, 30, 31 undefined; STAP-B, MTAP, FU-B are for interleaved mode, which we never ask for
             self._corrupt = True
 
@@ -144,10 +180,10 @@ class Depacketizer:
                 return
             fu = buf[offset + 2]
             if fu & 0x80:
-                unit_type = fu & 0x3F
-                parts.append(START_CODE + bytes(((buf[offset] & 0x81) | (unit_type << 1), buf[offset + 1])))
+                unit_header = (buf[offset] & 0x81) | ((fu & 0x3F) << 1)
+                parts.append(START_CODE + bytes((unit_header, buf[offset + 1])))
                 self._in_fragment = True
-                self._unit(unit_type)
+                self._unit(unit_header, buf[offset + 1])
             elif not self._in_fragment:
                 self._corrupt = True
                 return
@@ -161,7 +197,7 @@ class Depacketizer:
         else:
             parts.append(START_CODE)
             parts.append(buf[offset:end])
-            self._unit(nal_type)
+            self._unit(buf[offset], buf[offset + 1])
 
     def _aggregate(self, buf: bytearray, position: int, end: int, hevc: bool) -> None:
         parts = self._parts
@@ -173,5 +209,8 @@ class Depacketizer:
                 return
             parts.append(START_CODE)
             parts.append(buf[position : position + size])
-            self._unit((buf[position] >> 1) & 0x3F if hevc else buf[position] & 0x1F)
+            if hevc and size < 2:
+                self._corrupt = True
+                return
+            self._unit(buf[position], buf[position + 1] if hevc else 1)
             position += size
