@@ -24,6 +24,7 @@ from dashboard.components.recording_player import (
     play_url,
     timeline_labels,
 )
+from dashboard.components.room_list import push_refresh_button
 from dashboard.components.shell import header
 from dashboard.components.timeline import timeline_figure
 from dashboard.context import AppContext, current
@@ -81,6 +82,7 @@ def layout(lang: str | None = None, camera: str | None = None, day: str | None =
         [
             dcc.Store(id="rec-language", data=language),
             dcc.Store(id="rec-initial", data={"room": place.room.code if place else None, "camera": camera}),
+            push_refresh_button("rec-cameras-refresh"),  # the filters follow cameras.changed
             header(t("rec.title", language), language, "/recordings"),
             html.Section(
                 [
@@ -174,10 +176,12 @@ def register_callbacks(app) -> None:
         Output("rec-room", "options"),
         Output("rec-room", "value"),
         Input("rec-centre", "value"),
+        Input("rec-cameras-refresh", "n_clicks"),
         State("rec-language", "data"),
         State("rec-initial", "data"),
+        State("rec-room", "value"),
     )
-    def rooms(centre_code, language, initial):
+    def rooms(centre_code, _cameras_changed, language, initial, chosen):
         require(allowed())
         context = current()
         principal = current_principal()
@@ -189,6 +193,8 @@ def register_callbacks(app) -> None:
             {"label": room.name.get(language), "value": room.code} for room in centre.rooms if room.cameras
         ]
         wanted = initial.get("room") if isinstance(initial, dict) else None
+        if ctx.triggered_id == "rec-cameras-refresh":
+            wanted = chosen
         return options, wanted if any(o["value"] == wanted for o in options) else None
 
     @app.callback(
@@ -196,11 +202,12 @@ def register_callbacks(app) -> None:
         Output("rec-camera", "value"),
         Input("rec-centre", "value"),
         Input("rec-room", "value"),
+        Input("rec-cameras-refresh", "n_clicks"),
         State("rec-language", "data"),
         State("rec-initial", "data"),
         State("rec-camera", "value"),
     )
-    def cameras(centre_code, room_code, language, initial, chosen):
+    def cameras(centre_code, room_code, _cameras_changed, language, initial, chosen):
         require(allowed())
         context = current()
         principal = current_principal()

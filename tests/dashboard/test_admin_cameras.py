@@ -247,3 +247,32 @@ def test_only_an_admin_may_run_the_camera_callbacks(server, camera, http_login):
         timeout=30,
     )
     assert forged.status_code == 403 and inventory(server)[CAMERA_ID]["enabled"] is True
+
+
+def test_the_recordings_filters_list_a_camera_added_meanwhile_in_a_new_room(browser, login, server, camera):
+    add_camera(server, camera)
+    inspector = login(browser, server, "admin")  # the served users' one role that sees recordings
+    try:
+        page = inspector.new_page()
+        page.goto(f"{server.url}/recordings?lang=en")
+        page.locator("#rec-camera").filter(has_text="Entrance").wait_for(timeout=FOLLOW_MS)
+        page.evaluate("window.notReloaded = true")
+        result = server.cli(
+            "camera", "add", "--centre", "qinzhou", "--room", "education", "--id", "qz-class",
+            "--name", "教室", "--onvif", camera.address, "--timeout", "8",
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        page.wait_for_timeout(500)
+        deadline_ms, waited = FOLLOW_MS, 0
+        while waited < deadline_ms:  # the room list is read when the dropdown opens
+            page.click("#rec-room")
+            if page.locator(".dash-dropdown-option:has-text('Education room')").count():
+                break
+            page.keyboard.press("Escape")
+            page.wait_for_timeout(500)
+            waited += 500
+        page.click(".dash-dropdown-option:has-text('Education room')")
+        page.locator("#rec-camera").filter(has_text="教室").wait_for(timeout=FOLLOW_MS)
+        assert page.evaluate("window.notReloaded === true")
+    finally:
+        inspector.close()
