@@ -49,11 +49,15 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Shanghai"
     language: Literal["zh-CN", "en"] = "zh-CN"
     secrets_file: Path | None = None
-    thumbnail_interval_s: float = 10.0  # keyframe decode + analytics dominate monitoring cost: see benchmarks/README.md
+    thumbnail_interval_s: float = (
+        10.0  # keyframe decode + analytics dominate monitoring cost: see benchmarks/README.md
+    )
     tour_interval_s: float = Field(default=20.0, ge=5.0)
     wall_tiles: int = Field(default=8, ge=1, le=36)
     metrics_allowed_networks: list[str] = Field(default_factory=list)  # CIDRs besides loopback for /metrics
     stall_after_s: float = 2.0
+    # How often the RTSP loop drains every camera's socket: CPU against up to this much live latency
+    rtsp_poll_interval_s: float = Field(default=0.1, ge=0.01, le=0.5)
     recording_segment_s: float = Field(default=60, gt=0)
     retention_days: int = Field(default=30, ge=1)
     retention_min_free_gb: float | None = Field(default=None, ge=0)  # keep at least this much disk free

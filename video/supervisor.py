@@ -25,6 +25,7 @@ from video.events import EventSink, MemorySink
 from video.fanout import Fanout
 from video.health import ERROR, OFFLINE, ONLINE, STALLED, STOPPED, CameraHealth, HealthSnapshot, iso_utc
 from video.reader import CameraReader, ReaderOptions
+from video.rtsp.loop import RtspLoop
 from video.source_url import StreamSource, source_for_camera
 
 log = logging.getLogger(__name__)
@@ -78,6 +79,7 @@ class IngestService:
         self.settings = settings or get_settings()
         self.sink: EventSink = sink if sink is not None else MemorySink()
         self.options = options or ReaderOptions(stall_after_s=self.settings.stall_after_s)
+        RtspLoop.shared().tick_s = self.settings.rtsp_poll_interval_s
         self._wanted_ids = set(camera_ids) if camera_ids is not None else None
         self._with_keyframes = keyframes
         # The per-camera dicts below change in place while running (sync), under _lock:

@@ -122,6 +122,14 @@ def main() -> int:
     parser.add_argument("--cameras", type=int, default=4, help="RTSP streams for the ingest part")
     parser.add_argument("--window", type=float, default=60.0, help="seconds of CPU measurement (ingest part)")
     parser.add_argument("--warmup", type=float, default=15.0, help="seconds left out first (ingest part)")
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="ingest part: measure this many times (medians)"
+    )
+    parser.add_argument(
+        "--ingest-flags",
+        default="",
+        help="ingest part: extra `watchwall ingest` flags, e.g. '--no-thumbnails'",
+    )
     args = parser.parse_args()
     if not shutil.which("ffmpeg"):
         print("Debian ffmpeg is needed for the side-by-side export", file=sys.stderr)
@@ -135,11 +143,25 @@ def main() -> int:
     if args.only != "export":
         from ingest_cpu import run_ingest_benchmark
 
-        results["ingest"] = run_ingest_benchmark(clip, OUT, args.cameras, args.window, args.warmup)
+        flags = tuple(args.ingest_flags.split())
+        rounds = [
+            run_ingest_benchmark(clip, OUT, args.cameras, args.window, args.warmup, flags)
+            for _ in range(max(1, args.rounds))
+        ]
+        results["ingest"] = rounds[0] if len(rounds) == 1 else summarise_rounds(rounds)
     name = "recording.json" if args.only is None else f"recording_{args.only}.json"
     (OUT / name).write_text(json.dumps(results, indent=2))
     print(json.dumps(results, indent=2))
     return 0
+
+
+def summarise_rounds(rounds: list[dict]) -> dict:
+    """Every round's figures, and the medians of the per-camera CPU and of the ratio."""
+    keys = ("watchwall_core_pct_per_camera", "ffmpeg_core_pct_per_camera", "watchwall_vs_ffmpeg")
+    return {
+        **{f"median_{key}": statistics.median(r[key] for r in rounds) for key in keys},
+        "rounds": rounds,
+    }
 
 
 def export_and_seek(args, clip: Path) -> dict:

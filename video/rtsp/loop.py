@@ -3,8 +3,9 @@
 Each tick reads whatever every socket holds, depacketises it and hands the finished access
 units to the session's reader. The tick is what saves CPU: FFmpeg's demuxer wakes for every
 RTP packet of every camera (about 700 receive calls a second per 2 Mbit/s camera); this loop
-wakes 25 times a second whatever the number of cameras, and finds a whole frame or more
-waiting on each socket. It adds at most one tick (40 ms) of latency to the live view.
+wakes ten times a second whatever the number of cameras, and finds a few frames waiting on
+each socket. It adds at most one tick (``rtsp_poll_interval_s``, 100 ms) of latency to the
+live view; 40 ms cost 20 % more CPU in all (benchmarks/README.md).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from video.stream_errors import UNREACHABLE, StreamFailure
 
 log = logging.getLogger(__name__)
 
-TICK_S = 0.04
+TICK_S = 0.1  # the default of the rtsp_poll_interval_s setting
 
 Deliver = Callable[[list[AccessUnit], float], None]
 Failed = Callable[[BaseException], None]
