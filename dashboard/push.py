@@ -92,7 +92,15 @@ def metrics_fingerprint(context: AppContext) -> tuple:
     from metrics.models import Case, ComplianceDaily, LocationCheck
 
     with context.engine.connect() as connection:
-        checks = connection.execute(select(func.count(), func.max(LocationCheck.id))).one()
+        # The key's min and max, each its own subquery, are index lookups (SQLite optimises a lone
+        # min() or max() only); count(*) scanned every check: 0.8 s a call at 10 million, every
+        # 5 s, on the cores the callbacks need. Rewritten rows show in the roll-ups.
+        checks = connection.execute(
+            select(
+                select(func.min(LocationCheck.id)).scalar_subquery(),
+                select(func.max(LocationCheck.id)).scalar_subquery(),
+            )
+        ).one()
         cases = connection.execute(select(func.count(Case.id), func.max(Case.id))).one()
         rollup = connection.execute(select(func.count(), func.sum(ComplianceDaily.satisfied_slots))).one()
     return (*checks, *cases, *rollup)
