@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 
-from dashboard import access, figures
+from dashboard import access, figure_cache, figures
 from dashboard.auth import audit, current_principal
 from dashboard.camera_control import DIRECTIONS, control_for, pulse
 from dashboard.components.kpi import kpi_card
@@ -245,7 +245,9 @@ def register_callbacks(app) -> None:
         place = next(
             (p for p in context.site.cameras() if p.camera.id == camera_id and p.centre.code == code), None
         )
-        kpis, missed = county_figures(context, code, language)
+        kpis, missed = figure_cache.cached(
+            context, ("county", code, language), lambda: county_figures(context, code, language)
+        )
         classes = ["camera-pick" + (" chosen" if item["camera"] == camera_id else "") for item in pick_ids]
         if place is None:
             return "", [], [], kpis, missed, classes
