@@ -17,8 +17,9 @@ are then replayed by each user's own session, ``--repeat`` times each after two 
 Round trip is timed here; server time is the app's own Prometheus histogram
 (``watchwall_callback_seconds``, dashboard/app.py): its ``_sum`` read before and after each call
 (its ``_count`` must rise by exactly one). Baseline in the same run: the same requests on a fresh
-demo database of the same backend. Writes ``benchmarks/out/callbacks.json`` and prints Markdown.
-Not part of CI.
+demo database of the same backend, served by a second serve running beside the first; the two
+servers' calls alternate, so that both meet the same load of the (shared) machine. Writes
+``benchmarks/out/callbacks.json`` and prints Markdown. Not part of CI.
 """
 
 from __future__ import annotations
@@ -197,54 +198,75 @@ def server_seconds(serve, session: requests.Session) -> dict[str, tuple[float, f
     return {label: (pair[0], pair[1]) for label, pair in totals.items()}
 
 
-def time_callbacks(serve, payloads: dict, repeat: int, warmup: int = 2) -> list[dict]:
-    """Each captured callback posted ``repeat`` times (after ``warmup``) by its own user."""
-    results = []
-    for (user, path), bodies in payloads.items():
-        session = serve.session(user)
-        headers = {"Content-Type": "application/json", "Origin": serve.url, "Referer": f"{serve.url}{path}"}
+def timed_call(
+    serve, session: requests.Session, path: str, call: dict
+) -> tuple[float, float, requests.Response]:
+    """(server ms, round trip ms, response) of one replayed callback request."""
+    body, query = call["body"], call["query"]
+    name = callback_name(body)
+    headers = {"Content-Type": "application/json", "Origin": serve.url, "Referer": f"{serve.url}{path}"}
+    before = server_seconds(serve, session).get(name, (0.0, 0.0))
+    started = time.perf_counter()
+    response = session.post(
+        f"{serve.url}/_dash-update-component" + (f"?{query}" if query else ""),
+        data=json.dumps(body),
+        headers=headers,
+        timeout=60,
+    )
+    elapsed = time.perf_counter() - started
+    if response.status_code not in (200, 204):
+        raise RuntimeError(f"{path} {name}: HTTP {response.status_code} {response.text[:200]}")
+    after = server_seconds(serve, session).get(name, (0.0, 0.0))
+    if after[1] - before[1] != 1:
+        raise RuntimeError(f"{name}: the histogram counted {after[1] - before[1]} calls, not 1")
+    return (after[0] - before[0]) * 1000, elapsed * 1000, response
+
+
+def summary(samples: list[tuple[float, float]]) -> dict:
+    server = [s for s, _ in samples]
+    round_trips = [r for _, r in samples]
+    return {
+        "server_p50_ms": statistics.median(server),
+        "server_p95_ms": percentile(server, 0.95),
+        "round_trip_p50_ms": statistics.median(round_trips),
+        "round_trip_p95_ms": percentile(round_trips, 0.95),
+    }
+
+
+def time_callbacks(serves: dict, payloads: dict, repeat: int, warmup: int = 2) -> dict[str, list[dict]]:
+    """Each captured callback posted ``repeat`` times (after ``warmup``) by its own user to every
+    server in ``serves`` ({label: Serve}), the servers' calls alternating so that all of them
+    meet the same load of the machine."""
+    results: dict[str, list[dict]] = {label: [] for label in serves}
+    for (user, path), calls in payloads.items():
+        sessions = {label: serve.session(user) for label, serve in serves.items()}
         seen = set()
-        for call in bodies:
-            body, query = call["body"], call["query"]
-            name = callback_name(body)
+        for call in calls:
+            name = callback_name(call["body"])
             if name in seen:
                 continue
             seen.add(name)
-            round_trips, server = [], []
+            samples: dict[str, list[tuple[float, float]]] = {label: [] for label in serves}
+            responses = {}
             for index in range(warmup + repeat):
-                before = server_seconds(serve, session).get(name, (0.0, 0.0))
-                started = time.perf_counter()
-                response = session.post(
-                    f"{serve.url}/_dash-update-component" + (f"?{query}" if query else ""),
-                    data=json.dumps(body),
-                    headers=headers,
-                    timeout=60,
-                )
-                elapsed = time.perf_counter() - started
-                if response.status_code not in (200, 204):
-                    raise RuntimeError(
-                        f"{user} {path} {name}: HTTP {response.status_code} {response.text[:200]}"
+                for label, serve in serves.items():
+                    server_ms, round_trip_ms, responses[label] = timed_call(
+                        serve, sessions[label], path, call
                     )
-                after = server_seconds(serve, session).get(name, (0.0, 0.0))
-                if after[1] - before[1] != 1:
-                    raise RuntimeError(f"{name}: the histogram counted {after[1] - before[1]} calls, not 1")
-                if index >= warmup:
-                    round_trips.append(elapsed * 1000)
-                    server.append((after[0] - before[0]) * 1000)
-            results.append(
-                {
-                    "user": user,
-                    "page": path,
-                    "callback": short_name(body),
-                    "figure": any(output in name for output in FIGURE_OUTPUTS),
-                    "status": response.status_code,
-                    "bytes": len(response.content),
-                    "server_p50_ms": statistics.median(server),
-                    "server_p95_ms": percentile(server, 0.95),
-                    "round_trip_p50_ms": statistics.median(round_trips),
-                    "round_trip_p95_ms": percentile(round_trips, 0.95),
-                }
-            )
+                    if index >= warmup:
+                        samples[label].append((server_ms, round_trip_ms))
+            for label in serves:
+                results[label].append(
+                    {
+                        "user": user,
+                        "page": path,
+                        "callback": short_name(call["body"]),
+                        "figure": any(output in name for output in FIGURE_OUTPUTS),
+                        "status": responses[label].status_code,
+                        "bytes": len(responses[label].content),
+                        **summary(samples[label]),
+                    }
+                )
     return results
 
 
@@ -295,25 +317,29 @@ def markdown(backend: str, info: dict, demo: list[dict], big: list[dict], repeat
 
 
 def measure_backend(backend: str, url: str, folder: Path, repeat: int, payloads: dict | None):
+    """The demo and the big database each behind their own serve, both running, calls alternating."""
     demo_url = None if backend == "sqlite" else f"{DEFAULT_PG_SERVER}/{DEMO_PG_NAME}"
-    runs = {}
-    for label, database_url in (("demo", demo_url), ("big", url)):
-        serve = serve_on(folder / f"{backend}-{label}", database_url, demo=label == "demo")
-        serve.start()
-        try:
-            if payloads is None:
-                payloads = capture_payloads(serve)
-            runs[label] = time_callbacks(serve, payloads, repeat)
-        finally:
-            serve.stop()
-    return runs, payloads
+    serves = {
+        label: serve_on(folder / f"{backend}-{label}", database_url, demo=label == "demo")
+        for label, database_url in (("demo", demo_url), ("big", url))
+    }
+    try:
+        for serve in serves.values():
+            serve.start()
+        if payloads is None:
+            payloads = capture_payloads(serves["demo"])
+        return time_callbacks(serves, payloads, repeat), payloads
+    finally:
+        for serve in serves.values():
+            if getattr(serve, "process", None) is not None:
+                serve.stop()
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=10_000_000)
     parser.add_argument("--backends", default="sqlite,postgresql")
-    parser.add_argument("--repeat", type=int, default=30)
+    parser.add_argument("--repeat", type=int, default=60)
     parser.add_argument("--sqlite-path", type=Path, default=OUT / "callbacks_bench.db")
     parser.add_argument("--pg-url", default=f"{DEFAULT_PG_SERVER}/ww_callbacks_bench")
     parser.add_argument("--rebuild", action="store_true", help="load the big databases again")
