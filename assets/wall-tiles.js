@@ -5,7 +5,7 @@
   "use strict";
   var cameraState = {};   // camera id -> "online" | "stalled" | ...
   var activeAlarms = {};  // camera id + kind -> alarm payload
-  var tour = null, page = 0, tourTimer = null, grid = null, renders = 0;
+  var tour = null, tourText = null, page = 0, tourTimer = null, grid = null, renders = 0;
   var CHARTS_WAIT_MAX_MS = 3000;  // a tile that cannot play does not hold the charts back longer
 
   function el(tag, cls, text) {
@@ -16,7 +16,8 @@
   }
 
   function renderTiles() {
-    if (!grid || !tour || !tour.pages.length) return;
+    if (!grid || !tour) return;
+    if (!tour.pages.length) { grid.replaceChildren(); return; }
     var cameras = tour.pages[page % tour.pages.length];
     grid.replaceChildren();
     grid.setAttribute("data-page", String(page % tour.pages.length));
@@ -123,15 +124,25 @@
     setTimeout(askForCharts, CHARTS_WAIT_MAX_MS);
   }
 
+  function pageOf(someTour, index) {
+    return someTour && someTour.pages.length ? JSON.stringify(someTour.pages[index % someTour.pages.length]) : "";
+  }
+
+  // a new grid starts the tour; a new data-tour on the same grid (cameras.changed) redraws the
+  // tiles only if the page on show changed, so the other tiles' video carries on
   function findGrid() {
     var found = document.getElementById("tile-grid");
-    if (found === grid) return;
+    var text = found ? found.getAttribute("data-tour") : null;
+    if (found === grid && text === tourText) return;
+    var fresh = found !== grid;
     grid = found;
+    tourText = text;
     if (!grid) return;
-    tour = JSON.parse(grid.getAttribute("data-tour"));
-    page = 0;
-    renderTiles();
-    drawChartsOnceTilesShow();
+    var before = pageOf(tour, page);
+    tour = JSON.parse(text);
+    if (fresh) page = 0;
+    if (fresh || pageOf(tour, page) !== before) renderTiles();
+    if (fresh) drawChartsOnceTilesShow();
     renderTicker();
     if (tourTimer) clearInterval(tourTimer);
     tourTimer = setInterval(nextPage, Math.max(5, tour.interval) * 1000);
@@ -140,7 +151,9 @@
   function start() {
     if (window.watchwallSocket) bindSocket(window.watchwallSocket);
     else document.addEventListener("watchwall:socket", function (event) { bindSocket(event.detail); }, { once: true });
-    new MutationObserver(findGrid).observe(document.body, { childList: true, subtree: true });
+    new MutationObserver(findGrid).observe(document.body, {
+      childList: true, subtree: true, attributes: true, attributeFilter: ["data-tour"],
+    });
     findGrid();
   }
   window.WatchWallTiles = { nextPage: nextPage, state: function () { return { cameraState: cameraState, activeAlarms: activeAlarms, page: page }; } };

@@ -11,6 +11,7 @@ from dashboard import figures
 from dashboard.access import can_see_wall, require
 from dashboard.auth import current_principal
 from dashboard.components.kpi import kpi_card
+from dashboard.components.room_list import push_refresh_button
 from dashboard.components.shell import header
 from dashboard.context import AppContext, current
 from dashboard.i18n import normalise, t
@@ -36,6 +37,7 @@ def layout(lang: str | None = None, **_query) -> html.Div:
             # the charts holds the browser's main thread for a second or more, and the video
             # must not wait for it
             html.Button(id="wall-charts-go", n_clicks=0, hidden=True),
+            push_refresh_button("wall-cameras-refresh"),  # cameras.changed: the tour and the ticker's names
             dcc.Store(id="wall-language", data=language),
             header(t("wall.title", language), language, "/wall"),
             html.Section(id="wall-kpis", className="kpi-row"),
@@ -89,11 +91,15 @@ def tour_json(context: AppContext, language: str) -> str:
     )
 
 
-def alarm_ticker(context: AppContext, language: str) -> html.Div:
+def camera_names_json(context: AppContext, language: str) -> str:
     names = {
         place.camera.id: f"{place.centre.label.get(language)} {place.camera.name.get(language)}"
         for place in context.site.cameras()
     }
+    return json.dumps(names, ensure_ascii=False)
+
+
+def alarm_ticker(context: AppContext, language: str) -> html.Div:
     kinds = {kind: t(f"alarm.{kind}", language) for kind in ALARM_KINDS}
     return html.Div(
         [
@@ -102,7 +108,7 @@ def alarm_ticker(context: AppContext, language: str) -> html.Div:
                 id="alarm-ticker",
                 className="ticker",
                 **{
-                    "data-cameras": json.dumps(names, ensure_ascii=False),
+                    "data-cameras": camera_names_json(context, language),
                     "data-kinds": json.dumps(kinds, ensure_ascii=False),
                     "data-empty": t("alarm.none", language),
                 },
@@ -183,7 +189,7 @@ def kpi_cards(headline: dict, language: str) -> list[html.Div]:
 def centre_board(context: AppContext, rates: dict[str, float | None], language: str) -> list:
     rows = [html.H2(t("centres.title", language), className="board-title")]
     for centre in context.site.centres:
-        cameras = len(centre.cameras())
+        cameras = sum(camera.enabled for camera in centre.cameras())
         rows.append(
             html.Div(
                 [
@@ -255,3 +261,18 @@ def register_callbacks(app) -> None:
         context = current()
         language = normalise(language)
         return charts(context, wall_data(context, language), language)
+
+    @app.callback(
+        Output("tile-grid", "data-tour"),
+        Output("alarm-ticker", "data-cameras"),
+        Input("wall-cameras-refresh", "n_clicks"),
+        State("wall-language", "data"),
+        prevent_initial_call=True,
+    )
+    def refresh_cameras(_changed, language):
+        """The tour and the ticker's camera names again (wall-tiles.js redraws what changed)."""
+        principal = current_principal()
+        require(principal is not None and can_see_wall(principal))
+        context = current()
+        language = normalise(language)
+        return tour_json(context, language), camera_names_json(context, language)

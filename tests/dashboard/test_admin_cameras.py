@@ -276,3 +276,29 @@ def test_the_recordings_filters_list_a_camera_added_meanwhile_in_a_new_room(brow
         assert page.evaluate("window.notReloaded === true")
     finally:
         inspector.close()
+
+
+def test_the_wall_tiles_and_board_follow_an_enabled_and_a_disabled_camera(browser, login, server, camera):
+    add_camera(server, camera)
+    assert server.cli("camera", "disable", CAMERA_ID).returncode == 0
+    command = login(browser, server, "command")
+    try:
+        page = command.new_page()
+        page.goto(f"{server.url}/wall?lang=en")
+        page.wait_for_selector(".tile[data-camera='qz-site']")
+        tile = f".tile[data-camera='{CAMERA_ID}']"
+        page.wait_for_selector(tile, state="detached", timeout=FOLLOW_MS)  # once the disable is applied
+        page.evaluate("window.notReloaded = true")
+        assert server.cli("camera", "enable", CAMERA_ID).returncode == 0
+        shown = len([row for row in inventory(server).values() if row["enabled"]]) + 1  # + the site file's
+        page.wait_for_selector(tile, timeout=FOLLOW_MS)
+        count = page.locator(".centre-row[data-centre='qinzhou'] .centre-cameras")
+        count.filter(has_text=f"{shown} ").wait_for(timeout=FOLLOW_MS)
+        assert server.cli("camera", "disable", CAMERA_ID).returncode == 0
+        page.wait_for_selector(tile, state="detached", timeout=FOLLOW_MS)
+        count.filter(has_text=f"{shown - 1} ").wait_for(timeout=FOLLOW_MS)
+        assert page.locator(".tile[data-camera='qz-site']").count() == 1
+        assert page.evaluate("window.notReloaded === true")
+    finally:
+        command.close()
+    assert server.cli("camera", "enable", CAMERA_ID).returncode == 0  # as the other tests expect it
