@@ -95,8 +95,8 @@ def markdown(summary: dict, rounds: list[dict], facts: dict) -> str:
         per_packet = medians["watchwall_nothumb"] - medians["demux"]
         thumbnails = medians["watchwall"] - medians["watchwall_nothumb"]
         lines.append(
-            f"- WatchWall above demux-only: {per_packet:.3f} CPU s per stream per minute of per-packet work "
-            f"(fan-out, health, packet copies) and {thumbnails:.3f} of keyframe thumbnails and analytics."
+            f"- WatchWall without thumbnails (its RTSP client, fan-out, health) minus demux-only: "
+            f"{per_packet:+.3f} CPU s per stream per minute; keyframe thumbnails and analytics: {thumbnails:.3f}."
         )
     lines += [
         f"- In the windows (medians), demux-only took in {demuxed:.1f} packets/s per stream and OpenCV "
@@ -143,7 +143,8 @@ The variants, each its own process(es), all over RTSP/TCP:
 
 1. **demux**: PyAV opens each URL and demuxes its packets, nothing else (`benchmarks/ingest/demux_only.py`);
 2. **watchwall**: `watchwall ingest --site <generated site file with the N rtsp cameras> --seconds T
-   --no-record --json`: demux, fan-out, health, and keyframe thumbnails + OpenCV health
+   --no-record --json`: WatchWall's own RTSP client (one loop thread for all cameras), fan-out,
+   health, and keyframe thumbnails + OpenCV health
    analytics at the default thumbnail interval (`thumbnail_interval_s` = {m["thumbnail_interval_s"]} s);
 3. **ffmpeg**: one `ffmpeg -rtsp_transport tcp -i URL -c copy -f segment -segment_time 60 out%03d.mp4`
    per camera (the common NVR recorder; the baseline the recording work must beat);

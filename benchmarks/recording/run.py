@@ -128,7 +128,7 @@ def main() -> int:
     parser.add_argument(
         "--ingest-flags",
         default="",
-        help="ingest part: extra `watchwall ingest` flags, e.g. '--no-thumbnails'",
+        help="ingest part: extra `watchwall ingest` flags, e.g. --ingest-flags=--no-thumbnails",
     )
     args = parser.parse_args()
     if not shutil.which("ffmpeg"):
