@@ -115,6 +115,8 @@
       this.jumpPending = true;
     } else if (message.type === "reset") {
       this.teardown();
+    } else if (message.type === "unavailable") {
+      this.setState("unavailable");  // not pulled yet: its init follows on this socket when it is
     } else if (message.type === "unsupported") {
       this.setState("unsupported");
       this.video.setAttribute("data-codec", message.codec);

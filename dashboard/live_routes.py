@@ -11,6 +11,8 @@ edge; ``{"type": "reset"}`` that the stream restarts with a new init;
 the same messages, text ones with ``"tile": i`` (the camera's index in the list) and binary
 ones with that index as their first byte. Browsers open one WebSocket to a host at a time
 (and Chromium throttles many at once), so one socket per page starts every tile sooner.
+A camera of the list that is not pulled (just added, being restarted) gets
+``{"type": "unavailable", "tile": i}`` and starts on the same socket once it is.
 """
 
 from __future__ import annotations
@@ -77,21 +79,29 @@ def serve_live(camera_ids: list[str], tagged: bool):
     for camera_id in camera_ids:
         _camera_or_404(context, camera_id)
     hub = context.extras.get("live_hub")
-    if hub is None or any(camera_id not in context.ingest.fanouts for camera_id in camera_ids):
-        flask.abort(404)
+    if hub is None or (not tagged and camera_ids[0] not in context.ingest.fanouts):
+        flask.abort(404)  # a single camera's player retries; a page's socket waits for its camera
     environ = flask.request.environ
     ws = live_socket.accept(environ)
     timing = ConnectionTiming(",".join(camera_ids), started)
     wakeup = threading.Event()
-    channels = [hub.channel(camera_id) for camera_id in camera_ids]
-    viewers = [channel.attach(wakeup) for channel in channels]
+
+    def attach(index: int):
+        """The camera's viewer, None while it is not pulled."""
+        try:
+            return hub.channel(camera_ids[index]).attach(wakeup)
+        except KeyError:
+            return None
+
+    viewers = [attach(index) for index in range(len(camera_ids))]
     try:
-        stream_live(ws, viewers, wakeup, tagged, timing)
+        stream_live(ws, viewers, wakeup, tagged, timing, attach)
     except (ConnectionClosed, OSError):  # the viewer went away
         pass
     finally:
         for viewer in viewers:
-            viewer.close()
+            if viewer is not None:
+                viewer.close()
         live_socket.end(ws, environ)
     return live_socket.Ended()
 
@@ -126,9 +136,11 @@ def stream_live(
     wakeup: threading.Event,
     tagged: bool,
     timing: ConnectionTiming | None = None,
+    attach=None,
 ) -> None:
     """Every viewer's messages onto one socket until it closes; ``tagged`` marks each message
-    with its viewer's index (see the module's docstring)."""
+    with its viewer's index (see the module's docstring). A None viewer's camera is not pulled:
+    ``attach(index)`` is asked again every second for it."""
     announced_unsupported: list[str | None] = [None] * len(viewers)
 
     def send(index: int, kind: str, payload: object = None, **fields) -> None:
@@ -143,12 +155,19 @@ def stream_live(
         if timing is not None:
             timing.sent(kind)
 
+    for index, viewer in enumerate(viewers):
+        if viewer is None:
+            send(index, "unavailable")
+    next_attach = time.monotonic() + IDLE_POLL_S
     while ws.connected:
         wakeup.wait(IDLE_POLL_S)
         wakeup.clear()  # before draining: a message offered from now on sets it again
+        if attach is not None and None in viewers and time.monotonic() >= next_attach:
+            next_attach = time.monotonic() + IDLE_POLL_S
+            viewers[:] = [attach(index) if viewer is None else viewer for index, viewer in enumerate(viewers)]
         # One message per viewer per round: when a page of tiles starts, every tile gets its
         # init segment and keyframe before any tile gets the rest of its GOP.
-        pending = list(enumerate(viewers))
+        pending = [(index, viewer) for index, viewer in enumerate(viewers) if viewer is not None]
         while pending:
             still = []
             for index, viewer in pending:
@@ -158,7 +177,7 @@ def stream_live(
                     still.append((index, viewer))
             pending = still
         for index, viewer in enumerate(viewers):
-            unsupported = viewer.channel.unsupported_codec
+            unsupported = viewer.channel.unsupported_codec if viewer is not None else None
             if unsupported and unsupported != announced_unsupported[index]:
                 announced_unsupported[index] = unsupported
                 send(index, "unsupported", codec=unsupported)

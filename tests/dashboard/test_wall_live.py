@@ -29,7 +29,7 @@ def cameras():
     server.kill()
 
 
-def site_file(folder: Path, server: RtspServerProcess) -> Path:
+def site_file(folder: Path, server: RtspServerProcess, disabled_camera: bool = False) -> Path:
     lines = ["centres:"]
     for centre, level in (("tianshui", "city"), ("qinzhou", "county")):
         lines += [
@@ -47,6 +47,13 @@ def site_file(folder: Path, server: RtspServerProcess) -> Path:
                 f"            name: 摄像机 {index}",
                 f"            rtsp: {server.url(path)}",
             ]
+    if disabled_camera:  # in the site, not pulled
+        lines += [
+            "          - id: qinzhou-spare",
+            "            name: 备用摄像机",
+            f"            rtsp: {server.url(CAMERAS[0])}",
+            "            enabled: false",
+        ]
     path = folder / "site.yaml"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
@@ -221,7 +228,7 @@ def paged_served(tmp_path_factory, cameras, served_factory):
     """The same cameras on a wall of 4 tiles a page, so its tour has two pages (turned by hand)."""
     folder = tmp_path_factory.mktemp("paged-site")
     env = {
-        "WATCHWALL_SITE": str(site_file(folder, cameras)),
+        "WATCHWALL_SITE": str(site_file(folder, cameras, disabled_camera=True)),
         "WATCHWALL_WALL_TILES": "4",
         "WATCHWALL_TOUR_INTERVAL_S": "3600",
     }
@@ -257,6 +264,18 @@ def test_a_tour_page_plays_on_one_socket_that_closes_cleanly_on_the_next_page(lo
         assert not [text for text in console if "WebSocket" in text], console
     finally:
         context.close()
+
+
+def test_a_camera_not_pulled_does_not_hold_up_the_rest_of_its_page(paged_served, http_login):
+    cookie = session_cookie(http_login, paged_served, "command")
+    frames, close_payload, after_close = raw_live_session(
+        paged_served, cookie, "/live?cameras=qinzhou-spare,tianshui-cam0", tiles=1
+    )
+    texts = [json.loads(payload) for opcode, payload in frames if opcode == 0x1]
+    assert {"type": "unavailable", "tile": 0} in texts
+    assert any(message["type"] == "init" and message["tile"] == 1 for message in texts)
+    assert {payload[0] for opcode, payload in frames if opcode == 0x2} == {1}
+    assert after_close == b""
 
 
 def test_tiles_play_and_an_outage_alarms_then_clears(login, browser, live_served, cameras, screenshots):
