@@ -10,9 +10,9 @@ from pathlib import Path
 
 VARIANTS = {
     "demux": "PyAV demux only (the floor)",
-    "watchwall": "WatchWall `watchwall ingest --no-record` (demux + fan-out + keyframe thumbnails + health)",
+    "watchwall": "WatchWall `watchwall ingest --no-record` (own RTSP client + fan-out + keyframe thumbnails + health)",
     "watchwall_5s": "(WatchWall with a thumbnail every 5 s instead)",
-    "watchwall_nothumb": "(WatchWall with `--no-thumbnails` too: demux + fan-out + health, to split the cost)",
+    "watchwall_nothumb": "(WatchWall with `--no-thumbnails` too: RTSP client + fan-out + health, to split the cost)",
     "ffmpeg": "Debian `ffmpeg -rtsp_transport tcp -i URL -c copy -f segment`, one per camera",
     "opencv": "OpenCV `cv2.VideoCapture(url)` decoding every frame",
 }
