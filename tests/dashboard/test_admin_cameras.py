@@ -9,9 +9,11 @@ from __future__ import annotations
 import json
 import socket
 import sys
+import time
 from pathlib import Path
 
 import pytest
+import socketio
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "servers"))
 
@@ -48,7 +50,9 @@ def server(tmp_path_factory, served_factory):
     folder = tmp_path_factory.mktemp("served-admin")
     site = folder / "site.yaml"
     site.write_text(SITE, encoding="utf-8")
-    instance = served_factory(folder, {"WATCHWALL_SITE": str(site)})
+    instance = served_factory(
+        folder, {"WATCHWALL_SITE": str(site)}, ("command", "sup-qinzhou", "sup-maiji", "admin")
+    )
     instance.start("--no-ingest")
     yield instance
     instance.stop()
@@ -302,3 +306,33 @@ def test_the_wall_tiles_and_board_follow_an_enabled_and_a_disabled_camera(browse
     finally:
         command.close()
     assert server.cli("camera", "enable", CAMERA_ID).returncode == 0  # as the other tests expect it
+
+
+def test_cameras_changed_reaches_only_the_sockets_that_may_see_the_centre(server, camera, http_login):
+    add_camera(server, camera)
+    heard: dict[str, list[dict]] = {"sup-qinzhou": [], "sup-maiji": []}
+    clients = []
+    try:
+        for username, events in heard.items():
+            session = http_login(server, username)
+            cookie = "; ".join(f"{name}={value}" for name, value in session.cookies.items())
+            client = socketio.Client(reconnection=False)
+            client.on("cameras.changed", events.append)
+            client.connect(
+                server.url,
+                headers={"Cookie": cookie, "Origin": server.url},
+                transports=["polling"],
+                wait_timeout=10,
+            )
+            clients.append(client)
+        for command, count in (("disable", 1), ("enable", 2)):
+            assert server.cli("camera", command, CAMERA_ID).returncode == 0
+            deadline = time.monotonic() + FOLLOW_MS / 1000
+            while len(heard["sup-qinzhou"]) < count and time.monotonic() < deadline:
+                time.sleep(0.1)
+        time.sleep(1)  # time enough for a stray event to the other county
+    finally:
+        for client in clients:
+            client.disconnect()
+    assert heard["sup-qinzhou"] == [{"centre": "qinzhou"}, {"centre": "qinzhou"}]
+    assert heard["sup-maiji"] == []  # another county hears nothing of qinzhou's cameras
