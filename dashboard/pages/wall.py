@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 
 from dash import Input, Output, State, dcc, html
 
-from dashboard import figures
+from dashboard import figure_cache, figures
 from dashboard.access import can_see_wall, require
 from dashboard.auth import current_principal
 from dashboard.components.kpi import kpi_card
@@ -244,7 +244,7 @@ def register_callbacks(app) -> None:
         require(principal is not None and can_see_wall(principal))
         context = current()
         language = normalise(language)
-        headline = headline_figures_now(context)
+        headline = figure_cache.cached(context, ("wall-headline",), lambda: headline_figures_now(context))
         rates = headline["checkin_compliance"]["by_county"]
         return kpi_cards(headline, language), centre_board(context, rates, language)
 
@@ -260,7 +260,11 @@ def register_callbacks(app) -> None:
         require(principal is not None and can_see_wall(principal))
         context = current()
         language = normalise(language)
-        return charts(context, wall_data(context, language), language)
+        return figure_cache.cached(
+            context,
+            ("wall-charts", language),
+            lambda: charts(context, wall_data(context, language), language),
+        )
 
     @app.callback(
         Output("tile-grid", "data-tour"),

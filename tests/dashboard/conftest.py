@@ -201,8 +201,11 @@ def login_as(browser, server: ServedWatchWall, username: str, **context_options)
     return context
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    """Chromium for one test module. Not for the session: Playwright's sync API keeps an asyncio
+    loop running on the main thread while it is open, and the ONVIF code of later modules
+    (cameras.describe, cameras.control) calls asyncio.run(), which a running loop refuses."""
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: run bash .ci/setup (Debian packages chromium, chromium-driver)")
     from playwright.sync_api import sync_playwright
