@@ -43,6 +43,7 @@ from video.segments import annexb_parameter_sets
 from video.source_url import THOROUGH_PROBE, StreamSource
 from video.stream_errors import (
     PERSISTENT_KINDS,
+    PROTOCOL,
     UNREACHABLE,
     UNSUPPORTED_CODEC,
     StreamFailure,
@@ -467,6 +468,16 @@ class _NativeStream:
                 if self.info is None:
                     self.dropped_before_parameters += 1
                     continue
+            if (
+                self.last_timestamp is not None
+                and 0 < self.last_timestamp - unit.timestamp <= self.max_interval
+            ):
+                # Pictures out of presentation order: B-frames. RTP carries presentation times only;
+                # FFmpeg's parser works out the decode order, so this camera is read through it.
+                reader._native = False
+                raise StreamFailure(
+                    PROTOCOL, f"camera {reader.camera_id}: B-frames; reading it through FFmpeg from now on"
+                )
             media_s = unit.timestamp * self.seconds_per_tick
             if (
                 self.last_timestamp is not None

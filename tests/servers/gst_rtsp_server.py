@@ -11,7 +11,8 @@ Mount kinds: ``h264`` (live test pattern, shared media), ``h265``, ``valve``
 (H.264 whose buffers can be dropped at run time while the RTSP session stays
 open; one media per client, because a client reconnecting into a shared,
 dropping media wedges the server), ``broken`` (H.264 corrupted by
-``breakmydata``), ``file:PATH`` (a pre-encoded H.264 Annex-B file played in a loop in real time:
+``breakmydata``), ``bframes`` (H.264 Main with two B-frames between references, so RTP
+timestamps arrive out of order), ``file:PATH`` (a pre-encoded H.264 Annex-B file played in a loop in real time:
 the server parses and packetizes it but encodes nothing, for benchmarks). With ``--user``/``--password`` every mount needs those
 credentials (basic authentication, or digest with ``--digest``); anyone else is answered 401.
 
@@ -34,7 +35,7 @@ gi.require_version("GstRtspServer", "1.0")
 gi.require_version("GstRtsp", "1.0")
 from gi.repository import GLib, Gst, GstRtsp, GstRtspServer  # noqa: E402
 
-KINDS = ("h264", "h265", "valve", "broken")
+KINDS = ("h264", "h265", "valve", "broken", "bframes")
 FILE_KIND = "file:"
 
 
@@ -72,6 +73,11 @@ def launch_line(kind: str, width: int, height: int, fps: int, keyframe_s: float)
         return (
             f"( {source} ! valve name=stall drop=false ! {h264_encoder(fps, keyframe_s)} "
             "! rtph264pay name=pay0 pt=96 config-interval=-1 )"
+        )
+    if kind == "bframes":
+        return (
+            f"( {source} ! x264enc speed-preset=ultrafast bitrate=400 key-int-max={gop} bframes=2 b-adapt=false "
+            "! video/x-h264,profile=main ! rtph264pay name=pay0 pt=96 config-interval=-1 )"
         )
     if kind == "broken":
         return (

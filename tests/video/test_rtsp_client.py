@@ -269,3 +269,27 @@ def test_native_and_ffmpeg_readers_agree_on_the_stream(digest_server):
         assert timestamps == sorted(timestamps) and len(set(timestamps)) == len(timestamps)
         assert health.malformed_packets == 0
     assert seen[True] == seen[False] == ("h264", 320, 240)
+
+
+def test_a_camera_sending_b_frames_is_read_through_ffmpeg():
+    """RTP carries presentation times only: pictures out of order mean B-frames, whose decode
+    order FFmpeg's parser works out. The reader switches that camera over and it stays online."""
+    server = RtspServerProcess({"/b": "bframes"}).start()
+    try:
+        fanout, health = Fanout("cam"), CameraHealth("cam", stall_after_s=2.0)
+        subscription = fanout.subscribe("test", maxsize=2000)
+        reader = CameraReader("cam", StreamSource(server.url("/b"), "cam"), fanout, health, ReaderOptions())
+        reader.start()
+        try:
+            wait_until(lambda: not reader._native, 15, what="the switch to FFmpeg")
+            wait_until(lambda: health.state == "online" and health.packets >= 60, 20, what="packets after it")
+        finally:
+            reader.stop(2)
+        packets = []
+        while (packet := subscription.get(0)) is not None:
+            packets.append(packet)
+        after = [p for p in packets if p.dts is not None][-40:]
+        assert [p.dts for p in after] == sorted(p.dts for p in after)  # decode order
+        assert any(p.pts != p.dts for p in after if p.pts is not None)  # and B-frames indeed
+    finally:
+        server.kill()

@@ -107,6 +107,9 @@ class RtspLoop:
             if units:
                 try:
                     attachment.deliver(units, now)
+                except StreamFailure as exc:  # the reader ends the session on purpose
+                    log.info("%s", exc.detail)
+                    failure = failure or exc
                 except Exception as exc:
                     log.exception("camera stream %s: delivery failed", attachment.session.display)
                     failure = failure or exc
