@@ -8,9 +8,9 @@ from datetime import datetime
 
 import pytest
 from rtsp_process import RTSP_PASSWORD, RTSP_USER, closed_port, wait_until
+from sites import make_site
 
 from config.settings import Settings
-from config.site import Site
 from video.events import MemorySink
 from video.reader import ReaderOptions
 from video.supervisor import ALARM_EVENT, STATUS_EVENT, VIDEO_LOSS, IngestService
@@ -18,19 +18,6 @@ from video.supervisor import ALARM_EVENT, STATUS_EVENT, VIDEO_LOSS, IngestServic
 pytestmark = pytest.mark.rtsp
 
 PASSWORD_ENV = "WATCHWALL_TEST_RTSP_PASSWORD"
-
-
-def make_site(cameras: dict[str, dict]) -> Site:
-    rooms = [
-        {
-            "code": "checkin",
-            "name": "报到登记室",
-            "cameras": [{"id": i, "name": i, **c} for i, c in cameras.items()],
-        }
-    ]
-    return Site.model_validate(
-        {"centres": [{"code": "qinzhou", "name": "秦州区", "level": "county", "rooms": rooms}]}
-    )
 
 
 @contextmanager

@@ -10,29 +10,16 @@ import time
 
 import pytest
 from rtsp_process import closed_port, wait_until
+from sites import make_site
 
 from config.database import make_engine, upgrade
 from config.settings import Settings
-from config.site import Site
 from video.events import MemorySink
 from video.live import LiveHub
 from video.recording_service import start_site_recording
 from video.supervisor import STATUS_EVENT, IngestService, PullChanges
 
 pytestmark = pytest.mark.rtsp
-
-
-def site_of(cameras: dict[str, dict]) -> Site:
-    rooms = [
-        {
-            "code": "checkin",
-            "name": "报到登记室",
-            "cameras": [{"id": i, "name": i, **c} for i, c in cameras.items()],
-        }
-    ]
-    return Site.model_validate(
-        {"centres": [{"code": "qinzhou", "name": "秦州区", "level": "county", "rooms": rooms}]}
-    )
 
 
 class Journal:
@@ -65,14 +52,14 @@ def packets_of(service: IngestService, camera_id: str) -> int:
 def test_cameras_added_removed_and_restarted_while_running(rtsp_server, engine, tmp_path):
     settings = Settings(data_dir=tmp_path, recording_segment_s=60)
     sink = MemorySink()
-    service = IngestService(site_of({}), settings=settings, sink=sink)
+    service = IngestService(make_site({}), settings=settings, sink=sink)
     hub = LiveHub(service.fanouts)
     recording = start_site_recording(service, engine, settings, sink, retention_interval_s=None)
     journal = Journal()
     service.follow(journal)
     service.start()
     try:
-        changes = service.sync(site_of({"door": {"rtsp": rtsp_server.url("/cam0")}}))
+        changes = service.sync(make_site({"door": {"rtsp": rtsp_server.url("/cam0")}}))
         assert changes.added == ("door",) and not changes.removed and not changes.restarted
         wait_until(lambda: packets_of(service, "door") > 30, 20, what="packets of the added camera")
         assert service.healths["door"].state == "online"
@@ -88,7 +75,7 @@ def test_cameras_added_removed_and_restarted_while_running(rtsp_server, engine, 
 
         # Same camera, other address: a new reader on the same fan-out; the old one is silent.
         first_reader, fanout = service.readers["door"], service.fanouts["door"]
-        changes = service.sync(site_of({"door": {"rtsp": rtsp_server.url("/cam1")}}))
+        changes = service.sync(make_site({"door": {"rtsp": rtsp_server.url("/cam1")}}))
         assert changes.restarted == ("door",)
         assert first_reader.join(timeout=0) and service.readers["door"] is not first_reader
         assert service.fanouts["door"] is fanout
@@ -98,13 +85,13 @@ def test_cameras_added_removed_and_restarted_while_running(rtsp_server, engine, 
 
         # A renamed camera keeps its reader.
         reader = service.readers["door"]
-        renamed = site_of({"door": {"rtsp": rtsp_server.url("/cam1"), "name": "front door"}})
+        renamed = make_site({"door": {"rtsp": rtsp_server.url("/cam1"), "name": "front door"}})
         assert not service.sync(renamed) and service.readers["door"] is reader
         assert service.places["door"].camera.name.en == "front door"
 
         # A dead address beside it: offline and retrying, the other camera untouched.
         dead = f"rtsp://127.0.0.1:{closed_port()}/video_main"
-        both = site_of({"door": {"rtsp": rtsp_server.url("/cam1")}, "dead": {"rtsp": dead}})
+        both = make_site({"door": {"rtsp": rtsp_server.url("/cam1")}, "dead": {"rtsp": dead}})
         assert service.sync(both).added == ("dead",)
         wait_until(lambda: service.healths["dead"].state == "offline", 15, what="the dead camera offline")
         assert (
@@ -116,7 +103,7 @@ def test_cameras_added_removed_and_restarted_while_running(rtsp_server, engine, 
         # Disabled: its reader, worker and recorder stop; the segment is closed; nothing speaks for it.
         door_reader, door_worker = service.readers["door"], service.keyframe_workers["door"]
         door_recorder = recording.recorders["door"]
-        disabled = site_of(
+        disabled = make_site(
             {"door": {"rtsp": rtsp_server.url("/cam1"), "enabled": False}, "dead": {"rtsp": dead}}
         )
         changes = service.sync(disabled)
@@ -132,7 +119,7 @@ def test_cameras_added_removed_and_restarted_while_running(rtsp_server, engine, 
         assert fanout.published == published, "a removed camera's fan-out got packets"
 
         # Enabled again: the same fan-out comes back (live channels attached to it resume), a new recorder.
-        assert service.sync(site_of({"door": {"rtsp": rtsp_server.url("/cam0")}})).added == ("door",)
+        assert service.sync(make_site({"door": {"rtsp": rtsp_server.url("/cam0")}})).added == ("door",)
         assert service.fanouts["door"] is fanout and hub.channel("door").fanout is fanout
         wait_until(lambda: fanout.published > published + 10, 20, what="packets after enabling again")
         assert recording.recorders["door"] is not door_recorder
@@ -149,13 +136,13 @@ def test_cameras_added_removed_and_restarted_while_running(rtsp_server, engine, 
         hub.stop()
         assert service.stop(timeout=10), "readers did not stop"
         recording.stop(timeout=10)
-    assert service.sync(site_of({"late": {"rtsp": rtsp_server.url("/cam0")}})) == PullChanges()
+    assert service.sync(make_site({"late": {"rtsp": rtsp_server.url("/cam0")}})) == PullChanges()
     assert "late" not in service.readers
 
 
 def test_sync_before_start_only_plans(rtsp_server, tmp_path):
-    service = IngestService(site_of({}), settings=Settings(data_dir=tmp_path), keyframes=False)
-    service.sync(site_of({"door": {"rtsp": rtsp_server.url("/cam0")}}))
+    service = IngestService(make_site({}), settings=Settings(data_dir=tmp_path), keyframes=False)
+    service.sync(make_site({"door": {"rtsp": rtsp_server.url("/cam0")}}))
     assert service.readers["door"].join(timeout=0)  # not started
     service.start()
     try:

@@ -185,15 +185,24 @@ class RtspSession:
                 )
             self._sock.settimeout(min(SLICE_S, left))
             try:
-                chunk = self._sock.recv(65536)
+                self._receive(65536)
             except TimeoutError:
                 continue
-            except OSError as exc:
-                raise StreamFailure(UNREACHABLE, f"{self.display}: {exc.strerror or exc}") from exc
-            if not chunk:
-                raise StreamFailure(UNREACHABLE, f"{self.display}: the camera closed the connection")
-            self._buffer += chunk
             return
+
+    def _receive(self, size: int) -> bytes:
+        """One recv into the buffer. A closed connection or a socket error is the stream's failure;
+        TimeoutError and BlockingIOError pass through (nothing has arrived yet)."""
+        try:
+            chunk = self._sock.recv(size)
+        except (TimeoutError, BlockingIOError, InterruptedError):
+            raise
+        except OSError as exc:
+            raise StreamFailure(UNREACHABLE, f"{self.display}: {exc.strerror or exc}") from exc
+        if not chunk:
+            raise StreamFailure(UNREACHABLE, f"{self.display}: the camera closed the connection")
+        self._buffer += chunk
+        return chunk
 
     def _take_response(self) -> Response | None:
         """The answer at the head of the buffer during the handshake, if it has all arrived."""
@@ -228,19 +237,13 @@ class RtspSession:
 
     def pump(self, now: float, out: list[AccessUnit]) -> None:
         """Take in all that arrived; append the access units it completes to ``out``."""
-        sock = self._sock
-        assert sock is not None and self.depacketizer is not None
+        assert self._sock is not None and self.depacketizer is not None
         received = False
         while True:
             try:
-                chunk = sock.recv(RECEIVE_CHUNK)
+                chunk = self._receive(RECEIVE_CHUNK)
             except (BlockingIOError, InterruptedError):
                 break
-            except OSError as exc:
-                raise StreamFailure(UNREACHABLE, f"{self.display}: {exc.strerror or exc}") from exc
-            if not chunk:
-                raise StreamFailure(UNREACHABLE, f"{self.display}: the camera closed the connection")
-            self._buffer += chunk
             self.bytes_received += len(chunk)
             received = True
             if len(chunk) < RECEIVE_CHUNK:
