@@ -300,6 +300,13 @@ def test_tiles_play_and_an_outage_alarms_then_clears(login, browser, live_served
         )
         page.wait_for_selector(".tile[data-state=offline], .tile[data-state=stalled]", timeout=10_000)
         page.screenshot(path=str(screenshots / "wall-live-outage.png"))
+        # A ticker full of alarms must not widen the page: the wall clips, so look at the boxes.
+        beyond = page.evaluate(
+            """() => [...document.querySelectorAll('.kpi-row, .wall-main, .ticker-bar, .tile-grid, .tile, .chart-row')]
+                .filter(el => el.getBoundingClientRect().right > window.innerWidth + 0.5)
+                .map(el => el.className + ' ' + Math.round(el.getBoundingClientRect().right))"""
+        )
+        assert beyond == [], f"past the right edge of a {page.viewport_size['width']} px wall: {beyond}"
 
         cameras.start()
         # (the test pattern is a ball on black: the tamper analytics may rightly call it covered)
