@@ -135,6 +135,11 @@ def _open(source: StreamSource, av_options: dict[str, str], options: ReaderOptio
     return container, stream
 
 
+class BFramesSeen(StreamFailure):
+    """RTP presentation times out of order: the camera sends B-frames, whose decode order only
+    a parser (FFmpeg's) works out. The reader switches the camera over without an outage."""
+
+
 class PacketClock:
     """Dates packets by their timestamps: anchored on arrival of the first, re-anchored on drift."""
 
@@ -269,7 +274,7 @@ class CameraReader:
         if self._native and self.options.native_rtsp and source.url[:7].lower() == "rtsp://":
             try:
                 return self._native_session(source)
-            except NotDepacketised as exc:
+            except (NotDepacketised, BFramesSeen) as exc:
                 log.info("camera %s: %s; reading it through FFmpeg", self.camera_id, exc.detail)
                 self._native = False
         return self._ffmpeg_session(source)
@@ -474,10 +479,7 @@ class _NativeStream:
             ):
                 # Pictures out of presentation order: B-frames. RTP carries presentation times only;
                 # FFmpeg's parser works out the decode order, so this camera is read through it.
-                reader._native = False
-                raise StreamFailure(
-                    PROTOCOL, f"camera {reader.camera_id}: B-frames; reading it through FFmpeg from now on"
-                )
+                raise BFramesSeen(PROTOCOL, "pictures arrive out of order (B-frames)")
             media_s = unit.timestamp * self.seconds_per_tick
             if (
                 self.last_timestamp is not None

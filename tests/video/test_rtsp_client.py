@@ -278,7 +278,15 @@ def test_a_camera_sending_b_frames_is_read_through_ffmpeg():
     try:
         fanout, health = Fanout("cam"), CameraHealth("cam", stall_after_s=2.0)
         subscription = fanout.subscribe("test", maxsize=2000)
-        reader = CameraReader("cam", StreamSource(server.url("/b"), "cam"), fanout, health, ReaderOptions())
+        states: list[str] = []
+        reader = CameraReader(
+            "cam",
+            StreamSource(server.url("/b"), "cam"),
+            fanout,
+            health,
+            ReaderOptions(),
+            on_state=lambda _camera, state, _kind, _detail: states.append(state),
+        )
         reader.start()
         try:
             wait_until(lambda: not reader._native, 15, what="the switch to FFmpeg")
@@ -291,5 +299,6 @@ def test_a_camera_sending_b_frames_is_read_through_ffmpeg():
         after = [p for p in packets if p.dts is not None][-40:]
         assert [p.dts for p in after] == sorted(p.dts for p in after)  # decode order
         assert any(p.pts != p.dts for p in after if p.pts is not None)  # and B-frames indeed
+        assert states[:2] == ["connecting", "online"] and "error" not in states  # a switch, not an outage
     finally:
         server.kill()
