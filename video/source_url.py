@@ -44,17 +44,26 @@ class StreamSource:
         return not self.realtime
 
 
-def display_url(url: str) -> str:
-    """The URL safe to print, also when a password was typed raw with ``#``, ``?`` or ``/`` in it.
+def split_userinfo(url: str) -> tuple[str | None, str]:
+    """(user info, the URL without it); None when there is none.
 
-    Such a URL does not parse (``#`` starts a fragment), so the user info is taken as what lies
-    between ``://`` and the last ``@``.
+    A password typed raw with ``#``, ``?``, ``/`` or ``@`` in it does not parse as a URL (``#``
+    starts a fragment), so the user info is taken as what lies between ``://`` and the last ``@``.
     """
     scheme, separator, rest = url.partition("://")
     if not separator or "@" not in rest:
-        return redact_url(url)
+        return None, url
     userinfo, _, host_and_path = rest.rpartition("@")
+    return userinfo, f"{scheme}://{host_and_path}"
+
+
+def display_url(url: str) -> str:
+    """The URL safe to print, also when a password was typed raw (see :func:`split_userinfo`)."""
+    userinfo, bare = split_userinfo(url)
+    if userinfo is None:
+        return redact_url(url)
     user, colon, _ = userinfo.partition(":")
+    scheme, _, host_and_path = bare.partition("://")
     return f"{scheme}://{user}:{REDACTED}@{host_and_path}" if colon else f"{scheme}://{user}@{host_and_path}"
 
 

@@ -13,11 +13,12 @@ import pytest
 from rtsp_process import RTSP_PASSWORD, RTSP_USER, RtspServerProcess, wait_until
 
 from video.fanout import Fanout
+from video.fmp4 import split_annexb
 from video.health import CameraHealth
 from video.reader import CameraReader, ReaderOptions
 from video.rtsp.auth import Credentials, parse_challenges
 from video.rtsp.depacketize import START_CODE, AccessUnit, Depacketizer
-from video.rtsp.parameter_sets import nal_units, sequence_parameters
+from video.rtsp.parameter_sets import sequence_parameters
 from video.rtsp.sdp import NotDepacketised, parse_sdp
 from video.rtsp.session import RtspSession
 from video.source_url import StreamSource
@@ -42,7 +43,7 @@ def test_sdp_of_the_gstreamer_server():
     assert (media.codec, media.payload_type, media.clock_rate) == ("h264", 96, 90000)
     assert media.control_url == "rtsp://127.0.0.1:8554/cam0/stream=0"
     assert session_url == "rtsp://127.0.0.1:8554/cam0/"
-    units = nal_units(media.parameter_sets)
+    units = split_annexb(media.parameter_sets)
     assert [unit[0] & 0x1F for unit in units] == [7, 8]
     assert sequence_parameters(media.parameter_sets, "h264").width == 320
 
@@ -56,7 +57,7 @@ def test_sdp_absolute_controls_hevc_and_codecs_left_to_ffmpeg():
     media, session_url = parse_sdp(hevc, "rtsp://cam/")
     assert (media.codec, media.payload_type, media.control_url) == ("hevc", 98, "rtsp://cam/track1")
     assert session_url == "rtsp://cam/"
-    assert [(unit[0] >> 1) & 0x3F for unit in nal_units(media.parameter_sets)] == [32, 33]
+    assert [(unit[0] >> 1) & 0x3F for unit in split_annexb(media.parameter_sets)] == [32, 33]
     parameters = sequence_parameters(media.parameter_sets, "hevc")
     assert (parameters.width, parameters.height, parameters.profile) == (1280, 720, "Main")
     mjpeg = "v=0\r\nm=video 0 RTP/AVP 26\r\na=rtpmap:26 JPEG/90000\r\n"
@@ -160,12 +161,12 @@ def test_h264_access_units_come_back_whole_through_stap_a_and_fu_a():
     packets, sequence = [], 65530  # the sequence numbers wrap on the way
     timestamp = 2**32 - 3 * 3600  # and so do the timestamps
     for frame in frames:
-        more, sequence = rtp_packets(nal_units(bytes(frame)), timestamp % 2**32, sequence)
+        more, sequence = rtp_packets(split_annexb(bytes(frame)), timestamp % 2**32, sequence)
         packets += more
         timestamp += 3600
     units, depacketizer = depacketise(packets)
     assert [unit.data for unit in units] == [
-        b"".join(START_CODE + unit for unit in nal_units(bytes(frame))) for frame in frames
+        b"".join(START_CODE + unit for unit in split_annexb(bytes(frame))) for frame in frames
     ]
     assert [unit.keyframe for unit in units] == [frame.is_keyframe for frame in frames]
     assert [unit.timestamp for unit in units] == [3600 * i for i in range(len(frames))]
@@ -177,7 +178,7 @@ def test_a_lost_packet_marks_its_unit_corrupt_and_drops_the_broken_fragment():
     packets, sequence = [], 0
     per_frame = []
     for index, frame in enumerate(frames):
-        more, sequence = rtp_packets(nal_units(bytes(frame)), index * 3600, sequence, mtu=300)
+        more, sequence = rtp_packets(split_annexb(bytes(frame)), index * 3600, sequence, mtu=300)
         per_frame.append(len(more))
         packets += more
     assert per_frame[1] >= 3
@@ -185,7 +186,7 @@ def test_a_lost_packet_marks_its_unit_corrupt_and_drops_the_broken_fragment():
     units, depacketizer = depacketise(packets[:lost] + packets[lost + 1 :])
     assert depacketizer.lost_packets == 1
     assert [unit.corrupt for unit in units] == [False, True, False, False]
-    assert len(units[1].data) < len(b"".join(START_CODE + u for u in nal_units(bytes(frames[1]))))
+    assert len(units[1].data) < len(b"".join(START_CODE + u for u in split_annexb(bytes(frames[1]))))
 
 
 def test_padding_extension_and_foreign_payload_types():

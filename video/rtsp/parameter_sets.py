@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from video.fmp4 import split_annexb
+
 H264_PROFILES = {
     66: "Baseline",
     77: "Main",
@@ -176,21 +178,11 @@ def hevc_sps(nal: bytes) -> SequenceParameters:
     return SequenceParameters(width, height, HEVC_PROFILES.get(profile_idc), _pix_fmt(chroma, bit_depth))
 
 
-def nal_units(annexb: bytes) -> list[bytes]:
-    """The NAL units of an Annex-B byte string (3- or 4-byte start codes)."""
-    units = []
-    for chunk in annexb.split(b"\x00\x00\x01"):
-        unit = chunk[:-1] if chunk.endswith(b"\x00") else chunk
-        if unit:
-            units.append(unit)
-    return units
-
-
 def sequence_parameters(annexb: bytes | None, codec: str) -> SequenceParameters | None:
     """The first readable SPS in ``annexb``, or None."""
     if not annexb:
         return None
-    for unit in nal_units(annexb):
+    for unit in split_annexb(annexb):
         try:
             if codec == "h264" and unit[0] & 0x1F == 7:
                 return h264_sps(unit)

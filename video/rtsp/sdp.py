@@ -6,11 +6,11 @@ import base64
 import binascii
 from dataclasses import dataclass
 
+from video.rtsp.depacketize import START_CODE
 from video.stream_errors import PROTOCOL, UNSUPPORTED_CODEC, StreamFailure
 
 # RTP encoding names this client depacketises, and the FFmpeg codec name they become.
 DEPACKETISED = {"H264": "h264", "H265": "hevc"}
-START_CODE = b"\x00\x00\x00\x01"
 
 
 class NotDepacketised(StreamFailure):

@@ -19,6 +19,7 @@ from urllib.parse import unquote, urlsplit
 from video.rtsp.auth import Credentials, parse_challenges
 from video.rtsp.depacketize import AccessUnit, Depacketizer
 from video.rtsp.sdp import VideoMedia, parse_sdp
+from video.source_url import split_userinfo
 from video.stream_errors import AUTH, CONFIG, NOT_FOUND, PROTOCOL, UNREACHABLE, StreamFailure
 
 USER_AGENT = "WatchWall"
@@ -29,14 +30,12 @@ RECEIVE_CHUNK = 256 * 1024
 
 
 def split_credentials(url: str) -> tuple[str | None, str | None, str]:
-    """(user, password, URL without them). The user info is what lies between ``://`` and the
-    last ``@``, so a password typed raw with ``#``, ``/`` or ``@`` in it still works."""
-    scheme, separator, rest = url.partition("://")
-    if not separator or "@" not in rest:
+    """(user, password, URL without them), percent-decoded; raw passwords work too."""
+    userinfo, bare = split_userinfo(url)
+    if userinfo is None:
         return None, None, url
-    userinfo, _, host_and_path = rest.rpartition("@")
     user, _, password = userinfo.partition(":")
-    return unquote(user), unquote(password), f"{scheme}://{host_and_path}"
+    return unquote(user), unquote(password), bare
 
 
 class Response:
