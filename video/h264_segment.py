@@ -75,16 +75,16 @@ class H264SegmentWriter:
             self._emit(init_segment(self.info.width, self.info.height, self.timescale, parameters))
             self._base_dts = dts
         dts, offset = self._ticks(dts - self._base_dts), self._ticks(pts - dts)
-        pending = self._pending
-        if pending and dts == pending[-1][1]:
-            # one picture in two packets (a multi-slice keyframe): one sample
-            sample, _, held_offset, keyframe = pending[-1]
-            pending[-1] = (sample + mp4_sample(packet.data), dts, held_offset, keyframe or packet.is_keyframe)
-            return
-        if pending and dts < pending[-1][1]:
-            return  # a backwards timestamp would break the file's timeline
-        if pending and (packet.is_keyframe or dts - pending[0][1] >= self._fragment_ticks):
-            self._write_fragment(dts)
+        if self._pending:
+            sample, last_dts, last_offset, keyframe = self._pending[-1]
+            if dts == last_dts:  # one picture in two packets (a multi-slice keyframe): one sample
+                merged = (sample + mp4_sample(packet.data), dts, last_offset, keyframe or packet.is_keyframe)
+                self._pending[-1] = merged
+                return
+            if dts < last_dts:
+                return  # a backwards timestamp would break the file's timeline
+            if packet.is_keyframe or dts - self._pending[0][1] >= self._fragment_ticks:
+                self._write_fragment(dts)  # starts a new pending list
         self._pending.append((mp4_sample(packet.data), dts, offset, packet.is_keyframe))
         self._tail_duration = self._ticks(packet.duration) if packet.duration else None
         self.end_utc = max(self.end_utc, packet.wallclock + packet_seconds(packet))

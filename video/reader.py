@@ -446,10 +446,11 @@ class _NativeStream:
         self.last_timestamp: int | None = None
         self.interval: int | None = None
         self.max_interval = clock_rate  # a longer step is a pause, not a frame rate
-        self._learn(parameter_sets)
+        self._learn()
 
-    def _learn(self, annexb: bytes | None) -> None:
-        parameters = sequence_parameters(annexb, self.codec)
+    def _learn(self) -> None:
+        """The stream's parameters, once ``parameter_sets`` holds a readable SPS."""
+        parameters = sequence_parameters(self.parameter_sets, self.codec)
         if parameters is not None:
             self.info = StreamInfo(
                 codec=self.codec,
@@ -469,7 +470,7 @@ class _NativeStream:
         for unit in units:
             if self.info is None:
                 self.parameter_sets = annexb_parameter_sets(unit.data, self.codec) or self.parameter_sets
-                self._learn(self.parameter_sets)
+                self._learn()
                 if self.info is None:
                     self.dropped_before_parameters += 1
                     continue
