@@ -9,12 +9,12 @@ from __future__ import annotations
 import argparse
 import json
 
-from cameras.credentials import credentials_reference, redact_url, resolve
-from cameras.describe import CameraDescription, describe_camera
-from cameras.device import DEFAULT_TIMEOUT_S
-from cameras.discovery import DiscoveredDevice, discover
-from cameras.parsers import parse_address
-from config.site import Credentials
+from watchwall.cameras.credentials import credentials_reference, redact_url, resolve
+from watchwall.cameras.describe import CameraDescription, describe_camera
+from watchwall.cameras.device import DEFAULT_TIMEOUT_S
+from watchwall.cameras.discovery import DiscoveredDevice, discover
+from watchwall.cameras.parsers import parse_address
+from watchwall.config.site import Credentials
 
 
 def _positive_seconds(text: str) -> float:
@@ -42,7 +42,7 @@ def _credentials(args) -> Credentials | None:
 
 
 def _secrets_file():
-    from config.settings import get_settings
+    from watchwall.config.settings import get_settings
 
     return get_settings().secrets_file
 
@@ -95,8 +95,8 @@ def run_onvif(args) -> int:
 
 
 def _inventory_engine():
-    from config.database import make_engine, upgrade
-    from config.settings import get_settings
+    from watchwall.config.database import make_engine, upgrade
+    from watchwall.config.settings import get_settings
 
     settings = get_settings()
     if settings.uses_default_database:
@@ -107,14 +107,14 @@ def _inventory_engine():
 
 
 def _site_file():
-    from config.settings import get_settings
-    from config.site import load_site
+    from watchwall.config.settings import get_settings
+    from watchwall.config.site import load_site
 
     return load_site(get_settings().site)
 
 
 def run_camera_add(args) -> int:
-    from cameras.inventory import NewCamera, add_camera
+    from watchwall.cameras.inventory import NewCamera, add_camera
 
     host, port = parse_address(args.onvif)
     new = NewCamera(
@@ -144,7 +144,7 @@ def run_camera_add(args) -> int:
 
 
 def run_camera_enable(args) -> int:
-    from cameras.inventory import set_enabled
+    from watchwall.cameras.inventory import set_enabled
 
     enabled = args.camera_command == "enable"
     engine = _inventory_engine()
@@ -157,7 +157,7 @@ def run_camera_enable(args) -> int:
 
 
 def run_camera_move(args) -> int:
-    from cameras.inventory import move_camera
+    from watchwall.cameras.inventory import move_camera
 
     host, port = parse_address(args.onvif)
     engine = _inventory_engine()
@@ -173,7 +173,7 @@ def run_camera_move(args) -> int:
 
 
 def run_camera_list(args) -> int:
-    from cameras.inventory import list_cameras
+    from watchwall.cameras.inventory import list_cameras
 
     engine = _inventory_engine()
     try:

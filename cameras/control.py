@@ -12,13 +12,13 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TypeVar
 
-from cameras.credentials import resolve
-from cameras.device import DEFAULT_TIMEOUT_S, OnvifDevice
-from cameras.errors import OnvifError
-from cameras.models import InventoryCamera
-from cameras.parsers import Preset, PtzStatus, order_main_first
-from cameras.ptz import PtzControl
-from config.site import Credentials
+from watchwall.cameras.credentials import resolve
+from watchwall.cameras.device import DEFAULT_TIMEOUT_S, OnvifDevice
+from watchwall.cameras.errors import OnvifError
+from watchwall.cameras.models import InventoryCamera
+from watchwall.cameras.parsers import Preset, PtzStatus, order_main_first
+from watchwall.cameras.ptz import PtzControl
+from watchwall.config.site import Credentials
 
 T = TypeVar("T")
 

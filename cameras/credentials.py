@@ -9,7 +9,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 import yaml
 
-from config.errors import UserError
+from watchwall.config.errors import UserError
 
 REDACTED = "***"
 
@@ -31,7 +31,7 @@ def credentials_reference(
     username: str | None, password_env: str | None = None, password_secret: str | None = None
 ):
     """A site-file ``Credentials`` reference from its parts (None without a user), validated."""
-    from config.site import Credentials
+    from watchwall.config.site import Credentials
 
     if not username:
         if password_env or password_secret:

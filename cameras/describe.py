@@ -9,9 +9,9 @@ from __future__ import annotations
 import asyncio
 from dataclasses import asdict, dataclass, field
 
-from cameras.credentials import redact_url
-from cameras.device import DEFAULT_TIMEOUT_S, OnvifDevice
-from cameras.parsers import DeviceInfo, StreamProfile, order_main_first
+from watchwall.cameras.credentials import redact_url
+from watchwall.cameras.device import DEFAULT_TIMEOUT_S, OnvifDevice
+from watchwall.cameras.parsers import DeviceInfo, StreamProfile, order_main_first
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """Talking to one ONVIF camera: device information, services, media profiles, URIs, snapshot, clock.
 
-Every call runs under a deadline and fails with one :class:`cameras.errors.OnvifError`.
+Every call runs under a deadline and fails with one :class:`watchwall.cameras.errors.OnvifError`.
 The password is held by the ONVIF client only; nothing here prints, logs or returns it.
 """
 
@@ -16,10 +16,10 @@ from typing import TypeVar
 import aiohttp
 import zeep.exceptions
 
-from cameras import parsers
-from cameras.errors import CameraAuthError, OnvifError, translate
-from cameras.onvif_lib import ONVIFCamera
-from cameras.parsers import DeviceInfo, StreamProfile
+from watchwall.cameras import parsers
+from watchwall.cameras.errors import CameraAuthError, OnvifError, translate
+from watchwall.cameras.onvif_lib import ONVIFCamera
+from watchwall.cameras.parsers import DeviceInfo, StreamProfile
 
 DEFAULT_TIMEOUT_S = 10.0
 JPEG_MAGIC = b"\xff\xd8\xff"

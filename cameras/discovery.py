@@ -17,7 +17,7 @@ import xml.etree.ElementTree as ElementTree
 from dataclasses import asdict, dataclass, field
 from urllib.parse import unquote
 
-from config.errors import UserError
+from watchwall.config.errors import UserError
 
 MULTICAST_GROUP = ("239.255.255.250", 3702)
 PROBE_ACTION = "http://schemas.xmlsoap.org/ws/2005/04/discovery/Probe"

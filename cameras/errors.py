@@ -9,8 +9,8 @@ import aiohttp
 import zeep.exceptions
 from lxml import etree
 
-from cameras.parsers import is_auth_fault, is_soap_fault
-from config.errors import UserError
+from watchwall.cameras.parsers import is_auth_fault, is_soap_fault
+from watchwall.config.errors import UserError
 
 
 class OnvifError(UserError):

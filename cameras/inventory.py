@@ -14,15 +14,15 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from cameras.credentials import credentials_reference, resolve
-from cameras.describe import CameraDescription, describe_camera
-from cameras.device import DEFAULT_TIMEOUT_S
-from cameras.models import InventoryCamera, utc_now
-from cameras.parsers import strip_credentials
-from cameras.pull_list import check_place_in_site
-from config.database import session_scope
-from config.errors import UserError
-from config.site import CODE_PATTERN, Credentials, Site
+from watchwall.cameras.credentials import credentials_reference, resolve
+from watchwall.cameras.describe import CameraDescription, describe_camera
+from watchwall.cameras.device import DEFAULT_TIMEOUT_S
+from watchwall.cameras.models import InventoryCamera, utc_now
+from watchwall.cameras.parsers import strip_credentials
+from watchwall.cameras.pull_list import check_place_in_site
+from watchwall.config.database import session_scope
+from watchwall.config.errors import UserError
+from watchwall.config.site import CODE_PATTERN, Credentials, Site
 
 
 @dataclass(frozen=True)

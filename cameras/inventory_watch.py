@@ -19,8 +19,8 @@ from collections.abc import Callable
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from cameras.pull_list import InventoryStamp, inventory_stamp, load_inventory, site_with_inventory
-from config.site import Site
+from watchwall.cameras.pull_list import InventoryStamp, inventory_stamp, load_inventory, site_with_inventory
+from watchwall.config.site import Site
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Boolean, CheckConstraint, DateTime, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from config.database import Base
+from watchwall.config.database import Base
 
 
 def utc_now() -> datetime:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit, urlunsplit
 
-from config.errors import UserError
+from watchwall.config.errors import UserError
 
 DEFAULT_ONVIF_PORT = 80
 # Above this a BitrateLimit cannot be kbit/s (100 Gbit/s); some firmwares report bit/s.

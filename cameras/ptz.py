@@ -1,11 +1,11 @@
-"""Pan/tilt/zoom on an open :class:`cameras.device.OnvifDevice`: move, stop, presets, status."""
+"""Pan/tilt/zoom on an open :class:`watchwall.cameras.device.OnvifDevice`: move, stop, presets, status."""
 
 from __future__ import annotations
 
-from cameras import parsers
-from cameras.device import OnvifDevice
-from cameras.errors import OnvifError
-from cameras.parsers import Preset, PtzStatus
+from watchwall.cameras import parsers
+from watchwall.cameras.device import OnvifDevice
+from watchwall.cameras.errors import OnvifError
+from watchwall.cameras.parsers import Preset, PtzStatus
 
 
 def _clamp(value: float) -> float:

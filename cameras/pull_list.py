@@ -18,9 +18,9 @@ from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
-from cameras.models import InventoryCamera
-from config.errors import UserError
-from config.site import STANDARD_ROOMS, Camera, Room, Site
+from watchwall.cameras.models import InventoryCamera
+from watchwall.config.errors import UserError
+from watchwall.config.site import STANDARD_ROOMS, Camera, Room, Site
 
 log = logging.getLogger(__name__)
 
@@ -137,7 +137,7 @@ def inventory_stamp(engine: Engine) -> InventoryStamp:
 
 
 def load_inventory(engine: Engine) -> list[InventoryCamera]:
-    from cameras.inventory import list_cameras
+    from watchwall.cameras.inventory import list_cameras
 
     return list_cameras(engine)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from config.settings import get_settings
-from config.site import load_site
+from watchwall.config.settings import get_settings
+from watchwall.config.site import load_site
 
 
 def register(subparsers) -> None:
@@ -83,7 +83,7 @@ def _site_summary(site) -> dict:
 
 
 def db_upgrade(args) -> int:
-    from config.database import redact_database_url, upgrade
+    from watchwall.config.database import redact_database_url, upgrade
 
     settings = get_settings()
     settings.ensure_data_dir()

@@ -18,16 +18,16 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
-from config.errors import UserError
+from watchwall.config.errors import UserError
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 MODEL_MODULES = (
-    "metrics.models",
-    "cameras.models",
-    "video.models",
-    "dashboard.models",
-    "dashboard.accounts",
-    "dashboard.api_clients",
+    "watchwall.metrics.models",
+    "watchwall.cameras.models",
+    "watchwall.video.record.models",
+    "watchwall.dashboard.models",
+    "watchwall.dashboard.accounts",
+    "watchwall.dashboard.api_clients",
 )
 
 NAMING_CONVENTION = {

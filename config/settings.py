@@ -106,7 +106,7 @@ class Settings(BaseSettings):
 
     def secret_key(self) -> bytes:
         """The installation's secret, generated into the data dir on first use."""
-        from config.secret_key import load_or_create_secret_key
+        from watchwall.config.secret_key import load_or_create_secret_key
 
         return load_or_create_secret_key(self.ensure_data_dir())
 

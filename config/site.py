@@ -14,8 +14,8 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from config.errors import UserError
-from config.yaml_lines import YamlSyntaxError, line_of, load_with_lines
+from watchwall.config.errors import UserError
+from watchwall.config.yaml_lines import YamlSyntaxError, line_of, load_with_lines
 
 CODE_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
 Code = Annotated[str, Field(pattern=CODE_PATTERN)]
@@ -167,7 +167,7 @@ class Camera(_Strict):
 
     def redacted_source(self) -> str:
         """The source as safe to print: never a password."""
-        from cameras.credentials import redact_url
+        from watchwall.cameras.credentials import redact_url
 
         if self.rtsp:
             control = f" (onvif {self.onvif.host}:{self.onvif.port})" if self.onvif else ""

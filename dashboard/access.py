@@ -8,8 +8,8 @@ or of those assigned; ``admin`` may do everything.
 
 from __future__ import annotations
 
-from config.site import Site
-from dashboard.accounts import Principal
+from watchwall.config.site import Site
+from watchwall.dashboard.accounts import Principal
 
 
 class Forbidden(Exception):

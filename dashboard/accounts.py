@@ -13,8 +13,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from config.database import Base
-from config.errors import UserError
+from watchwall.config.database import Base
+from watchwall.config.errors import UserError
 
 ROLES = ("city_command", "county_supervisor", "inspector", "admin")
 USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9_.@-]{2,64}$")

@@ -1,8 +1,8 @@
 """The data-intake REST API: ``POST /api/v1/checkins`` and ``/api/v1/cases``, and its OpenAPI document.
 
 A request carries ``{"rows": [...]}`` (or one row object) and a client's token
-(``Authorization: Bearer ww_...``, see :mod:`dashboard.api_clients`). The rows are validated
-whole by the same code as ``watchwall import`` (:mod:`metrics.import_rows`): any bad row refuses
+(``Authorization: Bearer ww_...``, see :mod:`watchwall.dashboard.api_clients`). The rows are validated
+whole by the same code as ``watchwall import`` (:mod:`watchwall.metrics.import_rows`): any bad row refuses
 the request (422, every bad row's index and reason) and nothing is written. Rows are upserted by
 ``external_id``, so posting the same rows again changes nothing and the answer says so.
 
@@ -20,11 +20,11 @@ import flask
 from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
-from dashboard.api_clients import ApiCaller, authenticate_token
-from dashboard.context import current
-from dashboard.prometheus import count_api_request
-from metrics.import_rows import RawRow
-from metrics.importer import ImportRefused, import_rows
+from watchwall.dashboard.api_clients import ApiCaller, authenticate_token
+from watchwall.dashboard.context import current
+from watchwall.dashboard.prometheus import count_api_request
+from watchwall.metrics.import_rows import RawRow
+from watchwall.metrics.importer import ImportRefused, import_rows
 
 log = logging.getLogger(__name__)
 
@@ -151,7 +151,7 @@ def post_cases():
 
 @api.get("/openapi.json")
 def openapi_document():
-    from dashboard.openapi import openapi_document as build
+    from watchwall.dashboard.openapi import openapi_document as build
 
     return flask.jsonify(build())
 

@@ -6,9 +6,9 @@ import json
 
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
-from config.errors import UserError
-from config.settings import get_settings
-from dashboard.api_clients import SCOPES, ApiClient
+from watchwall.config.errors import UserError
+from watchwall.config.settings import get_settings
+from watchwall.dashboard.api_clients import SCOPES, ApiClient
 
 
 def register(subparsers) -> None:
@@ -33,7 +33,7 @@ def register(subparsers) -> None:
 
 
 def _engine():
-    from config.database import make_engine
+    from watchwall.config.database import make_engine
 
     return make_engine(get_settings().effective_database_url)
 
@@ -51,7 +51,7 @@ def _run(action):
 
 
 def add_command(args) -> int:
-    from dashboard.api_clients import add_client
+    from watchwall.dashboard.api_clients import add_client
 
     client, token = _run(lambda engine: add_client(engine, args.name, args.scope))
     print(f"API client {client.name!r} added with scope(s) {', '.join(client.scope_list)}.")
@@ -77,7 +77,7 @@ def _as_dict(client: ApiClient) -> dict:
 
 
 def list_command(args) -> int:
-    from dashboard.api_clients import list_clients
+    from watchwall.dashboard.api_clients import list_clients
 
     rows = [_as_dict(client) for client in _run(list_clients)]
     if args.json:
@@ -99,7 +99,7 @@ def list_command(args) -> int:
 
 
 def revoke_command(args) -> int:
-    from dashboard.api_clients import revoke_client
+    from watchwall.dashboard.api_clients import revoke_client
 
     client = _run(lambda engine: revoke_client(engine, args.name))
     print(f"API client {client.name!r} revoked; its token no longer works.")

@@ -19,8 +19,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from config.database import Base
-from config.errors import UserError
+from watchwall.config.database import Base
+from watchwall.config.errors import UserError
 
 SCOPES = ("checkins", "cases")
 TOKEN_PREFIX = "ww_"

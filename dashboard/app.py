@@ -9,11 +9,11 @@ import dash
 import flask
 from flask_socketio import SocketIO
 
-from dashboard import auth, live_routes, push, recording_routes
-from dashboard.api import register_api
-from dashboard.context import EXTENSION_KEY, AppContext
-from dashboard.i18n import ASSETS_DIR, t
-from dashboard.prometheus import observe_callback, register_prometheus
+from watchwall.dashboard import auth, live_routes, push, recording_routes
+from watchwall.dashboard.api import register_api
+from watchwall.dashboard.context import EXTENSION_KEY, AppContext
+from watchwall.dashboard.i18n import ASSETS_DIR, t
+from watchwall.dashboard.prometheus import observe_callback, register_prometheus
 
 
 def _time_callbacks(server: flask.Flask) -> None:
@@ -57,7 +57,7 @@ def create_app(context: AppContext) -> dash.Dash:
         title=t("app.title", context.settings.language),
         update_title=None,
     )
-    from dashboard.pages import admin, centre, recordings, wall
+    from watchwall.dashboard.pages import admin, centre, recordings, wall
 
     dash.register_page(
         "wall", path="/wall", layout=wall.layout, title=t("app.title", context.settings.language)

@@ -17,11 +17,11 @@ from urllib.parse import urlsplit
 
 import flask
 
-from dashboard import access
-from dashboard.accounts import Principal, authenticate, find_principal
-from dashboard.context import AppContext, current
-from dashboard.i18n import normalise, t
-from dashboard.rate_limit import SlidingWindowLimiter
+from watchwall.dashboard import access
+from watchwall.dashboard.accounts import Principal, authenticate, find_principal
+from watchwall.dashboard.context import AppContext, current
+from watchwall.dashboard.i18n import normalise, t
+from watchwall.dashboard.rate_limit import SlidingWindowLimiter
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +47,7 @@ def client_address() -> str:
 
 def audit(action: str, target: str | None = None, detail=None, actor: str | None = None) -> None:
     """Append to the tamper-evident audit log; a failing audit never hides the action's own error."""
-    from dashboard.audit import append
+    from watchwall.audit.listing import append
 
     principal = current_principal() if actor is None else None
     append(

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import time
 
-from cameras.control import CameraControl
-from cameras.credentials import resolve
-from config.errors import UserError
-from config.site import CameraPlace
+from watchwall.cameras.control import CameraControl
+from watchwall.cameras.credentials import resolve
+from watchwall.config.errors import UserError
+from watchwall.config.site import CameraPlace
 
 PTZ_PULSE_S = 0.4  # one click moves the camera this long, then stops
 DIRECTIONS = {

@@ -7,19 +7,19 @@ import importlib
 import logging
 import sys
 
-from config.errors import UserError
+from watchwall.config.errors import UserError
 
 # Each module has ``register(subparsers)``; a sub-command sets ``func(args) -> int``.
 COMMAND_MODULES = (
-    "config.cli",
-    "metrics.cli",
-    "cameras.cli",
-    "video.cli",
-    "video.evidence_cli",
-    "dashboard.audit_cli",
-    "dashboard.api_cli",
-    "dashboard.user_cli",
-    "dashboard.serve_cli",
+    "watchwall.config.cli",
+    "watchwall.metrics.cli",
+    "watchwall.cameras.cli",
+    "watchwall.video.cli",
+    "watchwall.video.record.evidence_cli",
+    "watchwall.audit.cli",
+    "watchwall.dashboard.api_cli",
+    "watchwall.dashboard.user_cli",
+    "watchwall.dashboard.serve_cli",
 )
 
 

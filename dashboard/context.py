@@ -8,8 +8,8 @@ from typing import Any
 import flask
 from sqlalchemy.engine import Engine
 
-from config.settings import Settings
-from config.site import Site
+from watchwall.config.settings import Settings
+from watchwall.config.site import Site
 
 EXTENSION_KEY = "watchwall"
 

@@ -1,7 +1,7 @@
 """Figures kept between push refreshes.
 
 A page's figures change when the case data moves (what the push watcher's fingerprint,
-``dashboard.push.metrics_fingerprint``, compares before it pushes a refresh) or when the clock
+``watchwall.dashboard.push.metrics_fingerprint``, compares before it pushes a refresh) or when the clock
 moves them (a new local day, a check-in slot falling due). Between those moments every page that
 refreshes asks for the same figures, so each is computed once per key and kept: a few per process.
 """
@@ -14,10 +14,10 @@ from collections.abc import Callable, Hashable
 from datetime import UTC, datetime
 from typing import Any
 
-from dashboard.context import AppContext
-from dashboard.push import metrics_fingerprint
-from metrics.compliance_rules import slots_due
-from metrics.localtime import local_day
+from watchwall.dashboard.context import AppContext
+from watchwall.dashboard.push import metrics_fingerprint
+from watchwall.metrics.compliance_rules import slots_due
+from watchwall.metrics.localtime import local_day
 
 EXTRAS_KEY = "figure_cache"
 

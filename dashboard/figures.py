@@ -7,7 +7,7 @@ from datetime import date
 
 import plotly.graph_objects as go
 
-from dashboard.i18n import t
+from watchwall.dashboard.i18n import t
 
 INK = "#dbe4f0"
 GRID = "rgba(219,228,240,0.12)"

@@ -25,10 +25,10 @@ import time
 import flask
 from simple_websocket import ConnectionClosed
 
-from dashboard import live_socket
-from dashboard.access import can_watch_live
-from dashboard.auth import current_principal
-from dashboard.context import AppContext, current
+from watchwall.dashboard import live_socket
+from watchwall.dashboard.access import can_watch_live
+from watchwall.dashboard.auth import current_principal
+from watchwall.dashboard.context import AppContext, current
 
 log = logging.getLogger(__name__)
 IDLE_POLL_S = 1.0

@@ -1,7 +1,7 @@
 """The OpenAPI 3.1 document of the data-intake API, built from the importer's row definitions.
 
 Columns, which of them are optional, their enumerations and limits come from
-:mod:`metrics.import_rows` and :mod:`metrics.models`, so the document cannot drift from what the
+:mod:`watchwall.metrics.import_rows` and :mod:`watchwall.metrics.models`, so the document cannot drift from what the
 API accepts. Enumerations accept the English code or the Chinese name, as the importer does.
 """
 
@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from functools import cache
 
-from dashboard.api_clients import SCOPES
-from metrics.counties import COUNTY_CODES
-from metrics.import_rows import AGENCY_NAMES_ZH, MAX_ID_LENGTH, ROW_KINDS, RowKind
-from metrics.models import (
+from watchwall.dashboard.api_clients import SCOPES
+from watchwall.metrics.counties import COUNTY_CODES
+from watchwall.metrics.import_rows import AGENCY_NAMES_ZH, MAX_ID_LENGTH, ROW_KINDS, RowKind
+from watchwall.metrics.models import (
     CASE_TYPE_NAMES_ZH,
     CASE_TYPES,
     CHECK_METHOD_NAMES_ZH,
@@ -111,7 +111,7 @@ def row_schema(what: str, kind: RowKind) -> dict:
 
 
 def _body_schema(what: str) -> dict:
-    from dashboard.api import MAX_ROWS
+    from watchwall.dashboard.api import MAX_ROWS
 
     row = {"$ref": f"#/components/schemas/{_row_name(what)}"}
     many = {

@@ -22,7 +22,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4, generate_latest
 from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, Metric
 
-from dashboard.context import AppContext, current
+from watchwall.dashboard.context import AppContext, current
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +60,7 @@ def observe_callback(seconds: float, name: str) -> None:
 
 
 def _camera_states() -> tuple[str, ...]:
-    from video.health import STATES
+    from watchwall.video.ingest.health import STATES
 
     return STATES
 

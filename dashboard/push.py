@@ -3,9 +3,9 @@
 Pages never poll. A background task watches a cheap fingerprint of the case
 database and emits ``metrics.changed`` when it moves (data imported by the CLI
 or the REST API of another process shows up within ``interval`` seconds).
-Camera status and alarms are emitted by the ingest through ``video.events``;
+Camera status and alarms are emitted by the ingest through ``watchwall.video.events``;
 ``cameras.changed`` ({"centre": code}) by the inventory watcher, once the pages'
-site has the new camera list (``cameras.inventory_watch``). All three go to the
+site has the new camera list (``watchwall.cameras.inventory_watch``). All three go to the
 centre's room, which a socket joins only for the centres its user may see.
 """
 
@@ -18,10 +18,10 @@ from flask_socketio import SocketIO, emit, join_room
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from dashboard import access
-from dashboard.auth import current_principal
-from dashboard.context import AppContext
-from dashboard.prometheus import set_push_clients
+from watchwall.dashboard import access
+from watchwall.dashboard.auth import current_principal
+from watchwall.dashboard.context import AppContext
+from watchwall.dashboard.prometheus import set_push_clients
 
 log = logging.getLogger(__name__)
 WALL_ROOM = "wall"
@@ -89,7 +89,7 @@ def camera_snapshot(context: AppContext, centres: list[str]) -> dict:
 
 
 def metrics_fingerprint(context: AppContext) -> tuple:
-    from metrics.models import Case, ComplianceDaily, LocationCheck
+    from watchwall.metrics.models import Case, ComplianceDaily, LocationCheck
 
     with context.engine.connect() as connection:
         # The key's min and max, each its own subquery, are index lookups (SQLite optimises a lone

@@ -22,15 +22,15 @@ from pathlib import Path
 
 import flask
 
-from config.errors import UserError
-from config.site import CameraPlace
-from dashboard import access
-from dashboard.audit import AuditLog
-from dashboard.auth import client_address, current_principal
-from dashboard.context import current
-from video.evidence_cli import parse_instant
-from video.export import export_clip
-from video.playback import (
+from watchwall.audit.listing import AuditLog
+from watchwall.config.errors import UserError
+from watchwall.config.site import CameraPlace
+from watchwall.dashboard import access
+from watchwall.dashboard.auth import client_address, current_principal
+from watchwall.dashboard.context import current
+from watchwall.video.record.evidence_cli import parse_instant
+from watchwall.video.record.export import export_clip
+from watchwall.video.record.playback import (
     NoRecordingError,
     parse_range,
     playback_file,
@@ -38,8 +38,8 @@ from video.playback import (
     read_range,
     seek,
 )
-from video.segments import default_recordings_dir
-from video.signing import load_or_create_signing_key
+from watchwall.video.record.segments import default_recordings_dir
+from watchwall.video.record.signing import load_or_create_signing_key
 
 MAX_SPAN_S = 24 * 3600
 MAX_REASON_CHARS = 500

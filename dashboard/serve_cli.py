@@ -7,9 +7,9 @@ import signal
 import sys
 import threading
 
-from config.database import make_engine, redact_database_url, upgrade
-from config.settings import get_settings
-from config.site import load_site
+from watchwall.config.database import make_engine, redact_database_url, upgrade
+from watchwall.config.settings import get_settings
+from watchwall.config.site import load_site
 
 log = logging.getLogger(__name__)
 
@@ -26,8 +26,8 @@ def register(subparsers) -> None:
 
 def prepare(site_path=None):
     """Schema, demo data on a fresh default database, and the app context."""
-    from dashboard.context import AppContext
-    from metrics.demo_data import ensure_demo_data
+    from watchwall.dashboard.context import AppContext
+    from watchwall.metrics.demo_data import ensure_demo_data
 
     settings = get_settings()
     settings.ensure_data_dir()
@@ -37,8 +37,8 @@ def prepare(site_path=None):
     if settings.uses_default_database and ensure_demo_data(engine):
         print(f"loaded the demo case data into {redact_database_url(url)}", flush=True)
     site_file = load_site(site_path or settings.site)
-    from cameras.inventory_watch import pull_list_now
-    from dashboard.accounts import count_users
+    from watchwall.cameras.inventory_watch import pull_list_now
+    from watchwall.dashboard.accounts import count_users
 
     inventory_stamp, site = pull_list_now(site_file, engine)
 
@@ -55,8 +55,8 @@ def prepare(site_path=None):
 
 def watch_inventory(context):
     """Apply inventory changes while serving: to the ingest (if any), then to the pages' site."""
-    from cameras.inventory_watch import watch_inventory as start_watching
-    from video.events import SocketIOSink
+    from watchwall.cameras.inventory_watch import watch_inventory as start_watching
+    from watchwall.video.events import SocketIOSink
 
     def publish(site) -> None:
         context.site = site
@@ -75,8 +75,8 @@ def watch_inventory(context):
 
 
 def serve_command(args) -> int:
-    from dashboard.app import create_app
-    from dashboard.push import watch_metrics
+    from watchwall.dashboard.app import create_app
+    from watchwall.dashboard.push import watch_metrics
 
     context = prepare(args.site)
     app = create_app(context)
@@ -110,19 +110,19 @@ def serve_command(args) -> int:
 
 def _start_ingest(context, record: bool):
     try:
-        from video.events import SocketIOSink
-        from video.supervisor import IngestService
+        from watchwall.video.events import SocketIOSink
+        from watchwall.video.ingest.supervisor import IngestService
     except ImportError:
         log.warning("camera ingest is not available in this build")
         return None
-    from video.live import LiveHub
+    from watchwall.video.live.channel import LiveHub
 
     sink = SocketIOSink(context.socketio)
     service = IngestService(context.site, settings=context.settings, sink=sink)
     context.extras["live_hub"] = LiveHub(service.fanouts)
     if record:
-        from dashboard.audit import AuditLog
-        from video.recording_service import start_site_recording
+        from watchwall.audit.listing import AuditLog
+        from watchwall.video.record.recording_service import start_site_recording
 
         recording = start_site_recording(
             service, context.engine, context.settings, sink, audit=AuditLog(context.engine)

@@ -6,11 +6,11 @@ import getpass
 import os
 import sys
 
-from config.database import make_engine, upgrade
-from config.errors import UserError
-from config.settings import get_settings
-from config.site import load_site
-from dashboard.accounts import ROLES, AccountError, User, add_user
+from watchwall.config.database import make_engine, upgrade
+from watchwall.config.errors import UserError
+from watchwall.config.settings import get_settings
+from watchwall.config.site import load_site
+from watchwall.dashboard.accounts import ROLES, AccountError, User, add_user
 
 
 def register(subparsers) -> None:

@@ -4,8 +4,8 @@ Web nodes serve pages and push; cameras are pulled by ingest nodes
 (``watchwall ingest``) that emit through the Redis message queue.
 """
 
-from dashboard.app import create_app
-from dashboard.serve_cli import prepare, watch_inventory
+from watchwall.dashboard.app import create_app
+from watchwall.dashboard.serve_cli import prepare, watch_inventory
 
 context = prepare()
 dash_app = create_app(context)

@@ -7,8 +7,8 @@ from datetime import date
 from sqlalchemy import Connection, func, select
 from sqlalchemy.orm import Session
 
-from metrics.localtime import month_key
-from metrics.models import Case
+from watchwall.metrics.localtime import month_key
+from watchwall.metrics.models import Case
 
 Executor = Session | Connection
 

@@ -9,8 +9,8 @@ from pathlib import Path
 from sqlalchemy import Engine, inspect
 from sqlalchemy.orm import Session
 
-from config.errors import UserError
-from config.settings import get_settings
+from watchwall.config.errors import UserError
+from watchwall.config.settings import get_settings
 
 
 def register(subparsers) -> None:
@@ -33,7 +33,7 @@ def register(subparsers) -> None:
 
 
 def _engine() -> tuple[str, Engine]:
-    from config.database import make_engine
+    from watchwall.config.database import make_engine
 
     settings = get_settings()
     settings.ensure_data_dir()
@@ -42,15 +42,15 @@ def _engine() -> tuple[str, Engine]:
 
 
 def _require_schema(engine: Engine, url: str) -> None:
-    from config.database import redact_database_url
+    from watchwall.config.database import redact_database_url
 
     if "subjects" not in inspect(engine).get_table_names():
         raise UserError(f"{redact_database_url(url)} has no case database yet; run `watchwall db upgrade`")
 
 
 def demo_data(args) -> int:
-    from config.database import upgrade
-    from metrics.demo_data import DEFAULT_SEED, load_demo_data
+    from watchwall.config.database import upgrade
+    from watchwall.metrics.demo_data import DEFAULT_SEED, load_demo_data
 
     url, engine = _engine()
     try:
@@ -67,7 +67,7 @@ def demo_data(args) -> int:
 
 
 def show_metrics(args) -> int:
-    from metrics.headline import headline_figures
+    from watchwall.metrics.headline import headline_figures
 
     url, engine = _engine()
     try:
@@ -95,7 +95,7 @@ def _print_figures(figures: dict, indent: str = "") -> None:
 
 
 def import_rows(args) -> int:
-    from metrics.importer import import_file
+    from watchwall.metrics.importer import import_file
 
     url, engine = _engine()
     try:

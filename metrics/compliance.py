@@ -1,6 +1,6 @@
-"""Check-in compliance figures, read from the daily roll-ups (see :mod:`metrics.rollup`).
+"""Check-in compliance figures, read from the daily roll-ups (see :mod:`watchwall.metrics.rollup`).
 
-Counting rules live in :mod:`metrics.compliance_rules`. "Today" is the site's local day;
+Counting rules live in :mod:`watchwall.metrics.compliance_rules`. "Today" is the site's local day;
 its rate counts only the slots already owed (the afternoon slot from local noon).
 "Last 30 days" are the 30 complete local days before today.
 """
@@ -13,10 +13,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, func, or_, select
 from sqlalchemy.orm import Session
 
-from metrics.compliance_rules import DayCompliance, compliance_rate, slots_due
-from metrics.localtime import SHANGHAI, SLOTS, local_day
-from metrics.masking import mask_name
-from metrics.models import ChecksDailyByMethod, ComplianceDaily, LocationCheck, Subject
+from watchwall.metrics.compliance_rules import DayCompliance, compliance_rate, slots_due
+from watchwall.metrics.localtime import SHANGHAI, SLOTS, local_day
+from watchwall.metrics.masking import mask_name
+from watchwall.metrics.models import ChecksDailyByMethod, ComplianceDaily, LocationCheck, Subject
 
 Executor = Session | Connection
 

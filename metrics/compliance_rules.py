@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from metrics.localtime import AFTERNOON_STARTS, SHANGHAI, as_utc
+from watchwall.metrics.localtime import AFTERNOON_STARTS, SHANGHAI, as_utc
 
 SLOTS_PER_DAY = 2
 

@@ -18,14 +18,14 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Engine, delete, func, select, text
 
-from config.errors import UserError
-from metrics.allocation import allocate
-from metrics.bulk import bulk_insert
-from metrics.counties import COUNTIES
-from metrics.demo_people import local_moment, pick, pick_county
-from metrics.demo_supervision import location_check_rows, subject_rows, terminal_transaction_rows
-from metrics.localtime import SHANGHAI, local_day, month_key
-from metrics.models import (
+from watchwall.config.errors import UserError
+from watchwall.metrics.allocation import allocate
+from watchwall.metrics.bulk import bulk_insert
+from watchwall.metrics.counties import COUNTIES
+from watchwall.metrics.demo_people import local_moment, pick, pick_county
+from watchwall.metrics.demo_supervision import location_check_rows, subject_rows, terminal_transaction_rows
+from watchwall.metrics.localtime import SHANGHAI, local_day, month_key
+from watchwall.metrics.models import (
     METRICS_TABLES,
     ArchiveDigitisation,
     Case,
@@ -36,7 +36,7 @@ from metrics.models import (
     SupportBase,
     TerminalTransaction,
 )
-from metrics.rollup import rebuild_rollups
+from watchwall.metrics.rollup import rebuild_rollups
 
 DEFAULT_SEED = 2024
 HISTORY_DAYS = 3 * 365
@@ -257,8 +257,8 @@ def ensure_demo_data(engine: Engine, settings=None) -> bool:
     """
     from sqlalchemy.engine import make_url
 
-    from config.database import upgrade
-    from config.settings import get_settings
+    from watchwall.config.database import upgrade
+    from watchwall.config.settings import get_settings
 
     settings = settings or get_settings()
     if not settings.uses_default_database or make_url(settings.effective_database_url) != engine.url:

@@ -8,9 +8,9 @@ from bisect import bisect
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from metrics.counties import COUNTIES
-from metrics.demo_people import COUNTY_COORDINATES, local_moment, made_up_name, pick, pick_county
-from metrics.localtime import local_day
+from watchwall.metrics.counties import COUNTIES
+from watchwall.metrics.demo_people import COUNTY_COORDINATES, local_moment, made_up_name, pick, pick_county
+from watchwall.metrics.localtime import local_day
 
 CATEGORY_WEIGHTS = (
     ("probation", 0.84),

@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
-from metrics import cases, compliance, resources
-from metrics.localtime import SHANGHAI, local_day
+from watchwall.metrics import cases, compliance, resources
+from watchwall.metrics.localtime import SHANGHAI, local_day
 
 Executor = Session | Connection
 
@@ -26,8 +26,8 @@ def figures_moment(today: date | None, now: datetime | None, zone: ZoneInfo) -> 
 
 
 def site_centre_count() -> int:
-    from config.settings import get_settings
-    from config.site import load_site
+    from watchwall.config.settings import get_settings
+    from watchwall.config.site import load_site
 
     return len(load_site(get_settings().site).centres)
 

@@ -37,10 +37,10 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from config.errors import UserError
-from metrics.counties import COUNTY_CODES
-from metrics.localtime import as_utc
-from metrics.models import (
+from watchwall.config.errors import UserError
+from watchwall.metrics.counties import COUNTY_CODES
+from watchwall.metrics.localtime import as_utc
+from watchwall.metrics.models import (
     CASE_TYPE_NAMES_ZH,
     CASE_TYPES,
     CHECK_METHOD_NAMES_ZH,

@@ -6,7 +6,7 @@ and nothing is written. Rows are keyed by ``external_id`` (upsert):
   - an id already there with the same values is left alone (re-importing a file changes nothing);
   - an id already there with different values is updated to the file's values (the newer export wins).
 After check-ins are written, the compliance roll-ups of every local day they touch are rebuilt.
-Column formats: see :mod:`metrics.import_rows`.
+Column formats: see :mod:`watchwall.metrics.import_rows`.
 """
 
 from __future__ import annotations
@@ -18,12 +18,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, Engine, bindparam, select, update
 from tqdm import tqdm
 
-from config.errors import UserError
-from metrics.bulk import bulk_insert
-from metrics.import_rows import ROW_KINDS, RawRow, read_rows, validate_rows
-from metrics.localtime import SHANGHAI, local_day, month_key, slot_of
-from metrics.models import Case, LocationCheck, Subject
-from metrics.rollup import rebuild_rollups
+from watchwall.config.errors import UserError
+from watchwall.metrics.bulk import bulk_insert
+from watchwall.metrics.import_rows import ROW_KINDS, RawRow, read_rows, validate_rows
+from watchwall.metrics.localtime import SHANGHAI, local_day, month_key, slot_of
+from watchwall.metrics.models import Case, LocationCheck, Subject
+from watchwall.metrics.rollup import rebuild_rollups
 
 CHUNK = 500
 

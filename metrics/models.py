@@ -26,7 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from config.database import Base
+from watchwall.config.database import Base
 
 CATEGORIES = ("probation", "parole", "temporary_out_of_prison", "public_surveillance")
 CATEGORY_NAMES_ZH = {
@@ -224,7 +224,7 @@ class ArchiveDigitisation(Base):
 
 
 class ComplianceDaily(Base):
-    """Roll-up: one row per county and local day; rebuilt by :mod:`metrics.rollup`."""
+    """Roll-up: one row per county and local day; rebuilt by :mod:`watchwall.metrics.rollup`."""
 
     __tablename__ = "compliance_daily"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Connection, distinct, func, select
 from sqlalchemy.orm import Session
 
-from metrics.models import (
+from watchwall.metrics.models import (
     BASE_KINDS,
     STAFF_KINDS,
     ArchiveDigitisation,

@@ -11,8 +11,8 @@ from datetime import date
 
 from sqlalchemy import Connection, and_, case, delete, func, insert, or_, select
 
-from metrics.compliance_rules import SLOTS_PER_DAY, DayCompliance, active_subjects_by_day
-from metrics.models import ChecksDailyByMethod, ComplianceDaily, LocationCheck, Subject
+from watchwall.metrics.compliance_rules import SLOTS_PER_DAY, DayCompliance, active_subjects_by_day
+from watchwall.metrics.models import ChecksDailyByMethod, ComplianceDaily, LocationCheck, Subject
 
 
 def _active_spans(connection: Connection, first: date, last: date):

@@ -7,7 +7,7 @@ from datetime import date
 from sqlalchemy import Connection, func, select
 from sqlalchemy.orm import Session
 
-from metrics.models import TerminalTransaction
+from watchwall.metrics.models import TerminalTransaction
 
 Executor = Session | Connection
 

@@ -8,7 +8,7 @@ import threading
 from contextlib import contextmanager
 from pathlib import Path
 
-from config.errors import UserError
+from watchwall.config.errors import UserError
 
 
 class StreamProblem(UserError):
@@ -41,9 +41,9 @@ def _positive(seconds: float) -> float:
 
 
 def run_probe(args) -> int:
-    from video.probe import probe
-    from video.source_url import source_for_url
-    from video.stream_errors import StreamFailure
+    from watchwall.video.ingest.probe import probe
+    from watchwall.video.ingest.source_url import source_for_url
+    from watchwall.video.ingest.stream_errors import StreamFailure
 
     source = source_for_url(args.url)
     try:
@@ -88,10 +88,10 @@ def _keyframe_interval(seconds: float | None, frames: int | None) -> str:
 
 
 def run_ingest(args) -> int:
-    from cameras.inventory_watch import pull_list_now, watch_inventory
-    from config.settings import get_settings
-    from config.site import load_site
-    from video.supervisor import IngestService
+    from watchwall.cameras.inventory_watch import pull_list_now, watch_inventory
+    from watchwall.config.settings import get_settings
+    from watchwall.config.site import load_site
+    from watchwall.video.ingest.supervisor import IngestService
 
     settings = get_settings()
     seconds = _positive(args.seconds)
@@ -110,7 +110,7 @@ def run_ingest(args) -> int:
         )
     recording = None
     if not args.no_record:  # into <data_dir>/recordings, indexed in the configured database
-        from video.recording_service import start_site_recording
+        from watchwall.video.record.recording_service import start_site_recording
 
         recording = start_site_recording(service, engine, settings, sink=service.sink)
     finished = threading.Event()
@@ -171,7 +171,7 @@ def run_ingest(args) -> int:
 
 def _migrated_engine(settings):
     """The configured database (migrated first): the inventory, and the recording index."""
-    from config.database import make_engine, upgrade
+    from watchwall.config.database import make_engine, upgrade
 
     settings.ensure_data_dir()
     url = settings.effective_database_url

@@ -13,7 +13,7 @@ from collections import deque
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from config.settings import Settings
+    from watchwall.config.settings import Settings
 
 DEFAULT_CHANNEL = "flask-socketio"
 

@@ -44,7 +44,7 @@ from sqlalchemy import text
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from config.database import make_engine  # noqa: E402
+from watchwall.config.database import make_engine  # noqa: E402
 
 OUT = ROOT / "benchmarks" / "out"
 DEFAULT_PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"

@@ -5,7 +5,7 @@
 Push: a real ``watchwall serve`` process (threading server, simple-websocket) configured with
 the Redis message queue, as web nodes run at scale; N python-socketio clients log in through
 the form and connect over WebSocket; this process emits ``camera.status`` events through
-``video.events.RedisSink`` (what an ingest node does), stamped with their send time (same
+``watchwall.video.events.RedisSink`` (what an ingest node does), stamped with their send time (same
 machine's clock); each client records arrival - send. Baseline side by side in the same run:
 one client only.
 
@@ -58,7 +58,7 @@ class Serve:
 
     def cli(self, *args: str) -> None:
         subprocess.run(
-            [sys.executable, "-m", "dashboard.cli", *args],
+            [sys.executable, "-m", "watchwall.dashboard.cli", *args],
             env=self.env,
             cwd=ROOT,
             check=True,
@@ -69,7 +69,7 @@ class Serve:
     def start(self) -> None:
         args = ["serve", "--port", str(self.port), "--no-record"] + ([] if self.ingest else ["--no-ingest"])
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "dashboard.cli", *args],
+            [sys.executable, "-m", "watchwall.dashboard.cli", *args],
             env=self.env,
             cwd=ROOT,
             stdout=self.log,
@@ -121,7 +121,7 @@ def push_latency(serve: Serve, clients: int, events: int) -> dict:
             wait_timeout=10,
         )
         sockets.append(client)
-    from video.events import RedisSink
+    from watchwall.video.events import RedisSink
 
     sink = RedisSink(REDIS_URL)
     time.sleep(1.0)  # let every client's room joins settle

@@ -20,7 +20,7 @@ GOALS = {"watchwall_over_demux_max": 2.0, "opencv_over_watchwall_min": 10.0}
 
 
 def thumbnail_interval_s() -> float:
-    from config.settings import Settings
+    from watchwall.config.settings import Settings
 
     return Settings.model_fields["thumbnail_interval_s"].default
 
@@ -136,7 +136,7 @@ def write_readme(path: Path, table: str, facts: dict) -> None:
 in the same N RTSP streams cost. The streams are a 20 s clip of 720p25 H.264 at about 2 Mbit/s
 (a keyframe every 2 s, no B-frames), encoded once with PyAV's libx264 and cached in
 `benchmarks/out/`, looped in real time by the GStreamer RTSP test server
-(`tests/servers/gst_rtsp_server.py`, mount kind `file:PATH`): the server parses and packetizes
+(`tests/support/gst_rtsp_server.py`, mount kind `file:PATH`): the server parses and packetizes
 the file but encodes nothing, so it is not the bottleneck; its own CPU is in the table.
 
 The variants, each its own process(es), all over RTSP/TCP:

@@ -31,13 +31,12 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 OUT = ROOT / "benchmarks" / "out"
-sys.path[:0] = [str(HERE), str(ROOT / "tests" / "servers")]
+sys.path[:0] = [str(HERE), str(ROOT / "tests" / "support")]
 
 from clip import ensure_clip  # noqa: E402
 from cpu import cpu_seconds  # noqa: E402
 from keyframe_cost import measure as keyframe_cost  # noqa: E402
 from report import GOALS, VARIANTS, machine, markdown, write_readme  # noqa: E402
-from rtsp_process import RtspServerProcess  # noqa: E402
 from variants import (  # noqa: E402
     Running,
     counted,
@@ -48,6 +47,8 @@ from variants import (  # noqa: E402
     start_watchwall,
     stop,
 )
+
+from tests.support.rtsp_process import RtspServerProcess  # noqa: E402
 
 
 def busy_seconds() -> tuple[float, float]:

@@ -28,16 +28,16 @@ from sqlalchemy.orm import Session
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from config.database import make_engine, upgrade  # noqa: E402
-from metrics import cases, compliance  # noqa: E402
-from metrics.bulk import bulk_insert  # noqa: E402
-from metrics.counties import COUNTIES  # noqa: E402
-from metrics.demo_data import _cases  # noqa: E402
-from metrics.demo_supervision import location_check_rows  # noqa: E402
-from metrics.headline import headline_figures  # noqa: E402
-from metrics.localtime import SHANGHAI, local_day  # noqa: E402
-from metrics.models import Case, LocationCheck, Subject  # noqa: E402
-from metrics.rollup import rebuild_rollups  # noqa: E402
+from watchwall.config.database import make_engine, upgrade  # noqa: E402
+from watchwall.metrics import cases, compliance  # noqa: E402
+from watchwall.metrics.bulk import bulk_insert  # noqa: E402
+from watchwall.metrics.counties import COUNTIES  # noqa: E402
+from watchwall.metrics.demo_data import _cases  # noqa: E402
+from watchwall.metrics.demo_supervision import location_check_rows  # noqa: E402
+from watchwall.metrics.headline import headline_figures  # noqa: E402
+from watchwall.metrics.localtime import SHANGHAI, local_day  # noqa: E402
+from watchwall.metrics.models import Case, LocationCheck, Subject  # noqa: E402
+from watchwall.metrics.rollup import rebuild_rollups  # noqa: E402
 
 DAYS = 730
 OUT = ROOT / "benchmarks" / "out"

@@ -19,11 +19,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "tests" / "servers"))
+sys.path.insert(0, str(ROOT / "tests" / "support"))
 
-from rtsp_process import RtspServerProcess  # noqa: E402
-
-from config.settings import Settings  # noqa: E402
+from tests.support.rtsp_process import RtspServerProcess  # noqa: E402
+from watchwall.config.settings import Settings  # noqa: E402
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -81,7 +80,7 @@ def measure(
             [
                 sys.executable,
                 "-m",
-                "dashboard.cli",
+                "watchwall.dashboard.cli",
                 "ingest",
                 "--site",
                 str(site),

@@ -4,7 +4,7 @@ Generates N minutes of 720p25 H.264 at about 2 Mbit/s with PyAV's libx264
 (cached in benchmarks/out/), records it through the real Recorder into 60 s
 fMP4 segments, then, in one run on the same segments:
 
-- exports the whole span with ``video.export.export_clip`` (remux, hashes,
+- exports the whole span with ``watchwall.video.record.export.export_clip`` (remux, hashes,
   signed manifest, zip) and with Debian ffmpeg's concat demuxer (``-c copy``),
   three times each; reports the medians and the ratio (goal <= 1.2);
 - seeks to random instants: index lookup + fMP4 of the 30 s from that instant
@@ -34,14 +34,14 @@ from zoneinfo import ZoneInfo
 import av
 import numpy as np
 
-from config.database import make_engine, session_scope, upgrade
-from video.export import export_clip
-from video.fanout import Fanout
-from video.models import RecordingSegment
-from video.packet import MediaPacket, StreamInfo
-from video.playback import playback_file
-from video.recorder import Recorder
-from video.signing import load_or_create_signing_key
+from watchwall.config.database import make_engine, session_scope, upgrade
+from watchwall.video.ingest.fanout import Fanout
+from watchwall.video.ingest.packet import MediaPacket, StreamInfo
+from watchwall.video.record.export import export_clip
+from watchwall.video.record.models import RecordingSegment
+from watchwall.video.record.playback import playback_file
+from watchwall.video.record.recorder import Recorder
+from watchwall.video.record.signing import load_or_create_signing_key
 
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "benchmarks" / "out"

@@ -2,7 +2,7 @@
 
 from alembic import context
 
-from config.database import import_all_models, make_engine
+from watchwall.config.database import import_all_models, make_engine
 
 target_metadata = import_all_models()
 url = context.config.get_main_option("sqlalchemy.url")

@@ -10,11 +10,11 @@ from datetime import UTC, datetime
 from dash import Input, Output, State, dcc, html
 from sqlalchemy import func, select
 
-from dashboard.access import require
-from dashboard.audit import KNOWN_ACTIONS, AuditEntry, list_entries, verify_chain
-from dashboard.components.panel_style import BUTTON, CONTROL, INPUT, PANEL, labelled
-from dashboard.context import AppContext, current
-from dashboard.i18n import t
+from watchwall.audit.listing import KNOWN_ACTIONS, AuditEntry, list_entries, verify_chain
+from watchwall.dashboard.access import require
+from watchwall.dashboard.components.panel_style import BUTTON, CONTROL, INPUT, PANEL, labelled
+from watchwall.dashboard.context import AppContext, current
+from watchwall.dashboard.i18n import t
 
 AUDIT_ROWS = 50
 AUDIT_ACTIONS = (*KNOWN_ACTIONS, "login_failed")

@@ -10,9 +10,9 @@ from collections.abc import Callable
 
 from dash import Input, Output, State, dcc, html
 
-from dashboard.access import require
-from dashboard.components.panel_style import BUTTON, INPUT, PANEL, labelled
-from dashboard.i18n import t
+from watchwall.dashboard.access import require
+from watchwall.dashboard.components.panel_style import BUTTON, INPUT, PANEL, labelled
+from watchwall.dashboard.i18n import t
 
 
 def export_form(language: str) -> html.Section:

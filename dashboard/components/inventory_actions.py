@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cameras.inventory import get_camera, move_camera, set_enabled
-from cameras.parsers import parse_address
-from config.errors import UserError
-from dashboard.auth import audit
-from dashboard.context import AppContext
-from dashboard.i18n import t
+from watchwall.cameras.inventory import get_camera, move_camera, set_enabled
+from watchwall.cameras.parsers import parse_address
+from watchwall.config.errors import UserError
+from watchwall.dashboard.auth import audit
+from watchwall.dashboard.context import AppContext
+from watchwall.dashboard.i18n import t
 
 MOVE_TIMEOUT_S = 8.0  # the page waits for the camera's answer at the new address
 ACTIONS = ("enable", "disable", "move")

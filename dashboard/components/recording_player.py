@@ -1,6 +1,6 @@
 """The recording player of /recordings: what a day's timeline shows, and which span a click plays.
 
-Pure helpers over ``video.playback`` (timeline, seek) for the page's callbacks: the span to play
+Pure helpers over ``watchwall.video.record.playback`` (timeline, seek) for the page's callbacks: the span to play
 from a click on the timeline (or from the day's first recording), skipping a gap to where
 recording resumes, and the URL the player fetches it from.
 """
@@ -10,16 +10,16 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from urllib.parse import urlencode
 
-from dashboard.context import AppContext
-from dashboard.i18n import t
-from video.models import (
+from watchwall.dashboard.context import AppContext
+from watchwall.dashboard.i18n import t
+from watchwall.video.record.models import (
     GAP_CAMERA_OFFLINE,
     GAP_DROPPED,
     GAP_RECORDER_CRASHED,
     GAP_RECORDER_STOPPED,
     GAP_STALLED,
 )
-from video.playback import seek, timeline
+from watchwall.video.record.playback import seek, timeline
 
 PLAY_WINDOW_S = 30 * 60
 GAP_REASONS = (GAP_CAMERA_OFFLINE, GAP_STALLED, GAP_RECORDER_STOPPED, GAP_RECORDER_CRASHED, GAP_DROPPED)

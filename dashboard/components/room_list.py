@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dash import html
 
-from config.site import Camera, Centre
+from watchwall.config.site import Camera, Centre
 
 CAMERA_LISTS_PUSH = "cameras"  # push.js clicks every button marked so when cameras.changed arrives
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dash import dcc, html
 
-from dashboard.i18n import t
+from watchwall.dashboard.i18n import t
 
 
 def header(title: str, language: str, path: str) -> html.Header:

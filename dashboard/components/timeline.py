@@ -1,6 +1,6 @@
 """The recording timeline of one camera and day: segments as bars, gaps by reason, alarms as markers.
 
-A pure function of ``video.playback.timeline``'s answer. Times are drawn in the
+A pure function of ``watchwall.video.record.playback.timeline``'s answer. Times are drawn in the
 site's local zone (plotly has no time zones: the axis shows naive local
 times). Every clickable point carries its instant as epoch seconds in
 ``customdata``, so a click says exactly where to seek.
@@ -68,7 +68,7 @@ def _bars(name, row, spans, zone, colour, hover) -> go.Bar:
 
 
 def timeline_figure(data: dict, zone: ZoneInfo, labels: dict[str, str]) -> go.Figure:
-    """The figure for ``data`` (from ``video.playback.timeline``).
+    """The figure for ``data`` (from ``watchwall.video.record.playback.timeline``).
 
     ``labels``: row names ``recording``, ``gaps``, ``alarms``, the ``gap.<reason>`` and
     ``alarm.<kind>`` names, and ``empty`` for a day without recordings.

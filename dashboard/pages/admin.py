@@ -6,18 +6,18 @@ import yaml
 from dash import Input, Output, State, ctx, dcc, html, no_update
 from sqlalchemy.orm import Session
 
-from cameras.discovery import discover
-from cameras.inventory import NewCamera, add_camera, list_cameras
-from cameras.parsers import parse_address
-from config.errors import UserError
-from dashboard import access
-from dashboard.accounts import ROLES, User, add_user
-from dashboard.auth import audit, current_principal
-from dashboard.components.inventory_actions import ACTIONS, run_action
-from dashboard.components.room_list import push_refresh_button
-from dashboard.components.shell import header
-from dashboard.context import AppContext, current
-from dashboard.i18n import normalise, t
+from watchwall.cameras.discovery import discover
+from watchwall.cameras.inventory import NewCamera, add_camera, list_cameras
+from watchwall.cameras.parsers import parse_address
+from watchwall.config.errors import UserError
+from watchwall.dashboard import access
+from watchwall.dashboard.accounts import ROLES, User, add_user
+from watchwall.dashboard.auth import audit, current_principal
+from watchwall.dashboard.components.inventory_actions import ACTIONS, run_action
+from watchwall.dashboard.components.room_list import push_refresh_button
+from watchwall.dashboard.components.shell import header
+from watchwall.dashboard.context import AppContext, current
+from watchwall.dashboard.i18n import normalise, t
 
 DISCOVERY_TIMEOUT_S = 3.0
 

@@ -8,18 +8,18 @@ from datetime import UTC, datetime
 
 from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 
-from dashboard import access, figure_cache, figures
-from dashboard.auth import audit, current_principal
-from dashboard.camera_control import DIRECTIONS, control_for, pulse
-from dashboard.components.kpi import kpi_card
-from dashboard.components.room_list import listed_cameras, push_refresh_button, room_blocks
-from dashboard.components.shell import header
-from dashboard.context import AppContext, current
-from dashboard.i18n import normalise, t
-from metrics import compliance
-from metrics.compliance_rules import SLOTS_PER_DAY, compliance_rate, slots_due
-from metrics.localtime import local_day
-from metrics.models import Case, SupportBase
+from watchwall.dashboard import access, figure_cache, figures
+from watchwall.dashboard.auth import audit, current_principal
+from watchwall.dashboard.camera_control import DIRECTIONS, control_for, pulse
+from watchwall.dashboard.components.kpi import kpi_card
+from watchwall.dashboard.components.room_list import listed_cameras, push_refresh_button, room_blocks
+from watchwall.dashboard.components.shell import header
+from watchwall.dashboard.context import AppContext, current
+from watchwall.dashboard.i18n import normalise, t
+from watchwall.metrics import compliance
+from watchwall.metrics.compliance_rules import SLOTS_PER_DAY, compliance_rate, slots_due
+from watchwall.metrics.localtime import local_day
+from watchwall.metrics.models import Case, SupportBase
 
 HEALTH_FIELDS = (
     "state", "codec", "profile", "width", "height", "fps", "bitrate_bps", "keyframe_interval_s",

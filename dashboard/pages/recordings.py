@@ -13,22 +13,22 @@ from datetime import UTC, date, datetime
 
 from dash import Input, Output, State, ctx, dcc, html, no_update
 
-from dashboard.access import can_read_audit, can_see_recordings, require, visible_centres
-from dashboard.auth import current_principal
-from dashboard.components import audit_trail, export_form
-from dashboard.components.panel_style import CONTROL, PANEL, labelled
-from dashboard.components.recording_player import (
+from watchwall.dashboard.access import can_read_audit, can_see_recordings, require, visible_centres
+from watchwall.dashboard.auth import current_principal
+from watchwall.dashboard.components import audit_trail, export_form
+from watchwall.dashboard.components.panel_style import CONTROL, PANEL, labelled
+from watchwall.dashboard.components.recording_player import (
     clicked_instant,
     day_timeline,
     play_span,
     play_url,
     timeline_labels,
 )
-from dashboard.components.room_list import push_refresh_button
-from dashboard.components.shell import header
-from dashboard.components.timeline import timeline_figure
-from dashboard.context import AppContext, current
-from dashboard.i18n import normalise, t
+from watchwall.dashboard.components.room_list import push_refresh_button
+from watchwall.dashboard.components.shell import header
+from watchwall.dashboard.components.timeline import timeline_figure
+from watchwall.dashboard.context import AppContext, current
+from watchwall.dashboard.i18n import normalise, t
 
 
 def allowed() -> bool:

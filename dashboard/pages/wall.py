@@ -7,17 +7,17 @@ from datetime import UTC, date, datetime
 
 from dash import Input, Output, State, dcc, html
 
-from dashboard import figure_cache, figures
-from dashboard.access import can_see_wall, require
-from dashboard.auth import current_principal
-from dashboard.components.kpi import kpi_card
-from dashboard.components.room_list import push_refresh_button
-from dashboard.components.shell import header
-from dashboard.context import AppContext, current
-from dashboard.i18n import normalise, t
-from metrics import cases, compliance, resources
-from metrics.headline import headline_figures
-from metrics.localtime import local_day
+from watchwall.dashboard import figure_cache, figures
+from watchwall.dashboard.access import can_see_wall, require
+from watchwall.dashboard.auth import current_principal
+from watchwall.dashboard.components.kpi import kpi_card
+from watchwall.dashboard.components.room_list import push_refresh_button
+from watchwall.dashboard.components.shell import header
+from watchwall.dashboard.context import AppContext, current
+from watchwall.dashboard.i18n import normalise, t
+from watchwall.metrics import cases, compliance, resources
+from watchwall.metrics.headline import headline_figures
+from watchwall.metrics.localtime import local_day
 
 CHARTS = ("compliance-county", "compliance-day", "cases-month", "resources-county")
 STATES = ("connecting", "online", "stalled", "offline", "error", "stopped")

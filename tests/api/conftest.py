@@ -20,13 +20,13 @@ import pytest
 from sqlalchemy import create_engine, inspect, text
 from werkzeug.serving import make_server
 
-from config.database import make_engine, upgrade
-from config.settings import DEMO_SITE, Settings
-from config.site import load_site
-from dashboard.api import register_api
-from dashboard.api_clients import add_client
-from dashboard.context import EXTENSION_KEY, AppContext
-from dashboard.prometheus import register_prometheus
+from watchwall.config.database import make_engine, upgrade
+from watchwall.config.settings import DEMO_SITE, Settings
+from watchwall.config.site import load_site
+from watchwall.dashboard.api import register_api
+from watchwall.dashboard.api_clients import add_client
+from watchwall.dashboard.context import EXTENSION_KEY, AppContext
+from watchwall.dashboard.prometheus import register_prometheus
 
 PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
 SUBJECTS = [("S-0001", "张三明", "qinzhou"), ("S-0002", "李四", "qinan"), ("S-0003", "欧阳小明", "gangu")]
@@ -116,7 +116,7 @@ def database_url(request, tmp_path, sqlite_template) -> str:
         url = f"sqlite:///{path}"
     else:
         url = request.getfixturevalue("postgres_database").empty()
-    from metrics.models import Subject
+    from watchwall.metrics.models import Subject
 
     engine = make_engine(url)
     with engine.begin() as connection:

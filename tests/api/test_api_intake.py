@@ -6,7 +6,7 @@ from datetime import date
 
 from sqlalchemy import func, select
 
-from metrics.models import Case, ComplianceDaily, LocationCheck
+from watchwall.metrics.models import Case, ComplianceDaily, LocationCheck
 
 from .rows import CASES, CHECKINS
 
@@ -121,7 +121,7 @@ def test_tokens_and_scopes(api):
 
 
 def test_a_revoked_client_is_refused(api):
-    from dashboard.api_clients import revoke_client
+    from watchwall.dashboard.api_clients import revoke_client
 
     assert api.post("checkins", {"rows": CHECKINS[:1]}, token="checkins").status_code == 200
     revoke_client(api.engine, "terminal-qinzhou")
@@ -155,7 +155,7 @@ def test_malformed_requests_get_clear_json_errors(api):
 
 
 def test_too_large_bodies_and_too_many_rows_are_refused(api):
-    from dashboard.api import MAX_BODY_BYTES, MAX_ROWS
+    from watchwall.dashboard.api import MAX_BODY_BYTES, MAX_ROWS
 
     padding = "x" * (MAX_BODY_BYTES + 10)
     large = api.post("checkins", {"rows": [dict(CHECKINS[0], external_id=padding)]})
@@ -175,7 +175,7 @@ def test_unknown_routes_and_methods_under_the_api_answer_json(api):
 
 
 def test_use_of_a_client_is_recorded(api):
-    from dashboard.api_clients import list_clients
+    from watchwall.dashboard.api_clients import list_clients
 
     def used(name):
         return next(client for client in list_clients(api.engine) if client.name == name)
@@ -189,8 +189,8 @@ def test_use_of_a_client_is_recorded(api):
 
 
 def test_an_unreachable_database_answers_503(api, tmp_path, refused_database_url):
-    from config.database import make_engine
-    from dashboard.context import AppContext
+    from watchwall.config.database import make_engine
+    from watchwall.dashboard.context import AppContext
 
     from .conftest import build_app
 

@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from config.settings import Settings
-from config.site import Site
-from dashboard.context import AppContext
-from dashboard.prometheus import client_allowed, observe_callback, set_push_clients
+from watchwall.config.settings import Settings
+from watchwall.config.site import Site
+from watchwall.dashboard.context import AppContext
+from watchwall.dashboard.prometheus import client_allowed, observe_callback, set_push_clients
 
 from .conftest import build_app, wait_until
 from .rows import CHECKINS
@@ -124,8 +124,8 @@ def refused_port() -> int:
 
 
 def test_cameras_reconnects_and_recorders_of_a_running_ingest(api, tmp_path):
-    from video.recorder import start_recording
-    from video.supervisor import IngestService
+    from watchwall.video.ingest.supervisor import IngestService
+    from watchwall.video.record.recorder import start_recording
 
     clip = tmp_path / "clip.ts"
     write_h264_file(clip)

@@ -6,16 +6,16 @@ import jsonschema
 import pytest
 from openapi_spec_validator import validate
 
-from dashboard.openapi import openapi_document
-from metrics.counties import COUNTY_CODES
-from metrics.import_rows import (
+from watchwall.dashboard.openapi import openapi_document
+from watchwall.metrics.counties import COUNTY_CODES
+from watchwall.metrics.import_rows import (
     AGENCY_NAMES_ZH,
     CASE_COLUMNS,
     CASE_OPTIONAL,
     CHECKIN_COLUMNS,
     CHECKIN_OPTIONAL,
 )
-from metrics.models import (
+from watchwall.metrics.models import (
     CASE_TYPE_NAMES_ZH,
     CASE_TYPES,
     CHECK_METHOD_NAMES_ZH,

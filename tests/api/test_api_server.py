@@ -11,8 +11,8 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import func, select
 
-from dashboard.api import MAX_BODY_BYTES
-from metrics.models import LocationCheck
+from watchwall.dashboard.api import MAX_BODY_BYTES
+from watchwall.metrics.models import LocationCheck
 
 from .rows import CHECKINS
 

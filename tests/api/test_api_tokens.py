@@ -9,9 +9,9 @@ import logging
 import pytest
 from sqlalchemy import text
 
-from config.settings import reset_settings_cache
-from dashboard.api_clients import TOKEN_PATTERN, add_client, hash_token, token_id_of
-from dashboard.cli import main
+from watchwall.config.settings import reset_settings_cache
+from watchwall.dashboard.api_clients import TOKEN_PATTERN, add_client, hash_token, token_id_of
+from watchwall.dashboard.cli import main
 
 from .rows import CASES, CHECKINS
 

@@ -5,25 +5,21 @@ from __future__ import annotations
 import http.server
 import os
 import socket
-import sys
 import threading
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "servers"))
-
-from ipycam_process import IpycamProcess, start_ipycam  # noqa: E402
-from onvif_test_params import (  # noqa: E402
+from tests.cameras.onvif_test_params import (  # noqa: E402
     CAMERA_PASSWORD,
     CAMERA_USER,
     CLOCK_OFFSET_S,
     PASSWORD_ENV,
     POSTGRES_ADMIN_URL,
 )
+from tests.support.ipycam_process import IpycamProcess, start_ipycam  # noqa: E402
 
 
 @pytest.fixture(scope="session")

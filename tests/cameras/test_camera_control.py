@@ -5,11 +5,11 @@ from __future__ import annotations
 import time
 
 import pytest
-from onvif_test_params import CAMERA_PASSWORD, CAMERA_USER, PASSWORD_ENV
 
-from cameras.control import CameraControl
-from cameras.errors import CameraAuthError
-from cameras.models import InventoryCamera
+from tests.cameras.onvif_test_params import CAMERA_PASSWORD, CAMERA_USER, PASSWORD_ENV
+from watchwall.cameras.control import CameraControl
+from watchwall.cameras.errors import CameraAuthError
+from watchwall.cameras.models import InventoryCamera
 
 
 def wait_until(predicate, read, timeout: float = 10.0):

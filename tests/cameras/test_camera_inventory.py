@@ -9,12 +9,12 @@ import sys
 from pathlib import Path
 
 import pytest
-from onvif_test_params import CAMERA_PASSWORD, CAMERA_USER, PASSWORD_ENV
 from sqlalchemy import inspect, text
 
-from cameras.inventory import NewCamera, add_camera, list_cameras
-from config.database import make_engine, upgrade
-from config.errors import UserError
+from tests.cameras.onvif_test_params import CAMERA_PASSWORD, CAMERA_USER, PASSWORD_ENV
+from watchwall.cameras.inventory import NewCamera, add_camera, list_cameras
+from watchwall.config.database import make_engine, upgrade
+from watchwall.config.errors import UserError
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -102,7 +102,7 @@ def test_invalid_fields_are_refused(auth_camera, inventory_engine, field, value,
 
 def test_camera_add_command(auth_camera, scratch_database_url, cli_env):
     env = {**cli_env, "WATCHWALL_DATABASE_URL": scratch_database_url, PASSWORD_ENV: CAMERA_PASSWORD}
-    base = [sys.executable, "-m", "dashboard.cli", "camera"]
+    base = [sys.executable, "-m", "watchwall.dashboard.cli", "camera"]
     add = [
         *base,
         "add",
@@ -154,8 +154,8 @@ def _inventory_columns(engine) -> dict[str, bool]:
 def test_migration_matches_the_model_and_downgrades(scratch_database_url):
     from alembic import command
 
-    from cameras.models import InventoryCamera
-    from config.database import alembic_config
+    from watchwall.cameras.models import InventoryCamera
+    from watchwall.config.database import alembic_config
 
     upgrade(scratch_database_url)
     engine = make_engine(scratch_database_url)

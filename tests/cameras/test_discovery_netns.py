@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from ipycam_process import start_ipycam
+
+from tests.support.ipycam_process import start_ipycam
 
 ROOT = Path(__file__).resolve().parents[2]
 CAMERA_NAME = "秦州区报到登记室"
@@ -105,7 +106,7 @@ def discover_in(namespaces: Namespaces, *args: str) -> subprocess.CompletedProce
         namespaces.scan_ns,
         sys.executable,
         "-m",
-        "dashboard.cli",
+        "watchwall.dashboard.cli",
         "discover",
         *args,
     ]

@@ -8,16 +8,16 @@ from __future__ import annotations
 import time
 
 import pytest
-from rtsp_process import wait_until
 
-from cameras.inventory import set_enabled
-from cameras.inventory_watch import CAMERAS_CHANGED, changed_centres, pull_list_now, watch_inventory
-from cameras.models import InventoryCamera
-from cameras.parsers import parse_address
-from config.database import make_engine, session_scope, upgrade
-from config.errors import UserError
-from config.site import LocalizedName, Site
-from video.events import MemorySink
+from tests.support.rtsp_process import wait_until
+from watchwall.cameras.inventory import set_enabled
+from watchwall.cameras.inventory_watch import CAMERAS_CHANGED, changed_centres, pull_list_now, watch_inventory
+from watchwall.cameras.models import InventoryCamera
+from watchwall.cameras.parsers import parse_address
+from watchwall.config.database import make_engine, session_scope, upgrade
+from watchwall.config.errors import UserError
+from watchwall.config.site import LocalizedName, Site
+from watchwall.video.events import MemorySink
 
 
 def site_file() -> Site:

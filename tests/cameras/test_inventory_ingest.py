@@ -10,19 +10,19 @@ from __future__ import annotations
 import time
 
 import pytest
-from rtsp_process import closed_port, wait_until
 from sqlalchemy import select
 
-from cameras.inventory import NewCamera, add_camera, move_camera, set_enabled
-from cameras.inventory_watch import pull_list_now, watch_inventory
-from cameras.models import InventoryCamera
-from config.database import make_engine, session_scope, upgrade
-from config.settings import Settings
-from config.site import Site
-from video.events import MemorySink
-from video.models import SEGMENT_CLOSED, RecordingSegment
-from video.recording_service import start_site_recording
-from video.supervisor import STATUS_EVENT, IngestService
+from tests.support.rtsp_process import closed_port, wait_until
+from watchwall.cameras.inventory import NewCamera, add_camera, move_camera, set_enabled
+from watchwall.cameras.inventory_watch import pull_list_now, watch_inventory
+from watchwall.cameras.models import InventoryCamera
+from watchwall.config.database import make_engine, session_scope, upgrade
+from watchwall.config.settings import Settings
+from watchwall.config.site import Site
+from watchwall.video.events import MemorySink
+from watchwall.video.ingest.supervisor import STATUS_EVENT, IngestService
+from watchwall.video.record.models import SEGMENT_CLOSED, RecordingSegment
+from watchwall.video.record.recording_service import start_site_recording
 
 POLL_S = 0.3
 

@@ -10,17 +10,17 @@ import time
 from pathlib import Path
 
 import pytest
-from onvif_test_params import PASSWORD_ENV
 from sqlalchemy import delete
 
-from cameras.inventory import NewCamera, add_camera, list_cameras, set_enabled
-from cameras.inventory_watch import InventoryWatcher, pull_list_now
-from cameras.models import InventoryCamera
-from cameras.pull_list import PlacementError, inventory_stamp, site_with_inventory
-from config.database import make_engine, session_scope, upgrade
-from config.errors import UserError
-from config.site import Site
-from video.source_url import SourceError, source_for_camera
+from tests.cameras.onvif_test_params import PASSWORD_ENV
+from watchwall.cameras.inventory import NewCamera, add_camera, list_cameras, set_enabled
+from watchwall.cameras.inventory_watch import InventoryWatcher, pull_list_now
+from watchwall.cameras.models import InventoryCamera
+from watchwall.cameras.pull_list import PlacementError, inventory_stamp, site_with_inventory
+from watchwall.config.database import make_engine, session_scope, upgrade
+from watchwall.config.errors import UserError
+from watchwall.config.site import Site
+from watchwall.video.ingest.source_url import SourceError, source_for_camera
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -77,7 +77,7 @@ def test_inventory_cameras_join_their_centre_and_room(caplog):
         row("qz-site-1"),  # the site file's id: the site file wins
         row("nowhere-1", centre="nowhere"),
     ]
-    with caplog.at_level(logging.WARNING, logger="cameras.pull_list"):
+    with caplog.at_level(logging.WARNING, logger="watchwall.cameras.pull_list"):
         merged = site_with_inventory(site, rows)
 
     places = {p.camera.id: p for p in merged.cameras()}
@@ -133,7 +133,7 @@ def test_camera_add_command_refuses_an_id_of_the_site_file(closed_port, scratch_
     command = [
         sys.executable,
         "-m",
-        "dashboard.cli",
+        "watchwall.dashboard.cli",
         "camera",
         "add",
         "--centre",

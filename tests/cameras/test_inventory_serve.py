@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 import requests
-from rtsp_process import free_port, wait_until
 
-from config.database import make_engine, upgrade
-from dashboard.accounts import add_user
+from tests.support.rtsp_process import free_port, wait_until
+from watchwall.config.database import make_engine, upgrade
+from watchwall.dashboard.accounts import add_user
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "correct horse battery"
@@ -126,7 +126,7 @@ def served(tmp_path, scratch_database_url, cli_env):
     log_path = tmp_path / "serve.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "dashboard.cli", "serve", "--port", str(port)],
+            [sys.executable, "-m", "watchwall.dashboard.cli", "serve", "--port", str(port)],
             env=env,
             cwd=ROOT,
             stdout=log,
@@ -152,7 +152,7 @@ def served(tmp_path, scratch_database_url, cli_env):
 
 def watchwall(env: dict, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "dashboard.cli", *args],
+        [sys.executable, "-m", "watchwall.dashboard.cli", *args],
         env=env,
         cwd=ROOT,
         capture_output=True,

@@ -8,7 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from onvif_test_params import CAMERA_PASSWORD, CAMERA_USER, CLOCK_OFFSET_S, PASSWORD_ENV
+
+from tests.cameras.onvif_test_params import CAMERA_PASSWORD, CAMERA_USER, CLOCK_OFFSET_S, PASSWORD_ENV
 
 ROOT = Path(__file__).resolve().parents[2]
 # Each camera request has its own deadline; the whole command must end well within this.
@@ -17,7 +18,7 @@ COMMAND_BOUND_S = 60
 
 def watchwall(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "dashboard.cli", *args],
+        [sys.executable, "-m", "watchwall.dashboard.cli", *args],
         cwd=ROOT,
         env=env,
         capture_output=True,

@@ -7,11 +7,11 @@ import time
 
 import av
 import pytest
-from onvif_test_params import CAMERA_PASSWORD, CAMERA_USER, CLOCK_OFFSET_S
 
-from cameras.describe import describe_async
-from cameras.device import OnvifDevice
-from cameras.ptz import PtzControl
+from tests.cameras.onvif_test_params import CAMERA_PASSWORD, CAMERA_USER, CLOCK_OFFSET_S
+from watchwall.cameras.describe import describe_async
+from watchwall.cameras.device import OnvifDevice
+from watchwall.cameras.ptz import PtzControl
 
 
 def run(coroutine):

@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from cameras import parsers
-from cameras.discovery import build_probe, parse_probe_matches, scope_values
-from config.errors import UserError
+from watchwall.cameras import parsers
+from watchwall.cameras.discovery import build_probe, parse_probe_matches, scope_values
+from watchwall.config.errors import UserError
 
 
 @pytest.mark.parametrize(

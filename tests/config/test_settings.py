@@ -8,7 +8,7 @@ import stat
 import pytest
 from pydantic import ValidationError
 
-from config.settings import DEMO_SITE, Settings
+from watchwall.config.settings import DEMO_SITE, Settings
 
 
 @pytest.fixture

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from config.site import STANDARD_ROOMS, SiteError, load_site
-from dashboard.cli import main
+from watchwall.config.site import STANDARD_ROOMS, SiteError, load_site
+from watchwall.dashboard.cli import main
 
 MINIMAL = textwrap.dedent(
     """\

@@ -62,7 +62,7 @@ class ServedWatchWall:
     def start(self, *extra: str, timeout: float = 120) -> None:
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "dashboard.cli", "serve", "--port", str(self.port), *extra],
+            [sys.executable, "-m", "watchwall.dashboard.cli", "serve", "--port", str(self.port), *extra],
             env=self.env,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -89,7 +89,7 @@ class ServedWatchWall:
 
     def cli(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
         return subprocess.run(
-            [sys.executable, "-m", "dashboard.cli", *args],
+            [sys.executable, "-m", "watchwall.dashboard.cli", *args],
             env=self.env,
             cwd=ROOT,
             capture_output=True,
@@ -123,9 +123,9 @@ USERS = {
 
 def add_users(server: ServedWatchWall, names=tuple(USERS)) -> None:
     """The test accounts, written straight into the served database (same code as `watchwall user add`)."""
-    from config.database import make_engine, upgrade
-    from config.site import load_site
-    from dashboard.accounts import add_user
+    from watchwall.config.database import make_engine, upgrade
+    from watchwall.config.site import load_site
+    from watchwall.dashboard.accounts import add_user
 
     data_dir = Path(server.env["WATCHWALL_DATA_DIR"])
     url = f"sqlite:///{data_dir / 'watchwall.db'}"
@@ -149,8 +149,8 @@ def add_users(server: ServedWatchWall, names=tuple(USERS)) -> None:
 
 
 def _demo_counties() -> set[str]:
-    from config.settings import DEMO_SITE
-    from config.site import load_site
+    from watchwall.config.settings import DEMO_SITE
+    from watchwall.config.site import load_site
 
     return {centre.code for centre in load_site(DEMO_SITE).counties}
 

@@ -7,10 +7,10 @@ import json
 import pytest
 import socketio
 
-from config.settings import DEMO_SITE
-from config.site import load_site
-from dashboard import access
-from dashboard.accounts import Principal
+from watchwall.config.settings import DEMO_SITE
+from watchwall.config.site import load_site
+from watchwall.dashboard import access
+from watchwall.dashboard.accounts import Principal
 
 SITE = load_site(DEMO_SITE)
 QINZHOU_CAMERA = next(place.camera.id for place in SITE.cameras() if place.centre.code == "qinzhou")
@@ -83,10 +83,10 @@ def test_state_changing_requests_from_another_site_are_refused(served, http_logi
 
 def app_routes(served) -> list[str]:
     """Every URL rule of the real app, from Flask's own map (built in this process on a scratch database)."""
-    from config.database import make_engine, upgrade
-    from config.settings import Settings
-    from dashboard.app import create_app
-    from dashboard.context import AppContext
+    from watchwall.config.database import make_engine, upgrade
+    from watchwall.config.settings import Settings
+    from watchwall.dashboard.app import create_app
+    from watchwall.dashboard.context import AppContext
 
     data_dir = served.log_path.parent / "routes"
     data_dir.mkdir(exist_ok=True)

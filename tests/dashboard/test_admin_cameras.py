@@ -8,16 +8,12 @@ from __future__ import annotations
 
 import json
 import socket
-import sys
 import time
-from pathlib import Path
 
 import pytest
 import socketio
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "servers"))
-
-from ipycam_process import start_ipycam  # noqa: E402
+from tests.support.ipycam_process import start_ipycam  # noqa: E402
 
 SITE = """
 centres:

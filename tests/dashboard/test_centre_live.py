@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "servers"))
-
-from ipycam_process import start_ipycam  # noqa: E402
-
-from cameras.control import CameraControl  # noqa: E402
+from tests.support.ipycam_process import start_ipycam  # noqa: E402
+from watchwall.cameras.control import CameraControl  # noqa: E402
 
 pytestmark = [pytest.mark.browser]
 

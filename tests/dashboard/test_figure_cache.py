@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from config.database import make_engine, session_scope, upgrade
-from config.settings import Settings
-from config.site import load_site
-from dashboard.context import AppContext
-from dashboard.figure_cache import FigureCache, cached, data_moment
-from metrics.importer import import_file
-from metrics.models import Subject
+from watchwall.config.database import make_engine, session_scope, upgrade
+from watchwall.config.settings import Settings
+from watchwall.config.site import load_site
+from watchwall.dashboard.context import AppContext
+from watchwall.dashboard.figure_cache import FigureCache, cached, data_moment
+from watchwall.metrics.importer import import_file
+from watchwall.metrics.models import Subject
 
 
 def test_one_computation_per_key_and_the_least_recently_used_goes():

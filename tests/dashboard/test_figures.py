@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from dashboard import figures
-from dashboard.i18n import LANGUAGES, strings, t
+from watchwall.dashboard import figures
+from watchwall.dashboard.i18n import LANGUAGES, strings, t
 
 NAMES = {"qinzhou": "秦州区", "maiji": "麦积区"}
 
@@ -58,12 +58,12 @@ def test_compliance_by_day_in_order_and_rates():
 
 
 def test_metrics_fingerprint_moves_when_cases_arrive(tmp_path):
-    from config.database import make_engine, upgrade
-    from config.settings import Settings
-    from config.site import load_site
-    from dashboard.context import AppContext
-    from dashboard.push import metrics_fingerprint
-    from metrics.importer import import_file
+    from watchwall.config.database import make_engine, upgrade
+    from watchwall.config.settings import Settings
+    from watchwall.config.site import load_site
+    from watchwall.dashboard.context import AppContext
+    from watchwall.dashboard.push import metrics_fingerprint
+    from watchwall.metrics.importer import import_file
 
     url = f"sqlite:///{tmp_path / 'w.db'}"
     upgrade(url)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import sys
 import time as pytime
 import zipfile
 from dataclasses import dataclass
@@ -12,16 +11,13 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "recording"))
-
-from recording_media import feed, h264_clip, media_packets, wait_drained  # noqa: E402
-
-from config.database import make_engine  # noqa: E402
-from config.settings import Settings  # noqa: E402
-from dashboard.audit import list_entries  # noqa: E402
-from video.fanout import Fanout  # noqa: E402
-from video.playback import segments_between  # noqa: E402
-from video.recorder import Recorder  # noqa: E402
+from tests.video.record.recording_media import feed, h264_clip, media_packets, wait_drained  # noqa: E402
+from watchwall.audit.listing import list_entries  # noqa: E402
+from watchwall.config.database import make_engine  # noqa: E402
+from watchwall.config.settings import Settings  # noqa: E402
+from watchwall.video.ingest.fanout import Fanout  # noqa: E402
+from watchwall.video.record.playback import segments_between  # noqa: E402
+from watchwall.video.record.recorder import Recorder  # noqa: E402
 
 CAMERA = "qinzhou-announcement-1"  # a camera of the Qinzhou centre in the shipped site
 BLOCK_S = 6.0

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from test_recording_routes import BLOCK_S, GAP_S, record_with_gap
 
-from config.settings import Settings
-from dashboard.components.timeline import GAP_COLOURS, local_text, timeline_figure
+from watchwall.config.settings import Settings
+from watchwall.dashboard.components.timeline import GAP_COLOURS, local_text, timeline_figure
 
 VIEWPORT = {"width": 1920, "height": 1080}
 

@@ -7,15 +7,12 @@ import json
 import os
 import socket
 import struct
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "servers"))
-
-from rtsp_process import RtspServerProcess  # noqa: E402
+from tests.support.rtsp_process import RtspServerProcess  # noqa: E402
 
 pytestmark = [pytest.mark.browser, pytest.mark.rtsp]
 

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from config.database import make_engine, upgrade
-from config.settings import get_settings, reset_settings_cache
+from watchwall.config.database import make_engine, upgrade
+from watchwall.config.settings import get_settings, reset_settings_cache
 
 PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
 DATA = Path(__file__).parent / "data"
@@ -119,7 +119,7 @@ def watchwall_env(monkeypatch, tmp_path):
 
 
 def _load_demo_through_cli(url: str, data_dir: Path) -> None:
-    from dashboard.cli import main
+    from watchwall.dashboard.cli import main
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("WATCHWALL_DATA_DIR", str(data_dir))
@@ -132,7 +132,7 @@ def _load_demo_through_cli(url: str, data_dir: Path) -> None:
 
 
 def _load_demo_by_ensure(data_dir: Path) -> str:
-    from metrics.demo_data import ensure_demo_data
+    from watchwall.metrics.demo_data import ensure_demo_data
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("WATCHWALL_DATA_DIR", str(data_dir))
@@ -188,7 +188,7 @@ SUBJECTS = [
 @pytest.fixture
 def subjects_url(empty_url, engine_for) -> str:
     """A migrated database holding three subjects under supervision through 2024."""
-    from metrics.models import Subject
+    from watchwall.metrics.models import Subject
 
     engine = engine_for(empty_url)
     with engine.begin() as connection:

@@ -6,8 +6,8 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import insert, select
 
-from metrics.bulk import bulk_insert
-from metrics.models import LocationCheck
+from watchwall.metrics.bulk import bulk_insert
+from watchwall.metrics.models import LocationCheck
 
 COLUMNS = ("external_id", "subject_id", "county", "checked_at", "local_day", "slot", "method", "result")
 

@@ -12,15 +12,15 @@ from sqlalchemy import func, inspect, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from config.errors import UserError
-from config.settings import get_settings, reset_settings_cache
-from metrics import cases, compliance, resources, terminals
-from metrics.compliance_rules import SLOTS_PER_DAY, active_subjects_by_day, slot_outcome, slots_due
-from metrics.demo_data import _cases, ensure_demo_data, load_demo_data
-from metrics.demo_supervision import location_check_rows, subject_rows
-from metrics.headline import headline_figures
-from metrics.localtime import SHANGHAI, local_day
-from metrics.models import ComplianceDaily, LocationCheck, Subject
+from watchwall.config.errors import UserError
+from watchwall.config.settings import get_settings, reset_settings_cache
+from watchwall.metrics import cases, compliance, resources, terminals
+from watchwall.metrics.compliance_rules import SLOTS_PER_DAY, active_subjects_by_day, slot_outcome, slots_due
+from watchwall.metrics.demo_data import _cases, ensure_demo_data, load_demo_data
+from watchwall.metrics.demo_supervision import location_check_rows, subject_rows
+from watchwall.metrics.headline import headline_figures
+from watchwall.metrics.localtime import SHANGHAI, local_day
+from watchwall.metrics.models import ComplianceDaily, LocationCheck, Subject
 
 PUBLISHED = {
     "centres": 8,

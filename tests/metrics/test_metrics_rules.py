@@ -6,16 +6,16 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from metrics.allocation import allocate
-from metrics.compliance_rules import (
+from watchwall.metrics.allocation import allocate
+from watchwall.metrics.compliance_rules import (
     DayCompliance,
     active_subjects_by_day,
     compliance_rate,
     slot_outcome,
     slots_due,
 )
-from metrics.localtime import as_utc, day_bounds_utc, local_day, slot_of
-from metrics.masking import mask_name
+from watchwall.metrics.localtime import as_utc, day_bounds_utc, local_day, slot_of
+from watchwall.metrics.masking import mask_name
 
 
 @pytest.mark.parametrize(
@@ -127,8 +127,8 @@ def test_allocate_refuses_nonsense():
 
 
 def test_figures_are_taken_now_or_at_the_end_of_a_past_day():
-    from metrics.headline import figures_moment
-    from metrics.localtime import SHANGHAI
+    from watchwall.metrics.headline import figures_moment
+    from watchwall.metrics.localtime import SHANGHAI
 
     moment = utc(2024, 5, 1, 2, 0)
     assert figures_moment(date(2020, 1, 1), moment, SHANGHAI) == moment

@@ -6,8 +6,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
-from config.database import import_all_models
-from metrics.models import METRICS_TABLE_NAMES
+from watchwall.config.database import import_all_models
+from watchwall.metrics.models import METRICS_TABLE_NAMES
 
 
 def _metrics_only(obj, name, type_, reflected, compare_to) -> bool:

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "servers"))
-
-from rtsp_process import RTSP_PASSWORD, RTSP_USER, GarbageServer, RtspServerProcess, closed_port  # noqa: E402
+from tests.support.rtsp_process import RTSP_PASSWORD, RTSP_USER, GarbageServer, RtspServerProcess, closed_port  # noqa: E402
 
 SHARED_MOUNTS = {"/cam0": "h264", "/cam1": "h264", "/hevc": "h265", "/valve": "valve", "/broken": "broken"}
 

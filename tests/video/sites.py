@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from config.site import Site
+from watchwall.config.site import Site
 
 
 def make_site(cameras: dict[str, dict]) -> Site:

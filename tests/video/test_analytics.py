@@ -7,8 +7,8 @@ import cv2
 import numpy as np
 import pytest
 
-from config.site import DemoSource
-from video.analytics import (
+from watchwall.config.site import DemoSource
+from watchwall.video.ingest.analytics import (
     HealthDetector,
     Hysteresis,
     Thresholds,
@@ -18,7 +18,7 @@ from video.analytics import (
     sharpness,
     structure_similarity,
 )
-from video.demo_source import ensure_demo_clip
+from watchwall.video.ingest.demo_source import ensure_demo_clip
 
 WIDTH, HEIGHT = 640, 360
 

@@ -13,9 +13,9 @@ import av
 import numpy as np
 import pytest
 
-from config.settings import DEMO_SITE
-from config.site import STANDARD_ROOMS, DemoSource, load_site
-from video.demo_source import ascii_label, ensure_demo_clip
+from watchwall.config.settings import DEMO_SITE
+from watchwall.config.site import STANDARD_ROOMS, DemoSource, load_site
+from watchwall.video.ingest.demo_source import ascii_label, ensure_demo_clip
 
 SMALL = DemoSource(pattern="room", width=320, height=180, fps=10, seconds=3, gop=10)
 ROOT = Path(__file__).resolve().parents[2]
@@ -88,7 +88,7 @@ def test_a_killed_generation_leaves_no_clip_behind(tmp_path):
     # Long enough that it is still encoding when killed; it is killed as soon as it starts writing.
     script = (
         "import sys; from pathlib import Path; from config.site import DemoSource;"
-        "from video.demo_source import ensure_demo_clip;"
+        "from video.ingest.demo_source import ensure_demo_clip;"
         "ensure_demo_clip('cam-long', DemoSource(width=1280, height=720, seconds=600), 'long', Path(sys.argv[1]))"
     )
     process = subprocess.Popen([sys.executable, "-c", script, str(tmp_path)], cwd=ROOT)

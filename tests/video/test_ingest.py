@@ -7,13 +7,13 @@ from contextlib import contextmanager
 from datetime import datetime
 
 import pytest
-from rtsp_process import RTSP_PASSWORD, RTSP_USER, closed_port, wait_until
-from sites import make_site
 
-from config.settings import Settings
-from video.events import MemorySink
-from video.reader import ReaderOptions
-from video.supervisor import ALARM_EVENT, STATUS_EVENT, VIDEO_LOSS, IngestService
+from tests.support.rtsp_process import RTSP_PASSWORD, RTSP_USER, closed_port, wait_until
+from tests.video.sites import make_site
+from watchwall.config.settings import Settings
+from watchwall.video.events import MemorySink
+from watchwall.video.ingest.reader import ReaderOptions
+from watchwall.video.ingest.supervisor import ALARM_EVENT, STATUS_EVENT, VIDEO_LOSS, IngestService
 
 pytestmark = pytest.mark.rtsp
 

@@ -8,12 +8,12 @@ from fractions import Fraction
 import av
 import numpy as np
 import pytest
-from rtsp_process import wait_until
 
-from config.settings import Settings
-from config.site import Site
-from video.events import MemorySink
-from video.supervisor import IngestService
+from tests.support.rtsp_process import wait_until
+from watchwall.config.settings import Settings
+from watchwall.config.site import Site
+from watchwall.video.events import MemorySink
+from watchwall.video.ingest.supervisor import IngestService
 
 
 def make_site(cameras: dict[str, dict]) -> Site:

@@ -7,12 +7,12 @@ import random
 import av
 import pytest
 
-from config.errors import UserError
-from video.bitstream import is_malformed
-from video.health import CameraHealth
-from video.reader import MAX_LAG_S, PacketClock, ReaderOptions
-from video.source_url import SourceError, display_url, source_for_url
-from video.stream_errors import classify
+from watchwall.config.errors import UserError
+from watchwall.video.codec.bitstream import is_malformed
+from watchwall.video.ingest.health import CameraHealth
+from watchwall.video.ingest.reader import MAX_LAG_S, PacketClock, ReaderOptions
+from watchwall.video.ingest.source_url import SourceError, display_url, source_for_url
+from watchwall.video.ingest.stream_errors import classify
 
 
 def test_backoff_doubles_up_to_its_cap_with_jitter_and_is_slower_for_persistent_failures():
@@ -63,7 +63,7 @@ def test_nal_sanity_check():
 def test_health_counts_frames_not_packets_and_records_gaps():
     from fractions import Fraction
 
-    from video.packet import MediaPacket, StreamInfo
+    from watchwall.video.ingest.packet import MediaPacket, StreamInfo
 
     info = StreamInfo("h264", 320, 240, Fraction(1, 90000))
     health = CameraHealth("c", stall_after_s=2.0)
@@ -99,8 +99,8 @@ def test_urls_are_shown_without_passwords_even_when_typed_raw():
 
 
 def test_a_site_camera_opens_its_chosen_profile_with_credentials(tmp_path, monkeypatch):
-    from config.site import Camera
-    from video.source_url import source_for_camera
+    from watchwall.config.site import Camera
+    from watchwall.video.ingest.source_url import source_for_camera
 
     monkeypatch.setenv("WATCHWALL_TEST_CAM_PASSWORD", "pa#ss")
     camera = Camera(

@@ -8,15 +8,15 @@ import json
 import logging
 
 import pytest
-from rtsp_process import RTSP_PASSWORD, RTSP_USER, wait_until
 
-from cameras.inventory_watch import pull_list_now, watch_inventory
-from cameras.models import InventoryCamera
-from config.database import make_engine, session_scope, upgrade
-from config.settings import Settings
-from config.site import Site
-from video.events import MemorySink
-from video.supervisor import IngestService
+from tests.support.rtsp_process import RTSP_PASSWORD, RTSP_USER, wait_until
+from watchwall.cameras.inventory_watch import pull_list_now, watch_inventory
+from watchwall.cameras.models import InventoryCamera
+from watchwall.config.database import make_engine, session_scope, upgrade
+from watchwall.config.settings import Settings
+from watchwall.config.site import Site
+from watchwall.video.events import MemorySink
+from watchwall.video.ingest.supervisor import IngestService
 
 pytestmark = pytest.mark.rtsp
 

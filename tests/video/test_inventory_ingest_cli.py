@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 
 import pytest
-from rtsp_process import closed_port
 
-from cameras.models import InventoryCamera
-from config.database import make_engine, session_scope, upgrade
-from config.settings import reset_settings_cache
-from dashboard.cli import main
+from tests.support.rtsp_process import closed_port
+from watchwall.cameras.models import InventoryCamera
+from watchwall.config.database import make_engine, session_scope, upgrade
+from watchwall.config.settings import reset_settings_cache
+from watchwall.dashboard.cli import main
 
 pytestmark = pytest.mark.rtsp
 

@@ -9,15 +9,15 @@ from __future__ import annotations
 import time
 
 import pytest
-from rtsp_process import closed_port, wait_until
-from sites import make_site
 
-from config.database import make_engine, upgrade
-from config.settings import Settings
-from video.events import MemorySink
-from video.live import LiveHub
-from video.recording_service import start_site_recording
-from video.supervisor import STATUS_EVENT, IngestService, PullChanges
+from tests.support.rtsp_process import closed_port, wait_until
+from tests.video.sites import make_site
+from watchwall.config.database import make_engine, upgrade
+from watchwall.config.settings import Settings
+from watchwall.video.events import MemorySink
+from watchwall.video.ingest.supervisor import STATUS_EVENT, IngestService, PullChanges
+from watchwall.video.live.channel import LiveHub
+from watchwall.video.record.recording_service import start_site_recording
 
 pytestmark = pytest.mark.rtsp
 

@@ -125,7 +125,7 @@ class Depacketizer:
     def _unit(self, header: int, second: int = 1) -> None:
         """Note a NAL unit by its header byte(s): a keyframe, or a header no encoder writes
         (forbidden bit, reserved type, an unreferenced IDR / parameter set), which marks the
-        unit corrupt as video.bitstream.is_malformed would."""
+        unit corrupt as video.codec.bitstream.is_malformed would."""
         if self.hevc:
             nal_type = (header >> 1) & 0x3F
             if header & 0x80 or nal_type > 40 or not second & 0x07:

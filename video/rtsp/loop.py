@@ -16,9 +16,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from video.rtsp.depacketize import AccessUnit
-from video.rtsp.session import RtspSession
-from video.stream_errors import UNREACHABLE, StreamFailure
+from watchwall.video.ingest.stream_errors import UNREACHABLE, StreamFailure
+from watchwall.video.rtsp.depacketize import AccessUnit
+from watchwall.video.rtsp.session import RtspSession
 
 log = logging.getLogger(__name__)
 

@@ -3,7 +3,7 @@
 :meth:`RtspSession.open` runs the handshake (DESCRIBE, SETUP, PLAY, with Basic or Digest
 authentication) on a blocking socket, in short slices so a stop request is honoured within
 a quarter of a second. After PLAY the socket is non-blocking and :meth:`RtspSession.pump`
-drains whatever has arrived: the caller (:class:`video.rtsp.loop.RtspLoop`) calls it for all
+drains whatever has arrived: the caller (:class:`watchwall.video.rtsp.loop.RtspLoop`) calls it for all
 its sessions a few dozen times a second, which is what makes this cheaper than one FFmpeg
 demuxer per camera waking for every RTP packet.
 """
@@ -16,11 +16,11 @@ import threading
 import time
 from urllib.parse import unquote, urlsplit
 
-from video.rtsp.auth import Credentials, parse_challenges
-from video.rtsp.depacketize import AccessUnit, Depacketizer
-from video.rtsp.sdp import VideoMedia, parse_sdp
-from video.source_url import split_userinfo
-from video.stream_errors import AUTH, CONFIG, NOT_FOUND, PROTOCOL, UNREACHABLE, StreamFailure
+from watchwall.video.ingest.source_url import split_userinfo
+from watchwall.video.ingest.stream_errors import AUTH, CONFIG, NOT_FOUND, PROTOCOL, UNREACHABLE, StreamFailure
+from watchwall.video.rtsp.auth import Credentials, parse_challenges
+from watchwall.video.rtsp.depacketize import AccessUnit, Depacketizer
+from watchwall.video.rtsp.sdp import VideoMedia, parse_sdp
 
 USER_AGENT = "WatchWall"
 SLICE_S = 0.25  # the longest a blocking step waits before looking at the stop request

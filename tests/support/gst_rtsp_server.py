@@ -1,0 +1,221 @@
+#!/usr/bin/python3
+"""A real RTSP server for the tests, built on GStreamer's gst-rtsp-server.
+
+Run by the system Python (it needs ``gi``), never by the venv:
+
+    /usr/bin/python3 tests/support/gst_rtsp_server.py --port 8554 \
+        --mount /cam0=h264 --mount /hevc=h265 --mount /valve=valve \
+        --mount /broken=broken
+
+Mount kinds: ``h264`` (live test pattern, shared media), ``h265``, ``valve``
+(H.264 whose buffers can be dropped at run time while the RTSP session stays
+open; one media per client, because a client reconnecting into a shared,
+dropping media wedges the server), ``broken`` (H.264 corrupted by
+``breakmydata``), ``bframes`` (H.264 Main with two B-frames between references, so RTP
+timestamps arrive out of order), ``file:PATH`` (a pre-encoded H.264 Annex-B file played in a loop in real time:
+the server parses and packetizes it but encodes nothing, for benchmarks). With ``--user``/``--password`` every mount needs those
+credentials (basic authentication, or digest with ``--digest``); anyone else is answered 401.
+
+Control lines on stdin, each answered with one line on stdout:
+``stall /valve`` -> ``ok stall /valve``; ``resume /valve`` -> ``ok resume /valve``.
+When ready it prints ``ready <port>``. It quits when stdin closes, so it never
+outlives the test process that started it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import threading
+
+import gi
+
+gi.require_version("Gst", "1.0")
+gi.require_version("GstRtspServer", "1.0")
+gi.require_version("GstRtsp", "1.0")
+from gi.repository import GLib, Gst, GstRtsp, GstRtspServer  # noqa: E402
+
+KINDS = ("h264", "h265", "valve", "broken", "bframes")
+FILE_KIND = "file:"
+
+
+def pattern_source(width: int, height: int, fps: int) -> str:
+    return (
+        f"videotestsrc is-live=true pattern=ball ! video/x-raw,width={width},height={height},"
+        f"framerate={fps}/1,format=I420"
+    )
+
+
+def h264_encoder(fps: int, keyframe_s: float) -> str:
+    gop = max(1, round(fps * keyframe_s))
+    return (
+        f"x264enc tune=zerolatency speed-preset=ultrafast bitrate=400 key-int-max={gop} "
+        "! video/x-h264,profile=baseline"
+    )
+
+
+def launch_line(kind: str, width: int, height: int, fps: int, keyframe_s: float) -> str:
+    if kind.startswith(FILE_KIND):
+        # h264parse dates the buffers (DTS) from the stream's frame rate; the RTSP sinks pace them.
+        return (
+            f'( multifilesrc location="{kind[len(FILE_KIND) :]}" loop=true '
+            'caps="video/x-h264,stream-format=byte-stream" ! h264parse name=parse '
+            "! rtph264pay name=pay0 pt=96 config-interval=-1 )"
+        )
+    source = pattern_source(width, height, fps)
+    gop = max(1, round(fps * keyframe_s))
+    if kind == "h265":
+        return (
+            f"( {source} ! x265enc tune=zerolatency speed-preset=ultrafast bitrate=400 key-int-max={gop} "
+            "! h265parse config-interval=-1 ! rtph265pay name=pay0 pt=96 config-interval=-1 )"
+        )
+    if kind == "valve":
+        return (
+            f"( {source} ! valve name=stall drop=false ! {h264_encoder(fps, keyframe_s)} "
+            "! rtph264pay name=pay0 pt=96 config-interval=-1 )"
+        )
+    if kind == "bframes":
+        return (
+            f"( {source} ! x264enc speed-preset=ultrafast bitrate=400 key-int-max={gop} bframes=2 b-adapt=false "
+            "! video/x-h264,profile=main ! rtph264pay name=pay0 pt=96 config-interval=-1 )"
+        )
+    if kind == "broken":
+        return (
+            f"( {source} ! {h264_encoder(fps, keyframe_s)} ! h264parse ! video/x-h264,stream-format=byte-stream "
+            "! breakmydata probability=0.03 seed=7 "
+            "! rtph264pay name=pay0 pt=96 config-interval=-1 )"
+        )
+    return f"( {source} ! {h264_encoder(fps, keyframe_s)} ! rtph264pay name=pay0 pt=96 config-interval=-1 )"
+
+
+class ValveMount:
+    """The valves of every media made for one path; new media start in the current state."""
+
+    def __init__(self) -> None:
+        self.dropping = False
+        self.valves: list = []
+
+    def on_media_configure(self, _factory, media) -> None:
+        valve = media.get_element().get_by_name("stall")
+        if valve is None:
+            return
+        valve.set_property("drop", self.dropping)
+        self.valves.append(valve)
+        media.connect(
+            "unprepared", lambda _media: self.valves.remove(valve) if valve in self.valves else None
+        )
+
+    def set_dropping(self, dropping: bool) -> None:
+        self.dropping = dropping
+        for valve in list(self.valves):
+            valve.set_property("drop", dropping)
+
+
+def date_file_frames(_factory, media) -> None:
+    """h264parse sets only the DTS of a raw H.264 file; without B-frames the PTS equals it."""
+
+    def copy_dts_to_pts(_pad, info):
+        buffer = info.get_buffer()
+        buffer.pts = buffer.dts
+        return Gst.PadProbeReturn.OK
+
+    parse = media.get_element().get_by_name("parse")
+    parse.get_static_pad("src").add_probe(Gst.PadProbeType.BUFFER, copy_dts_to_pts)
+
+
+def build_server(args: argparse.Namespace) -> tuple[GstRtspServer.RTSPServer, dict[str, ValveMount]]:
+    server = GstRtspServer.RTSPServer()
+    server.set_address(args.address)
+    server.set_service(str(args.port))
+    mounts = server.get_mount_points()
+    valves: dict[str, ValveMount] = {}
+    for spec in args.mount:
+        path, _, kind = spec.partition("=")
+        if (kind not in KINDS and not kind.startswith(FILE_KIND)) or not path.startswith("/"):
+            raise SystemExit(
+                f"bad --mount {spec!r}: want /path=KIND with KIND one of {', '.join(KINDS)}, {FILE_KIND}PATH"
+            )
+        factory = GstRtspServer.RTSPMediaFactory()
+        factory.set_launch(launch_line(kind, args.width, args.height, args.fps, args.keyframe_s))
+        if kind == "valve":
+            factory.set_shared(False)
+            valve = ValveMount()
+            factory.connect("media-configure", valve.on_media_configure)
+            valves[path] = valve
+        else:
+            factory.set_shared(True)
+        if kind.startswith(FILE_KIND):
+            factory.connect("media-configure", date_file_frames)
+        if args.user:
+            factory.set_permissions(viewer_permissions())
+        mounts.add_factory(path, factory)
+    if args.user:
+        # Every mount then needs these credentials; anyone else gets 401.
+        auth = GstRtspServer.RTSPAuth()
+        if args.digest:
+            auth.set_supported_methods(GstRtsp.RTSPAuthMethod.DIGEST)
+            auth.add_digest(args.user, args.password or "", role_token("viewer"))
+        else:
+            auth.add_basic(
+                GstRtspServer.RTSPAuth.make_basic(args.user, args.password or ""), role_token("viewer")
+            )
+        server.set_auth(auth)
+    return server, valves
+
+
+def viewer_permissions():
+    permissions = GstRtspServer.RTSPPermissions()
+    permissions.add_permission_for_role("viewer", "media.factory.access", True)
+    permissions.add_permission_for_role("viewer", "media.factory.construct", True)
+    return permissions
+
+
+def role_token(role: str):
+    token = GstRtspServer.RTSPToken()
+    token.set_string(GstRtspServer.RTSP_TOKEN_MEDIA_FACTORY_ROLE, role)
+    return token
+
+
+def serve_control(valves: dict[str, ValveMount], loop: GLib.MainLoop) -> None:
+    """Read control lines from stdin; apply them on the GLib main loop and answer."""
+
+    def apply(verb: str, path: str) -> bool:
+        valves[path].set_dropping(verb == "stall")
+        print(f"ok {verb} {path}", flush=True)
+        return False
+
+    for line in sys.stdin:
+        verb, _, path = line.strip().partition(" ")
+        if verb in ("stall", "resume") and path in valves:
+            GLib.idle_add(apply, verb, path)
+        elif verb == "quit":
+            break
+        elif verb:
+            print(f"error unknown command {line.strip()!r}", flush=True)
+    GLib.idle_add(loop.quit)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--address", default="127.0.0.1")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--mount", action="append", default=[], help="/path=KIND")
+    parser.add_argument("--user")
+    parser.add_argument("--password")
+    parser.add_argument("--digest", action="store_true", help="digest authentication instead of basic")
+    parser.add_argument("--width", type=int, default=320)
+    parser.add_argument("--height", type=int, default=240)
+    parser.add_argument("--fps", type=int, default=15)
+    parser.add_argument("--keyframe-s", type=float, default=1.0)
+    args = parser.parse_args()
+    Gst.init(None)
+    server, valves = build_server(args)
+    if server.attach(None) == 0:
+        print(f"error cannot listen on {args.address}:{args.port}", flush=True)
+        sys.exit(1)
+    loop = GLib.MainLoop()
+    threading.Thread(target=serve_control, args=(valves, loop), daemon=True).start()
+    print(f"ready {args.port}", flush=True)
+    loop.run()

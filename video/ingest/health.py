@@ -1,0 +1,231 @@
+"""Live health of one camera's stream: state, rates, keyframe spacing, gaps.
+
+Updated by the camera's reader thread, read by anyone through :meth:`CameraHealth.snapshot`.
+Rates are measured over the packets of the last few seconds, by their timestamps.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+
+from watchwall.video.ingest.packet import MediaPacket, StreamInfo
+
+CONNECTING = "connecting"
+ONLINE = "online"
+STALLED = "stalled"
+OFFLINE = "offline"
+ERROR = "error"
+STOPPED = "stopped"
+STATES = (CONNECTING, ONLINE, STALLED, OFFLINE, ERROR, STOPPED)
+
+RATE_WINDOW_S = 3.0
+MAX_GAPS_KEPT = 200
+
+
+def iso_utc(wallclock: float | None) -> str | None:
+    if wallclock is None:
+        return None
+    return datetime.fromtimestamp(wallclock, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+@dataclass
+class HealthSnapshot:
+    camera_id: str
+    centre: str | None
+    state: str
+    error_kind: str | None
+    detail: str | None
+    state_since: str | None
+    codec: str | None = None
+    profile: str | None = None
+    width: int | None = None
+    height: int | None = None
+    browser_playable: bool | None = None
+    fps: float | None = None
+    bitrate_bps: float | None = None
+    keyframe_interval_s: float | None = None
+    keyframe_interval_frames: int | None = None
+    time_to_first_keyframe_s: float | None = None
+    last_packet_age_s: float | None = None
+    packets: int = 0
+    keyframes: int = 0
+    bytes: int = 0
+    corrupt_packets: int = 0
+    malformed_packets: int = 0
+    attempts: int = 0
+    reconnects: int = 0
+    errors: int = 0
+    gaps: list[dict] = field(default_factory=list)
+    dropped: dict[str, int] = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+class CameraHealth:
+    def __init__(self, camera_id: str, centre: str | None = None, stall_after_s: float = 2.0) -> None:
+        self.camera_id = camera_id
+        self.centre = centre
+        self.stall_after_s = stall_after_s
+        self._lock = threading.Lock()
+        self.state = STOPPED  # until its reader starts
+        self.error_kind: str | None = None
+        self.detail: str | None = None
+        self.state_since = time.time()
+        self.stream: StreamInfo | None = None
+        self.packets = 0
+        self.keyframes = 0
+        self.bytes = 0
+        self.corrupt_packets = 0
+        self.malformed_packets = 0  # broken NAL structure, seen without decoding (video.codec.bitstream)
+        self.attempts = 0
+        self.errors = 0
+        self.time_to_first_keyframe_s: float | None = None
+        self.last_arrival: float | None = None  # monotonic
+        # Silence is measured from the start, so a camera that never comes up shows one open gap.
+        self.last_wallclock = time.time()
+        self._gaps: deque[tuple[float, float]] = deque(maxlen=MAX_GAPS_KEPT)
+        self._recent: deque[tuple[float, int]] = deque()  # (timestamp seconds, size) of the rate window
+        self._keyframe_times: deque[float] = deque(maxlen=2)
+        self._frames_since_keyframe = 0
+        self._last_frame_time: float | None = None
+        self.keyframe_interval_frames: int | None = None
+
+    # --- updates, from the reader thread ------------------------------------------------------
+
+    def begin(self) -> None:
+        """The reader starts: silence is counted from now."""
+        with self._lock:
+            self.last_wallclock = max(self.last_wallclock, time.time())
+
+    def set_state(self, state: str, error_kind: str | None = None, detail: str | None = None) -> bool:
+        """Record a state; True when it differs from the previous one (state or error kind)."""
+        with self._lock:
+            changed = (state, error_kind) != (self.state, self.error_kind)
+            if changed:
+                self.state_since = time.time()
+            self.state, self.error_kind, self.detail = state, error_kind, detail
+            if state == ERROR or (state == OFFLINE and error_kind):
+                self.errors += changed
+            return changed
+
+    def connection_attempt(self) -> None:
+        with self._lock:
+            self.attempts += 1
+
+    def first_keyframe_after(self, seconds: float) -> None:
+        with self._lock:
+            self.time_to_first_keyframe_s = seconds
+
+    def packet(self, packet: MediaPacket, media_time_s: float | None, malformed: bool = False) -> None:
+        """Count a published packet; ``media_time_s`` is its decode timestamp in seconds, if any.
+
+        Keyframes and frame rates count frames (distinct timestamps), not packets: an RTP
+        depacketizer may hand one frame over in several packets.
+        """
+        with self._lock:
+            if packet.wallclock - self.last_wallclock > self.stall_after_s:
+                self._gaps.append((self.last_wallclock, packet.wallclock))
+            self.last_wallclock = max(self.last_wallclock, packet.wallclock)
+            self.last_arrival = packet.arrival
+            self.stream = packet.stream
+            self.packets += 1
+            self.bytes += packet.size
+            self.corrupt_packets += packet.is_corrupt
+            self.malformed_packets += malformed
+            when = media_time_s if media_time_s is not None else packet.arrival
+            new_frame = when != self._last_frame_time
+            self._last_frame_time = when
+            if packet.is_keyframe and new_frame:
+                self.keyframes += 1
+                if self._keyframe_times:
+                    self.keyframe_interval_frames = self._frames_since_keyframe
+                self._keyframe_times.append(when)
+                self._frames_since_keyframe = 0
+            if new_frame:
+                self._frames_since_keyframe += 1
+            self._recent.append((when, packet.size))
+            while self._recent and (when - self._recent[0][0] > RATE_WINDOW_S or when < self._recent[0][0]):
+                self._recent.popleft()
+
+    def reset_rates(self) -> None:
+        """Forget the rate window: a new connection or a loop restarts the timestamps."""
+        with self._lock:
+            self._recent.clear()
+            self._keyframe_times.clear()
+            self._last_frame_time = None
+            self._frames_since_keyframe = 0
+
+    # --- reading -------------------------------------------------------------------------------
+
+    def silent_for(self, now: float | None = None) -> float | None:
+        """Seconds since the last packet arrived (monotonic), None before the first one."""
+        if self.last_arrival is None:
+            return None
+        return (time.monotonic() if now is None else now) - self.last_arrival
+
+    def gaps(self, now_wallclock: float | None = None) -> list[dict]:
+        """Closed gaps, and the one still open (``end`` None) if the camera is silent right now."""
+        now_wallclock = time.time() if now_wallclock is None else now_wallclock
+        with self._lock:
+            gaps = [{"start": iso_utc(start), "end": iso_utc(end)} for start, end in self._gaps]
+            if now_wallclock - self.last_wallclock > self.stall_after_s and self.state != STOPPED:
+                gaps.append({"start": iso_utc(self.last_wallclock), "end": None})
+        return gaps
+
+    def gap_spans(self) -> list[tuple[float, float]]:
+        with self._lock:
+            return list(self._gaps)
+
+    def _rates(self) -> tuple[float | None, float | None]:
+        if len(self._recent) < 2:
+            return None, None
+        span = self._recent[-1][0] - self._recent[0][0]
+        if span <= 0:
+            return None, None
+        frames = len({when for when, _ in self._recent}) - 1
+        bits = 8 * sum(size for _, size in list(self._recent)[:-1])
+        return frames / span, bits / span
+
+    def snapshot(self, dropped: dict[str, int] | None = None) -> HealthSnapshot:
+        gaps = self.gaps()
+        with self._lock:
+            fps, bitrate = self._rates()
+            stream = self.stream
+            interval = None
+            if len(self._keyframe_times) == 2:
+                interval = self._keyframe_times[1] - self._keyframe_times[0]
+            age = None if self.last_arrival is None else time.monotonic() - self.last_arrival
+            return HealthSnapshot(
+                camera_id=self.camera_id,
+                centre=self.centre,
+                state=self.state,
+                error_kind=self.error_kind,
+                detail=self.detail,
+                state_since=iso_utc(self.state_since),
+                codec=stream.codec if stream else None,
+                profile=stream.profile if stream else None,
+                width=stream.width if stream else None,
+                height=stream.height if stream else None,
+                browser_playable=stream.browser_playable if stream else None,
+                fps=None if fps is None else round(fps, 2),
+                bitrate_bps=None if bitrate is None else round(bitrate),
+                keyframe_interval_s=None if interval is None else round(interval, 3),
+                keyframe_interval_frames=self.keyframe_interval_frames,
+                time_to_first_keyframe_s=self.time_to_first_keyframe_s,
+                last_packet_age_s=None if age is None else round(age, 3),
+                packets=self.packets,
+                keyframes=self.keyframes,
+                bytes=self.bytes,
+                corrupt_packets=self.corrupt_packets,
+                malformed_packets=self.malformed_packets,
+                attempts=self.attempts,
+                reconnects=max(0, self.attempts - 1),
+                errors=self.errors,
+                gaps=gaps,
+                dropped=dict(dropped or {}),
+            )

@@ -1,0 +1,247 @@
+"""One camera's keyframe worker: a thumbnail JPEG every interval, and health analytics.
+
+Decoding is the cost of monitoring, so the worker decodes at most one keyframe
+per interval and skips the others without decoding them. It subscribes to the
+camera's fan-out for keyframes only with a queue of two: when it falls behind,
+old keyframes are dropped, never queued up.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+
+import av
+import cv2
+import numpy as np
+
+from watchwall.video.events import EventSink
+from watchwall.video.ingest.analytics import AlarmChange, HealthDetector, Thresholds
+from watchwall.video.ingest.fanout import Fanout, Subscription
+from watchwall.video.ingest.packet import MediaPacket, StreamInfo
+
+log = logging.getLogger(__name__)
+
+ALARM_EVENT = "camera.alarm"
+THUMBNAIL_EVENT = "camera.thumbnail"
+JPEG_QUALITY = 80
+ALARM_LOG_LENGTH = 1000
+
+
+def utc_iso(timestamp: float) -> str:
+    return datetime.fromtimestamp(timestamp, UTC).isoformat(timespec="milliseconds")
+
+
+class KeyframeDecoder:
+    """Decodes single keyframes of one stream; rebuilt when the stream's parameters change."""
+
+    def __init__(self) -> None:
+        self._stream: StreamInfo | None = None
+        self._context: av.CodecContext | None = None
+
+    def decode(self, packet: MediaPacket) -> av.VideoFrame | None:
+        """The packet's picture, or None when the data does not decode (corrupt or incomplete)."""
+        if self._context is None or packet.stream != self._stream:
+            self._context = self._open(packet.stream)
+            self._stream = packet.stream
+        context = self._context
+        try:
+            frames = context.decode(av.Packet(packet.data))
+            if not frames:  # a decoder holding the picture back: drain it, then make it usable again
+                frames = context.decode(None)
+                context.flush_buffers()
+        except (av.FFmpegError, ValueError):
+            context.flush_buffers()
+            return None
+        return frames[-1] if frames else None
+
+    @staticmethod
+    def _open(stream: StreamInfo) -> av.CodecContext:
+        context = av.CodecContext.create(stream.codec, "r")
+        if stream.extradata:
+            context.extradata = stream.extradata
+        context.thread_count = 1  # frame threading would hold each picture back by a frame
+        return context
+
+
+class KeyframeWorker:
+    def __init__(
+        self,
+        camera_id: str,
+        fanout: Fanout,
+        sink: EventSink,
+        *,
+        interval_s: float = 5.0,
+        thumbnail_dir: Path | None = None,
+        thumbnail_width: int = 320,
+        centre: str | None = None,
+        analytics: bool = True,
+        thresholds: Thresholds | None = None,
+    ) -> None:
+        self.camera_id = camera_id
+        self.fanout = fanout
+        self.sink = sink
+        self.interval_s = interval_s
+        self.thumbnail_dir = Path(thumbnail_dir) if thumbnail_dir is not None else None
+        self.thumbnail_width = thumbnail_width
+        self.centre = centre
+        self.detector = HealthDetector(thresholds) if analytics else None
+        self._decoder = KeyframeDecoder()
+        self._subscription: Subscription | None = None
+        self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()
+        self._lock = threading.Lock()
+        self._last_decoded_at: float | None = None
+        self._latest_jpeg: bytes | None = None
+        self._latest_at: float | None = None
+        self._active_alarms: dict[str, dict] = {}
+        self._alarm_log: list[dict] = []
+        self.keyframes_seen = 0
+        self.processed = 0  # packets the worker thread has finished with
+        self.decodes = 0
+        self.skipped = 0
+        self.thumbnails = 0
+        self.decode_errors = 0
+        self.failures = 0
+
+    # --- lifecycle -------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        if self._thread is not None:
+            raise RuntimeError(f"keyframe worker for {self.camera_id} already started")
+        self._subscription = self.fanout.subscribe("keyframes", maxsize=2, keyframes_only=True)
+        self._thread = threading.Thread(target=self._run, name=f"keyframes-{self.camera_id}", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 2.0) -> None:
+        self._stopping.set()
+        if self._subscription is not None:
+            self._subscription.close()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def _run(self) -> None:
+        assert self._subscription is not None
+        while not self._stopping.is_set():
+            packet = self._subscription.get(timeout=2.0)  # stop() closes the subscription, which wakes it
+            if packet is None:
+                continue
+            try:
+                self.handle(packet)
+            except Exception:  # one bad keyframe must not end the camera's monitoring
+                self.failures += 1
+                log.exception("keyframe of %s could not be processed", self.camera_id)
+            finally:
+                self.processed += 1
+
+    # --- one keyframe ----------------------------------------------------------------------------
+
+    def handle(self, packet: MediaPacket) -> bool:
+        """Process one packet as the worker thread would; True when it was decoded into a thumbnail."""
+        if not packet.is_keyframe:
+            return False
+        self.keyframes_seen += 1
+        if not self._due(packet.wallclock):
+            self.skipped += 1
+            return False
+        self.decodes += 1
+        frame = self._decoder.decode(packet)
+        if frame is None:
+            self.decode_errors += 1
+            return False
+        self._last_decoded_at = packet.wallclock
+        self._make_thumbnail(frame, packet.wallclock)
+        if self.detector is not None:
+            grey = self._analysis_frame(frame, self.detector.thresholds.analysis_width)
+            for change in self.detector.observe(grey, packet.wallclock):
+                self._record_alarm(change)
+        return True
+
+    def _due(self, at: float) -> bool:
+        last = self._last_decoded_at
+        # A clock that went backwards (a camera re-synced) restarts the interval rather than stalling it.
+        return last is None or at - last >= self.interval_s or at < last
+
+    def _make_thumbnail(self, frame: av.VideoFrame, at: float) -> None:
+        width = min(self.thumbnail_width, frame.width)
+        height = max(2, round(frame.height * width / frame.width / 2) * 2)
+        picture = frame.reformat(
+            width=width, height=height, format="bgr24", interpolation="AREA"
+        ).to_ndarray()
+        ok, encoded = cv2.imencode(".jpg", picture, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
+        if not ok:
+            raise RuntimeError("OpenCV could not encode the thumbnail")
+        jpeg = encoded.tobytes()
+        if self.thumbnail_dir is not None:
+            self._write_atomically(self.thumbnail_dir / f"{self.camera_id}.jpg", jpeg)
+        with self._lock:
+            self._latest_jpeg, self._latest_at = jpeg, at
+            self.thumbnails += 1
+        self.sink.emit(THUMBNAIL_EVENT, self._base_payload() | {"at": utc_iso(at)}, room=self.centre)
+
+    @staticmethod
+    def _analysis_frame(frame: av.VideoFrame, width: int) -> np.ndarray:
+        width = min(width, frame.width)
+        height = max(1, round(frame.height * width / frame.width))
+        return frame.reformat(width=width, height=height, format="gray8", interpolation="AREA").to_ndarray()
+
+    @staticmethod
+    def _write_atomically(path: Path, data: bytes) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(f".{path.name}.{threading.get_ident()}.tmp")
+        temporary.write_bytes(data)
+        os.replace(temporary, path)
+
+    # --- alarms ----------------------------------------------------------------------------------
+
+    def _base_payload(self) -> dict:
+        return {"camera_id": self.camera_id, "centre": self.centre}
+
+    def _record_alarm(self, change: AlarmChange) -> None:
+        with self._lock:
+            if change.active:
+                entry = self._base_payload() | {
+                    "kind": change.kind,
+                    "active": True,
+                    "start": utc_iso(change.at),
+                    "end": None,
+                    "detail": change.detail,
+                }
+                self._active_alarms[change.kind] = entry
+                self._alarm_log.append(entry)
+                del self._alarm_log[:-ALARM_LOG_LENGTH]
+            else:
+                entry = self._active_alarms.pop(change.kind, None)
+                if entry is None:
+                    return
+                entry.update(active=False, end=utc_iso(change.at))  # detail keeps why it was raised
+            payload = dict(entry)
+        log.info("%s alarm %s %s", self.camera_id, change.kind, "raised" if change.active else "cleared")
+        self.sink.emit(ALARM_EVENT, payload, room=self.centre)
+
+    # --- what others read ------------------------------------------------------------------------
+
+    @property
+    def latest_jpeg(self) -> bytes | None:
+        return self._latest_jpeg
+
+    @property
+    def latest_at(self) -> float | None:
+        return self._latest_at
+
+    @property
+    def active_alarms(self) -> dict[str, dict]:
+        with self._lock:
+            return {kind: dict(entry) for kind, entry in self._active_alarms.items()}
+
+    @property
+    def alarm_log(self) -> list[dict]:
+        with self._lock:
+            return [dict(entry) for entry in self._alarm_log]

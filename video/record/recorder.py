@@ -1,0 +1,381 @@
+"""Records one camera: packets from its fan-out into fragmented-MP4 segments, indexed and hash-chained.
+
+The recorder has its own thread and its own bounded subscription, so a slow
+disk or database costs only recorded video (counted and kept as a gap row),
+never the reader or the live view. A new segment starts at the first keyframe
+after ``segment_seconds``, and after every interruption: a stall, a reconnect
+(a new stream, timestamps restarting), dropped packets, a disk error.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import shutil
+import threading
+import time
+from pathlib import Path
+
+from sqlalchemy.engine import Engine
+
+from watchwall.config.database import session_scope
+from watchwall.video.ingest.fanout import Fanout
+from watchwall.video.ingest.packet import MediaPacket
+from watchwall.video.record.h264_segment import H264SegmentWriter
+from watchwall.video.record.models import (
+    GAP_CAMERA_OFFLINE,
+    GAP_DISK_FULL,
+    GAP_DROPPED,
+    GAP_RECORDER_CRASHED,
+    GAP_RECORDER_STOPPED,
+    GAP_STALLED,
+    GAP_WRITE_ERROR,
+    SEGMENT_CLOSED,
+    SEGMENT_OPEN,
+    SEGMENT_RECOVERED,
+    RecordingGap,
+    RecordingSegment,
+    close_segment_row,
+    last_recorded_end,
+)
+from watchwall.video.record.recovery import finish_segment_from_disk, recover
+from watchwall.video.record.segments import (
+    SegmentWriter,
+    checked_camera_id,
+    packet_seconds,
+    segment_relative_path,
+)
+
+log = logging.getLogger(__name__)
+
+DISK_FULL_EVENT = "recorder.disk_full"
+WRITE_ERROR_EVENT = "recorder.write_error"
+MIN_GAP_S = 0.001
+
+
+class Recorder:
+    def __init__(
+        self,
+        camera_id: str,
+        fanout: Fanout,
+        engine: Engine,
+        recordings_dir: Path,
+        *,
+        segment_seconds: float = 60,
+        sink=None,
+        gap_threshold_s: float = 1.0,
+        idle_close_s: float = 5.0,
+        retry_after_s: float = 5.0,
+        queue_size: int = 2048,
+        batch_s: float = 0.25,
+    ) -> None:
+        self.camera_id = checked_camera_id(camera_id)
+        self.fanout = fanout
+        self.engine = engine
+        self.recordings_dir = Path(recordings_dir)
+        self.segment_seconds = segment_seconds
+        self.sink = sink
+        self.gap_threshold_s = gap_threshold_s
+        self.idle_close_s = idle_close_s
+        self.retry_after_s = retry_after_s
+        self.queue_size = queue_size
+        self.batch_s = batch_s  # wake up about this often while packets flow, not once a packet
+        self.segments_closed = 0
+        self.packets_written = 0
+        self.bytes_written = 0  # media bytes of the packets written (what /metrics shows)
+        self.errors = 0
+        self._subscription = None
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._writer: SegmentWriter | None = None
+        self._row_id: int | None = None
+        self._last: MediaPacket | None = None
+        self._last_arrival = 0.0
+        self._pending_gap: tuple[float, str] | None = None  # (start, reason) until the next segment opens
+        self._seen_dropped = 0
+        self._paused_until = 0.0  # after a disk error, monotonic time of the next attempt
+        self._alarmed = False
+        self._needs_recovery = False
+        self._opened_after: tuple[tuple[float, str] | None, int | None] = (None, None)
+
+    # -- life cycle -------------------------------------------------------------------------------------
+    def start(self) -> Recorder:
+        if self._thread is not None:
+            raise RuntimeError("recorder already started")
+        self._pending_gap = self._restart_gap()
+        self._subscription = self.fanout.subscribe(f"recorder:{self.camera_id}", maxsize=self.queue_size)
+        self._thread = threading.Thread(target=self._run, name=f"recorder-{self.camera_id}", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Drain what was already published, close the open segment, and stop."""
+        self._stop.set()
+        if self._subscription is not None:
+            self._subscription.close()  # no new packets; the thread drains what is queued
+        if self._thread is not None:
+            self._thread.join(timeout)
+            if self._thread.is_alive():
+                log.warning("recorder %s did not stop within %.1f s", self.camera_id, timeout)
+
+    @property
+    def dropped(self) -> int:
+        return self._subscription.dropped if self._subscription else 0
+
+    @property
+    def recording(self) -> bool:
+        return self._writer is not None
+
+    def _run(self) -> None:
+        while True:
+            packet = self._subscription.get(timeout=0.2)
+            try:
+                if packet is not None:
+                    self._handle(packet)
+                    if self.batch_s and not self._subscription.pending():
+                        self._stop.wait(self.batch_s)  # let a few packets queue up; stop() cuts it short
+                elif self._stop.is_set():
+                    break
+                else:
+                    self._close_if_idle()
+            except Exception:  # e.g. the database is away: keep going, retry later; the gap tells the loss
+                log.exception(
+                    "recorder %s: unexpected error; retrying in %.0f s", self.camera_id, self.retry_after_s
+                )
+                self._recover_from_error()
+        try:
+            self._close_segment()
+        except Exception:
+            log.exception("recorder %s: cannot close its last segment (recovery will)", self.camera_id)
+
+    def _recover_from_error(self) -> None:
+        self.errors += 1
+        try:
+            self._abandon_segment(GAP_WRITE_ERROR)
+        except Exception:
+            log.exception("recorder %s: cannot close the segment (recovery will)", self.camera_id)
+            self._writer, self._row_id = None, None
+        if self._pending_gap is None and self._last is not None:
+            self._pending_gap = (self._last.wallclock, GAP_WRITE_ERROR)
+        self._paused_until = time.monotonic() + self.retry_after_s
+        self._needs_recovery = True  # a segment may be left open: close it before the next one, in order
+
+    # -- per packet -------------------------------------------------------------------------------------
+    def _handle(self, packet: MediaPacket) -> None:
+        dropped = self._subscription.dropped
+        lost_packets = dropped > self._seen_dropped
+        if lost_packets:
+            self._seen_dropped = dropped
+            self._interrupt(GAP_DROPPED)
+        reason = self._discontinuity(packet)
+        if reason == GAP_STALLED and lost_packets:
+            reason = None  # the jump in time is the dropped packets
+        if reason is not None:
+            self._interrupt(reason)
+        elif self._writer and packet.is_keyframe and self._writer.duration_s >= self.segment_seconds:
+            self._close_segment()
+        self._last, self._last_arrival = packet, time.monotonic()
+        if self._writer is None and not self._open_segment(packet):
+            return
+        try:
+            self._writer.write(packet)
+            self.packets_written += 1
+            self.bytes_written += len(packet.data)
+            if self._writer.packets:  # a packet reached the muxer (the first is held until the next)
+                self._alarmed = False
+        except OSError as exc:
+            self._on_write_error(exc)
+
+    def _discontinuity(self, packet: MediaPacket) -> str | None:
+        last = self._last
+        if last is None:
+            return None
+        if packet.stream is not last.stream and packet.stream != last.stream:
+            return GAP_CAMERA_OFFLINE
+        if packet.dts is not None and last.dts is not None and packet.dts < last.dts:
+            return GAP_CAMERA_OFFLINE  # timestamps restarted: a new stream after a reconnect
+        expected = last.wallclock + packet_seconds(last)
+        if packet.wallclock - expected > self.gap_threshold_s:
+            return GAP_STALLED
+        return None
+
+    def _interrupt(self, reason: str) -> None:
+        """Close the segment; the time until the next one opens is a gap for ``reason``."""
+        end = self._writer.end_utc if self._writer else None
+        self._close_segment()
+        if self._pending_gap is None:
+            if end is None and self._last is not None:
+                end = self._last.wallclock + packet_seconds(self._last)
+            if end is not None:
+                self._pending_gap = (end, reason)
+        elif reason != GAP_DROPPED:
+            self._pending_gap = (self._pending_gap[0], reason)
+
+    def _close_if_idle(self) -> None:
+        if self._writer and time.monotonic() - self._last_arrival > self.idle_close_s:
+            end = self._writer.end_utc
+            self._close_segment()
+            self._pending_gap = (end, GAP_STALLED)  # becomes camera_offline if a new stream follows
+
+    # -- segments ---------------------------------------------------------------------------------------
+    def _open_segment(self, packet: MediaPacket) -> bool:
+        if not packet.is_keyframe or time.monotonic() < self._paused_until:
+            return False  # a segment starts at a keyframe; the pending gap runs on
+        if self._needs_recovery:
+            recover(self.engine, self.recordings_dir, self.camera_id)
+            self._needs_recovery = False
+        start = packet.wallclock
+        relative = segment_relative_path(self.camera_id, start)
+        while (self.recordings_dir / relative).exists():
+            start += 0.001
+            relative = segment_relative_path(self.camera_id, start)
+        info = packet.stream
+        with session_scope(self.engine) as session:
+            self._opened_after = self._pending_gap, None
+            if self._pending_gap is not None:
+                gap_start, reason = self._pending_gap
+                if packet.wallclock - gap_start > MIN_GAP_S:
+                    gap = RecordingGap(
+                        camera_id=self.camera_id, start_utc=gap_start, end_utc=packet.wallclock, reason=reason
+                    )
+                    session.add(gap)
+                    session.flush()
+                    self._opened_after = self._pending_gap, gap.id
+            row = RecordingSegment(
+                camera_id=self.camera_id,
+                path=relative.as_posix(),
+                start_utc=start,
+                codec=info.codec,
+                width=info.width,
+                height=info.height,
+                status=SEGMENT_OPEN,
+            )
+            session.add(row)
+            session.flush()
+            self._row_id = row.id
+        self._pending_gap = None
+        try:
+            writer = H264SegmentWriter if info.codec == "h264" else SegmentWriter
+            self._writer = writer(self.recordings_dir / relative, info, start)
+        except OSError as exc:
+            self._on_write_error(exc, self.recordings_dir / relative)
+            return False
+        return True
+
+    def _close_segment(self) -> None:
+        writer, self._writer = self._writer, None
+        if writer is None:
+            return
+        try:
+            summary = writer.close()
+        except OSError as exc:
+            self._alarm(exc, writer.path)
+            self._finish_from_disk(writer.path)
+            return
+        with session_scope(self.engine) as session:
+            row = session.get(RecordingSegment, self._row_id)
+            close_segment_row(
+                session,
+                row,
+                end_utc=summary.end_utc,
+                size=summary.bytes,
+                sha256=summary.sha256,
+                status=SEGMENT_CLOSED,
+            )
+        self.segments_closed += 1
+
+    def _abandon_segment(self, reason: str) -> None:
+        writer, self._writer = self._writer, None
+        if writer is None:
+            return
+        writer.abandon()
+        end = self._finish_from_disk(writer.path)
+        if end is not None:
+            self._pending_gap = (end, reason)
+
+    def _finish_from_disk(self, path: Path) -> float | None:
+        """Close the open row from what reached the disk; returns the real end, if anything plays."""
+        end = finish_segment_from_disk(self.engine, self._row_id, path, status=SEGMENT_CLOSED)
+        self._row_id = None
+        if end is not None:
+            self.segments_closed += 1
+        return end
+
+    def _on_write_error(self, exc: OSError, path: Path | None = None) -> None:
+        """Disk full or failing: alarm, keep what reached the disk, drop packets and retry later."""
+        self.errors += 1
+        reason = GAP_DISK_FULL if exc.errno == errno.ENOSPC else GAP_WRITE_ERROR
+        writer = self._writer
+        path = writer.path if writer else path
+        self._alarm(exc, path)
+        # A segment that never got a packet did not end the gap before it: that gap goes on.
+        earlier = self._reopen_gap() if writer is None or writer.packets == 0 else None
+        gap_start = writer.start_utc if writer else (self._last.wallclock if self._last else time.time())
+        self._pending_gap = None
+        if writer is not None:
+            self._abandon_segment(reason)
+        elif self._row_id is not None and path is not None:
+            self._finish_from_disk(path)
+        if earlier is not None:
+            self._pending_gap = (earlier[0], reason)
+        elif self._pending_gap is None:
+            self._pending_gap = (gap_start, reason)
+        self._paused_until = time.monotonic() + self.retry_after_s
+
+    def _reopen_gap(self) -> tuple[float, str] | None:
+        """Take back the gap row written when the failed segment opened; returns that gap."""
+        gap, gap_id = self._opened_after
+        self._opened_after = None, None
+        if gap_id is not None:
+            with session_scope(self.engine) as session:
+                row = session.get(RecordingGap, gap_id)
+                if row is not None:
+                    session.delete(row)
+        return gap
+
+    def _alarm(self, exc: OSError, path: Path | None) -> None:
+        """One alarm per outage: retries that fail again only log."""
+        disk_full = exc.errno == errno.ENOSPC
+        event = DISK_FULL_EVENT if disk_full else WRITE_ERROR_EVENT
+        log.error("recorder %s: %s writing %s: %s", self.camera_id, event, path, exc)
+        if self.sink is None or self._alarmed:
+            return
+        self._alarmed = True
+        payload = {"camera_id": self.camera_id, "error": str(exc), "path": str(path) if path else None}
+        try:
+            payload["free_bytes"] = shutil.disk_usage(self.recordings_dir).free
+        except OSError:
+            pass
+        try:
+            self.sink.emit(event, payload)
+        except Exception:
+            log.exception("recorder %s: cannot emit %s", self.camera_id, event)
+
+    def _restart_gap(self) -> tuple[float, str] | None:
+        with session_scope(self.engine) as session:
+            last = last_recorded_end(session, self.camera_id)
+        if last is None:
+            return None
+        end, status = last
+        return end, GAP_RECORDER_CRASHED if status == SEGMENT_RECOVERED else GAP_RECORDER_STOPPED
+
+
+def start_recording(
+    fanouts: dict[str, Fanout],
+    engine: Engine,
+    recordings_dir: Path,
+    *,
+    segment_seconds: float = 60,
+    sink=None,
+) -> list[Recorder]:
+    """What ``watchwall serve`` / ``ingest`` call once at start: recover after a crash, then one recorder a camera.
+
+    Stop them with ``for r in recorders: r.stop()`` on shutdown.
+    """
+    recover(engine, recordings_dir)
+    return [
+        Recorder(
+            camera_id, fanout, engine, recordings_dir, segment_seconds=segment_seconds, sink=sink
+        ).start()
+        for camera_id, fanout in fanouts.items()
+    ]

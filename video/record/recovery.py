@@ -1,0 +1,92 @@
+"""Restart after a crash: close every segment left open, from what is really on disk.
+
+A segment whose row is still ``open`` was being written when the process
+died. Its file plays up to its last complete fragment; demuxing it gives the
+real end, the file's hash enters the index and the camera's chain, and the
+recorder's next start records the time lost as a ``recorder_crashed`` gap.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+
+from watchwall.config.database import session_scope
+from watchwall.video.record.models import (
+    SEGMENT_EMPTY,
+    SEGMENT_OPEN,
+    SEGMENT_RECOVERED,
+    RecordingSegment,
+    close_segment_row,
+)
+from watchwall.video.record.segments import (
+    UnsafePathError,
+    cut_to_complete_fragments,
+    file_sha256,
+    inside_recordings,
+    probe_extent,
+)
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class RecoveryReport:
+    recovered: list[str] = field(default_factory=list)  # relative paths closed from disk
+    empty: list[str] = field(default_factory=list)  # open rows with nothing playable on disk
+
+    def __bool__(self) -> bool:
+        return bool(self.recovered or self.empty)
+
+
+def recover(engine: Engine, recordings_dir: Path, camera_id: str | None = None) -> RecoveryReport:
+    """Close the open segments (of one camera, or all). Run before the recorders start."""
+    report = RecoveryReport()
+    query = select(RecordingSegment.id, RecordingSegment.path).where(RecordingSegment.status == SEGMENT_OPEN)
+    if camera_id is not None:
+        query = query.where(RecordingSegment.camera_id == camera_id)
+    with session_scope(engine) as session:
+        open_rows = session.execute(query.order_by(RecordingSegment.start_utc)).all()
+    for row_id, relative in open_rows:
+        try:
+            path = inside_recordings(recordings_dir, relative)
+        except UnsafePathError:
+            log.error(
+                "recovery: segment row %s has a path outside the recordings folder: %r", row_id, relative
+            )
+            continue
+        end = finish_segment_from_disk(engine, row_id, path, status=SEGMENT_RECOVERED)
+        (report.recovered if end is not None else report.empty).append(relative)
+        log.warning("recovery: %s %s", "closed" if end is not None else "nothing playable in", relative)
+    return report
+
+
+def finish_segment_from_disk(engine: Engine, row_id: int | None, path: Path, *, status: str) -> float | None:
+    """Close an open index row from the file as it is on disk (after a crash or a write error).
+
+    The end is the end of the last complete fragment found by demuxing. A file
+    with nothing playable is removed and its row marked empty (out of the chain).
+    """
+    if path.exists():
+        cut_to_complete_fragments(path)
+    extent = probe_extent(path) if path.exists() else None
+    with session_scope(engine) as session:
+        row = session.get(RecordingSegment, row_id) if row_id is not None else None
+        if row is None:
+            return None
+        if extent is None:
+            row.status = SEGMENT_EMPTY
+            row.end_utc = row.start_utc
+            row.duration_s = 0.0
+            row.bytes = 0
+            path.unlink(missing_ok=True)
+            return None
+        end = row.start_utc + extent.end_s
+        close_segment_row(
+            session, row, end_utc=end, size=path.stat().st_size, sha256=file_sha256(path), status=status
+        )
+        return end
