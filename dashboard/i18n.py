@@ -1,4 +1,5 @@
-"""User-facing strings: one JSON file per language under assets/i18n/."""
+"""User-facing strings: one JSON file per language under assets/i18n/, and one per feature area
+(``assets/i18n/<area>/<language>.json``), merged."""
 
 from __future__ import annotations
 
@@ -15,7 +16,12 @@ DEFAULT_LANGUAGE = "zh-CN"
 def strings(language: str) -> dict[str, str]:
     if language not in LANGUAGES:
         language = DEFAULT_LANGUAGE
-    return json.loads((ASSETS_DIR / "i18n" / f"{language}.json").read_text(encoding="utf-8"))
+    merged: dict[str, str] = {}
+    # the shared strings, then one file per feature area (assets/i18n/<area>/<language>.json)
+    paths = [ASSETS_DIR / "i18n" / f"{language}.json", *sorted((ASSETS_DIR / "i18n").glob(f"*/{language}.json"))]
+    for path in paths:
+        merged.update(json.loads(path.read_text(encoding="utf-8")))
+    return merged
 
 
 def normalise(language: str | None) -> str:
