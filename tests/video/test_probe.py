@@ -6,7 +6,7 @@ import json
 from urllib.parse import quote
 
 import pytest
-from test_ingest_files import write_h264_file
+from tests.video.test_ingest_files import write_h264_file
 
 from tests.support.rtsp_process import RTSP_PASSWORD, RTSP_USER
 from watchwall.config.settings import reset_settings_cache
