@@ -321,20 +321,22 @@ class LeaseEngine:
     def _claim(self, plan: Plan) -> dict[str, int]:
         """Claim what the plan allows, one autocommitted statement a camera, stopping at the room left."""
         won: dict[str, int] = {}
+        room = plan.room  # pinned cameras are claimed whatever the room: they have nowhere else to go
         with self.engine.connect() as connection:
-            for candidates, room in (
-                (plan.claim_pinned, len(plan.claim_pinned)),
-                (plan.claim_home, plan.home_room),
-                (plan.claim_general, plan.general_room),
+            for candidates, group_room, pinned in (
+                (plan.claim_pinned, len(plan.claim_pinned), True),
+                (plan.claim_home, plan.home_room, False),
+                (plan.claim_general, plan.general_room, False),
             ):
                 taken = 0
                 for camera_id in candidates:
-                    if taken >= room:
+                    if taken >= group_room or (not pinned and room <= 0):
                         break
-                    epoch = self._claim_one(connection, camera_id, pinned=camera_id in plan.claim_pinned)
+                    epoch = self._claim_one(connection, camera_id, pinned=pinned)
                     if epoch is not None:
                         won[camera_id] = epoch
                         taken += 1
+                        room -= 0 if pinned else 1
         return won
 
     def _claim_one(self, connection: Connection, camera_id: str, *, pinned: bool) -> int | None:

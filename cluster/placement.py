@@ -86,6 +86,7 @@ class Plan:
     home_room: int  # claim at most this many of claim_home
     claim_general: tuple[str, ...]  # free cameras any node may take
     general_room: int  # claim at most this many of claim_general
+    room: int  # and at most this many non-pinned cameras in all (max_cameras less what it holds)
 
 
 def water_fill(count: int, caps: Mapping[str, int], base: Mapping[str, int]) -> dict[str, int]:
@@ -170,11 +171,16 @@ def plan_for(
             other_held.append(camera_id)
     home_kept = home_held[: allowance.home]
     general_held = home_held[allowance.home :][::-1] + other_held[::-1]  # the order they would be given up
-    excess = max(0, len(general_held) - allowance.general)
+    home_candidates = reserved.get(myself.county, []) if myself.county is not None else []
+    # Home room this node is not using (the county's share rounds up) may hold general cameras,
+    # except room that cameras of its county waiting for it need now.
+    slack = max(0, allowance.home - len(home_kept) - len(home_candidates))
+    excess = max(0, len(general_held) - allowance.general - slack)
     release.extend(general_held[:excess])
+    cap = max(0, myself.max_cameras - pinned_loads(alive, listed.values())[me])
+    kept = len(home_kept) + len(general_held) - excess
 
     claim_pinned = tuple(camera_id for camera_id in free if listed[camera_id].pinned_to == me)
-    home_candidates = reserved.get(myself.county, []) if myself.county is not None else []
     general_candidates = [
         camera_id
         for camera_id in free
@@ -185,9 +191,10 @@ def plan_for(
         release=tuple(release),
         claim_pinned=claim_pinned,
         claim_home=_rotated(home_candidates, me),
-        home_room=max(0, allowance.home - len(home_kept)),
+        home_room=max(0, min(allowance.home - len(home_kept), cap - kept)),
         claim_general=_rotated(general_candidates, me),
-        general_room=max(0, allowance.general - (len(general_held) - excess)),
+        general_room=max(0, min(allowance.general + slack - (len(general_held) - excess), cap - kept)),
+        room=max(0, cap - kept),
     )
 
 
