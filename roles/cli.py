@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "watchwall.audit.cli",
     "watchwall.dashboard.api_cli",
     "watchwall.dashboard.user_cli",
+    "watchwall.cluster.cli",
     "watchwall.roles.ingest",
     "watchwall.roles.serve",
     "watchwall.roles.web",

@@ -1,14 +1,14 @@
 """Recording segments carry the lease epoch they were written under and the node holding them.
 
 Revision ID: 0012_segment_epoch
-Revises: 0005_api_clients
+Revises: 0011_cluster
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0012_segment_epoch"
-down_revision = "0005_api_clients"
+down_revision = "0011_cluster"
 branch_labels = None
 depends_on = None
 
