@@ -66,6 +66,12 @@ def build_media_plane(
     recording = None
     if record:
         recording = start_site_recording(
-            ingest, engine, settings, sink or ingest.sink, audit=AuditLog(engine)
+            ingest,
+            engine,
+            settings,
+            sink or ingest.sink,
+            audit=AuditLog(engine),
+            node=node,
+            fence_for=fence_for,
         )
     return MediaPlane(ingest=ingest, live=LiveHub(ingest.fanouts), recording=recording)

@@ -179,7 +179,7 @@ def serve_health(node: IngestNode, listen: str) -> ThreadingHTTPServer:
 
 def _listen_address(listen: str) -> str:
     host, _, port = listen.rpartition(":")
-    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+    if not host or not port.isdigit() or not 0 <= int(port) < 65536:
         raise UserError(f"--listen must be HOST:PORT, not {listen!r}")
     return listen
 
