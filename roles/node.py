@@ -61,7 +61,11 @@ class LeaseFence:
     leases: LeaseEngine
     camera_id: str
     epoch: int
-    took_over: bool
+    failover_from: float | None = None
+
+    @property
+    def took_over(self) -> bool:
+        return self.failover_from is not None
 
     @property
     def node(self) -> str:
@@ -132,14 +136,14 @@ class IngestNode:
                 ", ".join(result.lost) or "-",
             )
 
-    def _take_over(self, camera_id: str, epoch: int) -> bool:
-        """Segments the camera's previous owner left open leave the chain; True if there were any."""
+    def _take_over(self, camera_id: str, epoch: int) -> float | None:
+        """Segments the camera's previous owner left open leave the chain; where they began, if any."""
         try:
             with session_scope(self.engine) as session:
-                return supersede_open_segments(session, camera_id, epoch) > 0
+                return supersede_open_segments(session, camera_id, epoch)
         except Exception:  # the database went away between the claim and here: the fence still holds
             log.exception("node: cannot mark %s's open segments superseded", camera_id)
-            return False
+            return None
 
     def health(self) -> dict:
         tick = self.last_tick

@@ -140,7 +140,12 @@ def test_a_killed_node_s_cameras_are_recorded_by_the_other_after_a_failover_gap(
         database_url,
         "SELECT camera_id, reason, start_utc, end_utc FROM recording_gaps WHERE reason = 'node_failover'",
     )
-    assert {gap.camera_id for gap in gaps} == set(of_a), gaps
+    everything = query(database_url, "SELECT camera_id, reason, start_utc, end_utc FROM recording_gaps")
+    rows = query(
+        database_url,
+        "SELECT camera_id, status, node, epoch, start_utc FROM recording_segments ORDER BY start_utc",
+    )
+    assert {gap.camera_id for gap in gaps} == set(of_a), (everything, rows, b.log())
     superseded = query(database_url, "SELECT camera_id FROM recording_segments WHERE status = 'superseded'")
     assert {row.camera_id for row in superseded} <= set(of_a)
     b.stop()

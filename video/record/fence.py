@@ -16,6 +16,7 @@ class RecordingFence(Protocol):
     node: str
     epoch: int
     took_over: bool  # the lease was taken from another node (its recording ends in a failover gap)
+    failover_from: float | None  # where the old owner's indexed video ends (its open segment's start)
 
     def may_write(self) -> bool: ...
 

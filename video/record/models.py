@@ -8,7 +8,7 @@ keeps the chain verifiable after its file is gone.
 
 from __future__ import annotations
 
-from sqlalchemy import Float, Index, Integer, String, Text, select, update
+from sqlalchemy import Float, Index, Integer, String, Text, func, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
 from watchwall.config.database import Base
@@ -30,6 +30,7 @@ GAP_DROPPED = "dropped"
 GAP_DISK_FULL = "disk_full"
 GAP_WRITE_ERROR = "write_error"
 GAP_NODE_FAILOVER = "node_failover"  # the camera's ingest node died; another took it over
+GAP_LEASE_LAPSED = "lease_lapsed"  # its node could not renew the camera's lease in time and paused
 
 
 class RecordingSegment(Base):
@@ -141,15 +142,16 @@ def close_segment_row(session, row: RecordingSegment, *, end_utc: float, size: i
     return row
 
 
-def supersede_open_segments(session, camera_id: str, epoch: int) -> int:
-    """At a takeover: the camera's segments still open under an older epoch leave the chain."""
-    result = session.execute(
-        update(RecordingSegment)
-        .where(
-            RecordingSegment.camera_id == camera_id,
-            RecordingSegment.status == SEGMENT_OPEN,
-            (RecordingSegment.epoch < epoch) | RecordingSegment.epoch.is_(None),
-        )
-        .values(status=SEGMENT_SUPERSEDED)
+def supersede_open_segments(session, camera_id: str, epoch: int) -> float | None:
+    """At a takeover: the camera's segments still open under an older epoch leave the chain.
+
+    Returns the earliest start among them (where the old owner's indexed video ends), or None.
+    """
+    stale = (
+        (RecordingSegment.camera_id == camera_id)
+        & (RecordingSegment.status == SEGMENT_OPEN)
+        & ((RecordingSegment.epoch < epoch) | RecordingSegment.epoch.is_(None))
     )
-    return result.rowcount or 0
+    since = session.scalar(select(func.min(RecordingSegment.start_utc)).where(stale))
+    session.execute(update(RecordingSegment).where(stale).values(status=SEGMENT_SUPERSEDED))
+    return since

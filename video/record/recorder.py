@@ -27,6 +27,7 @@ from watchwall.video.record.models import (
     GAP_CAMERA_OFFLINE,
     GAP_DISK_FULL,
     GAP_DROPPED,
+    GAP_LEASE_LAPSED,
     GAP_NODE_FAILOVER,
     GAP_RECORDER_CRASHED,
     GAP_RECORDER_STOPPED,
@@ -167,8 +168,10 @@ class Recorder:
 
     # -- per packet -------------------------------------------------------------------------------------
     def _handle(self, packet: MediaPacket) -> None:
+        if self.fenced:
+            return
         if self.fence is not None and not self.fence.may_write():
-            self._fence_off("the lease's self-fencing deadline passed")
+            self._lapse()  # writing resumes at a keyframe once the lease is renewed in time again
             return
         dropped = self._subscription.dropped
         lost_packets = dropped > self._seen_dropped
@@ -374,6 +377,10 @@ class Recorder:
     def _restart_gap(self) -> tuple[float, str] | None:
         with session_scope(self.engine) as session:
             last = last_recorded_end(session, self.camera_id)
+        if self.fence is not None and self.fence.took_over and self.fence.failover_from is not None:
+            # the old owner's last segment left the index; the gap runs from wherever it lost video
+            start = last[0] if last is not None else self.fence.failover_from
+            return min(start, self.fence.failover_from), GAP_NODE_FAILOVER
         if last is None:
             return None
         end, status = last
@@ -384,6 +391,16 @@ class Recorder:
     @property
     def _node(self) -> str | None:
         return self.fence.node if self.fence is not None else None
+
+    def _lapse(self) -> None:
+        """Past the lease's self-fencing deadline: close the segment (if the epoch still holds)."""
+        if self._writer is None:
+            return
+        end = self._writer.end_utc
+        self._close_segment()
+        if not self.fenced and self._pending_gap is None:
+            self._pending_gap = (end, GAP_LEASE_LAPSED)
+        log.warning("recorder %s: lease not renewed in time; writing paused", self.camera_id)
 
     def _fence_off(self, why: str) -> None:
         """Stop writing for good: the open segment's file is dropped, its row left to the new owner."""
