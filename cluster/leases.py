@@ -339,6 +339,20 @@ class LeaseEngine:
                         room -= 0 if pinned else 1
         return won
 
+    def claim(self, camera_id: str, *, pinned: bool = False) -> int | None:
+        """Claim one camera now, outside the plan: its new epoch, or None when it is not free.
+
+        The plan's claims go through here too; two nodes racing for one camera never both win.
+        """
+        with self.engine.connect() as connection:
+            epoch = self._claim_one(connection, camera_id, pinned=pinned)
+        if epoch is not None:
+            with self._lock:
+                state = self._state
+                pinned_set = state.pinned | {camera_id} if pinned else state.pinned
+                self._state = _State({**state.owned, camera_id: epoch}, pinned_set, state.safe_until)
+        return epoch
+
     def _claim_one(self, connection: Connection, camera_id: str, *, pinned: bool) -> int | None:
         with connection.begin():
             row = connection.execute(
