@@ -40,6 +40,7 @@ NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
 DEFAULT_TTL_S = 6.0
 DEFAULT_RENEW_INTERVAL_S = 2.0
 DEFAULT_SAFETY_MARGIN_S = 1.0
+LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL: lock_timeout passed
 
 CameraItem = CameraSpec | str | Sequence[str | None]
 
@@ -57,7 +58,9 @@ class NodeSuperseded(LeaseError):
 @dataclass(frozen=True)
 class TickResult:
     owned: dict[str, int]  # camera_id -> epoch: what the node may write now (see LeaseEngine.may_write)
-    gained: dict[str, int]  # newly claimed (or claimed again under a new epoch) this tick
+    # newly claimed this tick; a camera already owned before that shows up here changed epoch (its lease
+    # lapsed and was claimed again): close its segment and go on under the new epoch
+    gained: dict[str, int]
     lost: tuple[str, ...]  # no longer owned: expired, taken over, or past safe_until while offline
     should_release: tuple[str, ...]  # close their segments, then release(camera_id)
     released: tuple[str, ...] = ()  # released by the tick itself (tick(..., release_now=True))
@@ -257,13 +260,8 @@ class LeaseEngine:
             pinned_here = {spec.camera_id for spec in specs if spec.pinned_to == self.name}
             owned = dict(renewed)
             plan = plan_for(self.name, nodes, specs, self._as_seen(leases, renewed))
-            error = None
-            try:
-                owned.update(self._claim(plan))
-            except DBAPIError as exc:
-                if not _unreachable(exc):
-                    raise
-                error = _reason(exc)
+            won, error = self._claim(plan)
+            owned.update(won)
             self._state = _State(owned, frozenset(pinned_here & owned.keys()), safe_until)
             released: list[str] = []
             if release_now:
@@ -318,26 +316,43 @@ class LeaseEngine:
                 views.append(LeaseView(row.camera_id, row.owner, row.epoch, bool(row.live)))
         return views
 
-    def _claim(self, plan: Plan) -> dict[str, int]:
-        """Claim what the plan allows, one autocommitted statement a camera, stopping at the room left."""
+    def _claim(self, plan: Plan) -> tuple[dict[str, int], str | None]:
+        """Claim what the plan allows, one autocommitted statement a camera, stopping at the room left.
+
+        Returns what was won, and why claiming stopped early when the database went away.
+        """
         won: dict[str, int] = {}
         room = plan.room  # pinned cameras are claimed whatever the room: they have nowhere else to go
-        with self.engine.connect() as connection:
-            for candidates, group_room, pinned in (
-                (plan.claim_pinned, len(plan.claim_pinned), True),
-                (plan.claim_home, plan.home_room, False),
-                (plan.claim_general, plan.general_room, False),
-            ):
-                taken = 0
-                for camera_id in candidates:
-                    if taken >= group_room or (not pinned and room <= 0):
-                        break
-                    epoch = self._claim_one(connection, camera_id, pinned=pinned)
-                    if epoch is not None:
-                        won[camera_id] = epoch
-                        taken += 1
-                        room -= 0 if pinned else 1
-        return won
+        try:
+            with self.engine.connect() as connection:
+                for candidates, group_room, pinned in (
+                    (plan.claim_pinned, len(plan.claim_pinned), True),
+                    (plan.claim_home, plan.home_room, False),
+                    (plan.claim_general, plan.general_room, False),
+                ):
+                    taken = 0
+                    for camera_id in candidates:
+                        if taken >= group_room or (not pinned and room <= 0):
+                            break
+                        epoch = self._claim_or_skip(connection, camera_id, pinned=pinned)
+                        if epoch is not None:
+                            won[camera_id] = epoch
+                            taken += 1
+                            room -= 0 if pinned else 1
+        except DBAPIError as exc:
+            if not _unreachable(exc):
+                raise
+            return won, _reason(exc)
+        return won, None
+
+    def _claim_or_skip(self, connection: Connection, camera_id: str, *, pinned: bool) -> int | None:
+        """A claim, skipped when the lease row stays locked past lock_timeout (a writer's fence check)."""
+        try:
+            return self._claim_one(connection, camera_id, pinned=pinned)
+        except OperationalError as exc:
+            if getattr(exc.orig, "sqlstate", None) == LOCK_NOT_AVAILABLE:
+                return None
+            raise
 
     def claim(self, camera_id: str, *, pinned: bool = False) -> int | None:
         """Claim one camera now, outside the plan: its new epoch, or None when it is not free.
