@@ -124,6 +124,8 @@ class LeaseEngine:
     ) -> None:
         if not NAME_PATTERN.match(name or ""):
             raise LeaseError(f"node name {name!r} must be 1-63 letters, digits, '.', '_' or '-'")
+        if not address or ":" not in address:
+            raise LeaseError(f"node address {address!r} must be HOST:PORT (where web nodes reach it)")
         if max_cameras < 0:
             raise LeaseError(f"--max-cameras must be 0 or more, not {max_cameras}")
         if not (0 < renew_interval_s and renew_interval_s * 2 <= ttl_s):
