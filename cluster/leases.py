@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, ProgrammingError
 
 from watchwall.cluster import statements
 from watchwall.cluster.backends import require_postgresql
@@ -157,6 +157,20 @@ class LeaseEngine:
 
     def register(self) -> None:
         """Take the node's name; refused in one line while another instance of it is alive."""
+        try:
+            self._register()
+        except DBAPIError as exc:
+            if _unreachable(exc):
+                raise LeaseError(
+                    f"cannot register node {self.name!r}: the database does not answer ({_reason(exc)})"
+                ) from exc
+            if isinstance(exc, ProgrammingError):
+                raise LeaseError(
+                    f"cannot register node {self.name!r}: no cluster tables (run `watchwall db upgrade`)"
+                ) from exc
+            raise
+
+    def _register(self) -> None:
         with self._lock:
             started = self._clock()
             with self.engine.begin() as connection:

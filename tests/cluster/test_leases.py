@@ -277,3 +277,21 @@ def test_bad_camera_lists_and_settings_are_refused(nodes, cluster_url):
         nodes("bad name")
     with pytest.raises(UserError, match="a cluster needs PostgreSQL"):
         nodes("c", url="sqlite:///unused.db")
+
+
+def test_registration_without_the_database_or_its_tables_is_refused_in_one_line(nodes, postgres):
+    unmigrated = postgres.create("ww_cluster_empty")
+    try:
+        with pytest.raises(LeaseError, match="no cluster tables") as refused:
+            nodes("a", url=unmigrated)
+        assert "\n" not in str(refused.value)
+    finally:
+        postgres.drop(unmigrated)
+    proxy = TcpProxy(5432)
+    try:
+        proxy.cut()
+        with pytest.raises(LeaseError, match="the database does not answer") as refused:
+            nodes("a", url=f"postgresql+psycopg://postgres@127.0.0.1:{proxy.port}/postgres")
+        assert "\n" not in str(refused.value)
+    finally:
+        proxy.close()
