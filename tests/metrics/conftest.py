@@ -89,7 +89,7 @@ def watchwall_env(monkeypatch, tmp_path):
 
 
 def _load_demo_through_cli(url: str, data_dir: Path) -> None:
-    from watchwall.dashboard.cli import main
+    from watchwall.roles.cli import main
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("WATCHWALL_DATA_DIR", str(data_dir))

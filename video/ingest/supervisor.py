@@ -200,6 +200,11 @@ class IngestService:
         with self._lock:
             self._followers.append(follower)
 
+    def pull_only(self, camera_ids: Iterable[str] | None) -> None:
+        """From the next :meth:`sync` on, pull only these cameras (None: every enabled camera)."""
+        with self._lock:
+            self._wanted_ids = set(camera_ids) if camera_ids is not None else None
+
     def sync(self, site: Site, timeout: float = 5.0) -> PullChanges:
         """Pull exactly the enabled cameras of ``site``: start the new, stop the gone, restart the changed.
 
