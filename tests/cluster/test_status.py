@@ -30,7 +30,7 @@ def watchwall(*args: str, database_url: str | None, data_dir: Path) -> subproces
     if database_url:
         env["WATCHWALL_DATABASE_URL"] = database_url
     return subprocess.run(
-        [sys.executable, "-m", "watchwall.dashboard.cli", *args],
+        [sys.executable, "-m", "watchwall.roles.cli", *args],
         cwd=ROOT,
         env=env,
         capture_output=True,
