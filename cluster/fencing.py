@@ -56,4 +56,7 @@ def fenced_insert(table: Table, values: dict[str, Any], *, camera_id: str, epoch
         raise ValueError(f"{table.name} has no column {', '.join(unknown)}")
     names = list(values)
     row = select(*(literal(values[name], type_=table.c[name].type).label(name) for name in names))
-    return insert(table).from_select(names, row.where(epoch_is_current(camera_id, epoch)))
+    statement = insert(table).from_select(names, row.where(epoch_is_current(camera_id, epoch)))
+    return statement.execution_options(
+        preserve_rowcount=True
+    )  # SQLAlchemy counts INSERT rows only when asked

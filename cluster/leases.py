@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, ProgrammingError
 
 from watchwall.cluster import statements
 from watchwall.cluster.backends import require_postgresql
@@ -40,6 +40,7 @@ NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
 DEFAULT_TTL_S = 6.0
 DEFAULT_RENEW_INTERVAL_S = 2.0
 DEFAULT_SAFETY_MARGIN_S = 1.0
+LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL: lock_timeout passed
 
 CameraItem = CameraSpec | str | Sequence[str | None]
 
@@ -57,7 +58,9 @@ class NodeSuperseded(LeaseError):
 @dataclass(frozen=True)
 class TickResult:
     owned: dict[str, int]  # camera_id -> epoch: what the node may write now (see LeaseEngine.may_write)
-    gained: dict[str, int]  # newly claimed (or claimed again under a new epoch) this tick
+    # newly claimed this tick; a camera already owned before that shows up here changed epoch (its lease
+    # lapsed and was claimed again): close its segment and go on under the new epoch
+    gained: dict[str, int]
     lost: tuple[str, ...]  # no longer owned: expired, taken over, or past safe_until while offline
     should_release: tuple[str, ...]  # close their segments, then release(camera_id)
     released: tuple[str, ...] = ()  # released by the tick itself (tick(..., release_now=True))
@@ -121,6 +124,8 @@ class LeaseEngine:
     ) -> None:
         if not NAME_PATTERN.match(name or ""):
             raise LeaseError(f"node name {name!r} must be 1-63 letters, digits, '.', '_' or '-'")
+        if not address or ":" not in address:
+            raise LeaseError(f"node address {address!r} must be HOST:PORT (where web nodes reach it)")
         if max_cameras < 0:
             raise LeaseError(f"--max-cameras must be 0 or more, not {max_cameras}")
         if not (0 < renew_interval_s and renew_interval_s * 2 <= ttl_s):
@@ -152,6 +157,20 @@ class LeaseEngine:
 
     def register(self) -> None:
         """Take the node's name; refused in one line while another instance of it is alive."""
+        try:
+            self._register()
+        except DBAPIError as exc:
+            if _unreachable(exc):
+                raise LeaseError(
+                    f"cannot register node {self.name!r}: the database does not answer ({_reason(exc)})"
+                ) from exc
+            if isinstance(exc, ProgrammingError):
+                raise LeaseError(
+                    f"cannot register node {self.name!r}: no cluster tables (run `watchwall db upgrade`)"
+                ) from exc
+            raise
+
+    def _register(self) -> None:
         with self._lock:
             started = self._clock()
             with self.engine.begin() as connection:
@@ -257,13 +276,8 @@ class LeaseEngine:
             pinned_here = {spec.camera_id for spec in specs if spec.pinned_to == self.name}
             owned = dict(renewed)
             plan = plan_for(self.name, nodes, specs, self._as_seen(leases, renewed))
-            error = None
-            try:
-                owned.update(self._claim(plan))
-            except DBAPIError as exc:
-                if not _unreachable(exc):
-                    raise
-                error = _reason(exc)
+            won, error = self._claim(plan)
+            owned.update(won)
             self._state = _State(owned, frozenset(pinned_here & owned.keys()), safe_until)
             released: list[str] = []
             if release_now:
@@ -318,26 +332,57 @@ class LeaseEngine:
                 views.append(LeaseView(row.camera_id, row.owner, row.epoch, bool(row.live)))
         return views
 
-    def _claim(self, plan: Plan) -> dict[str, int]:
-        """Claim what the plan allows, one autocommitted statement a camera, stopping at the room left."""
+    def _claim(self, plan: Plan) -> tuple[dict[str, int], str | None]:
+        """Claim what the plan allows, one autocommitted statement a camera, stopping at the room left.
+
+        Returns what was won, and why claiming stopped early when the database went away.
+        """
         won: dict[str, int] = {}
         room = plan.room  # pinned cameras are claimed whatever the room: they have nowhere else to go
+        try:
+            with self.engine.connect() as connection:
+                for candidates, group_room, pinned in (
+                    (plan.claim_pinned, len(plan.claim_pinned), True),
+                    (plan.claim_home, plan.home_room, False),
+                    (plan.claim_general, plan.general_room, False),
+                ):
+                    taken = 0
+                    for camera_id in candidates:
+                        if taken >= group_room or (not pinned and room <= 0):
+                            break
+                        epoch = self._claim_or_skip(connection, camera_id, pinned=pinned)
+                        if epoch is not None:
+                            won[camera_id] = epoch
+                            taken += 1
+                            room -= 0 if pinned else 1
+        except DBAPIError as exc:
+            if not _unreachable(exc):
+                raise
+            return won, _reason(exc)
+        return won, None
+
+    def _claim_or_skip(self, connection: Connection, camera_id: str, *, pinned: bool) -> int | None:
+        """A claim, skipped when the lease row stays locked past lock_timeout (a writer's fence check)."""
+        try:
+            return self._claim_one(connection, camera_id, pinned=pinned)
+        except OperationalError as exc:
+            if getattr(exc.orig, "sqlstate", None) == LOCK_NOT_AVAILABLE:
+                return None
+            raise
+
+    def claim(self, camera_id: str, *, pinned: bool = False) -> int | None:
+        """Claim one camera now, outside the plan: its new epoch, or None when it is not free.
+
+        The plan's claims go through here too; two nodes racing for one camera never both win.
+        """
         with self.engine.connect() as connection:
-            for candidates, group_room, pinned in (
-                (plan.claim_pinned, len(plan.claim_pinned), True),
-                (plan.claim_home, plan.home_room, False),
-                (plan.claim_general, plan.general_room, False),
-            ):
-                taken = 0
-                for camera_id in candidates:
-                    if taken >= group_room or (not pinned and room <= 0):
-                        break
-                    epoch = self._claim_one(connection, camera_id, pinned=pinned)
-                    if epoch is not None:
-                        won[camera_id] = epoch
-                        taken += 1
-                        room -= 0 if pinned else 1
-        return won
+            epoch = self._claim_one(connection, camera_id, pinned=pinned)
+        if epoch is not None:
+            with self._lock:
+                state = self._state
+                pinned_set = state.pinned | {camera_id} if pinned else state.pinned
+                self._state = _State({**state.owned, camera_id: epoch}, pinned_set, state.safe_until)
+        return epoch
 
     def _claim_one(self, connection: Connection, camera_id: str, *, pinned: bool) -> int | None:
         with connection.begin():
