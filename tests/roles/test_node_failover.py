@@ -14,6 +14,7 @@ import time
 
 import pytest
 
+from tests.dashboard.conftest import free_port, wait_http
 from tests.support.cluster import (
     NodeProcess,
     cluster_site,
@@ -226,3 +227,46 @@ def test_a_node_on_sqlite_or_twice_under_one_name_is_refused_in_one_line(cluster
     )
     assert on_sqlite.returncode != 0 and "PostgreSQL" in on_sqlite.stderr, on_sqlite.stderr
     assert len(on_sqlite.stderr.strip().splitlines()) == 1, on_sqlite.stderr
+
+
+def test_restarting_the_web_role_leaves_recording_unbroken(cluster, tmp_path):
+    start, database_url, nodes = cluster
+    a = start("node-a")
+    wait_for(lambda: settled(a.env), 90, "node-a owning every camera")
+    wait_for(
+        lambda: (
+            len(
+                query(
+                    database_url,
+                    "SELECT DISTINCT camera_id FROM recording_segments WHERE end_utc IS NOT NULL",
+                )
+            )
+            == len(CAMERAS)
+        ),
+        90,
+        "node-a recording every camera",
+    )
+    port = free_port()
+    web_env = dict(a.env, WATCHWALL_DATA_DIR=str(tmp_path / "web"))
+    command = [sys.executable, "-m", "watchwall.roles.cli", "web", "--port", str(port), "--threads", "8"]
+    web = subprocess.Popen(command, env=web_env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    try:
+        wait_http(f"http://127.0.0.1:{port}/login", 120)
+        began = time.time()
+        web.terminate()
+        web.wait(timeout=30)
+        web = subprocess.Popen(command, env=web_env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        wait_http(f"http://127.0.0.1:{port}/login", 120)
+        time.sleep(6)  # more than a segment
+    finally:
+        web.terminate()
+        web.wait(timeout=30)
+    gaps = query(database_url, "SELECT camera_id, reason FROM recording_gaps WHERE end_utc > :t", t=began)
+    assert gaps == [], gaps
+    recorded = query(
+        database_url,
+        "SELECT DISTINCT camera_id FROM recording_segments WHERE node = 'node-a' AND end_utc > :t",
+        t=began + 5,
+    )
+    everything = query(database_url, "SELECT camera_id, status, start_utc, end_utc FROM recording_segments")
+    assert {row.camera_id for row in recorded} == set(CAMERAS), (began, everything, a.log())
