@@ -64,8 +64,7 @@ def register(server: flask.Flask) -> None:
     def snapshot(camera_id: str):
         context = current()
         _camera_or_404(context, camera_id)
-        worker = context.ingest.keyframe_workers.get(camera_id) if context.ingest else None
-        jpeg = worker.latest_jpeg if worker is not None else None
+        jpeg = context.media.thumbnail(camera_id) if context.media is not None else None
         if jpeg is None:
             flask.abort(404)
         response = flask.Response(jpeg, mimetype="image/jpeg")
@@ -78,8 +77,8 @@ def serve_live(camera_ids: list[str], tagged: bool):
     context = current()
     for camera_id in camera_ids:
         _camera_or_404(context, camera_id)
-    hub = context.extras.get("live_hub")
-    if hub is None or (not tagged and camera_ids[0] not in context.ingest.fanouts):
+    media = context.media
+    if media is None or (not tagged and media.live_channel(camera_ids[0]) is None):
         flask.abort(404)  # a single camera's player retries; a page's socket waits for its camera
     environ = flask.request.environ
     ws = live_socket.accept(environ)
@@ -88,10 +87,8 @@ def serve_live(camera_ids: list[str], tagged: bool):
 
     def attach(index: int):
         """The camera's viewer, None while it is not pulled."""
-        try:
-            return hub.channel(camera_ids[index]).attach(wakeup)
-        except KeyError:
-            return None
+        channel = media.live_channel(camera_ids[index])
+        return channel.attach(wakeup) if channel is not None else None
 
     viewers = [attach(index) for index in range(len(camera_ids))]
     try:
