@@ -39,6 +39,7 @@ class StreamSource:
     options: dict[str, str] = field(default_factory=dict)
     realtime: bool = False  # a file: pace packets by their timestamps, as a camera would send them
     loop: bool = False  # a file: start again at the end
+    transport: str = "auto"  # RTSP: "tcp", "udp", or "auto" (TCP, then UDP when TCP is refused)
 
     @property
     def is_network(self) -> bool:
@@ -94,13 +95,13 @@ def display_url(url: str) -> str:
     return f"{scheme}://{user}:{REDACTED}@{host_and_path}" if colon else f"{scheme}://{user}@{host_and_path}"
 
 
-def rtsp_source(url: str, socket_timeout_s: float = 10.0) -> StreamSource:
+def rtsp_source(url: str, socket_timeout_s: float = 10.0, transport: str = "auto") -> StreamSource:
     options = dict(FAST_OPEN_OPTIONS)
     # FFmpeg's socket I/O timeout, in microseconds: only a backstop. It must be longer than the
     # reader's open timeout: when it fires first, a server that never answers is reported as
     # "invalid data" (no status line) instead of a timeout.
     options["timeout"] = str(int(socket_timeout_s * 1_000_000))
-    return StreamSource(url=url, display=display_url(url), options=options)
+    return StreamSource(url=url, display=display_url(url), options=options, transport=transport)
 
 
 def file_source(path: Path, loop: bool = True) -> StreamSource:
@@ -110,7 +111,7 @@ def file_source(path: Path, loop: bool = True) -> StreamSource:
     return StreamSource(url=str(path), display=f"file:{path}", realtime=True, loop=loop)
 
 
-def source_for_url(text: str) -> StreamSource:
+def source_for_url(text: str, transport: str = "auto") -> StreamSource:
     """An operator's URL or file path (``watchwall probe``); only RTSP and files are accepted."""
     _, _, bare = split_credentials(text)
     parts = urlsplit(bare)
@@ -121,7 +122,7 @@ def source_for_url(text: str) -> StreamSource:
             raise SourceError(f"{display_url(text)}: {exc}") from exc
         if not host:
             raise SourceError(f"{display_url(text)} has no host")
-        return rtsp_source(encoded_url(text))
+        return rtsp_source(encoded_url(text), transport=transport)
     if parts.scheme in ("", "file") or len(parts.scheme) == 1:  # a path, possibly "C:\..."
         return file_source(Path(parts.path if parts.scheme == "file" else text), loop=False)
     raise SourceError(
@@ -136,7 +137,7 @@ def source_for_camera(
     if camera.rtsp:
         credentials = resolve(camera.credentials, secrets_file)
         url = camera.sub_rtsp if camera.profile == "sub" and camera.sub_rtsp else camera.rtsp
-        return rtsp_source(with_credentials(url, credentials))
+        return rtsp_source(with_credentials(url, credentials), transport=camera.transport)
     if camera.file is not None:
         return file_source(camera.file, loop=True)
     if camera.demo is not None:
