@@ -22,6 +22,12 @@ def register(subparsers) -> None:
     probe.add_argument("url", help="rtsp://[user:password@]host[:port]/path, or a video file")
     probe.add_argument("--seconds", type=float, default=5.0, help="how long to read (default 5)")
     probe.add_argument("--json", action="store_true", help="print one JSON object")
+    probe.add_argument(
+        "--transport",
+        choices=("auto", "tcp", "udp"),
+        default="auto",
+        help="RTP over the RTSP connection (tcp), over UDP, or auto: TCP, then UDP if refused (default)",
+    )
     probe.set_defaults(func=run_probe)
 
     ingest = subparsers.add_parser("ingest", help="run the ingest of the site's cameras headless and report")
@@ -45,7 +51,7 @@ def run_probe(args) -> int:
     from watchwall.video.ingest.source_url import source_for_url
     from watchwall.video.ingest.stream_errors import StreamFailure
 
-    source = source_for_url(args.url)
+    source = source_for_url(args.url, transport=args.transport)
     try:
         result = probe(source, _positive(args.seconds))
     except StreamFailure as failure:
@@ -56,6 +62,7 @@ def run_probe(args) -> int:
     playable = "yes" if result.browser_playable else "no (needs transcoding for the browser)"
     lines = [
         ("url", result.url),
+        ("read by", _route(result.path, result.transport)),
         ("codec", f"{result.codec} ({result.profile or 'unknown profile'})"),
         ("size", f"{result.width}x{result.height}"),
         ("fps", _number(result.fps)),
@@ -75,6 +82,11 @@ def run_probe(args) -> int:
     for name, value in lines:
         print(f"{name + ':':<19}{value}")
     return 0
+
+
+def _route(path: str | None, transport: str | None) -> str:
+    name = {"native": "WatchWall's RTSP client", "ffmpeg": "FFmpeg"}.get(path or "", path or "-")
+    return f"{name} over {transport.upper()}" if transport else name
 
 
 def _number(value: float | None) -> str:
@@ -141,6 +153,10 @@ def run_ingest(args) -> int:
             "reconnects": snapshot.reconnects,
             "errors": snapshot.errors,
             "malformed_packets": snapshot.malformed_packets,
+            "path": snapshot.path,
+            "transport": snapshot.transport,
+            "retry": snapshot.retry,
+            "recorder": snapshot.recorder,
             "gaps": snapshot.gaps,
             "alarms": service.alarm_log(camera_id),
             "recording": figures.get(camera_id),

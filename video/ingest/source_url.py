@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
-import re
 from urllib.parse import unquote, urlsplit
 
 from watchwall.cameras.credentials import REDACTED, ResolvedCredentials, redact_url, resolve, with_credentials
