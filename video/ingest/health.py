@@ -65,6 +65,7 @@ class HealthSnapshot:
     transport: str | None = None  # how RTP comes: "tcp" (interleaved) or "udp"; None for a file
     retry: dict | None = None  # while waiting to reconnect: when, after how many failures, and why so long
     recorder: str | None = None  # the recorder's state, when the camera is recorded
+    last_packet_at: str | None = None  # UTC time of the newest packet (by its timestamp), None before one
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -254,4 +255,5 @@ class CameraHealth:
                 path=self.path,
                 transport=self.transport,
                 retry=None if self.retry is None else dict(self.retry),
+                last_packet_at=iso_utc(self.last_wallclock) if self.packets else None,
             )
