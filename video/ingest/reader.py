@@ -554,6 +554,7 @@ class _NativeStream:
                 profile=parameters.profile,
                 pix_fmt=parameters.pix_fmt,
             )
+            self.held = None if without_b_frames(self.info) else []
 
     def deliver(self, units: list[AccessUnit], now: float) -> None:
         reader = self.reader
@@ -567,7 +568,6 @@ class _NativeStream:
                 if self.info is None:
                     self.dropped_before_parameters += 1
                     continue
-                self.held = None if without_b_frames(self.info) else []
             if (
                 self.last_timestamp is not None
                 and 0 < self.last_timestamp - unit.timestamp <= self.max_interval
