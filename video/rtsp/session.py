@@ -26,13 +26,13 @@ from watchwall.video.ingest.source_url import split_credentials
 from watchwall.video.ingest.stream_errors import AUTH, CONFIG, NOT_FOUND, PROTOCOL, UNREACHABLE, StreamFailure
 from watchwall.video.rtsp.auth import Credentials, parse_challenges
 from watchwall.video.rtsp.depacketize import AccessUnit, Depacketizer
+from watchwall.video.rtsp.messages import MAX_MESSAGE, Response, content_length, parse_head
 from watchwall.video.rtsp.rtcp import ReceptionStats, next_interval
 from watchwall.video.rtsp.sdp import VideoMedia, parse_sdp
 from watchwall.video.rtsp.udp import ReorderBuffer, UdpPorts
 
 USER_AGENT = "WatchWall"
 SLICE_S = 0.25  # the longest a blocking step waits before looking at the stop request
-MAX_MESSAGE = 64 * 1024  # an RTSP answer longer than this is not an answer
 MAX_GARBAGE = 256 * 1024  # bytes between frames before the stream is declared broken
 RECEIVE_CHUNK = 256 * 1024
 MAX_OUTGOING = 64 * 1024  # requests and reports not yet taken by the server: more means it reads nothing
@@ -48,40 +48,6 @@ class TransportRefused(StreamFailure):
     def __init__(self, detail: str, transport: str) -> None:
         super().__init__(PROTOCOL, detail)
         self.transport = transport
-
-
-class Response:
-    def __init__(self, status: int, reason: str, headers: list[tuple[str, str]], body: bytes) -> None:
-        self.status, self.reason, self.headers, self.body = status, reason, headers, body
-
-    def header(self, name: str) -> str | None:
-        name = name.lower()
-        return next((value for key, value in self.headers if key == name), None)
-
-    def all(self, name: str) -> list[str]:
-        name = name.lower()
-        return [value for key, value in self.headers if key == name]
-
-
-def parse_head(head: bytes) -> tuple[str, list[tuple[str, str]]]:
-    lines = head.decode("utf-8", "replace").split("\r\n")
-    headers = []
-    for line in lines[1:]:
-        key, colon, value = line.partition(":")
-        if colon:
-            headers.append((key.strip().lower(), value.strip()))
-    return lines[0], headers
-
-
-def content_length(headers: list[tuple[str, str]]) -> int:
-    value = next((v for k, v in headers if k == "content-length"), "0")
-    try:
-        length = int(value)
-    except ValueError as exc:
-        raise StreamFailure(PROTOCOL, f"unreadable Content-Length {value!r}") from exc
-    if not 0 <= length <= MAX_MESSAGE:
-        raise StreamFailure(PROTOCOL, f"Content-Length {length} out of range")
-    return length
 
 
 class RtspSession:
@@ -135,14 +101,20 @@ class RtspSession:
 
     # --- handshake -----------------------------------------------------------------------------
 
-    def open(self) -> VideoMedia:
-        deadline = time.monotonic() + self.open_timeout_s
+    def _connect(self, deadline: float) -> None:
         try:
-            self._sock = socket.create_connection((self.host, self.port), timeout=self.open_timeout_s)
+            self._sock = socket.create_connection(
+                (self.host, self.port), timeout=max(0.1, deadline - time.monotonic())
+            )
         except OSError as exc:
             raise StreamFailure(UNREACHABLE, f"{self.display}: {exc.strerror or exc}") from exc
         self._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+        self._buffer.clear()
+
+    def open(self) -> VideoMedia:
+        deadline = time.monotonic() + self.open_timeout_s
+        self._connect(deadline)
         describe = self._request("DESCRIBE", self.url, {"Accept": "application/sdp"}, deadline)
         base = describe.header("content-base") or describe.header("content-location") or self.url
         media, self.session_url = parse_sdp(describe.body.decode("utf-8", "replace"), base)
@@ -172,12 +144,23 @@ class RtspSession:
     def _setup(self, media: VideoMedia, deadline: float) -> Response:
         """SETUP over the transport asked for; ``auto`` tries TCP, then UDP if TCP is refused."""
         order = {AUTO: (TCP, UDP), TCP: (TCP,), UDP: (UDP,)}[self.requested_transport]
+        refused = False
         for lower in order:
             try:
-                setup = self._setup_over(lower, media, deadline)
+                try:
+                    setup = self._setup_over(lower, media, deadline)
+                except StreamFailure as exc:
+                    if not refused or exc.kind != UNREACHABLE or self._stop.is_set():
+                        raise
+                    # Some servers close the connection after refusing a transport: a SETUP needs no
+                    # DESCRIBE before it on a new connection (RFC 2326 10.4).
+                    self._sock.close()
+                    self._connect(deadline)
+                    setup = self._setup_over(lower, media, deadline)
             except TransportRefused:
                 if lower == order[-1]:
                     raise
+                refused = True
                 continue
             self.transport = lower
             return setup
@@ -234,7 +217,10 @@ class RtspSession:
 
     def _exchange(self, method: str, url: str, headers: dict[str, str], deadline: float) -> Response:
         assert self._sock is not None
-        self._sock.sendall(self._message(method, url, headers))
+        try:
+            self._sock.sendall(self._message(method, url, headers))
+        except OSError as exc:
+            raise StreamFailure(UNREACHABLE, f"{self.display}: {exc.strerror or exc}") from exc
         while True:
             response = self._take_response()
             if response is not None:
@@ -368,6 +354,7 @@ class RtspSession:
         push = self.depacketizer.push
         count = self.stats.packet
         channel = self.channel if self.udp is None else -1  # over UDP, no media is interleaved
+        control = channel + 1 if self.udp is None else -1
         size = len(buffer)
         position = 0
         while size - position >= 4:
@@ -379,7 +366,7 @@ class RtspSession:
                     if length >= 12:
                         count(buffer, position + 4, now)
                     push(buffer, position + 4, position + 4 + length, out)
-                elif buffer[position + 1] == channel + 1:
+                elif buffer[position + 1] == control:
                     self.stats.control(buffer[position + 4 : position + 4 + length], now)
                 position += 4 + length
                 continue

@@ -22,7 +22,9 @@ pytestmark = pytest.mark.rtsp
 @pytest.fixture(scope="module")
 def udp_only_server():
     """GStreamer's RTSP server offering RTP over UDP only: a TCP SETUP is answered 461."""
-    server = RtspServerProcess({"/cam": "h264", "/rtcp": "h264"}, extra_args=("--protocols", "udp")).start()
+    # A path per test: a shared media still being torn down after a test answers DESCRIBE with 503.
+    mounts = {"/cam": "h264", "/refuse": "h264", "/auto": "h264"}
+    server = RtspServerProcess(mounts, extra_args=("--protocols", "udp")).start()
     yield server
     server.kill()
 
@@ -50,13 +52,13 @@ def test_a_udp_only_camera_is_live_recorded_and_verified(udp_only_server, tmp_pa
 
 
 def test_auto_falls_back_to_udp_and_tcp_alone_is_refused_with_a_hint(udp_only_server):
-    session = RtspSession(udp_only_server.url("/cam"), "cam", 5.0, transport="tcp")
+    session = RtspSession(udp_only_server.url("/refuse"), "cam", 5.0, transport="tcp")
     try:
         with pytest.raises(TransportRefused, match=r"461 .*transport: udp or auto"):
             session.open()
     finally:
         session.close()
-    session = RtspSession(udp_only_server.url("/cam"), "cam", 5.0)
+    session = RtspSession(udp_only_server.url("/auto"), "cam", 5.0)
     try:
         session.open()
         assert session.transport == "udp"
