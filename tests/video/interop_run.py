@@ -84,13 +84,16 @@ class Run:
 
 
 @contextmanager
-def recorded(camera: dict, tmp_path: Path, segment_s: float = 2.0, live: bool = False) -> Iterator[Run]:
-    """Pull, record (and with ``live`` watch) one camera; the recording is closed on leaving."""
+def recorded(
+    camera: dict, tmp_path: Path, segment_s: float = 2.0, live: bool = False, keyframes: bool = False
+) -> Iterator[Run]:
+    """Pull, record (with ``live`` watch, with ``keyframes`` make thumbnails) one camera; the
+    recording is closed on leaving."""
     settings = Settings(data_dir=tmp_path, recording_segment_s=segment_s)
     url = f"sqlite:///{tmp_path / 'watchwall.db'}"
     upgrade(url)
     engine = make_engine(url)
-    service = IngestService(one_camera_site(camera), settings=settings, keyframes=False)
+    service = IngestService(one_camera_site(camera), settings=settings, keyframes=keyframes)
     recording = start_site_recording(service, engine, settings, retention_interval_s=None)
     watcher = LiveWatcher(LiveChannel(CAMERA, service.fanout(CAMERA), max_backlog=10_000)) if live else None
     run = Run(service, engine, tmp_path / "recordings", watcher)

@@ -149,14 +149,17 @@ def test_admin_camera_table_shows_live_health_path_and_recorder(cameras, tmp_pat
 
 def test_an_mjpeg_camera_stays_online_not_recordable_said_once(cameras, tmp_path, caplog):
     caplog.set_level(logging.INFO)
-    with recorded({"rtsp": cameras["any"].url("/mjpeg")}, tmp_path, segment_s=2.0) as run:
+    with recorded({"rtsp": cameras["any"].url("/mjpeg")}, tmp_path, segment_s=2.0, keyframes=True) as run:
         health = run.service.healths[CAMERA]
         wait_until(lambda: health.state == "online" and health.packets >= 30, 30, what="MJPEG packets")
+        thumbnails = run.service.keyframe_workers[CAMERA]
+        wait_until(lambda: thumbnails.latest_jpeg is not None, 15, what="a thumbnail")
         time.sleep(6)  # longer than the recorder's 5 s retry
         snapshot = run.service.camera_health(CAMERA)
         report = snapshot.as_dict()
     assert report["state"] == "online" and report["codec"] == "mjpeg" and report["path"] == "ffmpeg"
     assert report["recorder"] == "not recordable: codec mjpeg"
+    assert thumbnails.latest_jpeg[:2] == b"\xff\xd8"  # the wall's thumbnail is there
     assert run.segments() == [] and not list(run.recordings_dir.rglob("*.mp4"))
     said = [r for r in caplog.records if "not recordable: codec mjpeg" in r.getMessage()]
     assert len(said) == 1 and said[0].exc_info is None
