@@ -215,6 +215,9 @@ class CameraReader:
         self._session_over = threading.Event()
         self._first_keyframe = False
         self._learned_transport: str | None = None  # under "auto": the transport the camera took
+        # Parameter sets whose first GOP came in presentation order: a reconnect with the same ones
+        # is not held again (a camera that turns B-frames on changes its SPS).
+        self._in_order_parameters: bytes | None = None
 
     # --- lifecycle -----------------------------------------------------------------------------
 
@@ -518,7 +521,9 @@ class _NativeStream:
     B-frames are decided before anything is published, so that a camera that needs FFmpeg
     leaves neither a short segment nor a hole in the recording: an H.264 Baseline SPS has
     none; any other stream's first GOP is held until it shows whether pictures arrive out of
-    presentation order (then the reader switches to FFmpeg with nothing sent).
+    presentation order (then the reader switches to FFmpeg with nothing sent). The hold costs
+    up to a GOP of first-picture delay once per reader: reconnections with the same
+    parameter sets are not held again.
     """
 
     def __init__(
@@ -554,7 +559,10 @@ class _NativeStream:
                 profile=parameters.profile,
                 pix_fmt=parameters.pix_fmt,
             )
-            self.held = None if without_b_frames(self.info) else []
+            known = (
+                self.parameter_sets is not None and self.parameter_sets == self.reader._in_order_parameters
+            )
+            self.held = None if known or without_b_frames(self.info) else []
 
     def deliver(self, units: list[AccessUnit], now: float) -> None:
         reader = self.reader
@@ -592,6 +600,7 @@ class _NativeStream:
         span = unit.timestamp - held[0][0].timestamp
         if (unit.keyframe and keyframes >= 2) or span >= MAX_HOLD_S / self.seconds_per_tick:
             self.held = None
+            self.reader._in_order_parameters = self.parameter_sets
             for item in held:
                 self._publish(*item)
 
