@@ -50,7 +50,7 @@ from watchwall.video.record.segments import annexb_parameter_sets
 from watchwall.video.rtsp.depacketize import AccessUnit
 from watchwall.video.rtsp.loop import RtspLoop
 from watchwall.video.rtsp.sdp import NotDepacketised
-from watchwall.video.rtsp.session import AUTO, TCP, UDP, RtspSession
+from watchwall.video.rtsp.session import AUTO, TCP, UDP, RtspSession, TransportRefused
 
 log = logging.getLogger(__name__)
 
@@ -343,6 +343,8 @@ class CameraReader:
                     replace(source, options={**source.options, "rtsp_transport": lower}), self.options
                 )
             except Exception as exc:
+                if refused_transport(exc):
+                    self._learned_transport = None  # under auto, the next attempt tries both again
                 if lower != order[-1] and refused_transport(exc):
                     log.info(
                         "camera %s: RTP over %s refused through FFmpeg; trying %s",
@@ -442,7 +444,11 @@ class CameraReader:
             self._transport_to_try(source),
         )
         try:
-            media = session.open()
+            try:
+                media = session.open()
+            except TransportRefused:
+                self._learned_transport = None  # under auto, the next attempt tries both again
+                raise
             if self._stop.is_set():
                 return
             if source.transport == AUTO:

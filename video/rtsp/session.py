@@ -301,7 +301,8 @@ class RtspSession:
             except StreamFailure:
                 if self.udp is None:
                     raise
-                # Over UDP the session outlives its RTSP connection (RFC 2326 A.1); RTCP keeps it alive.
+                # Over UDP the session outlives its RTSP connection (RFC 2326 1.1: a session is not a
+                # connection); the RTCP reports keep it alive.
                 self._control_open = False
                 break
             self.bytes_received += len(chunk)
