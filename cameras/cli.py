@@ -189,6 +189,7 @@ def run_camera_list(args) -> int:
             "sub_stream_uri",
             "snapshot_uri",
             "ptz_capable",
+            "transport",
             "enabled",
         )
         print(
