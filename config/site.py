@@ -120,6 +120,9 @@ class Camera(_Strict):
     file: Path | None = None
     credentials: Credentials | None = None
     profile: Literal["main", "sub"] = "main"
+    # How RTP comes from an rtsp camera: interleaved on the RTSP connection, over UDP, or auto
+    # (TCP first, UDP when the camera refuses TCP with 461 or 400).
+    transport: Literal["auto", "tcp", "udp"] = "auto"
     ptz: bool = False
     enabled: bool = True
     # in a cluster: recorded only by this ingest node, with no failover (it keeps recording

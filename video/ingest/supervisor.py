@@ -382,7 +382,10 @@ class IngestService:
 
     def camera_health(self, camera_id: str) -> HealthSnapshot:
         dropped = {s.name: s.dropped for s in self.fanouts[camera_id].subscribers}
-        return self.healths[camera_id].snapshot(dropped)
+        snapshot = self.healths[camera_id].snapshot(dropped)
+        recorder = self.recorders.get(camera_id)
+        snapshot.recorder = getattr(recorder, "state", None)
+        return snapshot
 
     def health(self) -> dict[str, HealthSnapshot]:
         """Every camera being pulled; one removed meanwhile is left out."""
