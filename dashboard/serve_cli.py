@@ -10,6 +10,7 @@ import threading
 from watchwall.config.database import make_engine, redact_database_url, upgrade
 from watchwall.config.settings import get_settings
 from watchwall.config.site import load_site
+from watchwall.dashboard.web_security import BannerlessRequestHandler
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +97,7 @@ def serve_command(args) -> int:
             allow_unsafe_werkzeug=True,
             use_reloader=False,
             log_output=False,
+            request_handler=BannerlessRequestHandler,  # no "Werkzeug/x Python/y" in Server
         )
     finally:
         stop.set()
