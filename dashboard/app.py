@@ -44,8 +44,11 @@ def _refuse_bad_json(server: flask.Flask) -> None:
         request = flask.request
         if not request.is_json or request.path.startswith(API_PREFIX + "/"):
             return None
+        data = request.get_data(cache=True)
+        if not data:  # Dash's GETs say application/json and send nothing
+            return None
         try:
-            json_body.parse(request.get_data(cache=True))
+            json_body.parse(data)
         except json_body.BadJson as exc:
             return auth.refuse(400, str(exc))
         return None

@@ -51,7 +51,7 @@ def register(socketio: SocketIO, context: AppContext) -> None:
         _count_client(-1)
 
     @socketio.on("join")
-    def _join(message):
+    def _join(message=None, *_more):
         """A page asks for a centre's events; refused outside the user's counties."""
         principal = current_principal()
         if not isinstance(message, dict) or not isinstance(message.get("centre"), str):

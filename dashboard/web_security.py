@@ -3,7 +3,7 @@
 - Security headers on every response (pages, assets, API, socket.io): a Content-Security-Policy
   that allows no inline script but Dash's own (by their SHA-256, ``Dash.csp_hashes``), framing
   refused twice (``frame-ancestors 'none'``, ``X-Frame-Options: DENY``), ``nosniff``, a
-  Referrer-Policy, and a ``Server`` header without a version.
+  Referrer-Policy; no ``Server`` header from the app, and the HTTP server's without a version.
 - WebSocket origins: ``/live`` and socket.io accept a browser's connection only from the
   ``public_origins`` setting, or, when it is empty, from the serving host itself.
 """
@@ -63,8 +63,8 @@ class SecurityHeaders:
     def __call__(self, environ, start_response):
         def with_headers(status, headers, exc_info=None):
             present = {name.lower() for name, _ in headers}
+            # the HTTP server names itself (BannerlessRequestHandler; gunicorn says "gunicorn")
             headers = [(name, value) for name, value in headers if name.lower() != "server"]
-            headers.append(("Server", SERVER_NAME))
             if "content-security-policy" not in present:
                 headers.append(("Content-Security-Policy", self.policy()))
             headers.extend((name, value) for name, value in STATIC_HEADERS if name.lower() not in present)

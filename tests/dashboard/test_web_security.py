@@ -198,7 +198,7 @@ def test_every_response_carries_the_security_headers(web):
             "no-referrer",
             "strict-origin-when-cross-origin",
         )
-        assert headers.get("Server") == "WatchWall", (name, headers.get("Server"))
+        assert not re.search(r"\d|werkzeug|python", headers.get("Server", "").lower()), name
     # every inline script of a page (Dash's renderer, clientside callbacks) is allowed by its hash
     page = re.sub(r"<!--.*?-->", "", responses["page"].get_data(as_text=True), flags=re.S)  # IE's comment
     inline = [
@@ -371,11 +371,7 @@ def test_hostile_input_gets_a_clear_4xx(web):
     for path in ("/_dash-update-component", "/recordings/export"):
         answer = client.post(path, base_url=BASE, data=deep, headers=JSON)
         assert answer.status_code == 400 and "nested" in answer.get_json()["error"], path
-    surrogate = '{"camera": "%s", "from": "%s", "to": "%s", "reason": "\\ud800"}' % (
-        camera,
-        good["from"],
-        good["to"],
-    )
+    surrogate = json.dumps({**good, "reason": "@"}).replace('"@"', '"\\ud800"')  # a lone \ud800 escape
     answer = client.post("/recordings/export", base_url=BASE, data=surrogate, headers=JSON)
     assert answer.status_code == 400 and "surrogate" in answer.get_json()["error"]
 
