@@ -29,6 +29,7 @@ MODEL_MODULES = (
     "watchwall.dashboard.sessions",
     "watchwall.dashboard.accounts",
     "watchwall.dashboard.api_clients",
+    "watchwall.cluster.models",
 )
 
 NAMING_CONVENTION = {

@@ -50,7 +50,7 @@ class WebApp:
         environment = {k: v for k, v in os.environ.items() if not k.startswith("WATCHWALL_")}
         environment.update({"WATCHWALL_DATA_DIR": str(self.data_dir), **(env or {})})
         return subprocess.run(
-            [sys.executable, "-m", "watchwall.dashboard.cli", *args],
+            [sys.executable, "-m", "watchwall.roles.cli", *args],
             env=environment,
             cwd=ROOT,
             capture_output=True,
