@@ -113,9 +113,7 @@ def append(
         raise UserError(f"audit action {action!r} must be a short lower-case identifier")
     for _attempt in range(3):
         try:
-            return _append_once(
-                engine, actor, action, target, canonical_detail(detail), address, utc_iso(at)
-            )
+            return _append_once(engine, actor, action, target, canonical_detail(detail), address, utc_iso(at))
         except IntegrityError:
             continue  # another writer created the missing head row first; take the lock again
     raise UserError("could not append to the audit log: the chain head keeps changing")
