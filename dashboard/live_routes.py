@@ -25,10 +25,11 @@ import time
 import flask
 from simple_websocket import ConnectionClosed
 
-from watchwall.dashboard import live_socket
+from watchwall.dashboard import live_socket, view_audit
 from watchwall.dashboard.access import can_watch_live
 from watchwall.dashboard.auth import current_principal
 from watchwall.dashboard.context import AppContext, current
+from watchwall.dashboard.web_security import origin_allowed
 
 log = logging.getLogger(__name__)
 IDLE_POLL_S = 1.0
@@ -67,6 +68,7 @@ def register(server: flask.Flask) -> None:
         jpeg = context.media.thumbnail(camera_id) if context.media is not None else None
         if jpeg is None:
             flask.abort(404)
+        view_audit.views().snapshot(current_principal().username, camera_id, len(jpeg))
         response = flask.Response(jpeg, mimetype="image/jpeg")
         response.headers["Cache-Control"] = "no-store"
         return response
@@ -77,11 +79,16 @@ def serve_live(camera_ids: list[str], tagged: bool):
     context = current()
     for camera_id in camera_ids:
         _camera_or_404(context, camera_id)
+    environ = flask.request.environ
+    if not origin_allowed(environ.get("HTTP_ORIGIN"), environ, context.settings.public_origins):
+        flask.abort(403)  # another site's page may not open a socket with this user's cookie
     media = context.media
     if media is None or (not tagged and media.live_channel(camera_ids[0]) is None):
         flask.abort(404)  # a single camera's player retries; a page's socket waits for its camera
-    environ = flask.request.environ
     ws = live_socket.accept(environ)
+    principal = current_principal()
+    audit_views = view_audit.views()
+    watching_since = audit_views.live_started(camera_ids)
     timing = ConnectionTiming(",".join(camera_ids), started)
     wakeup = threading.Event()
 
@@ -100,6 +107,7 @@ def serve_live(camera_ids: list[str], tagged: bool):
             if viewer is not None:
                 viewer.close()
         live_socket.end(ws, environ)
+        audit_views.live_ended(camera_ids, watching_since, actor=principal.username)
     return live_socket.Ended()
 
 

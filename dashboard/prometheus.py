@@ -7,8 +7,8 @@ scrape time, so they are never stale and cost nothing between scrapes.
 
 Only loopback clients may read ``/metrics``, unless the setting ``metrics_allowed_networks``
 (env ``WATCHWALL_METRICS_ALLOWED_NETWORKS``, a JSON list of CIDRs such as ``["10.8.0.0/24"]``)
-names more. Behind a reverse proxy every request comes from the proxy's address: keep
-``/metrics`` off the proxy.
+names more. Behind a reverse proxy named in ``trusted_proxies`` the client's own address
+(from ``X-Forwarded-For``) is the one checked (:mod:`watchwall.dashboard.proxies`).
 """
 
 from __future__ import annotations

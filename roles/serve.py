@@ -16,6 +16,7 @@ from watchwall.dashboard.accounts import count_users
 from watchwall.dashboard.app import create_app
 from watchwall.dashboard.context import AppContext
 from watchwall.dashboard.push import watch_metrics
+from watchwall.dashboard.web_security import BannerlessRequestHandler
 from watchwall.metrics.demo_data import ensure_demo_data
 from watchwall.roles.media_plane import build_media_plane
 from watchwall.video.events import SocketIOSink
@@ -104,6 +105,7 @@ def serve_command(args) -> int:
             allow_unsafe_werkzeug=True,
             use_reloader=False,
             log_output=False,
+            request_handler=BannerlessRequestHandler,  # no "Werkzeug/x Python/y" in Server
         )
     finally:
         stop.set()

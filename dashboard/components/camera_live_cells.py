@@ -60,13 +60,8 @@ def recorder_label(state: str | None, language: str) -> str:
 
 
 def _snapshot(context: AppContext, camera_id: str):
-    ingest = context.ingest
-    if ingest is None:
-        return None
-    try:
-        return ingest.camera_health(camera_id)
-    except KeyError:  # not pulled by this process (disabled, or another node's)
-        return None
+    """None when no process pulls the camera (disabled, or its node is gone)."""
+    return context.media.camera_health(camera_id) if context.media is not None else None
 
 
 def _last_packet(context: AppContext, at: str | None, age_s: float | None) -> str:

@@ -13,6 +13,7 @@ from watchwall.config.errors import UserError
 from watchwall.dashboard import access
 from watchwall.dashboard.accounts import ROLES, User, add_user
 from watchwall.dashboard.auth import audit, current_principal
+from watchwall.dashboard.components import user_admin
 from watchwall.dashboard.components.camera_live_cells import live_cells, live_headers
 from watchwall.dashboard.components.inventory_actions import ACTIONS, run_action
 from watchwall.dashboard.components.room_list import push_refresh_button
@@ -116,6 +117,7 @@ def layout(lang: str | None = None, **_query) -> html.Div:
                                 ],
                                 className="admin-form",
                             ),
+                            user_admin.manage_form(language),
                             html.Div(id="user-result", className="admin-result", role="status"),
                             html.H2(t("admin.retention", language)),
                             html.Div(
@@ -248,6 +250,8 @@ def write_retention_days(context: AppContext, days: int) -> None:
 
 
 def register_callbacks(app) -> None:
+    user_admin.register_callbacks(app, user_rows)
+
     @app.callback(
         Output("admin-camera-table", "children"),
         Output("cam-result", "children"),
