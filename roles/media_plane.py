@@ -62,4 +62,4 @@ def build_media_plane(
         recording = start_site_recording(
             ingest, engine, settings, sink or ingest.sink, audit=AuditLog(engine)
         )
-    return MediaPlane(ingest=ingest, live=LiveHub(ingest.fanouts), recording=recording)
+    return MediaPlane(ingest=ingest, live=LiveHub(ingest.fanouts, ingest.stream_fanouts), recording=recording)

@@ -55,6 +55,9 @@ class HealthSnapshot:
     errors: int = 0
     gaps: list[dict] = field(default_factory=list)
     dropped: dict[str, int] = field(default_factory=dict)
+    # the camera's streams ("main", and "sub" when it has one), each summarised
+    # (video.ingest.stream_pair.stream_summary); the fields above are the main stream's
+    streams: dict[str, dict] = field(default_factory=dict)
 
     def as_dict(self) -> dict:
         return asdict(self)
