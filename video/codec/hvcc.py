@@ -173,7 +173,7 @@ def hevc_parameter_sets_from(
         return None
     parameters = HevcParameterSets(found[HEVC_VPS], found[HEVC_SPS], found[HEVC_PPS])
     try:
-        parameters.facts
+        hevc_facts(parameters.sps)  # readable, or no record can be made
     except (SpsError, IndexError):
         return None
     return parameters

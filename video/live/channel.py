@@ -82,7 +82,9 @@ class LiveMuxer:
         elif packet.is_keyframe:
             in_band = self._parameters_from(None, packet.data)
             if in_band is not None and in_band != self.parameters:
-                raise ValueError("the camera changed its parameter sets")  # the channel restarts with a new init
+                raise ValueError(
+                    "the camera changed its parameter sets"
+                )  # the channel restarts with a new init
         raw_dts = packet.dts if packet.dts is not None else packet.pts
         if raw_dts is None:  # some RTSP servers send the first frame without timestamps
             dts = self._last_dts + self._frame_ticks if self._last_dts is not None else 0
@@ -291,19 +293,31 @@ class LiveChannel:
 
 
 class LiveHub:
-    """The live channels of every camera, created on first view."""
+    """The live channels of every camera's streams, created on first view.
 
-    def __init__(self, fanouts: dict[str, Fanout]) -> None:
+    ``stream_fanouts`` (camera -> stream name -> fan-out, the ingest's) gives each stream;
+    without it, ``fanouts`` gives the main stream alone.
+    """
+
+    def __init__(
+        self, fanouts: dict[str, Fanout], stream_fanouts: dict[str, dict[str, Fanout]] | None = None
+    ) -> None:
         self._fanouts = fanouts
-        self._channels: dict[str, LiveChannel] = {}
+        self._stream_fanouts = stream_fanouts
+        self._channels: dict[tuple[str, str], LiveChannel] = {}
         self._lock = threading.Lock()
 
-    def channel(self, camera_id: str) -> LiveChannel:
-        with self._lock:
-            if camera_id not in self._channels:
-                self._channels[camera_id] = LiveChannel(camera_id, self._fanouts[camera_id])
-            return self._channels[camera_id]
+    def _fanout(self, camera_id: str, stream: str) -> Fanout:
+        if self._stream_fanouts is None:
+            if stream != "main":
+                raise KeyError((camera_id, stream))
+            return self._fanouts[camera_id]
+        return self._stream_fanouts[camera_id][stream]
 
-    def stop(self) -> None:
-        for channel in list(self._channels.values()):
-            channel.stop()
+    def channel(self, camera_id: str, stream: str = "main") -> LiveChannel:
+        """The stream's channel; KeyError when the camera (or that stream of it) is not pulled."""
+        with self._lock:
+            key = (camera_id, stream)
+            if key not in self._channels:
+                self._channels[key] = LiveChannel(camera_id, self._fanout(camera_id, stream))
+            return self._channels[key]
