@@ -321,3 +321,7 @@ class LiveHub:
             if key not in self._channels:
                 self._channels[key] = LiveChannel(camera_id, self._fanout(camera_id, stream))
             return self._channels[key]
+
+    def stop(self) -> None:
+        for channel in list(self._channels.values()):
+            channel.stop()
