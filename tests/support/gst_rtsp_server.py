@@ -15,9 +15,14 @@ dropping media wedges the server), ``broken`` (H.264 corrupted by
 timestamps arrive out of order), ``file:PATH`` (a pre-encoded H.264 Annex-B file played in a loop in real time:
 the server parses and packetizes it but encodes nothing, for benchmarks). With ``--user``/``--password`` every mount needs those
 credentials (basic authentication, or digest with ``--digest``); anyone else is answered 401.
+A generated kind may carry its own picture size, ``/main=h265@640x360 --mount /sub=h264@320x180``
+(a camera's main and sub streams); others take ``--width``/``--height``.
 
 Control lines on stdin, each answered with one line on stdout:
-``stall /valve`` -> ``ok stall /valve``; ``resume /valve`` -> ``ok resume /valve``.
+``stall /valve`` -> ``ok stall /valve``; ``resume /valve`` -> ``ok resume /valve``;
+``drop /path`` -> ``ok drop /path``: the path is gone (its mount removed, the clients playing
+it disconnected, a new request answered 404) while the server's other paths play on, as
+when a camera's sub-stream encoder dies.
 When ready it prints ``ready <port>``. It quits when stdin closes, so it never
 outlives the test process that started it.
 """
@@ -131,12 +136,16 @@ def build_server(args: argparse.Namespace) -> tuple[GstRtspServer.RTSPServer, di
     valves: dict[str, ValveMount] = {}
     for spec in args.mount:
         path, _, kind = spec.partition("=")
+        width, height = args.width, args.height
+        if "@" in kind and not kind.startswith(FILE_KIND):
+            kind, _, size = kind.partition("@")
+            width, height = (int(part) for part in size.split("x"))
         if (kind not in KINDS and not kind.startswith(FILE_KIND)) or not path.startswith("/"):
             raise SystemExit(
-                f"bad --mount {spec!r}: want /path=KIND with KIND one of {', '.join(KINDS)}, {FILE_KIND}PATH"
+                f"bad --mount {spec!r}: want /path=KIND[@WxH] with KIND one of {', '.join(KINDS)}, {FILE_KIND}PATH"
             )
         factory = GstRtspServer.RTSPMediaFactory()
-        factory.set_launch(launch_line(kind, args.width, args.height, args.fps, args.keyframe_s))
+        factory.set_launch(launch_line(kind, width, height, args.fps, args.keyframe_s))
         if kind == "valve":
             factory.set_shared(False)
             valve = ValveMount()
@@ -176,17 +185,45 @@ def role_token(role: str):
     return token
 
 
-def serve_control(valves: dict[str, ValveMount], loop: GLib.MainLoop) -> None:
+def drop_path(server: GstRtspServer.RTSPServer, path: str) -> None:
+    """Remove the mount and disconnect every client with a session on it (each of the test's
+    readers has a connection of its own per path, so no other path's client is touched)."""
+    server.get_mount_points().remove_factory(path)
+
+    def on_path(client, *_args) -> bool:
+        found = []
+
+        def probe(_client, session, *_rest):
+            found.extend(media for media in session.filter(None) if media.matches(path)[0])
+            return GstRtspServer.RTSPFilterResult.KEEP
+
+        client.session_filter(probe)
+        return bool(found)
+
+    server.client_filter(
+        lambda _server, client, *_args: (
+            GstRtspServer.RTSPFilterResult.REMOVE if on_path(client) else GstRtspServer.RTSPFilterResult.KEEP
+        )
+    )
+
+
+def serve_control(
+    valves: dict[str, ValveMount], loop: GLib.MainLoop, server: GstRtspServer.RTSPServer, paths: set[str]
+) -> None:
     """Read control lines from stdin; apply them on the GLib main loop and answer."""
 
     def apply(verb: str, path: str) -> bool:
-        valves[path].set_dropping(verb == "stall")
+        if verb == "drop":
+            drop_path(server, path)
+            paths.discard(path)
+        else:
+            valves[path].set_dropping(verb == "stall")
         print(f"ok {verb} {path}", flush=True)
         return False
 
     for line in sys.stdin:
         verb, _, path = line.strip().partition(" ")
-        if verb in ("stall", "resume") and path in valves:
+        if (verb in ("stall", "resume") and path in valves) or (verb == "drop" and path in paths):
             GLib.idle_add(apply, verb, path)
         elif verb == "quit":
             break
@@ -216,6 +253,7 @@ if __name__ == "__main__":
         print(f"error cannot listen on {args.address}:{args.port}", flush=True)
         sys.exit(1)
     loop = GLib.MainLoop()
-    threading.Thread(target=serve_control, args=(valves, loop), daemon=True).start()
+    paths = {spec.partition("=")[0] for spec in args.mount}
+    threading.Thread(target=serve_control, args=(valves, loop, server, paths), daemon=True).start()
     print(f"ready {args.port}", flush=True)
     loop.run()
