@@ -6,7 +6,7 @@ import pytest
 
 from tests.config.test_site_file import MINIMAL, write
 from watchwall.config.site import Camera, SiteError, load_site, same_stream
-from watchwall.dashboard.cli import main
+from watchwall.roles.cli import main
 
 
 def with_camera_lines(lines: str) -> str:

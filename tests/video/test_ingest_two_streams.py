@@ -10,7 +10,7 @@ import pytest
 
 from tests.support.rtsp_process import RtspServerProcess
 from watchwall.config.settings import reset_settings_cache
-from watchwall.dashboard.cli import main
+from watchwall.roles.cli import main
 
 pytestmark = pytest.mark.rtsp
 

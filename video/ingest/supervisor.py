@@ -366,7 +366,7 @@ class IngestService:
         self.sink.emit(
             STREAM_EVENT,
             {"camera_id": camera_id, "centre": centre, "stream": SUB, "state": ERROR, "error_kind": "refused",
-             "at": iso_utc(time.time()), "detail": why},
+             "at": optional_utc_iso(time.time()), "detail": why},
             room=centre,
         )  # fmt: skip
 
@@ -386,7 +386,7 @@ class IngestService:
             if stream != MAIN:
                 if pipe is None or not pipe.refused:
                     payload = {"camera_id": camera_id, "centre": centre, "stream": stream, "state": state,
-                               "error_kind": error_kind, "at": iso_utc(time.time()), "detail": detail}  # fmt: skip
+                               "error_kind": error_kind, "at": optional_utc_iso(time.time()), "detail": detail}  # fmt: skip
                     self.sink.emit(STREAM_EVENT, payload, room=centre)
                 return
             self._on_state(camera_id, centre, health, state, error_kind, detail, track_alarms=current)
