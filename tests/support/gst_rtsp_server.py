@@ -12,7 +12,7 @@ Mount kinds: ``h264`` (live test pattern, shared media), ``h265``, ``valve``
 open; one media per client, because a client reconnecting into a shared,
 dropping media wedges the server), ``broken`` (H.264 corrupted by
 ``breakmydata``), ``bframes`` (H.264 Main with two B-frames between references, so RTP
-timestamps arrive out of order), ``file:PATH`` (a pre-encoded H.264 Annex-B file played in a loop in real time:
+timestamps arrive out of order), ``file:PATH`` (a pre-encoded H.264 Annex-B file, or H.265 when it ends in .h265/.hevc, played in a loop in real time:
 the server parses and packetizes it but encodes nothing, for benchmarks). With ``--user``/``--password`` every mount needs those
 credentials (basic authentication, or digest with ``--digest``); anyone else is answered 401.
 A generated kind may carry its own picture size, ``/main=h265@640x360 --mount /sub=h264@320x180``
@@ -61,11 +61,14 @@ def h264_encoder(fps: int, keyframe_s: float) -> str:
 
 def launch_line(kind: str, width: int, height: int, fps: int, keyframe_s: float) -> str:
     if kind.startswith(FILE_KIND):
-        # h264parse dates the buffers (DTS) from the stream's frame rate; the RTSP sinks pace them.
+        # The parser dates the buffers (DTS) from the stream's frame rate; the RTSP sinks pace them.
+        # A .h265 / .hevc file is H.265, anything else H.264.
+        location = kind[len(FILE_KIND) :]
+        codec = "h265" if location.endswith((".h265", ".hevc")) else "h264"
         return (
-            f'( multifilesrc location="{kind[len(FILE_KIND) :]}" loop=true '
-            'caps="video/x-h264,stream-format=byte-stream" ! h264parse name=parse '
-            "! rtph264pay name=pay0 pt=96 config-interval=-1 )"
+            f'( multifilesrc location="{location}" loop=true '
+            f'caps="video/x-{codec},stream-format=byte-stream" ! {codec}parse name=parse '
+            f"! rtp{codec}pay name=pay0 pt=96 config-interval=-1 )"
         )
     source = pattern_source(width, height, fps)
     gop = max(1, round(fps * keyframe_s))
@@ -117,7 +120,7 @@ class ValveMount:
 
 
 def date_file_frames(_factory, media) -> None:
-    """h264parse sets only the DTS of a raw H.264 file; without B-frames the PTS equals it."""
+    """The parser sets only the DTS of a raw H.264/H.265 file; without B-frames the PTS equals it."""
 
     def copy_dts_to_pts(_pad, info):
         buffer = info.get_buffer()
