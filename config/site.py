@@ -358,7 +358,7 @@ class CameraPlace(BaseModel):
     camera: Camera
 
 
-def _format_loc(loc: tuple[Any, ...]) -> str:
+def format_loc(loc: tuple[Any, ...]) -> str:
     text = ""
     for part in loc:
         if isinstance(part, int):
@@ -397,5 +397,5 @@ def load_site(path: str | Path) -> Site:
             message = error["msg"].removeprefix("Value error, ")
             if error["type"] == "extra_forbidden":
                 message = f"unknown key {loc[-1]!r}"
-            messages.append(f"{where}: {_format_loc(loc)}: {message}")
+            messages.append(f"{where}: {format_loc(loc)}: {message}")
         raise SiteError("\n".join(messages)) from exc

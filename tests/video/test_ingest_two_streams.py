@@ -81,3 +81,34 @@ centres:
     assert refused["detail"].startswith("sub_rtsp: ") and "640x360 is larger than" in refused["detail"]
 
     assert set(report["single"]["streams"]) == {"main"}
+
+
+def test_site_check_probe_refuses_a_larger_sub_stream_naming_the_field(camera_server, tmp_path, capsys):
+    site = tmp_path / "site.yaml"
+    text = f"""centres:
+  - code: qinan
+    name: 秦安县
+    level: county
+    rooms:
+      - code: archives
+        name: 档案室
+        cameras:
+          - id: door
+            name: door
+            rtsp: {camera_server.url("/main")}
+            sub_rtsp: {camera_server.url("/sub")}
+"""
+    site.write_text(text, encoding="utf-8")
+    assert main(["site", "check", str(site), "--probe"]) == 0, capsys.readouterr().err
+    assert "valid" in capsys.readouterr().out
+
+    swapped = text.replace("/main", "/TMP").replace("/sub", "/main").replace("/TMP", "/sub")
+    site.write_text(swapped, encoding="utf-8")
+    assert main(["site", "check", str(site)]) == 0  # without --probe nothing opens the streams
+    capsys.readouterr()
+    assert main(["site", "check", str(site), "--probe"]) == 2
+    err = capsys.readouterr().err
+    assert (
+        f"{site}:12: centres[0].rooms[0].cameras[0].sub_rtsp: sub_rtsp: the sub stream's picture 640x360"
+        in err
+    )

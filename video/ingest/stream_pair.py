@@ -11,11 +11,15 @@ camera's health show.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
+from watchwall.config.site import Site
 from watchwall.video.ingest.fanout import Fanout
 from watchwall.video.ingest.health import ERROR, CameraHealth, HealthSnapshot
 from watchwall.video.ingest.packet import StreamInfo
-from watchwall.video.ingest.reader import CameraReader
+from watchwall.video.ingest.reader import CameraReader, ReaderOptions, open_stream
+from watchwall.video.ingest.source_url import source_for_camera, sub_stream_source
+from watchwall.video.ingest.stream_errors import describe
 
 MAIN, SUB = "main", "sub"
 STREAMS = (MAIN, SUB)
@@ -60,3 +64,44 @@ def stream_summary(snapshot: HealthSnapshot, refused: str | None = None) -> dict
         "reconnects": snapshot.reconnects,
         "last_packet_age_s": snapshot.last_packet_age_s,
     }
+
+
+@dataclass(frozen=True)
+class PairProblem:
+    """A camera's pair of streams as found on the network: ``at`` is the field's place in the site file."""
+
+    camera_id: str
+    at: tuple
+    message: str
+    refused: bool  # False: the stream could not be opened, nothing to say about its size
+
+
+def probe_stream_pairs(
+    site: Site, secrets_file: Path | None = None, options: ReaderOptions | None = None
+) -> list[PairProblem]:
+    """Open both streams of every camera with a sub stream (the SDP or a short probe gives the
+    picture size; nothing is decoded) and name each sub stream larger than its main one."""
+    options = options or ReaderOptions(open_timeout_s=5.0)
+    problems = []
+    for c, centre in enumerate(site.centres):
+        for r, room in enumerate(centre.rooms):
+            for k, camera in enumerate(room.cameras):
+                if not camera.has_sub_stream:
+                    continue
+                where = ("centres", c, "rooms", r, "cameras", k)
+                sources = {
+                    "rtsp": source_for_camera(camera, camera.id, Path("."), secrets_file),
+                    "sub_rtsp": sub_stream_source(camera, secrets_file),
+                }
+                sizes: dict[str, StreamInfo] = {}
+                for field, source in sources.items():
+                    try:
+                        container, _stream, sizes[field] = open_stream(source, options)
+                        container.close()
+                    except Exception as exc:
+                        message = f"{field} could not be probed: {describe(exc, source.display)}"
+                        problems.append(PairProblem(camera.id, (*where, field), message, refused=False))
+                why = sub_larger_than_main(sizes.get("rtsp"), sizes.get("sub_rtsp"))
+                if why is not None:
+                    problems.append(PairProblem(camera.id, (*where, "sub_rtsp"), why, refused=True))
+    return problems
