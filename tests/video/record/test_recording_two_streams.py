@@ -83,7 +83,7 @@ def test_main_recorded_in_h265_sub_feeds_thumbnails_and_its_loss_breaks_nothing(
         worker = service.keyframe_workers["door"]
         wait_until(lambda: worker.thumbnails >= 2, 30, what="thumbnails from the sub stream")
         assert not worker.using_fallback and worker.from_fallback == 0
-        assert worker._decoder._stream.codec == "h264"  # the sub stream is what was decoded
+        assert worker._decoder.last_stream.codec == "h264"  # the sub stream is what was decoded
 
         wait_until(lambda: recording.recorders["door"].segments_closed >= 1, 30, what="a closed segment")
         main_packets_before = pipes["main"].health.packets
@@ -93,7 +93,7 @@ def test_main_recorded_in_h265_sub_feeds_thumbnails_and_its_loss_breaks_nothing(
         assert any(e[0] == STREAM_EVENT and e[1]["stream"] == "sub" for e in sink.events)
         # the thumbnails carry on from the main stream while the sub stream is away
         wait_until(lambda: worker.from_fallback >= 1, 30, what="thumbnails from the main stream")
-        assert worker._decoder._stream.codec == "hevc"
+        assert worker._decoder.last_stream.codec == "hevc"
         wait_until(lambda: time.time() - dropped_at > 8, 15, what="some seconds without the sub stream")
         health = service.camera_health("door")
         assert health.state == "online" and health.streams["main"]["state"] == "online"
