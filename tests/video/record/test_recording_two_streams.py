@@ -81,9 +81,17 @@ def test_main_recorded_in_h265_sub_feeds_thumbnails_and_its_loss_breaks_nothing(
         assert (now["main"]["codec"], now["main"]["width"], now["main"]["height"]) == ("hevc", *MAIN_SIZE)
         assert (now["sub"]["codec"], now["sub"]["width"], now["sub"]["height"]) == ("h264", *SUB_SIZE)
         worker = service.keyframe_workers["door"]
-        wait_until(lambda: worker.thumbnails >= 2, 30, what="thumbnails from the sub stream")
-        assert not worker.using_fallback and worker.from_fallback == 0
-        assert worker._decoder.last_stream.codec == "h264"  # the sub stream is what was decoded
+        # (on a loaded machine the sub stream may come up after the fallback's wait: then the
+        # main stream's keyframes stood in until it did)
+        wait_until(
+            lambda: (
+                worker.thumbnails >= 2
+                and not worker.using_fallback
+                and worker._decoder.last_stream.codec == "h264"
+            ),
+            30,
+            what="thumbnails from the sub stream",
+        )
 
         wait_until(lambda: recording.recorders["door"].segments_closed >= 1, 30, what="a closed segment")
         main_packets_before = pipes["main"].health.packets
