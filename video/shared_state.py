@@ -124,8 +124,18 @@ class SharedStateView:
         except redis.RedisError:
             return None
 
-    def live_channel(self, camera_id: str):
+    def live_channel(self, camera_id: str, stream: str = "main"):
         return None  # live video stays on the node that pulls the camera
+
+    def channel(self, camera_id: str, stream: str = "main"):
+        raise KeyError(camera_id)
+
+    def stream_states(self, camera_id: str) -> dict[str, tuple[str, str | None]]:
+        entry = self._fresh().get(camera_id)
+        if entry is None:
+            raise KeyError(camera_id)
+        streams = entry["health"].get("streams") or {}
+        return {name: (summary.get("state"), summary.get("codec")) for name, summary in streams.items()}
 
     def recorder_figures(self) -> dict[str, dict]:
         return {}

@@ -37,8 +37,14 @@ class MediaView(Protocol):
     def thumbnail(self, camera_id: str) -> bytes | None:
         """The latest keyframe thumbnail as JPEG."""
 
-    def live_channel(self, camera_id: str) -> LiveChannel | None:
-        """The camera's live channel in this process, or None (not pulled here)."""
+    def live_channel(self, camera_id: str, stream: str = "main") -> LiveChannel | None:
+        """The camera's live channel (of one of its streams) in this process, or None (not pulled here)."""
+
+    def channel(self, camera_id: str, stream: str = "main") -> LiveChannel:
+        """As :meth:`live_channel`, raising KeyError when there is none (a live hub's interface)."""
+
+    def stream_states(self, camera_id: str) -> dict[str, tuple[str, str | None]]:
+        """(state, codec) of each of the camera's streams; KeyError when it is not pulled."""
 
     def recorder_figures(self) -> dict[str, dict]:
         """Per camera: segments_closed, packets_written, bytes_written, errors."""
@@ -72,13 +78,22 @@ class LocalMediaView:
         worker = self._ingest.keyframe_workers.get(camera_id)
         return worker.latest_jpeg if worker is not None else None
 
-    def live_channel(self, camera_id: str) -> LiveChannel | None:
+    def live_channel(self, camera_id: str, stream: str = "main") -> LiveChannel | None:
         if self._live is None or camera_id not in self._ingest.fanouts:
             return None
         try:
-            return self._live.channel(camera_id)
+            return self._live.channel(camera_id, stream)
         except KeyError:
             return None
+
+    def channel(self, camera_id: str, stream: str = "main") -> LiveChannel:
+        channel = self.live_channel(camera_id, stream)
+        if channel is None:
+            raise KeyError(camera_id)
+        return channel
+
+    def stream_states(self, camera_id: str) -> dict[str, tuple[str, str | None]]:
+        return self._ingest.stream_states(camera_id)
 
     def recorder_figures(self) -> dict[str, dict]:
         return {

@@ -13,17 +13,22 @@ open; one media per client, because a client reconnecting into a shared,
 dropping media wedges the server), ``broken`` (H.264 corrupted by
 ``breakmydata``), ``bframes`` (H.264 Main with two B-frames between references, so RTP
 timestamps arrive out of order), ``mjpeg`` (JPEG pictures, RFC 2435: a codec the recorder cannot
-keep), ``file:PATH`` (a pre-encoded H.264 Annex-B file played in a loop in real time:
-the server parses and packetizes it but encodes nothing, for benchmarks). With ``--user``/``--password`` every mount needs those
-credentials (basic authentication, or digest with ``--digest``); anyone else is answered 401.
-``--protocols udp`` offers RTP over UDP only (``set_protocols``): a SETUP asking for TCP is answered
-``461 Unsupported Transport``, as many encoders and cameras answer it.
+keep), ``file:PATH`` (a pre-encoded H.264 Annex-B file, or H.265 when it ends in .h265/.hevc, played
+in a loop in real time: the server parses and packetizes it but encodes nothing, for benchmarks).
+With ``--user``/``--password`` every mount needs those credentials (basic authentication, or digest
+with ``--digest``); anyone else is answered 401. ``--protocols udp`` offers RTP over UDP only
+(``set_protocols``): a SETUP asking for TCP is answered ``461 Unsupported Transport``, as many
+encoders and cameras answer it. A generated kind may carry its own picture size,
+``/main=h265@640x360 --mount /sub=h264@320x180`` (a camera's main and sub streams); others take
+``--width``/``--height``.
 
 Control lines on stdin, each answered with one line on stdout:
 ``stall /valve`` -> ``ok stall /valve``; ``resume /valve`` -> ``ok resume /valve``;
 ``rtcp /path`` -> ``ok rtcp /path reports=N highest=S`` where N counts the clients of the
 mount's media whose RTCP receiver report the server's RTP session has read, and S is the highest
-extended sequence number one of them reported.
+extended sequence number one of them reported; ``drop /path`` -> ``ok drop /path``: the path is
+gone (its mount removed, the clients playing it disconnected, a new request answered 404) while
+the server's other paths play on, as when a camera's sub-stream encoder dies.
 When ready it prints ``ready <port>``. It quits when stdin closes, so it never
 outlives the test process that started it.
 """
@@ -63,11 +68,14 @@ def h264_encoder(fps: int, keyframe_s: float) -> str:
 
 def launch_line(kind: str, width: int, height: int, fps: int, keyframe_s: float) -> str:
     if kind.startswith(FILE_KIND):
-        # h264parse dates the buffers (DTS) from the stream's frame rate; the RTSP sinks pace them.
+        # The parser dates the buffers (DTS) from the stream's frame rate; the RTSP sinks pace them.
+        # A .h265 / .hevc file is H.265, anything else H.264.
+        location = kind[len(FILE_KIND) :]
+        codec = "h265" if location.endswith((".h265", ".hevc")) else "h264"
         return (
-            f'( multifilesrc location="{kind[len(FILE_KIND) :]}" loop=true '
-            'caps="video/x-h264,stream-format=byte-stream" ! h264parse name=parse '
-            "! rtph264pay name=pay0 pt=96 config-interval=-1 )"
+            f'( multifilesrc location="{location}" loop=true '
+            f'caps="video/x-{codec},stream-format=byte-stream" ! {codec}parse name=parse '
+            f"! rtp{codec}pay name=pay0 pt=96 config-interval=-1 )"
         )
     source = pattern_source(width, height, fps)
     gop = max(1, round(fps * keyframe_s))
@@ -121,7 +129,7 @@ class ValveMount:
 
 
 def date_file_frames(_factory, media) -> None:
-    """h264parse sets only the DTS of a raw H.264 file; without B-frames the PTS equals it."""
+    """The parser sets only the DTS of a raw H.264/H.265 file; without B-frames the PTS equals it."""
 
     def copy_dts_to_pts(_pad, info):
         buffer = info.get_buffer()
@@ -175,12 +183,16 @@ def build_server(
         protocols |= getattr(GstRtsp.RTSPLowerTrans, PROTOCOLS[name])
     for spec in args.mount:
         path, _, kind = spec.partition("=")
+        width, height = args.width, args.height
+        if "@" in kind and not kind.startswith(FILE_KIND):
+            kind, _, size = kind.partition("@")
+            width, height = (int(part) for part in size.split("x"))
         if (kind not in KINDS and not kind.startswith(FILE_KIND)) or not path.startswith("/"):
             raise SystemExit(
-                f"bad --mount {spec!r}: want /path=KIND with KIND one of {', '.join(KINDS)}, {FILE_KIND}PATH"
+                f"bad --mount {spec!r}: want /path=KIND[@WxH] with KIND one of {', '.join(KINDS)}, {FILE_KIND}PATH"
             )
         factory = GstRtspServer.RTSPMediaFactory()
-        factory.set_launch(launch_line(kind, args.width, args.height, args.fps, args.keyframe_s))
+        factory.set_launch(launch_line(kind, width, height, args.fps, args.keyframe_s))
         factory.set_protocols(protocols)
         registry.watch(path, factory)
         if kind == "valve":
@@ -222,11 +234,43 @@ def role_token(role: str):
     return token
 
 
-def serve_control(valves: dict[str, ValveMount], registry: MediaRegistry, loop: GLib.MainLoop) -> None:
+def drop_path(server: GstRtspServer.RTSPServer, path: str) -> None:
+    """Remove the mount and disconnect every client with a session on it (each of the test's
+    readers has a connection of its own per path, so no other path's client is touched)."""
+    server.get_mount_points().remove_factory(path)
+
+    def on_path(client, *_args) -> bool:
+        found = []
+
+        def probe(_client, session, *_rest):
+            found.extend(media for media in session.filter(None) if media.matches(path)[0])
+            return GstRtspServer.RTSPFilterResult.KEEP
+
+        client.session_filter(probe)
+        return bool(found)
+
+    server.client_filter(
+        lambda _server, client, *_args: (
+            GstRtspServer.RTSPFilterResult.REMOVE if on_path(client) else GstRtspServer.RTSPFilterResult.KEEP
+        )
+    )
+
+
+def serve_control(
+    valves: dict[str, ValveMount],
+    registry: MediaRegistry,
+    loop: GLib.MainLoop,
+    server: GstRtspServer.RTSPServer,
+    paths: set[str],
+) -> None:
     """Read control lines from stdin; apply them on the GLib main loop and answer."""
 
     def apply(verb: str, path: str) -> bool:
-        valves[path].set_dropping(verb == "stall")
+        if verb == "drop":
+            drop_path(server, path)
+            paths.discard(path)
+        else:
+            valves[path].set_dropping(verb == "stall")
         print(f"ok {verb} {path}", flush=True)
         return False
 
@@ -237,7 +281,7 @@ def serve_control(valves: dict[str, ValveMount], registry: MediaRegistry, loop: 
 
     for line in sys.stdin:
         verb, _, path = line.strip().partition(" ")
-        if verb in ("stall", "resume") and path in valves:
+        if (verb in ("stall", "resume") and path in valves) or (verb == "drop" and path in paths):
             GLib.idle_add(apply, verb, path)
         elif verb == "rtcp" and path:
             GLib.idle_add(report, path)
@@ -270,6 +314,7 @@ if __name__ == "__main__":
         print(f"error cannot listen on {args.address}:{args.port}", flush=True)
         sys.exit(1)
     loop = GLib.MainLoop()
-    threading.Thread(target=serve_control, args=(valves, registry, loop), daemon=True).start()
+    paths = {spec.partition("=")[0] for spec in args.mount}
+    threading.Thread(target=serve_control, args=(valves, registry, loop, server, paths), daemon=True).start()
     print(f"ready {args.port}", flush=True)
     loop.run()

@@ -148,6 +148,10 @@ class RtspServerProcess:
     def resume(self, path: str) -> None:
         self._command("resume", path)
 
+    def drop(self, path: str) -> None:
+        """The path is gone: its clients disconnected, new requests answered 404; other paths play on."""
+        self._command("drop", path)
+
     def kill(self) -> None:
         """SIGKILL, as a crash or power cut would: no RTSP TEARDOWN, no TCP goodbye from the app."""
         if self.process is None:

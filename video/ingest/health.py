@@ -61,6 +61,10 @@ class HealthSnapshot:
     recorder: str | None = None  # the recorder's state, when the camera is recorded
     last_packet_at: str | None = None  # UTC time of the newest packet (by its timestamp), None before one
 
+    # the camera's streams ("main", and "sub" when it has one), each summarised
+    # (video.ingest.stream_pair.stream_summary); the fields above are the main stream's
+    streams: dict[str, dict] = field(default_factory=dict)
+
     def as_dict(self) -> dict:
         return asdict(self)
 

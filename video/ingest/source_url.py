@@ -149,3 +149,10 @@ def source_for_camera(
         f"camera {camera.id}: an ONVIF camera is ingested through its profile's RTSP URL; "
         "put that URL under rtsp: in the site file"
     )
+
+
+def sub_stream_source(camera: Camera, secrets_file: Path | None = None) -> StreamSource:
+    """The camera's sub stream (``sub_rtsp``), with the camera's credentials."""
+    if not camera.sub_rtsp:
+        raise SourceError(f"camera {camera.id} has no sub stream (sub_rtsp)")
+    return rtsp_source(with_credentials(camera.sub_rtsp, resolve(camera.credentials, secrets_file)))
