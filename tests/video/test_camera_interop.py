@@ -33,7 +33,9 @@ def cameras():
     """H.264 over TCP or UDP, UDP only, MJPEG, B-frames; one server each so sessions do not mix."""
     servers = {
         "any": RtspServerProcess({"/cam": "h264", "/mjpeg": "mjpeg", "/b": "bframes"}).start(),
-        "udp": RtspServerProcess({"/cam": "h264"}, extra_args=("--protocols", "udp")).start(),
+        "udp": RtspServerProcess(
+            {"/cam": "h264", "/ffmpeg": "h264"}, extra_args=("--protocols", "udp")
+        ).start(),
         "raw": RtspServerProcess({"/cam": "h264"}, user="viewer", password=RAW_PASSWORD).start(),
     }
     yield servers
@@ -87,7 +89,13 @@ def test_a_protocol_error_backs_off_slowly_and_the_health_says_why(cameras):
     [
         ("any", "/cam", "tcp", True, "native TCP"),
         ("udp", "/cam", "udp", True, "native UDP"),
-        ("udp", "/cam", "udp", False, "ffmpeg UDP"),
+        (
+            "udp",
+            "/ffmpeg",
+            "udp",
+            False,
+            "ffmpeg UDP",
+        ),  # its own path: a shared media being torn down answers 503
         ("any", "/mjpeg", "tcp", True, "ffmpeg TCP"),
     ],
     ids=["native-tcp", "native-udp-fallback", "ffmpeg-udp-fallback", "mjpeg-through-ffmpeg"],
