@@ -67,7 +67,7 @@ def test_an_unknown_transport_is_refused_by_the_database_the_site_file_and_add(i
 def test_the_migration_goes_down_and_up_again(scratch_database_url):
     upgrade(scratch_database_url)
     config = alembic_config(scratch_database_url)
-    command.downgrade(config, "0005_api_clients")
+    command.downgrade(config, "0012_segment_epoch")
     engine = make_engine(scratch_database_url)
     try:
         with engine.connect() as connection:

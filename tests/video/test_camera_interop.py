@@ -13,10 +13,10 @@ from tests.support.rtsp_process import RtspServerProcess, wait_until
 from tests.video.interop_run import CAMERA, one_camera_site, recorded
 from tests.video.record.recording_media import decode_frames
 from watchwall.config.settings import Settings
-from watchwall.dashboard.cli import main
 from watchwall.dashboard.components.camera_live_cells import OPEN_INCIDENTS, live_headers
 from watchwall.dashboard.context import AppContext
 from watchwall.dashboard.pages.admin import camera_rows
+from watchwall.roles.cli import main
 from watchwall.video.ingest.fanout import Fanout
 from watchwall.video.ingest.health import CameraHealth
 from watchwall.video.ingest.reader import CameraReader, ReaderOptions

@@ -69,6 +69,7 @@ IDLE = "idle"
 PAUSED = "paused after a write error"
 STOPPED = "stopped"
 NOT_RECORDABLE = "not recordable: codec {codec}"
+FENCED = "fenced: another node holds the camera"
 
 
 class Recorder:
@@ -151,6 +152,8 @@ class Recorder:
     @property
     def state(self) -> str:
         """One line for the health JSON and /admin: recording, waiting, not recordable ..."""
+        if self.fenced:
+            return FENCED
         if self.unrecordable_codec is not None:
             return NOT_RECORDABLE.format(codec=self.unrecordable_codec)
         if self._writer is not None:

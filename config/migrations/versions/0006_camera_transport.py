@@ -1,14 +1,14 @@
 """Inventory cameras say how RTP comes from them: auto (TCP, then UDP), tcp or udp.
 
 Revision ID: 0006_camera_transport
-Revises: 0005_api_clients
+Revises: 0012_segment_epoch
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0006_camera_transport"
-down_revision = "0005_api_clients"
+down_revision = "0012_segment_epoch"  # chained after main's migrations in this merge
 branch_labels = None
 depends_on = None
 
