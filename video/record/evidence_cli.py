@@ -176,12 +176,14 @@ def _verify_package(args) -> int:
 
 def _verify_recordings(args) -> int:
     from watchwall.video.record.segments import default_recordings_dir
-    from watchwall.video.record.verify import verify_recordings
+    from watchwall.video.record.verify import verify_locks, verify_recordings
 
     settings = get_settings()
     engine = _engine(settings)
+    recordings_dir = default_recordings_dir(settings)
     try:
-        problems = verify_recordings(engine, default_recordings_dir(settings), args.camera, node=args.node)
+        problems = verify_recordings(engine, recordings_dir, args.camera, node=args.node)
+        locks = verify_locks(engine, recordings_dir, problems, args.camera)
     except (OperationalError, ProgrammingError) as exc:
         raise _schema_hint(exc) from exc
     finally:
@@ -191,9 +193,21 @@ def _verify_recordings(args) -> int:
         print(f"recordings NOT intact ({scope}): {len(problems)} problem(s)")
         for problem in problems:
             print(f"  {problem}")
-        return 1
-    print(f"recordings intact ({scope})")
-    return 0
+    else:
+        print(f"recordings intact ({scope})")
+    for check in locks:
+        span = f"{_local(check.start_utc, settings.zone)} .. {_local(check.end_utc, settings.zone)}"
+        if check.intact:
+            print(f"locked span {check.lock_id} {check.camera_id} {span}: intact ({check.segments} segments)")
+            continue
+        print(f"locked span {check.lock_id} {check.camera_id} {span}: NOT intact")
+        for problem in check.problems:
+            print(f"  {problem}")
+    return 1 if problems or not all(check.intact for check in locks) else 0
+
+
+def _local(epoch: float, zone: ZoneInfo) -> str:
+    return datetime.fromtimestamp(epoch, zone).isoformat(timespec="seconds")
 
 
 def keys_command(args) -> int:
