@@ -116,7 +116,9 @@ def delete_bookmark(
     address: str | None = None,
 ) -> Bookmark:
     _own_bookmark(engine, principal, bookmark_id, "delete")
-    return bookmarks.delete_bookmark(engine, bookmark_id, user=principal.username, audit=audit, address=address)
+    return bookmarks.delete_bookmark(
+        engine, bookmark_id, user=principal.username, audit=audit, address=address
+    )
 
 
 def search_bookmarks(
@@ -188,7 +190,9 @@ def remove_lock(
 ) -> EvidenceLock:
     if not access.can_unlock(principal):
         raise Refused(f"only an administrator unlocks; {principal.username} is {principal.role}")
-    return locks.remove_lock(engine, lock_id, user=principal.username, reason=reason, audit=audit, address=address)
+    return locks.remove_lock(
+        engine, lock_id, user=principal.username, reason=reason, audit=audit, address=address
+    )
 
 
 def list_locks(

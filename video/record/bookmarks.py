@@ -138,7 +138,9 @@ def _category(value) -> str:
     return value
 
 
-def checked_span(engine: Engine, camera_id: str, start_utc: float, end_utc: float | None) -> tuple[float, float]:
+def checked_span(
+    engine: Engine, camera_id: str, start_utc: float, end_utc: float | None
+) -> tuple[float, float]:
     """(start, end) of a bookmark if it is a real span (or instant) that was recorded; else BookmarkError."""
     checked_camera_id(camera_id)
     end_utc = start_utc if end_utc is None else end_utc
@@ -369,7 +371,9 @@ def bookmarks_for(engine: Engine, kind: str, ref: str) -> list[Bookmark]:
     query = (
         select(BookmarkRow)
         .join(BookmarkLinkRow, BookmarkLinkRow.bookmark_id == BookmarkRow.id)
-        .where(BookmarkLinkRow.kind == kind, BookmarkLinkRow.ref == str(ref), BookmarkRow.deleted_utc.is_(None))
+        .where(
+            BookmarkLinkRow.kind == kind, BookmarkLinkRow.ref == str(ref), BookmarkRow.deleted_utc.is_(None)
+        )
         .order_by(BookmarkRow.start_utc)
     )
     with session_scope(engine) as session:

@@ -122,7 +122,9 @@ def add_lock(
         raise LockError("the end of a locked span must come after its start")
     if expires_utc is not None and expires_utc <= now_utc:
         raise LockError("the expiry of a lock must be in the future")
-    unrecorded = [camera_id for camera_id in ids if not segments_between(engine, camera_id, start_utc, end_utc)]
+    unrecorded = [
+        camera_id for camera_id in ids if not segments_between(engine, camera_id, start_utc, end_utc)
+    ]
     if unrecorded:
         raise LockError(f"no recording of {', '.join(unrecorded)} in that span: nothing to lock")
     with session_scope(engine) as session:
@@ -280,7 +282,10 @@ def active_locked_spans(
     """Every camera's part of every active lock (optionally of one camera, touching [start, end))."""
     query = _active(
         select(
-            EvidenceLockRow.id, EvidenceLockCamera.camera_id, EvidenceLockRow.start_utc, EvidenceLockRow.end_utc
+            EvidenceLockRow.id,
+            EvidenceLockCamera.camera_id,
+            EvidenceLockRow.start_utc,
+            EvidenceLockRow.end_utc,
         ).join(EvidenceLockCamera, EvidenceLockCamera.lock_id == EvidenceLockRow.id),
         now_utc,
     )

@@ -37,7 +37,9 @@ from watchwall.video.record.signing import fingerprint, load_public_key, signatu
 
 @dataclass(frozen=True)
 class Problem:
-    kind: str  # missing, edited, replaced, chain, unindexed, clip, manifest, signature, key, package, bookmark
+    kind: (
+        str  # missing, edited, replaced, chain, unindexed, clip, manifest, signature, key, package, bookmark
+    )
     subject: str
     detail: str
 
@@ -203,9 +205,13 @@ def _edited_bookmarks(manifest: dict, signed) -> list[Problem]:
         bookmark_id = str(entry.get("id"))
         seen.add(bookmark_id)
         if bookmark_id not in signed:
-            problems.append(Problem("bookmark", bookmark_id, f"{entry.get('title')!r} was added after signing"))
+            problems.append(
+                Problem("bookmark", bookmark_id, f"{entry.get('title')!r} was added after signing")
+            )
         elif entry_sha256(entry) != signed[bookmark_id]:
-            problems.append(Problem("bookmark", bookmark_id, f"{entry.get('title')!r} was edited after signing"))
+            problems.append(
+                Problem("bookmark", bookmark_id, f"{entry.get('title')!r} was edited after signing")
+            )
     for bookmark_id in sorted(set(signed) - seen):
         problems.append(Problem("bookmark", bookmark_id, "was removed after signing"))
     return problems

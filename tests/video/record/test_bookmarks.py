@@ -174,9 +174,7 @@ def test_bookmarks_add_edit_delete_link_all_audited(pg_engine, recordings_dir):
         (INSPECTOR, {"note": "x" * 5000}, "at most"),
     ],
 )
-def test_bad_bookmarks_are_refused_and_write_nothing(
-    pg_engine, recordings_dir, principal, changes, message
-):
+def test_bad_bookmarks_are_refused_and_write_nothing(pg_engine, recordings_dir, principal, changes, message):
     record(pg_engine, recordings_dir, seconds=4.0)
     before = counts(pg_engine)
     with pytest.raises((BookmarkError, evidence_marks.Refused), match=message):
@@ -191,7 +189,15 @@ def test_export_carries_bookmarks_signed_and_verify_names_an_edited_one(engine, 
     key = load_or_create_signing_key(tmp_path / "data")
     out = tmp_path / "evidence.zip"
     result = export_clip(
-        engine, recordings_dir, "cam1", T0 + 1.5, T0 + 4.5, out, signing_key=key, zone=ZONE, user="inspector-li"
+        engine,
+        recordings_dir,
+        "cam1",
+        T0 + 1.5,
+        T0 + 4.5,
+        out,
+        signing_key=key,
+        zone=ZONE,
+        user="inspector-li",
     )
     (entry,) = result.manifest["bookmarks"]
     assert entry["id"] == inside.id and entry["title"] == inside.title and entry["category"] == "announcement"
