@@ -23,8 +23,8 @@ from watchwall.video.record.bookmarks import (
     BookmarkRow,
     bookmarks_between,
     bookmarks_for,
-    links_of,
     link_bookmark,
+    links_of,
 )
 from watchwall.video.record.export import MANIFEST_NAME, export_clip
 from watchwall.video.record.recorder import Recorder
