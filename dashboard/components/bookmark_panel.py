@@ -1,0 +1,315 @@
+"""Bookmarks on /recordings: the form that marks an instant or a span of the chosen camera, and the
+searchable list (centre, camera, author, category, dates) with delete.
+
+Every callback checks the page's access again and goes through ``dashboard/evidence_marks.py``
+(the same rules as the CLI). A change bumps ``rec-bm-version``, which redraws the timeline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime, time, timedelta
+
+from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
+
+from watchwall.audit.log import AuditLog
+from watchwall.config.errors import UserError
+from watchwall.dashboard import evidence_marks
+from watchwall.dashboard.access import can_bookmark, require
+from watchwall.dashboard.auth import client_address, current_principal
+from watchwall.dashboard.components.panel_style import BUTTON, CONTROL, INPUT, PANEL, labelled
+from watchwall.dashboard.context import AppContext, current
+from watchwall.dashboard.i18n import t
+from watchwall.video.record.bookmarks import CATEGORIES, Bookmark, bookmarks_between
+from watchwall.video.record.evidence_cli import parse_instant
+
+ERROR = {"color": "#ff6b6b", "margin": 0, "minHeight": "1.2em"}
+OK = {"color": "#7ee081", "margin": 0, "minHeight": "1.2em"}
+CELL = {"padding": "3px 8px", "borderBottom": "1px solid rgba(255,255,255,0.08)", "textAlign": "left"}
+
+
+def category_options(language: str) -> list[dict]:
+    return [{"label": t(f"ev.category.{code}", language), "value": code} for code in CATEGORIES]
+
+
+def mark_labels(language: str) -> dict[str, str]:
+    """The timeline's labels for the bookmark and lock rows and the categories."""
+    labels = {"bookmarks": t("ev.row.bookmarks", language), "locks": t("ev.row.locks", language)}
+    labels.update({f"category.{code}": t(f"ev.category.{code}", language) for code in CATEGORIES})
+    return labels
+
+
+def timeline_marks(context: AppContext, camera_id: str, data: dict) -> list[dict]:
+    """The camera's bookmarks of the timeline's day, as the timeline figure takes them."""
+    return [
+        {
+            "id": b.id,
+            "start_utc": b.start_utc,
+            "end_utc": b.end_utc,
+            "title": b.title,
+            "category": b.category,
+            "author": b.author,
+        }
+        for b in bookmarks_between(context.engine, camera_id, data["start_utc"], data["end_utc"])
+    ]
+
+
+def local_instant(
+    text, field: str, language: str, context: AppContext, required: bool = True
+) -> float | None:
+    if not str(text or "").strip():
+        if required:
+            raise UserError(t("ev.error.time", language).format(field=field))
+        return None
+    try:
+        return parse_instant(str(text), context.settings.zone)
+    except UserError:
+        raise UserError(t("ev.error.time", language).format(field=field)) from None
+
+
+def bookmark_form(language: str) -> html.Section:
+    def text_input(name: str, label: str, **extra):
+        return labelled(label, dcc.Input(id=f"rec-bm-{name}", type="text", style=INPUT, **extra))
+
+    return html.Section(
+        [
+            dcc.Store(id="rec-bm-version", data=0),
+            html.H2(t("ev.bm.title", language), style={"margin": 0, "fontSize": "1.1em"}),
+            html.P(t("ev.bm.hint", language), style={"margin": 0, "opacity": 0.7, "fontSize": "0.85em"}),
+            text_input("from", t("ev.bm.from", language)),
+            text_input("to", t("ev.bm.to", language)),
+            text_input("heading", t("ev.bm.heading", language), maxLength=200),
+            labelled(
+                t("ev.bm.category", language),
+                dcc.Dropdown(
+                    id="rec-bm-category",
+                    options=category_options(language),
+                    value=CATEGORIES[0],
+                    clearable=False,
+                    style=CONTROL,
+                ),
+            ),
+            labelled(
+                t("ev.bm.note", language),
+                dcc.Textarea(id="rec-bm-note", style={**INPUT, "minHeight": "3em"}, maxLength=4000),
+            ),
+            html.P(id="rec-bm-message", role="status", style=ERROR),
+            html.Button(t("ev.bm.submit", language), id="rec-bm-submit", n_clicks=0, style=BUTTON),
+        ],
+        className="rec-bookmark-form",
+        style={**PANEL, "flex": "1 1 0", "display": "flex", "flexDirection": "column", "gap": "8px"},
+    )
+
+
+def bookmark_list(language: str, centres: list[tuple[str, str]], day: date) -> html.Section:
+    """``centres``: (code, label) of the centres the user may see."""
+    return html.Section(
+        [
+            html.H2(t("ev.bm.list", language), style={"margin": 0, "fontSize": "1.1em"}),
+            html.Div(
+                [
+                    labelled(
+                        t("ev.bm.county", language),
+                        dcc.Dropdown(
+                            id="rec-bm-filter-county",
+                            options=[{"label": label, "value": code} for code, label in centres],
+                            placeholder=t("ev.bm.all_counties", language),
+                            style=CONTROL,
+                        ),
+                    ),
+                    labelled(t("ev.bm.camera", language), dcc.Input(id="rec-bm-filter-camera", style=INPUT)),
+                    labelled(t("ev.bm.author", language), dcc.Input(id="rec-bm-filter-author", style=INPUT)),
+                    labelled(
+                        t("ev.bm.category", language),
+                        dcc.Dropdown(
+                            id="rec-bm-filter-category",
+                            options=category_options(language),
+                            placeholder=t("ev.bm.all_categories", language),
+                            style=CONTROL,
+                        ),
+                    ),
+                    labelled(
+                        t("ev.bm.dates", language),
+                        dcc.DatePickerRange(
+                            id="rec-bm-filter-dates",
+                            start_date=(day - timedelta(days=30)).isoformat(),
+                            end_date=day.isoformat(),
+                            display_format="YYYY-MM-DD",
+                            first_day_of_week=1,
+                            style=CONTROL,
+                        ),
+                        wide=True,
+                    ),
+                    html.Button(t("ev.bm.search", language), id="rec-bm-search", n_clicks=0, style=BUTTON),
+                ],
+                style={"display": "flex", "gap": "12px", "alignItems": "flex-end", "flexWrap": "wrap"},
+            ),
+            html.Div(id="rec-bm-results", style={"overflowX": "auto", "maxHeight": "320px"}),
+        ],
+        className="rec-bookmark-list",
+        style={**PANEL, "display": "flex", "flexDirection": "column", "gap": "8px"},
+    )
+
+
+def _local(epoch: float, context: AppContext) -> str:
+    return datetime.fromtimestamp(epoch, UTC).astimezone(context.settings.zone).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def results_table(found: list[Bookmark], context: AppContext, language: str) -> html.Table | html.P:
+    if not found:
+        return html.P(t("ev.bm.none", language), style={"opacity": 0.7, "margin": 0})
+    heads = [t(f"ev.bm.{key}", language) for key in ("when", "county", "camera", "category", "heading")]
+    heads += [t("ev.bm.author", language), t("ev.bm.id", language), ""]
+    rows = []
+    for bookmark in found:
+        when = _local(bookmark.start_utc, context)
+        if not bookmark.is_instant:
+            when += f" – {_local(bookmark.end_utc, context)[11:]}"
+        rows.append(
+            html.Tr(
+                [
+                    html.Td(when, style=CELL),
+                    html.Td(bookmark.centre, style=CELL),
+                    html.Td(bookmark.camera_id, style=CELL),
+                    html.Td(t(f"ev.category.{bookmark.category}", language), style=CELL),
+                    html.Td(html.Span(bookmark.title, title=bookmark.note), style=CELL),
+                    html.Td(bookmark.author, style=CELL),
+                    html.Td(html.Code(bookmark.id[:8], title=bookmark.id), style=CELL),
+                    html.Td(
+                        html.Button(
+                            t("ev.bm.delete", language),
+                            id={"type": "rec-bm-delete", "id": bookmark.id},
+                            n_clicks=0,
+                            style={**BUTTON, "padding": "2px 8px", "background": "#7a2b2b"},
+                        ),
+                        style=CELL,
+                    ),
+                ],
+                className="rec-bm-row",
+                **{"data-bookmark": bookmark.id},
+            )
+        )
+    return html.Table(
+        [html.Thead(html.Tr([html.Th(h, style=CELL) for h in heads])), html.Tbody(rows)],
+        style={"borderCollapse": "collapse", "width": "100%", "fontSize": "0.9em"},
+    )
+
+
+def _day_bounds(text, context: AppContext, end: bool) -> float | None:
+    try:
+        day = date.fromisoformat(str(text)[:10])
+    except ValueError:
+        return None
+    if end:
+        day += timedelta(days=1)
+    return datetime.combine(day, time(0), context.settings.zone).timestamp()
+
+
+def register_callbacks(app, allowed: Callable[[], bool]) -> None:
+    """``allowed`` is the page's access check, run again in every callback."""
+
+    @app.callback(
+        Output("rec-bm-from", "value"),
+        Output("rec-bm-to", "value"),
+        Input("rec-export-from", "value"),
+        prevent_initial_call=True,
+    )
+    def follow_timeline(start):
+        require(allowed())
+        return start or "", ""
+
+    @app.callback(
+        Output("rec-bm-message", "children"),
+        Output("rec-bm-message", "style"),
+        Output("rec-bm-version", "data"),
+        Input("rec-bm-submit", "n_clicks"),
+        State("rec-camera", "value"),
+        State("rec-bm-from", "value"),
+        State("rec-bm-to", "value"),
+        State("rec-bm-heading", "value"),
+        State("rec-bm-category", "value"),
+        State("rec-bm-note", "value"),
+        State("rec-bm-version", "data"),
+        State("rec-language", "data"),
+        prevent_initial_call=True,
+    )
+    def add(_clicks, camera_id, start, end, title, category, note, version, language):
+        require(allowed())
+        context = current()
+        try:
+            bookmark = evidence_marks.add_bookmark(
+                context.engine,
+                context.site,
+                current_principal(),
+                camera_id=camera_id,
+                start_utc=local_instant(start, t("ev.bm.from", language), language, context),
+                end_utc=local_instant(end, t("ev.bm.to", language), language, context, required=False),
+                title=title,
+                note=note,
+                category=category,
+                audit=AuditLog(context.engine),
+                address=client_address(),
+            )
+        except UserError as exc:
+            return str(exc), ERROR, no_update
+        return t("ev.bm.added", language).format(title=bookmark.title), OK, (version or 0) + 1
+
+    @app.callback(
+        Output("rec-bm-message", "children", allow_duplicate=True),
+        Output("rec-bm-message", "style", allow_duplicate=True),
+        Output("rec-bm-version", "data", allow_duplicate=True),
+        Input({"type": "rec-bm-delete", "id": ALL}, "n_clicks"),
+        State("rec-bm-version", "data"),
+        State("rec-language", "data"),
+        prevent_initial_call=True,
+    )
+    def delete(clicks, version, language):
+        require(allowed())
+        trigger = ctx.triggered_id
+        if not isinstance(trigger, dict) or not any(clicks or []):
+            return no_update, no_update, no_update
+        context = current()
+        try:
+            bookmark = evidence_marks.delete_bookmark(
+                context.engine,
+                current_principal(),
+                str(trigger.get("id")),
+                audit=AuditLog(context.engine),
+                address=client_address(),
+            )
+        except UserError as exc:
+            return str(exc), ERROR, no_update
+        return t("ev.bm.deleted", language).format(title=bookmark.title), OK, (version or 0) + 1
+
+    @app.callback(
+        Output("rec-bm-results", "children"),
+        Input("rec-bm-search", "n_clicks"),
+        Input("rec-bm-version", "data"),
+        State("rec-bm-filter-county", "value"),
+        State("rec-bm-filter-camera", "value"),
+        State("rec-bm-filter-author", "value"),
+        State("rec-bm-filter-category", "value"),
+        State("rec-bm-filter-dates", "start_date"),
+        State("rec-bm-filter-dates", "end_date"),
+        State("rec-language", "data"),
+    )
+    def search(_clicks, _version, county, camera_id, author, category, first_day, last_day, language):
+        require(allowed())
+        context = current()
+        principal = current_principal()
+        require(county is None or can_bookmark(principal, county))
+        try:
+            found = evidence_marks.search_bookmarks(
+                context.engine,
+                context.site,
+                principal,
+                county=county,
+                camera_id=(camera_id or "").strip() or None,
+                author=(author or "").strip() or None,
+                category=category if category in CATEGORIES else None,
+                from_utc=_day_bounds(first_day, context, end=False),
+                to_utc=_day_bounds(last_day, context, end=True),
+            )
+        except UserError as exc:
+            return html.P(str(exc), style=ERROR)
+        return results_table(found, context, language)

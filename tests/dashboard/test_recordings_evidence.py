@@ -1,0 +1,295 @@
+"""Bookmarks and evidence locks on /recordings, in Debian's Chromium, against a ``watchwall serve`` on
+PostgreSQL recording a real GStreamer camera: a bookmark added on the page shows on the timeline,
+travels in an export and ``watchwall verify`` accepts the export; a lock set on the page is drawn
+and listed, and only an administrator removes it, with a reason."""
+
+from __future__ import annotations
+
+import json
+import uuid
+import zipfile
+
+import pytest
+from sqlalchemy import create_engine, func, select, text
+
+from tests.dashboard.conftest import PASSWORD, ServedWatchWall, free_port, watchwall_env
+from tests.dashboard.test_recordings_page import VIEWPORT, click_timeline_at
+from tests.support.rtsp_process import RtspServerProcess, wait_until
+from watchwall.audit.listing import list_entries
+from watchwall.config.database import make_engine, session_scope, upgrade
+from watchwall.dashboard.accounts import add_user
+from watchwall.video.record.bookmarks import BookmarkRow, bookmarks_between
+from watchwall.video.record.export import MANIFEST_NAME
+from watchwall.video.record.locks import list_locks
+from watchwall.video.record.models import RecordingSegment
+
+pytestmark = [pytest.mark.browser, pytest.mark.rtsp]
+
+PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
+CAMERA = "qinzhou-door"
+USERS = (("inspector", "inspector", []), ("admin", "admin", []), ("inspector-maiji", "inspector", ["maiji"]))
+SITE = """\
+centres:
+  - code: tianshui
+    name: {{zh: 天水市中心, en: Tianshui Centre}}
+    level: city
+    rooms: []
+  - code: qinzhou
+    name: {{zh: 秦州区中心, en: Qinzhou Centre}}
+    level: county
+    rooms:
+      - code: announcement
+        name: {{zh: 宣告室, en: Announcement room}}
+        cameras:
+          - {{id: {camera}, name: {{zh: 宣告台, en: Desk}}, rtsp: '{url}'}}
+  - code: maiji
+    name: {{zh: 麦积区中心, en: Maiji Centre}}
+    level: county
+    rooms: []
+"""
+
+
+@pytest.fixture(scope="module")
+def postgres_database():
+    admin = create_engine(
+        f"{PG_SERVER}/postgres", isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 5}
+    )
+    name = f"ww_evidence_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = f"{PG_SERVER}/{name}"
+    try:
+        upgrade(url)
+        yield url
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="module")
+def evidence_served(tmp_path_factory, postgres_database):
+    """``watchwall serve`` on PostgreSQL recording one GStreamer camera in 2 s segments."""
+    camera = RtspServerProcess({"/cam0": "h264"}).start()
+    folder = tmp_path_factory.mktemp("evidence-served")
+    site = folder / "site.yaml"
+    site.write_text(SITE.format(camera=CAMERA, url=camera.url("/cam0")), encoding="utf-8")
+    engine = make_engine(postgres_database)
+    for name, role, counties in USERS:
+        add_user(engine, name, PASSWORD, role, counties, {"qinzhou", "maiji"})
+    env = watchwall_env(folder)
+    env.update(
+        WATCHWALL_DATABASE_URL=postgres_database,
+        WATCHWALL_SITE=str(site),
+        WATCHWALL_RECORDING_SEGMENT_S="2",
+        WATCHWALL_THUMBNAIL_INTERVAL_S="60",
+    )
+    server = ServedWatchWall(env, free_port(), folder / "serve.log")
+    server.start()
+    try:
+        wait_until(lambda: len(closed_segments(engine)) >= 4, 120, 0.5, what="four recorded segments")
+        yield server, engine
+    finally:
+        server.stop()
+        camera.kill()
+        engine.dispose()
+
+
+def closed_segments(engine) -> list[RecordingSegment]:
+    with session_scope(engine) as session:
+        return session.scalars(
+            select(RecordingSegment)
+            .where(RecordingSegment.camera_id == CAMERA, RecordingSegment.sha256.is_not(None))
+            .order_by(RecordingSegment.start_utc)
+        ).all()
+
+
+def bookmark_count(engine) -> int:
+    with session_scope(engine) as session:
+        return session.scalar(select(func.count()).select_from(BookmarkRow))
+
+
+def open_recordings(login, browser, server, username: str):
+    context = login(browser, server, username, viewport=VIEWPORT, accept_downloads=True)
+    page = context.new_page()
+    page.goto(f"{server.url}/recordings?lang=en&camera={CAMERA}")
+    page.wait_for_function(
+        "() => { const gd = document.querySelector('#rec-timeline .js-plotly-plot');"
+        " return gd && gd.data && gd.data.length >= 4 && gd.data[0].x.length > 0; }",
+        timeout=60_000,
+    )
+    return page
+
+
+def timeline_traces(page) -> dict:
+    return page.evaluate(
+        "() => Object.fromEntries(document.querySelector('#rec-timeline .js-plotly-plot').data"
+        ".map(t => [t.name + ':' + t.type, {customdata: t.customdata || [], text: t.hovertext || []}]))"
+    )
+
+
+def choose_option(page, dropdown: str, label: str) -> None:
+    page.locator(dropdown).click()
+    page.locator(".Select-menu-outer, [role=option]").get_by_text(label, exact=True).first.click()
+
+
+def test_a_bookmark_added_on_the_page_is_drawn_exported_and_verified(
+    login, browser, evidence_served, tmp_path
+):
+    server, engine = evidence_served
+    segment = closed_segments(engine)[1]
+    marked = segment.start_utc + 0.5
+    page = open_recordings(login, browser, server, "inspector")
+    try:
+        # A click on the timeline gives the bookmark its instant (and the export its span).
+        click_timeline_at(page, marked, "Recorded")
+        page.wait_for_function(
+            "() => document.querySelector('#rec-bm-from').value.length > 0", timeout=30_000
+        )
+        start_text = page.input_value("#rec-bm-from")
+        assert start_text == page.input_value("#rec-export-from")
+
+        # An end before the start is refused with the reason, and nothing is written.
+        before = bookmark_count(engine)
+        page.fill("#rec-bm-to", "2000-01-01 00:00:00")
+        page.fill("#rec-bm-heading", "宣告时未宣读权利义务")
+        page.click("#rec-bm-submit")
+        page.wait_for_function(
+            "() => document.querySelector('#rec-bm-message').textContent.includes('before its start')",
+            timeout=30_000,
+        )
+        assert bookmark_count(engine) == before
+
+        end_text = page.evaluate(
+            "(s) => { const d = new Date(s.replace(' ', 'T')); d.setSeconds(d.getSeconds() + 3);"
+            " const p = n => String(n).padStart(2, '0');"
+            " return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:"
+            "${p(d.getMinutes())}:${p(d.getSeconds())}`; }",
+            start_text,
+        )
+        page.fill("#rec-bm-to", end_text)
+        choose_option(page, "#rec-bm-category", "Equipment fault")
+        page.fill("#rec-bm-note", "画面中宣告台话筒无声")
+        page.click("#rec-bm-submit")
+        page.wait_for_function(
+            "() => document.querySelector('#rec-bm-message').textContent.startsWith('Bookmark added')",
+            timeout=30_000,
+        )
+        (bookmark,) = bookmarks_between(engine, CAMERA, segment.start_utc - 60, segment.end_utc + 60)
+        assert (bookmark.title, bookmark.category, bookmark.author) == (
+            "宣告时未宣读权利义务",
+            "equipment",
+            "inspector",
+        )
+        assert bookmark.end_utc - bookmark.start_utc == pytest.approx(3.0, abs=0.01)
+
+        # Drawn on the timeline, on the bookmarks row, with its id and title.
+        page.wait_for_function(
+            "(id) => document.querySelector('#rec-timeline .js-plotly-plot').data"
+            ".some(t => t.name === 'Bookmarks' && (t.customdata || []).some(c => c[2] === id))",
+            arg=bookmark.id,
+            timeout=30_000,
+        )
+        traces = timeline_traces(page)
+        assert "宣告时未宣读权利义务" in traces["Bookmarks:bar"]["text"][0]
+        assert "Equipment fault" in traces["Bookmarks:bar"]["text"][0]
+        assert page.locator("#rec-timeline .bars path").count() >= 2
+
+        # In the searchable list (by category), and audited with the browser's address.
+        choose_option(page, "#rec-bm-filter-category", "Equipment fault")
+        page.click("#rec-bm-search")
+        page.wait_for_selector(f".rec-bm-row[data-bookmark='{bookmark.id}']", timeout=30_000)
+        (added,) = [e for e in list_entries(engine, action="bookmark_add", limit=50)]
+        assert (added.actor, added.target, added.address) == ("inspector", CAMERA, "127.0.0.1")
+        assert json.loads(added.detail)["bookmark_id"] == bookmark.id
+
+        # Exported from the page, the package carries it in the signed manifest; verify accepts it.
+        page.fill("#rec-export-reason", "督察：宣告设备检查")
+        with page.expect_download(timeout=120_000) as download_info:
+            page.click("#rec-export-submit")
+        package = tmp_path / "evidence.zip"
+        download_info.value.save_as(package)
+        with zipfile.ZipFile(package) as archive:
+            manifest = json.loads(archive.read(MANIFEST_NAME))
+        (entry,) = manifest["bookmarks"]
+        assert (entry["id"], entry["title"], entry["category"]) == (bookmark.id, bookmark.title, "equipment")
+        verified = server.cli("verify", str(package))
+        assert verified.returncode == 0, verified.stdout + verified.stderr
+        assert verified.stdout.startswith("valid:")
+
+        tampered = tmp_path / "tampered.zip"
+        with zipfile.ZipFile(package) as original, zipfile.ZipFile(tampered, "w") as copy:
+            for item in original.infolist():
+                data = original.read(item)
+                if item.filename == MANIFEST_NAME:
+                    data = data.replace("宣告时未宣读权利义务".encode(), "一切正常".encode())
+                copy.writestr(item, data)
+        rejected = server.cli("verify", str(tampered))
+        assert rejected.returncode == 1
+        assert f"bookmark: {bookmark.id}: '一切正常' was edited after signing" in rejected.stdout
+    finally:
+        page.context.close()
+
+
+def test_a_lock_set_on_the_page_is_drawn_listed_and_removed_only_by_an_admin(login, browser, evidence_served):
+    server, engine = evidence_served
+    segment = closed_segments(engine)[2]
+    page = open_recordings(login, browser, server, "inspector")
+    try:
+        click_timeline_at(page, segment.start_utc + 0.5, "Recorded")
+        page.wait_for_function(
+            "() => document.querySelector('#rec-lock-from').value.length > 0", timeout=30_000
+        )
+        page.wait_for_function(
+            "() => document.querySelector('#rec-lock-cameras').textContent.includes('Desk')", timeout=30_000
+        )
+        page.click("#rec-lock-submit")  # no reason: refused, nothing written
+        page.wait_for_function(
+            "() => document.querySelector('#rec-lock-message').textContent.includes('needs a reason')",
+            timeout=30_000,
+        )
+        assert list_locks(engine) == []
+        page.fill("#rec-lock-reason", "案件 17 宣告录像留存")
+        page.click("#rec-lock-submit")
+        page.wait_for_function(
+            "() => document.querySelector('#rec-lock-message').textContent.startsWith('Lock ')",
+            timeout=30_000,
+        )
+        (lock,) = list_locks(engine)
+        assert (lock.cameras, lock.created_by, lock.expires_utc) == ((CAMERA,), "inspector", None)
+        page.wait_for_selector(f".rec-lock-row[data-lock='{lock.id}']", timeout=30_000)
+        page.wait_for_function(
+            "(id) => document.querySelector('#rec-timeline .js-plotly-plot').data"
+            ".some(t => t.name === 'Locks' && (t.customdata || []).some(c => c[2] === id))",
+            arg=lock.id,
+            timeout=30_000,
+        )
+        assert not page.locator("#rec-lock-unlock").is_visible()  # inspectors do not unlock
+    finally:
+        page.context.close()
+
+    admin = open_recordings(login, browser, server, "admin")
+    try:
+        admin.wait_for_selector(f".rec-lock-row[data-lock='{lock.id}']", timeout=30_000)
+        choose_option(admin, "#rec-lock-unlock-id", f"#{lock.id} {CAMERA}")
+        admin.click("#rec-lock-unlock")
+        admin.wait_for_function(
+            "() => document.querySelector('#rec-lock-message').textContent.includes('reason')", timeout=30_000
+        )
+        assert list_locks(engine) != []
+        admin.fill("#rec-lock-unlock-reason", "案件已结案")
+        admin.click("#rec-lock-unlock")
+        admin.wait_for_function(
+            "() => document.querySelector('#rec-lock-message').textContent.endsWith('removed')",
+            timeout=30_000,
+        )
+        assert list_locks(engine) == []
+        admin.wait_for_function("() => !document.querySelector('.rec-lock-row')", timeout=30_000)
+    finally:
+        admin.context.close()
+    actions = [
+        (e.action, e.actor, e.address)
+        for e in list_entries(engine, limit=100)
+        if e.action in ("lock", "unlock")
+    ]
+    assert actions == [("unlock", "admin", "127.0.0.1"), ("lock", "inspector", "127.0.0.1")]
