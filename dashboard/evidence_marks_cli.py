@@ -10,7 +10,6 @@ from __future__ import annotations
 import getpass
 import json
 import time
-from datetime import datetime
 
 from watchwall.audit.log import AuditLog
 from watchwall.cameras.pull_list import cameras_to_pull
@@ -18,6 +17,7 @@ from watchwall.config.database import make_engine
 from watchwall.config.errors import UserError
 from watchwall.config.settings import get_settings
 from watchwall.config.site import load_site
+from watchwall.config.timestamps import local_text
 from watchwall.dashboard import evidence_marks
 from watchwall.dashboard.accounts import find_principal
 from watchwall.video.record.bookmarks import CATEGORIES
@@ -117,7 +117,7 @@ class _Run:
     def local(self, epoch: float | None) -> str:
         if epoch is None:
             return "-"
-        return datetime.fromtimestamp(epoch, self.settings.zone).isoformat(timespec="seconds")
+        return local_text(epoch, self.settings.zone)
 
     def __enter__(self) -> _Run:
         return self

@@ -8,12 +8,13 @@ Every callback checks the page's access again and goes through ``dashboard/evide
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 
 from watchwall.audit.log import AuditLog
 from watchwall.config.errors import UserError
+from watchwall.config.timestamps import local_text
 from watchwall.dashboard import evidence_marks
 from watchwall.dashboard.access import can_bookmark, require
 from watchwall.dashboard.auth import client_address, current_principal
@@ -152,7 +153,7 @@ def bookmark_list(language: str, centres: list[tuple[str, str]], day: date) -> h
 
 
 def _local(epoch: float, context: AppContext) -> str:
-    return datetime.fromtimestamp(epoch, UTC).astimezone(context.settings.zone).strftime("%Y-%m-%d %H:%M:%S")
+    return local_text(epoch, context.settings.zone)
 
 
 def results_table(found: list[Bookmark], context: AppContext, language: str) -> html.Table | html.P:

@@ -9,12 +9,12 @@ redraws the timeline.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
 
 from dash import Input, Output, State, dcc, html, no_update
 
 from watchwall.audit.log import AuditLog
 from watchwall.config.errors import UserError
+from watchwall.config.timestamps import local_text
 from watchwall.dashboard import evidence_marks
 from watchwall.dashboard.access import can_unlock, require
 from watchwall.dashboard.auth import client_address, current_principal
@@ -87,7 +87,7 @@ def lock_list(language: str) -> html.Section:
 
 
 def _local(epoch: float, context: AppContext) -> str:
-    return datetime.fromtimestamp(epoch, UTC).astimezone(context.settings.zone).strftime("%Y-%m-%d %H:%M:%S")
+    return local_text(epoch, context.settings.zone)
 
 
 def locks_table(found: list[EvidenceLock], context: AppContext, language: str):

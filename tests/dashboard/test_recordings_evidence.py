@@ -6,17 +6,16 @@ and listed, and only an administrator removes it, with a reason."""
 from __future__ import annotations
 
 import json
-import uuid
 import zipfile
 
 import pytest
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select
 
 from tests.dashboard.conftest import PASSWORD, ServedWatchWall, free_port, watchwall_env
 from tests.dashboard.test_recordings_page import VIEWPORT, click_timeline_at
 from tests.support.rtsp_process import RtspServerProcess, wait_until
 from watchwall.audit.listing import list_entries
-from watchwall.config.database import make_engine, session_scope, upgrade
+from watchwall.config.database import make_engine, session_scope
 from watchwall.dashboard.accounts import add_user
 from watchwall.video.record.bookmarks import BookmarkRow, bookmarks_between
 from watchwall.video.record.export import MANIFEST_NAME
@@ -25,7 +24,6 @@ from watchwall.video.record.models import RecordingSegment
 
 pytestmark = [pytest.mark.browser, pytest.mark.rtsp]
 
-PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
 CAMERA = "qinzhou-door"
 USERS = (("inspector", "inspector", []), ("admin", "admin", []), ("inspector-maiji", "inspector", ["maiji"]))
 SITE = """\
@@ -50,21 +48,10 @@ centres:
 
 
 @pytest.fixture(scope="module")
-def postgres_database():
-    admin = create_engine(
-        f"{PG_SERVER}/postgres", isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 5}
-    )
-    name = f"ww_evidence_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = f"{PG_SERVER}/{name}"
-    try:
-        upgrade(url)
-        yield url
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+def postgres_database(postgres):
+    url = postgres.migrated("ww_evidence")
+    yield url
+    postgres.drop(url)
 
 
 @pytest.fixture(scope="module")

@@ -12,6 +12,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from watchwall.config.errors import UserError
 from watchwall.config.settings import get_settings
+from watchwall.config.timestamps import local_text
 
 
 def register(subparsers) -> None:
@@ -196,7 +197,7 @@ def _verify_recordings(args) -> int:
     else:
         print(f"recordings intact ({scope})")
     for check in locks:
-        span = f"{_local(check.start_utc, settings.zone)} .. {_local(check.end_utc, settings.zone)}"
+        span = f"{local_text(check.start_utc, settings.zone)} .. {local_text(check.end_utc, settings.zone)}"
         if check.intact:
             print(f"locked span {check.lock_id} {check.camera_id} {span}: intact ({check.segments} segments)")
             continue
@@ -204,10 +205,6 @@ def _verify_recordings(args) -> int:
         for problem in check.problems:
             print(f"  {problem}")
     return 1 if problems or not all(check.intact for check in locks) else 0
-
-
-def _local(epoch: float, zone: ZoneInfo) -> str:
-    return datetime.fromtimestamp(epoch, zone).isoformat(timespec="seconds")
 
 
 def keys_command(args) -> int:

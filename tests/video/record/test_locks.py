@@ -83,7 +83,7 @@ ADMIN = Principal("admin", "admin")
 
 def watchwall(env: dict, *args: str, timeout: float = 180) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "watchwall.dashboard.cli", *args],
+        [sys.executable, "-m", "watchwall.roles.cli", *args],
         env=env,
         cwd=ROOT,
         capture_output=True,
