@@ -9,6 +9,7 @@ import json
 import zipfile
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from sqlalchemy import func, select
 
 from tests.dashboard.conftest import PASSWORD, ServedWatchWall, free_port, watchwall_env
@@ -115,6 +116,29 @@ def timeline_traces(page) -> dict:
     )
 
 
+def click_to_mark(page, epoch: float, field: str) -> None:
+    """Click the recorded row at ``epoch`` and wait until ``field`` takes the clicked instant."""
+    page.wait_for_function(f"() => document.querySelector('{field}').value.length > 0", timeout=30_000)
+    page.wait_for_timeout(500)  # the page's first span has settled
+    before = page.input_value(field)
+    click_timeline_at(page, epoch, "Recorded")
+    page.wait_for_function(
+        f"(before) => document.querySelector('{field}').value !== before", arg=before, timeout=30_000
+    )
+    page.wait_for_timeout(500)
+
+
+def wait_text(page, selector: str, condition: str, timeout: float = 30_000) -> None:
+    """Wait until the text of ``selector`` meets ``condition`` (JS on ``text``); say what it was if not."""
+    try:
+        page.wait_for_function(
+            f"() => {{ const text = document.querySelector('{selector}').textContent; return {condition}; }}",
+            timeout=timeout,
+        )
+    except PlaywrightTimeout:
+        raise AssertionError(f"{selector} says {page.inner_text(selector)!r}, not {condition}") from None
+
+
 def choose_option(page, dropdown: str, label: str) -> None:
     page.locator(dropdown).click()
     page.locator(".Select-menu-outer, [role=option]").get_by_text(label, exact=True).first.click()
@@ -129,10 +153,7 @@ def test_a_bookmark_added_on_the_page_is_drawn_exported_and_verified(
     page = open_recordings(login, browser, server, "inspector")
     try:
         # A click on the timeline gives the bookmark its instant (and the export its span).
-        click_timeline_at(page, marked, "Recorded")
-        page.wait_for_function(
-            "() => document.querySelector('#rec-bm-from').value.length > 0", timeout=30_000
-        )
+        click_to_mark(page, marked, "#rec-bm-from")
         start_text = page.input_value("#rec-bm-from")
         assert start_text == page.input_value("#rec-export-from")
 
@@ -141,10 +162,7 @@ def test_a_bookmark_added_on_the_page_is_drawn_exported_and_verified(
         page.fill("#rec-bm-to", "2000-01-01 00:00:00")
         page.fill("#rec-bm-heading", "宣告时未宣读权利义务")
         page.click("#rec-bm-submit")
-        page.wait_for_function(
-            "() => document.querySelector('#rec-bm-message').textContent.includes('before its start')",
-            timeout=30_000,
-        )
+        wait_text(page, "#rec-bm-message", "text.includes('before its start')")
         assert bookmark_count(engine) == before
 
         end_text = page.evaluate(
@@ -158,10 +176,7 @@ def test_a_bookmark_added_on_the_page_is_drawn_exported_and_verified(
         choose_option(page, "#rec-bm-category", "Equipment fault")
         page.fill("#rec-bm-note", "画面中宣告台话筒无声")
         page.click("#rec-bm-submit")
-        page.wait_for_function(
-            "() => document.querySelector('#rec-bm-message').textContent.startsWith('Bookmark added')",
-            timeout=30_000,
-        )
+        wait_text(page, "#rec-bm-message", "text.startsWith('Bookmark added')")
         (bookmark,) = bookmarks_between(engine, CAMERA, segment.start_utc - 60, segment.end_utc + 60)
         assert (bookmark.title, bookmark.category, bookmark.author) == (
             "宣告时未宣读权利义务",
@@ -223,25 +238,14 @@ def test_a_lock_set_on_the_page_is_drawn_listed_and_removed_only_by_an_admin(log
     segment = closed_segments(engine)[2]
     page = open_recordings(login, browser, server, "inspector")
     try:
-        click_timeline_at(page, segment.start_utc + 0.5, "Recorded")
-        page.wait_for_function(
-            "() => document.querySelector('#rec-lock-from').value.length > 0", timeout=30_000
-        )
-        page.wait_for_function(
-            "() => document.querySelector('#rec-lock-cameras').textContent.includes('Desk')", timeout=30_000
-        )
+        click_to_mark(page, segment.start_utc + 0.5, "#rec-lock-from")
+        wait_text(page, "#rec-lock-cameras", "text.includes('Desk')")
         page.click("#rec-lock-submit")  # no reason: refused, nothing written
-        page.wait_for_function(
-            "() => document.querySelector('#rec-lock-message').textContent.includes('needs a reason')",
-            timeout=30_000,
-        )
+        wait_text(page, "#rec-lock-message", "text.includes('needs a reason')")
         assert list_locks(engine) == []
         page.fill("#rec-lock-reason", "案件 17 宣告录像留存")
         page.click("#rec-lock-submit")
-        page.wait_for_function(
-            "() => document.querySelector('#rec-lock-message').textContent.startsWith('Lock ')",
-            timeout=30_000,
-        )
+        wait_text(page, "#rec-lock-message", "text.startsWith('Lock ')")
         (lock,) = list_locks(engine)
         assert (lock.cameras, lock.created_by, lock.expires_utc) == ((CAMERA,), "inspector", None)
         page.wait_for_selector(f".rec-lock-row[data-lock='{lock.id}']", timeout=30_000)
@@ -260,16 +264,11 @@ def test_a_lock_set_on_the_page_is_drawn_listed_and_removed_only_by_an_admin(log
         admin.wait_for_selector(f".rec-lock-row[data-lock='{lock.id}']", timeout=30_000)
         choose_option(admin, "#rec-lock-unlock-id", f"#{lock.id} {CAMERA}")
         admin.click("#rec-lock-unlock")
-        admin.wait_for_function(
-            "() => document.querySelector('#rec-lock-message').textContent.includes('reason')", timeout=30_000
-        )
+        wait_text(admin, "#rec-lock-message", "text.includes('reason')")
         assert list_locks(engine) != []
         admin.fill("#rec-lock-unlock-reason", "案件已结案")
         admin.click("#rec-lock-unlock")
-        admin.wait_for_function(
-            "() => document.querySelector('#rec-lock-message').textContent.endsWith('removed')",
-            timeout=30_000,
-        )
+        wait_text(admin, "#rec-lock-message", "text.endsWith('removed')")
         assert list_locks(engine) == []
         admin.wait_for_function("() => !document.querySelector('.rec-lock-row')", timeout=30_000)
     finally:
