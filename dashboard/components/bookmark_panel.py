@@ -161,6 +161,7 @@ def results_table(found: list[Bookmark], context: AppContext, language: str) -> 
         return html.P(t("ev.bm.none", language), style={"opacity": 0.7, "margin": 0})
     heads = [t(f"ev.bm.{key}", language) for key in ("when", "county", "camera", "category", "heading")]
     heads += [t("ev.bm.author", language), t("ev.bm.id", language), ""]
+    centre_names = {centre.code: centre.label.get(language) for centre in context.site.centres}
     rows = []
     for bookmark in found:
         when = _local(bookmark.start_utc, context)
@@ -170,7 +171,7 @@ def results_table(found: list[Bookmark], context: AppContext, language: str) -> 
             html.Tr(
                 [
                     html.Td(when, style=CELL),
-                    html.Td(bookmark.centre, style=CELL),
+                    html.Td(centre_names.get(bookmark.centre, bookmark.centre), style=CELL),
                     html.Td(bookmark.camera_id, style=CELL),
                     html.Td(t(f"ev.category.{bookmark.category}", language), style=CELL),
                     html.Td(html.Span(bookmark.title, title=bookmark.note), style=CELL),

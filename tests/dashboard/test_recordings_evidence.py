@@ -145,7 +145,7 @@ def choose_option(page, dropdown: str, label: str) -> None:
 
 
 def test_a_bookmark_added_on_the_page_is_drawn_exported_and_verified(
-    login, browser, evidence_served, tmp_path
+    login, browser, evidence_served, tmp_path, screenshots
 ):
     server, engine = evidence_served
     segment = closed_segments(engine)[1]
@@ -201,7 +201,8 @@ def test_a_bookmark_added_on_the_page_is_drawn_exported_and_verified(
         choose_option(page, "#rec-bm-filter-category", "Equipment fault")
         page.click("#rec-bm-search")
         page.wait_for_selector(f".rec-bm-row[data-bookmark='{bookmark.id}']", timeout=30_000)
-        (added,) = [e for e in list_entries(engine, action="bookmark_add", limit=50)]
+        page.screenshot(path=str(screenshots / "recordings-bookmark-en-1080p.png"), full_page=True)
+        (added,) = list_entries(engine, action="bookmark_add", limit=50)
         assert (added.actor, added.target, added.address) == ("inspector", CAMERA, "127.0.0.1")
         assert json.loads(added.detail)["bookmark_id"] == bookmark.id
 
