@@ -230,6 +230,20 @@ def test_a_bookmark_added_on_the_page_is_drawn_exported_and_verified(
         rejected = server.cli("verify", str(tampered))
         assert rejected.returncode == 1
         assert f"bookmark: {bookmark.id}: '一切正常' was edited after signing" in rejected.stdout
+
+        # Deleted from the list by its author: off the list and the timeline, audited.
+        page.click(f".rec-bm-row[data-bookmark='{bookmark.id}'] button")
+        wait_text(page, "#rec-bm-message", "text.startsWith('Bookmark deleted')")
+        page.wait_for_function(
+            "(id) => !document.querySelector(`.rec-bm-row[data-bookmark='${id}']`) &&"
+            " !document.querySelector('#rec-timeline .js-plotly-plot').data"
+            ".some(t => t.name === 'Bookmarks' && (t.customdata || []).some(c => c[2] === id))",
+            arg=bookmark.id,
+            timeout=30_000,
+        )
+        assert bookmarks_between(engine, CAMERA, segment.start_utc - 60, segment.end_utc + 60) == []
+        (deleted,) = list_entries(engine, action="bookmark_delete", limit=50)
+        assert (deleted.actor, json.loads(deleted.detail)["bookmark_id"]) == ("inspector", bookmark.id)
     finally:
         page.context.close()
 

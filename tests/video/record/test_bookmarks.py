@@ -4,7 +4,11 @@ an export carries its span's bookmarks in the signed manifest and verify names a
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import zipfile
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -12,10 +16,10 @@ from sqlalchemy import func, select
 
 from tests.video.record.recording_media import feed, h264_clip, media_packets, wait_drained
 from watchwall.audit.listing import AuditEntry, list_entries, verify_chain
-from watchwall.config.database import make_engine, session_scope
+from watchwall.config.database import make_engine, session_scope, upgrade
 from watchwall.config.site import Site
 from watchwall.dashboard import evidence_marks
-from watchwall.dashboard.accounts import Principal
+from watchwall.dashboard.accounts import Principal, add_user
 from watchwall.video.ingest.fanout import Fanout
 from watchwall.video.record.bookmarks import (
     BookmarkError,
@@ -217,3 +221,87 @@ def test_export_carries_bookmarks_signed_and_verify_names_an_edited_one(engine, 
     problems = verify_package(tampered, trusted)
     assert [(p.kind, p.subject) for p in problems] == [("manifest", MANIFEST_NAME), ("bookmark", inside.id)]
     assert "'无异常' was edited after signing" in str(problems[1])
+
+
+SITE_YAML = """\
+centres:
+  - code: qinzhou
+    name: 秦州区
+    level: county
+    rooms:
+      - code: announce
+        name: 宣告室
+        cameras:
+          - {id: cam1, name: 宣告台, rtsp: 'rtsp://127.0.0.1:9/none'}
+"""
+
+
+def test_watchwall_bookmark_cli_adds_lists_edits_and_deletes_as_an_account(tmp_path):
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    url = f"sqlite:///{data_dir / 'watchwall.db'}"
+    upgrade(url)
+    engine = make_engine(url)
+    try:
+        record(engine, data_dir / "recordings")
+        add_user(engine, "inspector-li", "correct horse battery", "inspector", [], {"qinzhou"})
+        add_user(
+            engine, "sup-maiji", "correct horse battery", "county_supervisor", ["maiji"], {"qinzhou", "maiji"}
+        )
+    finally:
+        engine.dispose()
+    site = tmp_path / "site.yaml"
+    site.write_text(SITE_YAML, encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WATCHWALL_")}
+    env.update(WATCHWALL_DATA_DIR=str(data_dir), WATCHWALL_SITE=str(site))
+
+    def watchwall(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "watchwall.roles.cli", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    at = datetime.fromtimestamp(T0 + 2, UTC).isoformat()
+    mark = ("bookmark", "add", "--camera", "cam1", "--at", at, "--title", "着装", "--category", "dress")
+    unknown = watchwall(*mark, "--user", "nobody")
+    assert unknown.returncode != 0 and "no active dashboard account 'nobody'" in unknown.stderr
+    other_county = watchwall(*mark, "--user", "sup-maiji")
+    assert (
+        other_county.returncode != 0
+        and "may not bookmark camera cam1 of centre qinzhou" in other_county.stderr
+    )
+    both = watchwall(*mark, "--from", at, "--user", "inspector-li")
+    assert both.returncode != 0 and "either --at or --from/--to" in both.stderr
+    added = watchwall(*mark, "--note", "未穿制服", "--user", "inspector-li")
+    assert added.returncode == 0, added.stderr
+    bookmark_id = added.stdout.split()[1]
+
+    listed = watchwall(
+        "bookmark", "list", "--county", "qinzhou", "--category", "dress", "--json", "--user", "inspector-li"
+    )
+    assert listed.returncode == 0, listed.stderr
+    (found,) = [json.loads(line) for line in listed.stdout.splitlines()]
+    assert (found["id"], found["note"], found["start_utc"], found["end_utc"]) == (
+        bookmark_id,
+        "未穿制服",
+        T0 + 2,
+        T0 + 2,
+    )
+    assert (
+        watchwall(
+            "bookmark", "edit", bookmark_id, "--title", "未按规定着装", "--user", "inspector-li"
+        ).returncode
+        == 0
+    )
+    assert watchwall("bookmark", "delete", bookmark_id, "--user", "inspector-li").returncode == 0
+    empty = watchwall("bookmark", "list", "--user", "inspector-li")
+    assert (empty.returncode, empty.stdout.strip()) == (0, "no bookmarks")
+    engine = make_engine(url)
+    try:
+        actions = [(e.action, e.address) for e in reversed(list_entries(engine, limit=10))]
+    finally:
+        engine.dispose()
+    assert actions == [("bookmark_add", "cli"), ("bookmark_edit", "cli"), ("bookmark_delete", "cli")]
