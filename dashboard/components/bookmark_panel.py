@@ -1,5 +1,5 @@
 """Bookmarks on /recordings: the form that marks an instant or a span of the chosen camera, and the
-searchable list (centre, camera, author, category, dates) with delete.
+searchable list (centre, camera, author, category, dates) with edit (title, category, note) and delete.
 
 Every callback checks the page's access again and goes through ``dashboard/evidence_marks.py``
 (the same rules as the CLI). A change bumps ``rec-bm-version``, which redraws the timeline.
@@ -21,11 +21,13 @@ from watchwall.dashboard.auth import client_address, current_principal
 from watchwall.dashboard.components.panel_style import BUTTON, CONTROL, INPUT, PANEL, labelled
 from watchwall.dashboard.context import AppContext, current
 from watchwall.dashboard.i18n import t
-from watchwall.video.record.bookmarks import CATEGORIES, Bookmark, bookmarks_between
+from watchwall.video.record.bookmarks import CATEGORIES, Bookmark, bookmarks_between, get_bookmark
 from watchwall.video.record.evidence_cli import parse_instant
 
 ERROR = {"color": "#ff6b6b", "margin": 0, "minHeight": "1.2em"}
 OK = {"color": "#7ee081", "margin": 0, "minHeight": "1.2em"}
+EDITOR_SHOWN = {"display": "flex", "gap": "12px", "alignItems": "flex-end", "flexWrap": "wrap"}
+EDITOR_HIDDEN = {**EDITOR_SHOWN, "display": "none"}
 CELL = {"padding": "3px 8px", "borderBottom": "1px solid rgba(255,255,255,0.08)", "textAlign": "left"}
 
 
@@ -146,9 +148,39 @@ def bookmark_list(language: str, centres: list[tuple[str, str]], day: date) -> h
                 style={"display": "flex", "gap": "12px", "alignItems": "flex-end", "flexWrap": "wrap"},
             ),
             html.Div(id="rec-bm-results", style={"overflowX": "auto", "maxHeight": "320px"}),
+            bookmark_editor(language),
         ],
         className="rec-bookmark-list",
         style={**PANEL, "display": "flex", "flexDirection": "column", "gap": "8px"},
+    )
+
+
+def bookmark_editor(language: str) -> html.Div:
+    """Hidden until a row's Edit is clicked: the title, category and note of that bookmark (its span stays)."""
+    return html.Div(
+        [
+            dcc.Store(id="rec-bm-editing", data=None),
+            labelled(
+                t("ev.bm.heading", language), dcc.Input(id="rec-bm-edit-heading", style=INPUT, maxLength=200)
+            ),
+            labelled(
+                t("ev.bm.category", language),
+                dcc.Dropdown(
+                    id="rec-bm-edit-category",
+                    options=category_options(language),
+                    clearable=False,
+                    style=CONTROL,
+                ),
+            ),
+            labelled(
+                t("ev.bm.note", language),
+                dcc.Textarea(id="rec-bm-edit-note", style={**INPUT, "minHeight": "2.5em"}, maxLength=4000),
+            ),
+            html.Button(t("ev.bm.save", language), id="rec-bm-edit-save", n_clicks=0, style=BUTTON),
+        ],
+        id="rec-bm-editor",
+        className="rec-bm-editor",
+        style=EDITOR_HIDDEN,
     )
 
 
@@ -160,7 +192,7 @@ def results_table(found: list[Bookmark], context: AppContext, language: str) -> 
     if not found:
         return html.P(t("ev.bm.none", language), style={"opacity": 0.7, "margin": 0})
     heads = [t(f"ev.bm.{key}", language) for key in ("when", "county", "camera", "category", "heading")]
-    heads += [t("ev.bm.author", language), t("ev.bm.id", language), ""]
+    heads += [t("ev.bm.author", language), t("ev.bm.id", language), "", ""]
     centre_names = {centre.code: centre.label.get(language) for centre in context.site.centres}
     rows = []
     for bookmark in found:
@@ -179,9 +211,20 @@ def results_table(found: list[Bookmark], context: AppContext, language: str) -> 
                     html.Td(html.Code(bookmark.id[:8], title=bookmark.id), style=CELL),
                     html.Td(
                         html.Button(
+                            t("ev.bm.edit", language),
+                            id={"type": "rec-bm-edit", "id": bookmark.id},
+                            n_clicks=0,
+                            className="rec-bm-edit",
+                            style={**BUTTON, "padding": "2px 8px"},
+                        ),
+                        style=CELL,
+                    ),
+                    html.Td(
+                        html.Button(
                             t("ev.bm.delete", language),
                             id={"type": "rec-bm-delete", "id": bookmark.id},
                             n_clicks=0,
+                            className="rec-bm-delete",
                             style={**BUTTON, "padding": "2px 8px", "background": "#7a2b2b"},
                         ),
                         style=CELL,
@@ -282,6 +325,63 @@ def register_callbacks(app, allowed: Callable[[], bool]) -> None:
         except UserError as exc:
             return str(exc), ERROR, no_update
         return t("ev.bm.deleted", language).format(title=bookmark.title), OK, (version or 0) + 1
+
+    @app.callback(
+        Output("rec-bm-editing", "data"),
+        Output("rec-bm-editor", "style"),
+        Output("rec-bm-edit-heading", "value"),
+        Output("rec-bm-edit-category", "value"),
+        Output("rec-bm-edit-note", "value"),
+        Input({"type": "rec-bm-edit", "id": ALL}, "n_clicks"),
+        prevent_initial_call=True,
+    )
+    def open_editor(clicks):
+        require(allowed())
+        trigger = ctx.triggered_id
+        if not isinstance(trigger, dict) or not any(clicks or []):
+            return no_update, no_update, no_update, no_update, no_update
+        context = current()
+        principal = current_principal()
+        try:
+            bookmark = get_bookmark(context.engine, str(trigger.get("id")))
+        except UserError:
+            return None, EDITOR_HIDDEN, "", None, ""
+        require(can_bookmark(principal, bookmark.centre))
+        return bookmark.id, EDITOR_SHOWN, bookmark.title, bookmark.category, bookmark.note
+
+    @app.callback(
+        Output("rec-bm-message", "children", allow_duplicate=True),
+        Output("rec-bm-message", "style", allow_duplicate=True),
+        Output("rec-bm-version", "data", allow_duplicate=True),
+        Output("rec-bm-editor", "style", allow_duplicate=True),
+        Input("rec-bm-edit-save", "n_clicks"),
+        State("rec-bm-editing", "data"),
+        State("rec-bm-edit-heading", "value"),
+        State("rec-bm-edit-category", "value"),
+        State("rec-bm-edit-note", "value"),
+        State("rec-bm-version", "data"),
+        State("rec-language", "data"),
+        prevent_initial_call=True,
+    )
+    def save_edit(_clicks, bookmark_id, title, category, note, version, language):
+        require(allowed())
+        if not bookmark_id:
+            return no_update, no_update, no_update, EDITOR_HIDDEN
+        context = current()
+        try:
+            bookmark = evidence_marks.edit_bookmark(
+                context.engine,
+                current_principal(),
+                str(bookmark_id),
+                title=title if title is not None else "",
+                category=category,
+                note=note or "",
+                audit=AuditLog(context.engine),
+                address=client_address(),
+            )
+        except UserError as exc:
+            return str(exc), ERROR, no_update, no_update
+        return t("ev.bm.edited", language).format(title=bookmark.title), OK, (version or 0) + 1, EDITOR_HIDDEN
 
     @app.callback(
         Output("rec-bm-results", "children"),

@@ -231,8 +231,28 @@ def test_a_bookmark_added_on_the_page_is_drawn_exported_and_verified(
         assert rejected.returncode == 1
         assert f"bookmark: {bookmark.id}: '一切正常' was edited after signing" in rejected.stdout
 
+        # Edited from the list: the title and category change, the span stays; audited.
+        page.click(f".rec-bm-row[data-bookmark='{bookmark.id}'] .rec-bm-edit")
+        page.wait_for_selector("#rec-bm-editor", state="visible", timeout=30_000)
+        assert page.input_value("#rec-bm-edit-heading") == bookmark.title
+        page.fill("#rec-bm-edit-heading", "话筒无声")
+        choose_option(page, "#rec-bm-edit-category", "Other")
+        page.click("#rec-bm-edit-save")
+        wait_text(page, "#rec-bm-message", "text.startsWith('Bookmark changed')")
+        (edited,) = bookmarks_between(engine, CAMERA, segment.start_utc - 60, segment.end_utc + 60)
+        assert (edited.title, edited.category, edited.start_utc) == ("话筒无声", "other", bookmark.start_utc)
+        (change,) = list_entries(engine, action="bookmark_edit", limit=50)
+        assert json.loads(change.detail)["after"] == {
+            "title": "话筒无声",
+            "category": "other",
+            "note": bookmark.note,
+        }
+
         # Deleted from the list by its author: off the list and the timeline, audited.
-        page.click(f".rec-bm-row[data-bookmark='{bookmark.id}'] button")
+        choose_option(page, "#rec-bm-filter-category", "Other")
+        page.click("#rec-bm-search")
+        page.wait_for_selector(f".rec-bm-row[data-bookmark='{bookmark.id}']", timeout=30_000)
+        page.click(f".rec-bm-row[data-bookmark='{bookmark.id}'] .rec-bm-delete")
         wait_text(page, "#rec-bm-message", "text.startsWith('Bookmark deleted')")
         page.wait_for_function(
             "(id) => !document.querySelector(`.rec-bm-row[data-bookmark='${id}']`) &&"
