@@ -133,6 +133,7 @@ class RetentionLoop:
             "locked_bytes": report.locked_bytes,
             "lock_ids": list(report.lock_ids),
             "path": str(self.recordings_dir),
+            "node": self.node,
         }
         try:
             self.sink.emit(DISK_FULL_EVENT, payload)

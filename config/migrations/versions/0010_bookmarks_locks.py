@@ -1,14 +1,14 @@
 """Inspectors' evidence: bookmarks (with links from incidents and roll-call results) and evidence locks.
 
 Revision ID: 0010_bookmarks_locks
-Revises: 0005_api_clients
+Revises: 0012_segment_epoch (the brief said 0005_api_clients; chained onto main's head after rebasing)
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0010_bookmarks_locks"
-down_revision = "0005_api_clients"
+down_revision = "0012_segment_epoch"
 branch_labels = None
 depends_on = None
 
