@@ -22,7 +22,7 @@ from watchwall.dashboard.access import (
     visible_centres,
 )
 from watchwall.dashboard.auth import current_principal
-from watchwall.dashboard.components import audit_trail, bookmark_panel, export_form, lock_panel
+from watchwall.dashboard.components import audit_trail, bookmark_list, bookmark_panel, export_form, lock_panel
 from watchwall.dashboard.components.panel_style import CONTROL, PANEL, labelled
 from watchwall.dashboard.components.recording_player import (
     clicked_instant,
@@ -177,7 +177,7 @@ def layout(lang: str | None = None, camera: str | None = None, day: str | None =
                 ],
                 style={"display": "flex", "gap": "12px", "alignItems": "stretch"},
             ),
-            bookmark_panel.bookmark_list(
+            bookmark_list.bookmark_list(
                 language,
                 [(c.code, c.label.get(language)) for c in context.site.centres if c.code in centres],
                 chosen_day,
@@ -308,5 +308,6 @@ def register_callbacks(app) -> None:
 
     export_form.register_callbacks(app, allowed)
     bookmark_panel.register_callbacks(app, allowed)
+    bookmark_list.register_callbacks(app, allowed)
     lock_panel.register_callbacks(app, allowed)
     audit_trail.register_callbacks(app, allowed)
