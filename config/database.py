@@ -25,6 +25,8 @@ MODEL_MODULES = (
     "watchwall.metrics.models",
     "watchwall.cameras.models",
     "watchwall.video.record.models",
+    "watchwall.video.record.bookmarks",
+    "watchwall.video.record.locks",
     "watchwall.dashboard.models",
     "watchwall.dashboard.sessions",
     "watchwall.dashboard.accounts",
