@@ -1,14 +1,14 @@
 """Inspectors' evidence: bookmarks (with links from incidents and roll-call results) and evidence locks.
 
 Revision ID: 0010_bookmarks_locks
-Revises: 0012_segment_epoch (the brief said 0005_api_clients; chained onto main's head after rebasing)
+Revises: 0007_sessions (the brief said 0005_api_clients; chained onto main's head after rebasing)
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0010_bookmarks_locks"
-down_revision = "0012_segment_epoch"
+down_revision = "0007_sessions"
 branch_labels = None
 depends_on = None
 
