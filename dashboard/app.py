@@ -12,6 +12,7 @@ from flask_socketio import SocketIO
 
 from watchwall.dashboard import auth, live_routes, push, recording_routes
 from watchwall.dashboard.api import register_api
+from watchwall.dashboard.components import county_map
 from watchwall.dashboard.context import EXTENSION_KEY, AppContext
 from watchwall.dashboard.i18n import ASSETS_DIR, t
 from watchwall.dashboard.prometheus import observe_callback, register_prometheus
@@ -86,6 +87,7 @@ def create_app(context: AppContext) -> dash.Dash:
     )
     recordings.register_callbacks(app)
     centre.register_callbacks(app)
+    county_map.register_callbacks(app)
     app.layout = dash.html.Div([dash.page_container])
 
     context.socketio = SocketIO(

@@ -11,6 +11,7 @@ from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 from watchwall.dashboard import access, figure_cache, figures
 from watchwall.dashboard.auth import audit, current_principal
 from watchwall.dashboard.camera_control import DIRECTIONS, control_for, pulse
+from watchwall.dashboard.components.county_map import county_map_panel
 from watchwall.dashboard.components.kpi import kpi_card
 from watchwall.dashboard.components.room_list import listed_cameras, push_refresh_button, room_blocks
 from watchwall.dashboard.components.shell import header
@@ -83,6 +84,9 @@ def layout(code: str | None = None, lang: str | None = None, camera: str | None 
                             html.Div(id="centre-kpis", className="kpi-column"),
                             html.H3(t("centre.missed", language)),
                             html.Div(id="centre-missed", className="missed-list"),
+                            county_map_panel(
+                                "centre", language, centre.code if centre.level == "county" else None
+                            ),
                         ],
                         className="side-column",
                     ),

@@ -10,6 +10,7 @@ from dash import Input, Output, State, dcc, html
 from watchwall.dashboard import figure_cache, figures
 from watchwall.dashboard.access import can_see_wall, require
 from watchwall.dashboard.auth import current_principal
+from watchwall.dashboard.components.county_map import county_map_panel
 from watchwall.dashboard.components.kpi import kpi_card
 from watchwall.dashboard.components.room_list import push_refresh_button
 from watchwall.dashboard.components.shell import header
@@ -58,7 +59,10 @@ def layout(lang: str | None = None, **_query) -> html.Div:
                 ],
                 className="wall-main",
             ),
-            html.Section(id="wall-charts", className="chart-row"),
+            html.Div(
+                [html.Section(id="wall-charts", className="chart-row"), county_map_panel("wall", language)],
+                className="wall-lower",
+            ),
         ],
         className="wall-page",
         lang=language,
