@@ -2,7 +2,7 @@
 
 Drawn with plotly's ``scattermap`` on the ``white-bg`` style: no tile server and no network request
 (no text on the map, whose glyphs a style would fetch; only circle markers, which need no sprite).
-Out-of-area checks are red pins (a red dot on a white halo); centres are coloured by their cameras'
+Out-of-area checks are red pins (a red dot on a dark ring); centres are coloured by their cameras'
 state. Every coordinate is WGS-84 (``assets/maps/README.md``).
 """
 
@@ -22,7 +22,7 @@ FILL = "rgba(63,167,255,0.10)"
 CHECK_OK = "#2f9e44"
 OUT_OF_AREA = "#e03131"
 STATE_COLOURS = {"online": "#2f9e44", "degraded": "#f08c00", "offline": "#e03131", "unknown": "#868e96"}
-TILE = 256  # web-mercator pixels per tile at zoom 0
+TILE = 512  # MapLibre's web-mercator tile size in pixels at zoom 0
 
 
 @dataclass(frozen=True)
@@ -108,12 +108,12 @@ def county_map_figure(
             "hovertext": [names.get(c.county, c.county) for c in ok],
             "hovertemplate": "%{hovertext}<extra></extra>",
         },
-        {  # the pins' white halo, under the red dots
+        {  # the pins' dark ring, under the red dots
             "type": "scattermap",
             "lon": [c.longitude for c in out],
             "lat": [c.latitude for c in out],
             "mode": "markers",
-            "marker": {"size": 15, "color": "#ffffff"},
+            "marker": {"size": 15, "color": "#5c0a0a"},
             "hoverinfo": "skip",
             "showlegend": False,
         },

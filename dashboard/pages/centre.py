@@ -82,11 +82,11 @@ def layout(code: str | None = None, lang: str | None = None, camera: str | None 
                             html.Table(id="centre-health", className="health-table"),
                             html.H3(t("centre.figures", language)),
                             html.Div(id="centre-kpis", className="kpi-column"),
-                            html.H3(t("centre.missed", language)),
-                            html.Div(id="centre-missed", className="missed-list"),
                             county_map_panel(
                                 "centre", language, centre.code if centre.level == "county" else None
                             ),
+                            html.H3(t("centre.missed", language)),
+                            html.Div(id="centre-missed", className="missed-list"),
                         ],
                         className="side-column",
                     ),

@@ -137,6 +137,7 @@ def test_map_draws_offline_with_out_of_area_pins(served_factory, browser, tmp_pa
                 assert len(drawn["counties"]) == counties
                 ok, _halo, out, _ring, centres = drawn["points"]
                 assert out == 2 and ok >= 1 and centres >= 1
+                page.locator(f"#{graph}").scroll_into_view_if_needed()
                 page.wait_for_timeout(1500)  # let the map paint its layers before the picture
                 name = f"county-map-{graph}-1080p.png"
                 page.screenshot(path=str(tmp_path / name))

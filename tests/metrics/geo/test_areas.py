@@ -12,10 +12,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from watchwall.config.database import import_all_models
-from watchwall.dashboard.cli import main
 from watchwall.metrics.geo.areas import Area, AreaError, area_of, areas_for, judge, parse_rings
 from watchwall.metrics.geo.models import SubjectArea
 from watchwall.metrics.models import ComplianceDaily, LocationCheck, Subject
+from watchwall.roles.cli import main
 
 HOME = (105.72, 34.58)  # (lon, lat), 秦州区
 RING = [[105.70, 34.56], [105.74, 34.56], [105.74, 34.60], [105.70, 34.60], [105.70, 34.56]]
