@@ -17,6 +17,7 @@ from watchwall.dashboard.components.room_list import listed_cameras, push_refres
 from watchwall.dashboard.components.shell import header
 from watchwall.dashboard.context import AppContext, current
 from watchwall.dashboard.i18n import normalise, t
+from watchwall.dashboard.language import page_language
 from watchwall.metrics import compliance
 from watchwall.metrics.compliance_rules import SLOTS_PER_DAY, compliance_rate, slots_due
 from watchwall.metrics.localtime import local_day
@@ -45,7 +46,7 @@ def _centre_or_403(context: AppContext, code: str | None):
 def layout(code: str | None = None, lang: str | None = None, camera: str | None = None, **_query) -> html.Div:
     context = current()
     principal, centre = _centre_or_403(context, code)
-    language = normalise(lang or context.settings.language)
+    language = page_language(lang)  # a ?lang= choice is remembered for the user
     cameras = listed_cameras(centre)
     chosen = camera if any(c.id == camera for c in cameras) else (cameras[0].id if cameras else None)
     return html.Div(

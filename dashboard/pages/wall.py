@@ -16,6 +16,7 @@ from watchwall.dashboard.components.room_list import push_refresh_button
 from watchwall.dashboard.components.shell import header
 from watchwall.dashboard.context import AppContext, current
 from watchwall.dashboard.i18n import normalise, t
+from watchwall.dashboard.language import page_language
 from watchwall.metrics import cases, compliance, resources
 from watchwall.metrics.headline import headline_figures
 from watchwall.metrics.localtime import local_day
@@ -29,7 +30,7 @@ def layout(lang: str | None = None, **_query) -> html.Div:
     principal = current_principal()
     require(principal is not None and can_see_wall(principal))  # Dash's page router calls this too
     context = current()
-    language = normalise(lang or context.settings.language)
+    language = page_language(lang)  # a ?lang= choice is remembered for the user
     return html.Div(
         [
             # push.js clicks this hidden button when the server says the figures changed
