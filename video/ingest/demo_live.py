@@ -2,14 +2,15 @@
 
 A real camera burns its clock into the picture, so no two keyframes a few seconds apart are alike;
 a looped clip has none, and the tamper analytics saw the same keyframe every loop and called a
-healthy demo camera "frozen". Here each frame is the camera's scene (the same backgrounds and moving
-element as the cached clips of :mod:`watchwall.video.ingest.demo_source`) with the label and the
-local wall-clock time drawn on it, encoded with libx264 (ultrafast, no B-frames, an IDR frame every
-``gop`` frames, parameter sets repeated) into MPEG-TS, paced in real time, and handed to the reader
-through an OS pipe (FFmpeg's ``pipe:`` protocol), so the reader treats it as a live network camera.
+healthy demo camera "frozen". Here each frame is the camera's scene (the same backgrounds and
+moving element as the cached clips of :mod:`watchwall.video.ingest.demo_source`) with the label and
+the wall-clock time in the site's zone drawn on it, encoded with libx264 (ultrafast, no B-frames,
+an IDR frame every ``gop`` frames, parameter sets repeated) into MPEG-TS, paced in real time, and
+handed to the reader through an OS pipe (FFmpeg's ``pipe:`` protocol): the reader treats it as a
+live network camera.
 
-Cost: about 1.5 % of a core per 640x360 @ 15 fps camera for drawing and encoding, where reading a
-looped clip costs about 0.3 % (benchmarks/README.md, "Demo cameras with a clock").
+Cost: about 1.5 % of a core per 640x360 @ 15 fps camera for drawing and encoding, 1.7 x a looped
+clip read in real time (benchmarks/README.md, "Demo cameras with a clock").
 """
 
 from __future__ import annotations
@@ -19,13 +20,14 @@ import os
 import select
 import threading
 import time
-from datetime import datetime
+from datetime import datetime, tzinfo
 from fractions import Fraction
 
 import av
 import cv2
 import numpy as np
 
+from watchwall.config.settings import get_settings
 from watchwall.config.site import DemoSource
 from watchwall.video.ingest.demo_source import BACKGROUNDS, accent_colour, ascii_label, draw_moving_element
 from watchwall.video.ingest.source_url import StreamSource
@@ -60,8 +62,9 @@ class _PipeWriter:
 class LiveDemo:
     """One demo camera's live stream; :meth:`open` starts an encoder for one reader connection."""
 
-    def __init__(self, camera_id: str, demo: DemoSource, label: str) -> None:
+    def __init__(self, camera_id: str, demo: DemoSource, label: str, zone: tzinfo | None = None) -> None:
         self.camera_id = camera_id
+        self.zone = zone or get_settings().zone  # the site's time, as a camera set up there shows it
         self.demo = demo
         self.width, self.height = demo.width - demo.width % 2, demo.height - demo.height % 2
         self.accent = accent_colour(camera_id)
@@ -101,9 +104,7 @@ class LiveDemo:
                 started = time.monotonic()
                 index = 0
                 while True:
-                    frame = av.VideoFrame.from_ndarray(
-                        self.frame(index, datetime.now().astimezone()), "yuv420p"
-                    )
+                    frame = av.VideoFrame.from_ndarray(self.frame(index, datetime.now(self.zone)), "yuv420p")
                     frame.pts, frame.time_base = index, Fraction(1, fps)
                     container.mux(stream.encode(frame))
                     index += 1
