@@ -64,7 +64,7 @@ def _drawn(page, graph_id: str, timeout_ms: int = 60_000) -> dict:
 def test_map_draws_offline_with_out_of_area_pins(served_factory, browser, tmp_path):
     (tmp_path / "srv").mkdir()
     server = served_factory(tmp_path / "srv", users=("command", "sup-qinzhou"))
-    server.start("--no-ingest")
+    server.start("--no-ingest", timeout=360)  # loads the demo case data first: slow on a busy machine
     try:
         subject, lat, lon, radius = _subject_at_home(tmp_path / "srv" / "watchwall.db")
         now = datetime.now(UTC).replace(microsecond=0).isoformat()
