@@ -6,7 +6,8 @@ and nothing is written. Rows are keyed by ``external_id`` (upsert):
   - an id already there with the same values is left alone (re-importing a file changes nothing);
   - an id already there with different values is updated to the file's values (the newer export wins).
 A check with coordinates outside its subject's assigned area is stored as ``out_of_area``
-(:mod:`watchwall.metrics.geo.areas`). After check-ins are written, the compliance roll-ups of every local day they touch are rebuilt.
+(:mod:`watchwall.metrics.geo.areas`). After check-ins are written, the compliance roll-ups of
+every local day they touch are rebuilt.
 Column formats: see :mod:`watchwall.metrics.import_rows`.
 """
 
