@@ -23,6 +23,7 @@ from watchwall.config.errors import UserError
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 MODEL_MODULES = (
     "watchwall.metrics.models",
+    "watchwall.metrics.geo.models",
     "watchwall.cameras.models",
     "watchwall.video.record.models",
     "watchwall.video.record.bookmarks",

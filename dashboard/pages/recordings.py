@@ -35,7 +35,8 @@ from watchwall.dashboard.components.room_list import push_refresh_button
 from watchwall.dashboard.components.shell import header
 from watchwall.dashboard.components.timeline import timeline_figure
 from watchwall.dashboard.context import AppContext, current
-from watchwall.dashboard.i18n import normalise, t
+from watchwall.dashboard.i18n import t
+from watchwall.dashboard.language import page_language
 
 
 def allowed() -> bool:
@@ -75,7 +76,7 @@ def layout(lang: str | None = None, camera: str | None = None, day: str | None =
     require(allowed())  # Dash's page router calls this too
     context = current()
     principal = current_principal()
-    language = normalise(lang or context.settings.language)
+    language = page_language(lang)  # a ?lang= choice is remembered for the user
     centres = visible_centres(principal, context.site)
     place = None
     if camera:
