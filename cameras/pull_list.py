@@ -77,6 +77,7 @@ def camera_of_row(row: InventoryCamera) -> Camera:
             "onvif": {"host": row.onvif_host, "port": row.onvif_port},
             "credentials": credentials,
             "ptz": bool(row.ptz_capable),
+            "transport": row.transport or "auto",
             "enabled": bool(row.enabled),
         }
     )

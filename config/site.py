@@ -170,9 +170,16 @@ class Camera(_Strict):
     file: Path | None = None
     credentials: Credentials | None = None
     profile: Literal["main", "sub"] = "main"
+    # How RTP comes from an rtsp camera: interleaved on the RTSP connection, over UDP, or auto
+    # (TCP first, UDP when the camera refuses TCP with 461 or 400).
+    transport: Literal["auto", "tcp", "udp"] = "auto"
+
     streams: StreamRoles = Field(default_factory=StreamRoles)
     ptz: bool = False
     enabled: bool = True
+    # in a cluster: recorded only by this ingest node, with no failover (it keeps recording
+    # through a database or network outage)
+    pinned_to: Code | None = None
 
     _plain_name = field_validator("name", mode="before")(staticmethod(_name_from_plain_string))
 

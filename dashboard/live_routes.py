@@ -32,10 +32,11 @@ import time
 import flask
 from simple_websocket import ConnectionClosed
 
-from watchwall.dashboard import live_socket
+from watchwall.dashboard import live_socket, view_audit
 from watchwall.dashboard.access import can_watch_live
 from watchwall.dashboard.auth import current_principal
 from watchwall.dashboard.context import AppContext, current
+from watchwall.dashboard.web_security import origin_allowed
 from watchwall.video.live.stream_choice import TileStream, parse_playable
 
 log = logging.getLogger(__name__)
@@ -72,10 +73,10 @@ def register(server: flask.Flask) -> None:
     def snapshot(camera_id: str):
         context = current()
         _camera_or_404(context, camera_id)
-        worker = context.ingest.keyframe_workers.get(camera_id) if context.ingest else None
-        jpeg = worker.latest_jpeg if worker is not None else None
+        jpeg = context.media.thumbnail(camera_id) if context.media is not None else None
         if jpeg is None:
             flask.abort(404)
+        view_audit.views().snapshot(current_principal().username, camera_id, len(jpeg))
         response = flask.Response(jpeg, mimetype="image/jpeg")
         response.headers["Cache-Control"] = "no-store"
         return response
@@ -86,8 +87,11 @@ def serve_live(camera_ids: list[str], tagged: bool):
     context = current()
     for camera_id in camera_ids:
         _camera_or_404(context, camera_id)
-    hub = context.extras.get("live_hub")
-    if hub is None or (not tagged and camera_ids[0] not in context.ingest.fanouts):
+    environ = flask.request.environ
+    if not origin_allowed(environ.get("HTTP_ORIGIN"), environ, context.settings.public_origins):
+        flask.abort(403)  # another site's page may not open a socket with this user's cookie
+    media = context.media
+    if media is None or (not tagged and media.live_channel(camera_ids[0]) is None):
         flask.abort(404)  # a single camera's player retries; a page's socket waits for its camera
     wanted = flask.request.args.get("want")
     if wanted not in (None, "main", "sub"):
@@ -96,17 +100,19 @@ def serve_live(camera_ids: list[str], tagged: bool):
     if role not in ("tiles", "live"):
         flask.abort(400)
     playable = parse_playable(flask.request.args.get("play"))
-    environ = flask.request.environ
     ws = live_socket.accept(environ)
+    principal = current_principal()
+    audit_views = view_audit.views()
+    watching_since = audit_views.live_started(camera_ids)
     timing = ConnectionTiming(",".join(camera_ids), started)
     wakeup = threading.Event()
     tiles = [
         TileStream(
-            hub,
+            media,
             camera_id,
             wanted or context.site.camera(camera_id).camera.stream_for(role),
             playable,
-            context.ingest.stream_states,
+            media.stream_states,
             wakeup,
         )
         for camera_id in camera_ids
@@ -119,6 +125,7 @@ def serve_live(camera_ids: list[str], tagged: bool):
         for tile in tiles:
             tile.close()
         live_socket.end(ws, environ)
+        audit_views.live_ended(camera_ids, watching_since, actor=principal.username)
     return live_socket.Ended()
 
 

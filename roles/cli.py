@@ -19,13 +19,17 @@ COMMAND_MODULES = (
     "watchwall.audit.cli",
     "watchwall.dashboard.api_cli",
     "watchwall.dashboard.user_cli",
+    "watchwall.cluster.cli",
     "watchwall.roles.ingest",
     "watchwall.roles.serve",
     "watchwall.roles.web",
+    "watchwall.roles.node",
 )
 # Commands parsed from their own module alone, so that their process imports nothing else
 # (an ingest node must not load Dash, plotly or the socket.io server).
 LIGHT_COMMANDS = {
+    "node": "watchwall.roles.node",
+    "cluster": "watchwall.cluster.cli",
     "ingest": "watchwall.roles.ingest",
     "probe": "watchwall.video.cli",
 }

@@ -9,6 +9,7 @@ last packets the readers published are written and every open segment is closed.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from sqlalchemy.engine import Engine
@@ -19,6 +20,7 @@ from watchwall.config.site import Site
 from watchwall.video.events import EventSink
 from watchwall.video.ingest.supervisor import IngestService
 from watchwall.video.live.channel import LiveHub
+from watchwall.video.record.fence import RecordingFence
 from watchwall.video.record.recording_service import RecordingService, start_site_recording
 
 log = logging.getLogger(__name__)
@@ -48,18 +50,28 @@ def build_media_plane(
     sink: EventSink | None = None,
     *,
     record: bool = True,
-    camera_ids: list[str] | None = None,
+    camera_ids: Iterable[str] | None = None,
     keyframes: bool = True,
+    node: str | None = None,
+    fence_for: Callable[[str], RecordingFence | None] | None = None,
 ) -> MediaPlane:
     """The plane for ``site``'s enabled cameras (or ``camera_ids``), not yet started.
 
     Recording (with crash recovery first and the retention loop) is set up before the
-    readers start, so that it begins with the first packet.
+    readers start, so that it begins with the first packet. An ingest node of a cluster gives
+    its ``node`` name (its recovery and retention keep to its own disk) and a lease fence per
+    camera.
     """
     ingest = IngestService(site, settings=settings, sink=sink, camera_ids=camera_ids, keyframes=keyframes)
     recording = None
     if record:
         recording = start_site_recording(
-            ingest, engine, settings, sink or ingest.sink, audit=AuditLog(engine)
+            ingest,
+            engine,
+            settings,
+            sink or ingest.sink,
+            audit=AuditLog(engine),
+            node=node,
+            fence_for=fence_for,
         )
     return MediaPlane(ingest=ingest, live=LiveHub(ingest.fanouts, ingest.stream_fanouts), recording=recording)

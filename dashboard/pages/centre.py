@@ -140,9 +140,10 @@ def camera_tools(place, language: str) -> list:
 
 
 def health_rows(context: AppContext, camera_id: str, language: str) -> list:
-    if context.ingest is None or camera_id not in context.ingest.fanouts:
+    health = context.media.camera_health(camera_id) if context.media is not None else None
+    if health is None:
         return [html.Tr(html.Td(t("centre.no_ingest", language)))]
-    snapshot = context.ingest.camera_health(camera_id).as_dict()
+    snapshot = health.as_dict()
     rows = []
     for field in HEALTH_FIELDS:
         value = snapshot.get(field)

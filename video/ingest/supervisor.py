@@ -239,6 +239,11 @@ class IngestService:
         with self._lock:
             self._followers.append(follower)
 
+    def pull_only(self, camera_ids: Iterable[str] | None) -> None:
+        """From the next :meth:`sync` on, pull only these cameras (None: every enabled camera)."""
+        with self._lock:
+            self._wanted_ids = set(camera_ids) if camera_ids is not None else None
+
     def sync(self, site: Site, timeout: float = 5.0) -> PullChanges:
         """Pull exactly the enabled cameras of ``site``: start the new, stop the gone, restart the changed.
 
@@ -471,6 +476,7 @@ class IngestService:
             snapshots[name] = pipe.health.snapshot(dropped)
         main = snapshots[MAIN]
         main.streams = {name: stream_summary(snapshots[name], pipes[name].refused) for name in snapshots}
+        main.recorder = getattr(self.recorders.get(camera_id), "state", None)
         return main
 
     def stream_states(self, camera_id: str) -> dict[str, tuple[str, str | None]]:

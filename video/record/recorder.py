@@ -5,6 +5,12 @@ disk or database costs only recorded video (counted and kept as a gap row),
 never the reader or the live view. A new segment starts at the first keyframe
 after ``segment_seconds``, and after every interruption: a stall, a reconnect
 (a new stream, timestamps restarting), dropped packets, a disk error.
+
+Only H.264 and H.265 are recorded. A camera in another codec (MJPEG) stays on the wall for live
+view and thumbnails; its recorder keeps the state "not recordable: codec mjpeg", said once in the
+log. Why not record MJPEG: recordings are played back in the browser through MSE, which plays no
+MJPEG, and are exported and verified as the same fMP4; a container that merely holds the JPEGs
+would be a recording nobody can play where recordings are watched, at ten times the bytes.
 """
 
 from __future__ import annotations
@@ -21,11 +27,14 @@ from sqlalchemy.engine import Engine
 from watchwall.config.database import session_scope
 from watchwall.video.ingest.fanout import Fanout
 from watchwall.video.ingest.packet import MediaPacket
+from watchwall.video.record.fence import RecordingFence
 from watchwall.video.record.h264_segment import H264SegmentWriter
 from watchwall.video.record.models import (
     GAP_CAMERA_OFFLINE,
     GAP_DISK_FULL,
     GAP_DROPPED,
+    GAP_LEASE_LAPSED,
+    GAP_NODE_FAILOVER,
     GAP_RECORDER_CRASHED,
     GAP_RECORDER_STOPPED,
     GAP_STALLED,
@@ -40,6 +49,7 @@ from watchwall.video.record.models import (
 )
 from watchwall.video.record.recovery import finish_segment_from_disk, recover
 from watchwall.video.record.segments import (
+    RECORDABLE_CODECS,
     SegmentWriter,
     checked_camera_id,
     packet_seconds,
@@ -51,6 +61,15 @@ log = logging.getLogger(__name__)
 DISK_FULL_EVENT = "recorder.disk_full"
 WRITE_ERROR_EVENT = "recorder.write_error"
 MIN_GAP_S = 0.001
+
+# Recorder states (health "recorder", /admin)
+RECORDING = "recording"
+WAITING = "waiting for a keyframe"
+IDLE = "idle"
+PAUSED = "paused after a write error"
+STOPPED = "stopped"
+NOT_RECORDABLE = "not recordable: codec {codec}"
+FENCED = "fenced: another node holds the camera"
 
 
 class Recorder:
@@ -68,6 +87,7 @@ class Recorder:
         retry_after_s: float = 5.0,
         queue_size: int = 2048,
         batch_s: float = 0.25,
+        fence: RecordingFence | None = None,
     ) -> None:
         self.camera_id = checked_camera_id(camera_id)
         self.fanout = fanout
@@ -97,6 +117,9 @@ class Recorder:
         self._alarmed = False
         self._needs_recovery = False
         self._opened_after: tuple[tuple[float, str] | None, int | None] = (None, None)
+        self.fence = fence
+        self.fenced = False  # the lease moved on: nothing more is written
+        self.unrecordable_codec: str | None = None  # the camera's codec, while it is one we do not record
 
     # -- life cycle -------------------------------------------------------------------------------------
     def start(self) -> Recorder:
@@ -125,6 +148,21 @@ class Recorder:
     @property
     def recording(self) -> bool:
         return self._writer is not None
+
+    @property
+    def state(self) -> str:
+        """One line for the health JSON and /admin: recording, waiting, not recordable ..."""
+        if self.fenced:
+            return FENCED
+        if self.unrecordable_codec is not None:
+            return NOT_RECORDABLE.format(codec=self.unrecordable_codec)
+        if self._writer is not None:
+            return RECORDING
+        if self._stop.is_set() or self._thread is None:
+            return STOPPED
+        if time.monotonic() < self._paused_until:
+            return PAUSED
+        return WAITING if self._last is not None else IDLE
 
     def _run(self) -> None:
         while True:
@@ -162,6 +200,11 @@ class Recorder:
 
     # -- per packet -------------------------------------------------------------------------------------
     def _handle(self, packet: MediaPacket) -> None:
+        if self.fenced:
+            return
+        if self.fence is not None and not self.fence.may_write():
+            self._lapse()  # writing resumes at a keyframe once the lease is renewed in time again
+            return
         dropped = self._subscription.dropped
         lost_packets = dropped > self._seen_dropped
         if lost_packets:
@@ -218,11 +261,29 @@ class Recorder:
             self._pending_gap = (end, GAP_STALLED)  # becomes camera_offline if a new stream follows
 
     # -- segments ---------------------------------------------------------------------------------------
+    def _recordable(self, codec: str) -> bool:
+        """Whether ``codec`` is recorded; the first packet of another codec says so, once."""
+        if codec in RECORDABLE_CODECS:
+            if self.unrecordable_codec is not None:
+                log.info("recorder %s: the camera now sends %s; recording it", self.camera_id, codec)
+            self.unrecordable_codec = None
+            return True
+        if self.unrecordable_codec != codec:
+            self.unrecordable_codec = codec
+            log.warning(
+                "recorder %s: %s; the camera stays on the wall for live view and thumbnails",
+                self.camera_id,
+                NOT_RECORDABLE.format(codec=codec),
+            )
+        return False
+
     def _open_segment(self, packet: MediaPacket) -> bool:
+        if not self._recordable(packet.stream.codec):
+            return False
         if not packet.is_keyframe or time.monotonic() < self._paused_until:
             return False  # a segment starts at a keyframe; the pending gap runs on
         if self._needs_recovery:
-            recover(self.engine, self.recordings_dir, self.camera_id)
+            recover(self.engine, self.recordings_dir, self.camera_id, node=self._node)
             self._needs_recovery = False
         start = packet.wallclock
         relative = segment_relative_path(self.camera_id, start)
@@ -231,6 +292,10 @@ class Recorder:
             relative = segment_relative_path(self.camera_id, start)
         info = packet.stream
         with session_scope(self.engine) as session:
+            if self.fence is not None and not self.fence.check(session):
+                session.rollback()
+                self._fence_off("a newer lease epoch exists")
+                return False
             self._opened_after = self._pending_gap, None
             if self._pending_gap is not None:
                 gap_start, reason = self._pending_gap
@@ -249,6 +314,8 @@ class Recorder:
                 width=info.width,
                 height=info.height,
                 status=SEGMENT_OPEN,
+                epoch=self.fence.epoch if self.fence is not None else None,
+                node=self._node,
             )
             session.add(row)
             session.flush()
@@ -273,6 +340,12 @@ class Recorder:
             self._finish_from_disk(writer.path)
             return
         with session_scope(self.engine) as session:
+            if self.fence is not None and not self.fence.check(session):
+                session.rollback()
+                writer.path.unlink(missing_ok=True)  # its span is the new owner's failover gap
+                self._row_id = None
+                self._fence_off("a newer lease epoch exists")
+                return
             row = session.get(RecordingSegment, self._row_id)
             close_segment_row(
                 session,
@@ -354,10 +427,41 @@ class Recorder:
     def _restart_gap(self) -> tuple[float, str] | None:
         with session_scope(self.engine) as session:
             last = last_recorded_end(session, self.camera_id)
+        if self.fence is not None and self.fence.took_over and self.fence.failover_from is not None:
+            # the old owner's last segment left the index; the gap runs from wherever it lost video
+            start = last[0] if last is not None else self.fence.failover_from
+            return min(start, self.fence.failover_from), GAP_NODE_FAILOVER
         if last is None:
             return None
         end, status = last
+        if self.fence is not None and self.fence.took_over:
+            return end, GAP_NODE_FAILOVER
         return end, GAP_RECORDER_CRASHED if status == SEGMENT_RECOVERED else GAP_RECORDER_STOPPED
+
+    @property
+    def _node(self) -> str | None:
+        return self.fence.node if self.fence is not None else None
+
+    def _lapse(self) -> None:
+        """Past the lease's self-fencing deadline: close the segment (if the epoch still holds)."""
+        if self._writer is None:
+            return
+        end = self._writer.end_utc
+        self._close_segment()
+        if not self.fenced and self._pending_gap is None:
+            self._pending_gap = (end, GAP_LEASE_LAPSED)
+        log.warning("recorder %s: lease not renewed in time; writing paused", self.camera_id)
+
+    def _fence_off(self, why: str) -> None:
+        """Stop writing for good: the open segment's file is dropped, its row left to the new owner."""
+        if not self.fenced:
+            log.warning("recorder %s: fenced (%s); writing nothing more", self.camera_id, why)
+        self.fenced = True
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            writer.abandon()
+            writer.path.unlink(missing_ok=True)
+            self._row_id = None
 
 
 def start_recording(
@@ -367,12 +471,13 @@ def start_recording(
     *,
     segment_seconds: float = 60,
     sink=None,
+    node: str | None = None,
 ) -> list[Recorder]:
     """What ``watchwall serve`` / ``ingest`` call once at start: recover after a crash, then one recorder a camera.
 
     Stop them with ``for r in recorders: r.stop()`` on shutdown.
     """
-    recover(engine, recordings_dir)
+    recover(engine, recordings_dir, node=node)
     return [
         Recorder(
             camera_id, fanout, engine, recordings_dir, segment_seconds=segment_seconds, sink=sink

@@ -32,6 +32,7 @@ FRAGMENTED_MP4_OPTIONS = {
     "flush_packets": "1",
 }
 SEGMENT_SUFFIX = ".mp4"
+RECORDABLE_CODECS = frozenset({"h264", "hevc"})  # what segments hold (see video.record.recorder)
 HASH_CHUNK = 1 << 20
 START_CODE = b"\x00\x00\x00\x01"
 
