@@ -15,9 +15,16 @@ import struct
 from dataclasses import dataclass
 from fractions import Fraction
 
-NAL_SPS, NAL_PPS, NAL_AUD = 7, 8, 9
-HEVC_VPS, HEVC_SPS, HEVC_PPS, HEVC_AUD = 32, 33, 34, 35
-OUT_OF_BAND = {"h264": (NAL_SPS, NAL_PPS, NAL_AUD), "hevc": (HEVC_VPS, HEVC_SPS, HEVC_PPS, HEVC_AUD)}
+from watchwall.video.codec.nal import (
+    H264_PPS,
+    H264_SPS,
+    OUT_OF_BAND,
+    length_prefixed,
+    nal_type,
+    nal_units,
+    split_annexb,
+)
+
 MATRIX = struct.pack(">9I", 0x00010000, 0, 0, 0, 0x00010000, 0, 0, 0, 0x40000000)
 SYNC_SAMPLE_FLAGS = 0x02000000  # depends on no other sample
 NON_SYNC_SAMPLE_FLAGS = 0x01010000  # depends on others, not a sync sample
@@ -30,45 +37,6 @@ def box(kind: bytes, *payload: bytes) -> bytes:
 
 def full_box(kind: bytes, version: int, flags: int, *payload: bytes) -> bytes:
     return box(kind, struct.pack(">I", (version << 24) | flags), *payload)
-
-
-def split_annexb(data: bytes) -> list[bytes]:
-    """NAL units of an Annex-B byte stream (start codes 00 00 01 / 00 00 00 01).
-
-    Emulation prevention keeps 00 00 01 out of NAL payloads, so a search for it (in C) finds
-    the units; a byte-by-byte loop cost milliseconds a frame.
-    """
-    units = []
-    start = data.find(b"\x00\x00\x01")
-    while start >= 0:
-        start += 3
-        following = data.find(b"\x00\x00\x01", start)
-        # the zero before a 4-byte start code belongs to that start code, not to this unit
-        unit = data[start:] if following < 0 else data[start:following].rstrip(b"\x00")
-        if unit:
-            units.append(unit)
-        start = following
-    return units
-
-
-def split_length_prefixed(data: bytes) -> list[bytes] | None:
-    """NAL units of an AVCC sample (4-byte big-endian lengths), or None if it is not one."""
-    units, offset = [], 0
-    while offset + 4 <= len(data):
-        size = int.from_bytes(data[offset : offset + 4], "big")
-        if size == 0 or offset + 4 + size > len(data):
-            return None
-        units.append(data[offset + 4 : offset + 4 + size])
-        offset += 4 + size
-    return units if offset == len(data) else None
-
-
-def nal_units(sample: bytes) -> list[bytes]:
-    """The NAL units of a packet in either framing (RTSP gives Annex-B, MP4 files AVCC)."""
-    as_avcc = split_length_prefixed(sample)
-    if as_avcc is not None:
-        return as_avcc
-    return split_annexb(sample)
 
 
 @dataclass(frozen=True)
@@ -119,25 +87,21 @@ def parameter_sets_from(extradata: bytes | None, first_keyframe: bytes | None = 
             offset += 2 + size
     elif extradata:
         units += split_annexb(extradata)
-    sps = next((unit for unit in units if unit and unit[0] & 0x1F == NAL_SPS and len(unit) >= 4), None)
-    pps = next((unit for unit in units if unit and unit[0] & 0x1F == NAL_PPS), None)
+    sps = next(
+        (unit for unit in units if unit and nal_type(unit, "h264") == H264_SPS and len(unit) >= 4), None
+    )
+    pps = next((unit for unit in units if unit and nal_type(unit, "h264") == H264_PPS), None)
     if sps is None or pps is None:
         return None
     return ParameterSets(sps, pps)
-
-
-def nal_type(unit: bytes, codec: str) -> int:
-    return unit[0] & 0x1F if codec == "h264" else (unit[0] >> 1) & 0x3F
 
 
 def to_sample(packet: bytes, codec: str = "h264") -> bytes:
     """A packet as an MP4 sample: length-prefixed NAL units, parameter sets and AUDs left out
     (they are in the sample entry's avcC / hvcC)."""
     left_out = OUT_OF_BAND[codec]
-    return b"".join(
-        struct.pack(">I", len(unit)) + unit
-        for unit in nal_units(packet)
-        if unit and nal_type(unit, codec) not in left_out
+    return length_prefixed(
+        unit for unit in nal_units(packet) if unit and nal_type(unit, codec) not in left_out
     )
 
 

@@ -10,15 +10,8 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 
-from watchwall.video.codec.fmp4 import (
-    HEVC_PPS,
-    HEVC_SPS,
-    HEVC_VPS,
-    box,
-    nal_type,
-    nal_units,
-    split_annexb,
-)
+from watchwall.video.codec.fmp4 import box
+from watchwall.video.codec.nal import HEVC_PPS, HEVC_SPS, HEVC_VPS, nal_type, nal_units, split_annexb
 from watchwall.video.codec.parameter_sets import BitReader, SpsError, unescape
 
 
@@ -137,7 +130,7 @@ class HevcParameterSets:
         return ".".join(parts)
 
 
-def _record_units(record: bytes) -> list[bytes]:
+def hvcc_units(record: bytes) -> list[bytes]:
     """NAL units of an hvcC record."""
     units, offset = [], 23
     if len(record) < offset:
@@ -162,7 +155,7 @@ def hevc_parameter_sets_from(
     if first_keyframe:
         units += nal_units(first_keyframe)
     if extradata and extradata[0] == 1:
-        units += _record_units(extradata)
+        units += hvcc_units(extradata)
     elif extradata:
         units += split_annexb(extradata)
     found: dict[int, bytes] = {}

@@ -14,7 +14,8 @@ import threading
 import time
 from dataclasses import asdict, dataclass
 
-from watchwall.video.codec.bitstream import is_annexb, is_malformed
+from watchwall.video.codec.bitstream import is_malformed
+from watchwall.video.codec.nal import is_annexb
 from watchwall.video.ingest.fanout import Fanout
 from watchwall.video.ingest.health import ERROR, OFFLINE, CameraHealth, HealthSnapshot
 from watchwall.video.ingest.packet import MediaPacket, StreamInfo

@@ -31,7 +31,8 @@ from fractions import Fraction
 
 import av
 
-from watchwall.video.codec.bitstream import is_annexb, is_malformed
+from watchwall.video.codec.bitstream import is_malformed
+from watchwall.video.codec.nal import is_annexb
 from watchwall.video.codec.parameter_sets import sequence_parameters
 from watchwall.video.ingest.fanout import Fanout
 from watchwall.video.ingest.health import CONNECTING, ERROR, OFFLINE, ONLINE, STALLED, STOPPED, CameraHealth

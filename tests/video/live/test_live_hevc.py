@@ -12,8 +12,9 @@ import av
 import pytest
 
 from tests.video.live.hevc_clip import hevc_packets
-from watchwall.video.codec.fmp4 import HEVC_PPS, HEVC_SPS, HEVC_VPS, nal_type, nal_units, to_sample
+from watchwall.video.codec.fmp4 import to_sample
 from watchwall.video.codec.hvcc import hevc_facts, hevc_parameter_sets_from
+from watchwall.video.codec.nal import HEVC_PPS, HEVC_SPS, HEVC_VPS, nal_type, nal_units
 from watchwall.video.ingest.packet import StreamInfo
 from watchwall.video.live.channel import LiveMuxer
 

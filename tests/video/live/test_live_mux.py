@@ -11,7 +11,8 @@ import av
 import pytest
 
 from watchwall.config.site import DemoSource
-from watchwall.video.codec.fmp4 import nal_units, parameter_sets_from, split_annexb, to_sample
+from watchwall.video.codec.fmp4 import parameter_sets_from, to_sample
+from watchwall.video.codec.nal import nal_units, split_annexb
 from watchwall.video.ingest.demo_source import ensure_demo_clip
 from watchwall.video.ingest.fanout import Fanout
 from watchwall.video.ingest.packet import MediaPacket, StreamInfo
