@@ -59,7 +59,7 @@ def two_stream_served(tmp_path_factory, camera_server, served_factory):
         "WATCHWALL_THUMBNAIL_INTERVAL_S": "1",
     }
     server = served_factory(folder, env, users=("command", "sup-qinzhou"))
-    server.start()
+    server.start(timeout=300)  # a shared machine under load can take minutes to import and migrate
     yield server
     server.stop()
 
