@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import Engine, inspect
@@ -21,6 +22,9 @@ def register(subparsers) -> None:
 
     metrics = subparsers.add_parser("metrics", help="print the headline figures of the case database")
     metrics.add_argument("--json", action="store_true", help="print JSON")
+    metrics.add_argument(
+        "--at", help="the figures as of this ISO 8601 instant (default: now); without an offset, site-local"
+    )
     metrics.set_defaults(func=show_metrics)
 
     importer = subparsers.add_parser("import", help="import location checks or platform cases (.csv, .jsonl)")
@@ -72,8 +76,9 @@ def show_metrics(args) -> int:
     url, engine = _engine()
     try:
         _require_schema(engine, url)
+        zone = get_settings().zone
         with Session(engine) as session:
-            figures = headline_figures(session, zone=get_settings().zone)
+            figures = headline_figures(session, zone=zone, now=_instant(args.at, zone))
     finally:
         engine.dispose()
     if args.json:
@@ -81,6 +86,18 @@ def show_metrics(args) -> int:
     else:
         _print_figures(figures)
     return 0
+
+
+def _instant(text: str | None, zone) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise UserError(
+            f"--at {text!r} is not an ISO 8601 instant (e.g. 2026-11-30T23:59:59+08:00)"
+        ) from None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=zone)).astimezone(UTC)
 
 
 def _print_figures(figures: dict, indent: str = "") -> None:

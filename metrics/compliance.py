@@ -63,8 +63,10 @@ def compliance_by_day(
     return {day: DayCompliance(int(r), int(s), int(o)) for c, day, r, s, o in rows if c == county}
 
 
-def checks_by_method(executor: Executor, first: date, last: date) -> dict[str, dict[str, int]]:
-    """Checks per method in [first, last]: {method: {checks, ok, missed, out_of_area}}."""
+def checks_by_method(
+    executor: Executor, first: date, last: date, county: str | None = None
+) -> dict[str, dict[str, int]]:
+    """Checks per method in [first, last] (of one county, or all): {method: {checks, ok, missed, out_of_area}}."""
     query = (
         select(
             ChecksDailyByMethod.method,
@@ -77,6 +79,8 @@ def checks_by_method(executor: Executor, first: date, last: date) -> dict[str, d
         .group_by(ChecksDailyByMethod.method)
         .order_by(ChecksDailyByMethod.method)
     )
+    if county is not None:
+        query = query.where(ChecksDailyByMethod.county == county)
     return {
         method: {"checks": int(c), "ok": int(ok), "missed": int(m), "out_of_area": int(o)}
         for method, c, ok, m, o in executor.execute(query)

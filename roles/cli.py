@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "watchwall.video.record.evidence_cli",
     "watchwall.dashboard.evidence_marks_cli",
     "watchwall.audit.cli",
+    "watchwall.reports.cli",
     "watchwall.dashboard.api_cli",
     "watchwall.dashboard.user_cli",
     "watchwall.cluster.cli",
