@@ -87,7 +87,9 @@ def render_pdf(
         return text.format(**values) if values else text
 
     report = data["report"]
-    title = f"{site_name} {tr('report.title.' + report['kind'])}"
+    title = ("" if language == "zh-CN" else " ").join(
+        filter(None, (site_name, tr(f"report.title.{report['kind']}")))
+    )
     story = [
         Paragraph(title, styles.title),
         Paragraph(f"{scope_name} · {tr('report.period')} {report['period']}", styles.h2),
