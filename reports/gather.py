@@ -66,7 +66,8 @@ def gather(engine: Engine, site: Site, request: ReportRequest, zone, now: dateti
     period = request.period
     start, end = period.bounds_utc(zone)
     as_of = period.as_of(zone, now)
-    window = Window(start.timestamp(), end.timestamp(), as_of.timestamp())
+    # video and audit figures run to the period's end (or now), the case figures to ``as_of``
+    window = Window(start.timestamp(), end.timestamp(), min(now.timestamp(), end.timestamp()))
     county = None if request.scope == CITY else request.scope
     places = [p for p in site.cameras() if county is None or p.centre.code == county]
     with Session(engine) as session:
