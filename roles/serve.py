@@ -18,6 +18,7 @@ from watchwall.dashboard.context import AppContext
 from watchwall.dashboard.push import watch_metrics
 from watchwall.dashboard.web_security import BannerlessRequestHandler
 from watchwall.metrics.demo_data import ensure_demo_data
+from watchwall.reports.schedule import start_report_schedule
 from watchwall.roles.media_plane import build_media_plane
 from watchwall.video.events import SocketIOSink
 from watchwall.video.view import LocalMediaView
@@ -94,6 +95,7 @@ def serve_command(args) -> int:
         context.media = LocalMediaView(plane.ingest, plane.live)
         plane.start()
     watcher = watch_inventory(context, plane.ingest if plane is not None else None)
+    reports = start_report_schedule(context.settings, context.site_file)
     # SIGTERM (systemd, kill) ends the server like Ctrl-C: open segments are closed, not left for recovery
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     print(f"WatchWall on http://{args.host}:{args.port}/wall  (Ctrl-C stops)", flush=True)
@@ -110,6 +112,7 @@ def serve_command(args) -> int:
     finally:
         stop.set()
         watcher.stop()
+        reports.stop()
         if plane is not None:
             plane.stop(recorder_timeout=10.0)
     return 0
