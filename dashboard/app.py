@@ -10,13 +10,21 @@ import dash
 import flask
 from flask_socketio import SocketIO
 
-from watchwall.dashboard import auth, json_body, live_routes, push, recording_routes, view_audit
+from watchwall.dashboard import (
+    auth,
+    json_body,
+    live_routes,
+    push,
+    recording_routes,
+    report_routes,
+    view_audit,
+)
 from watchwall.dashboard.api import PREFIX as API_PREFIX
 from watchwall.dashboard.api import register_api
 from watchwall.dashboard.components import county_map
 from watchwall.dashboard.context import EXTENSION_KEY, AppContext
 from watchwall.dashboard.i18n import ASSETS_DIR, t
-from watchwall.dashboard.pages import admin, centre, recordings, wall
+from watchwall.dashboard.pages import admin, centre, recordings, reports, wall
 from watchwall.dashboard.prometheus import observe_callback, register_prometheus
 from watchwall.dashboard.proxies import TrustedProxyFix
 from watchwall.dashboard.web_security import SecurityHeaders, origin_allowed
@@ -110,6 +118,9 @@ def create_app(context: AppContext) -> dash.Dash:
         title=t("rec.title", context.settings.language),
     )
     recordings.register_callbacks(app)
+    dash.register_page(
+        "reports", path="/reports", layout=reports.layout, title=t("reports.title", context.settings.language)
+    )
     centre.register_callbacks(app)
     county_map.register_callbacks(app)
     app.layout = dash.html.Div([dash.page_container])
@@ -125,6 +136,7 @@ def create_app(context: AppContext) -> dash.Dash:
     push.register(context.socketio, context)
     live_routes.register(server)
     recording_routes.register(server)
+    report_routes.register(server)
     # Outermost first: the client's address is settled, then every response gets its headers.
     server.wsgi_app = TrustedProxyFix(
         SecurityHeaders(server.wsgi_app, app.csp_hashes), context.settings.trusted_proxies
