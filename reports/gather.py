@@ -17,8 +17,9 @@ from datetime import UTC, datetime
 from sqlalchemy import Engine, MetaData, Table, case, func, inspect, select
 from sqlalchemy.orm import Session
 
-from watchwall.audit.log import AuditEntry, utc_stamp
+from watchwall.audit.log import AuditEntry
 from watchwall.config.site import Site
+from watchwall.config.timestamps import utc_iso
 from watchwall.metrics import cases, compliance, resources
 from watchwall.metrics.headline import headline_figures
 from watchwall.metrics.localtime import days_between, month_key
@@ -261,8 +262,8 @@ def _inspection(session: Session, window: Window, places, county: str | None) ->
     query = (
         select(AuditEntry.actor, AuditEntry.action, AuditEntry.target, func.count())
         .where(
-            AuditEntry.at >= utc_stamp(datetime.fromtimestamp(window.start, UTC)),
-            AuditEntry.at < utc_stamp(datetime.fromtimestamp(window.observed_end, UTC)),
+            AuditEntry.at >= utc_iso(window.start),
+            AuditEntry.at < utc_iso(window.observed_end),
             AuditEntry.action.in_(VIEW_ACTIONS),
         )
         .group_by(AuditEntry.actor, AuditEntry.action, AuditEntry.target)

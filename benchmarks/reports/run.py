@@ -109,7 +109,7 @@ def load_segments(url: str, first: date, last: date) -> int:
 
 
 def watchwall(env: dict, *args: str, nice: int = 0) -> subprocess.CompletedProcess:
-    command = [sys.executable, "-m", "watchwall.dashboard.cli", *args]
+    command = [sys.executable, "-m", "watchwall.roles.cli", *args]
     return subprocess.run(
         command,
         env=env,
@@ -183,7 +183,7 @@ def ingest_comparison(env: dict, today: date, seconds: float) -> dict:
         "while time.monotonic() < end:\n"
         "    i += 1\n"
         f"    target = os.path.join({str(out)!r}, f'load-{{os.getpid()}}-{{i}}.pdf')\n"
-        "    subprocess.run([sys.executable, '-m', 'watchwall.dashboard.cli', 'report', '--city', '--month',"
+        "    subprocess.run([sys.executable, '-m', 'watchwall.roles.cli', 'report', '--city', '--month',"
         f" {((today.replace(day=1) - timedelta(days=1)).strftime('%Y-%m'))!r}, '--out', target], check=True,"
         " capture_output=True)\n"
         "print(i)\n"

@@ -7,7 +7,7 @@ import pytest
 
 from tests.metrics.conftest import demo_urls, postgres_databases  # noqa: F401  (fixtures)
 from watchwall.config.settings import reset_settings_cache
-from watchwall.dashboard.cli import main
+from watchwall.roles.cli import main
 
 
 @pytest.fixture
