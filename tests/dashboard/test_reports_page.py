@@ -69,10 +69,22 @@ def test_downloads_by_role_are_audited(server, http_login, username, allowed, re
     assert sorted(after[: len(after) - len(before)]) == sorted(allowed)  # newest first: one per download
 
 
-@pytest.mark.parametrize("report_id", ["nope", "..%2F..%2Fwatchwall.db", f"{QINZHOU}.pdf"])
+@pytest.mark.parametrize("report_id", ["nope", f"{QINZHOU}.pdf", f"{QINZHOU}%00", "%2E%2E"])
 def test_unknown_reports_are_404(server, http_login, report_id):
     session = http_login(server, "command")
     assert session.get(f"{server.url}/reports/download/{report_id}", timeout=60).status_code == 404
+    assert session.get(f"{server.url}/reports/signature/{report_id}", timeout=60).status_code == 404
+
+
+@pytest.mark.parametrize("trick", ["..%2F..%2Fwatchwall.db", "..%2F..%2Fevidence-signing-key.pem", ".."])
+def test_path_tricks_never_reach_a_file(server, http_login, trick):
+    session = http_login(server, "command")
+    for route in ("download", "signature"):
+        answer = session.get(f"{server.url}/reports/{route}/{trick}", timeout=60)
+        # 404 from the route, or Dash's page shell for a path no route matches: never a file
+        assert answer.status_code in (404, 200)
+        assert not answer.headers["Content-Type"].startswith(("application/pdf", "application/json"))
+        assert b"SQLite format" not in answer.content and b"PRIVATE KEY" not in answer.content
 
 
 def test_a_downloaded_report_verifies(server, http_login, tmp_path):
