@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.metrics.run import analyse, fresh_postgres, load  # noqa: E402
-from watchwall.config.database import make_engine  # noqa: E402
+from watchwall.config.database import make_engine, upgrade  # noqa: E402
 from watchwall.config.site import load_site  # noqa: E402
 from watchwall.metrics.bulk import bulk_insert  # noqa: E402
 from watchwall.metrics.localtime import SHANGHAI, local_day  # noqa: E402
@@ -233,6 +233,7 @@ def main() -> int:
     info_file = OUT / "reports_load.json"
     if args.reuse:
         info = json.loads(info_file.read_text())
+        upgrade(args.pg_url)  # the schema of the code being measured
     else:
         now = datetime.now(UTC).replace(microsecond=0)
         fresh_postgres(args.pg_url)

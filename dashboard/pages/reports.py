@@ -18,6 +18,7 @@ from watchwall.dashboard.i18n import normalise, t
 from watchwall.reports.store import StoredReport, list_reports
 
 CELL = {"padding": "4px 10px", "textAlign": "left", "borderBottom": "1px solid rgba(255,255,255,0.12)"}
+LINK = {"color": "#64b5f6"}
 
 
 def visible_reports(principal, data_dir) -> list[StoredReport]:
@@ -47,9 +48,12 @@ def _row(report: StoredReport, language: str) -> html.Tr:
                 t("reports.download", language),
                 href=f"/reports/download/{report.report_id}",
                 className="report-pdf",
+                style=LINK,
             ),
             " · ",
-            html.A(t("reports.signature", language), href=f"/reports/signature/{report.report_id}"),
+            html.A(
+                t("reports.signature", language), href=f"/reports/signature/{report.report_id}", style=LINK
+            ),
         ],
         style=CELL,
     )
