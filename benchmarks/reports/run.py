@@ -22,6 +22,7 @@ import argparse
 import json
 import os
 import random
+import resource
 import statistics
 import subprocess
 import sys
@@ -120,13 +121,17 @@ def watchwall(env: dict, *args: str, nice: int = 0) -> subprocess.CompletedProce
     )
 
 
-def timed_runs(env: dict, repeat: int, make_args) -> list[float]:
-    samples = []
+def timed_runs(env: dict, repeat: int, make_args) -> tuple[list[float], list[float]]:
+    """Wall seconds and CPU seconds (user + system of the child) of each run."""
+    walls, cpus = [], []
     for index in range(repeat):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.perf_counter()
         watchwall(env, *make_args(index))
-        samples.append(time.perf_counter() - started)
-    return samples
+        walls.append(time.perf_counter() - started)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpus.append((after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime))
+    return walls, cpus
 
 
 def reports_timing(env: dict, today: date, repeat: int) -> list[dict]:
@@ -148,10 +153,12 @@ def reports_timing(env: dict, today: date, repeat: int) -> list[dict]:
     ]
     results = []
     for name, scope, at in cases:
-        report = timed_runs(
-            env, repeat, lambda i, s=scope: ["report", *s, "--out", str(out / f"{''.join(s).replace('-', '')}-{i}.pdf")]
+        report, report_cpu = timed_runs(
+            env,
+            repeat,
+            lambda i, s=scope: ["report", *s, "--out", str(out / f"{''.join(s).replace('-', '')}-{i}.pdf")],
         )
-        baseline = timed_runs(env, repeat, lambda i, a=at: ["metrics", "--json", "--at", a])
+        baseline, baseline_cpu = timed_runs(env, repeat, lambda i, a=at: ["metrics", "--json", "--at", a])
         results.append(
             {
                 "report": name,
@@ -160,6 +167,10 @@ def reports_timing(env: dict, today: date, repeat: int) -> list[dict]:
                 "metrics_cli_s": statistics.median(baseline),
                 "ratio": statistics.median(report) / statistics.median(baseline),
                 "samples_s": report,
+                "report_cpu_s": statistics.median(report_cpu),
+                "metrics_cli_cpu_s": statistics.median(baseline_cpu),
+                "cpu_ratio": statistics.median(report_cpu) / statistics.median(baseline_cpu),
+                "load_average": os.getloadavg()[0],
             }
         )
     return results
@@ -257,13 +268,15 @@ def main() -> int:
         f"PostgreSQL: {info['checks']:,} checks, {info['subjects']:,} subjects, {info['segments']:,} segments"
     )
     print(
-        f"| report | watchwall report (median of {args.repeat}) | max | watchwall metrics --json --at | ratio |"
+        f"| report | watchwall report wall (median of {args.repeat}) | max | CPU | "
+        "watchwall metrics --json --at wall | CPU | ratio wall | ratio CPU | load |"
     )
-    print("|---|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for row in results["reports"]:
         print(
             f"| {row['report']} | {row['report_s']:.2f} s | {row['report_max_s']:.2f} s | "
-            f"{row['metrics_cli_s']:.2f} s | {row['ratio']:.1f} x |"
+            f"{row['report_cpu_s']:.2f} s | {row['metrics_cli_s']:.2f} s | {row['metrics_cli_cpu_s']:.2f} s | "
+            f"{row['ratio']:.1f} x | {row['cpu_ratio']:.1f} x | {row['load_average']:.1f} |"
         )
     if "ingest" in results:
         ingest = results["ingest"]
