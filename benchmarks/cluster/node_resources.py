@@ -77,6 +77,21 @@ def machine_busy() -> tuple[float, float]:
     return sum(values) - idle, sum(values)
 
 
+def bytes_under(path: Path) -> int:
+    total = 0
+    for file in path.rglob("*"):
+        try:
+            total += file.stat().st_size if file.is_file() else 0
+        except OSError:  # a temporary file renamed meanwhile
+            pass
+    return total
+
+
+def node_log(node: NodeProcess) -> str:
+    path = node.data_dir / "node.log"
+    return path.read_text(errors="replace") if path.exists() else ""
+
+
 def health(port: int) -> dict:
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=20) as response:
         return json.load(response)
@@ -157,12 +172,17 @@ def run(args: argparse.Namespace) -> dict:
             before["ffmpeg"] = sum(cpu_seconds(p.pid) for p in ffmpegs)
             packets_before = {c: s["packets"] for c, s in health(ports["bench"])["cameras"].items()}
             busy_before = machine_busy()
+            written_before = {"node": bytes_under(work / "bench"), "ffmpeg": bytes_under(work / "ffmpeg")}
             started = time.monotonic()
             time.sleep(args.window)
             window = time.monotonic() - started
             after = {name: cpu_seconds(pid) for name, pid in pids.items()}
             after["ffmpeg"] = sum(cpu_seconds(p.pid) for p in ffmpegs)
             busy_after = machine_busy()
+            written = {
+                "node": bytes_under(work / "bench") - written_before["node"],
+                "ffmpeg": bytes_under(work / "ffmpeg") - written_before["ffmpeg"],
+            }
             report = health(ports["bench"])
             rates = [(s["packets"] - packets_before.get(c, 0)) / window for c, s in report["cameras"].items()]
             node_memory = memory(pids["bench"])
@@ -181,6 +201,10 @@ def run(args: argparse.Namespace) -> dict:
                 "node_states": dict(Counter(s["state"] for s in report["cameras"].values())),
                 "node_packets_per_s_per_camera": [round(min(rates), 1), round(statistics.median(rates), 1)],
                 "node_recorder_dropped": sum(sum(s["dropped"].values()) for s in report["cameras"].values()),
+                # What reached the disk in the window: a node whose leases lapsed writes nothing.
+                "node_written_mbit_s_per_camera": round(8 * written["node"] / window / args.cameras / 1e6, 3),
+                "node_lease_lapses_logged": node_log(bench).count("lease not renewed in time"),
+                "node_recorders_fenced_logged": node_log(bench).count("writing nothing more"),
                 "node_memory_mib": {k: round(v, 1) for k, v in node_memory.items()},
                 "idle_memory_mib": {k: round(v, 1) for k, v in idle_memory.items()},
                 "node_rss_mib_per_camera": round(node_memory["VmRSS"] / args.cameras, 2),
@@ -193,6 +217,9 @@ def run(args: argparse.Namespace) -> dict:
                 row["ffmpeg_core_pct_per_camera"] = round(100 * used["ffmpeg"] / window / args.cameras, 3)
                 row["node_vs_ffmpeg"] = round(used["bench"] / used["ffmpeg"], 3)
                 row["ffmpeg_pss_mib_per_camera"] = round(ffmpeg_pss / args.cameras, 2)
+                row["ffmpeg_written_mbit_s_per_camera"] = round(
+                    8 * written["ffmpeg"] / window / args.cameras / 1e6, 3
+                )
             rounds.append(row)
             print(json.dumps(row), flush=True)
         if ffmpegs:
@@ -230,6 +257,9 @@ def run(args: argparse.Namespace) -> dict:
         "idle_node_rss_mib": round(statistics.median(r["idle_memory_mib"]["VmRSS"] for r in rounds), 1),
         "node_core_pct_per_camera": median("node_core_pct_per_camera"),
         "machine_busy_pct": median("machine_busy_pct"),
+        "node_written_mbit_s_per_camera_median": median("node_written_mbit_s_per_camera"),
+        "node_lease_lapses_logged": rounds[-1]["node_lease_lapses_logged"],
+        "node_recorders_fenced_logged": rounds[-1]["node_recorders_fenced_logged"],
         "node_packets_per_s_per_camera_median": statistics.median(
             r["node_packets_per_s_per_camera"][1] for r in rounds
         ),
@@ -239,6 +269,7 @@ def run(args: argparse.Namespace) -> dict:
     if args.ffmpeg:
         summary["ffmpeg_core_pct_per_camera"] = median("ffmpeg_core_pct_per_camera")
         summary["node_vs_ffmpeg"] = median("node_vs_ffmpeg")
+        summary["ffmpeg_written_mbit_s_per_camera_median"] = median("ffmpeg_written_mbit_s_per_camera")
     return {"summary": summary, "rounds": rounds}
 
 
