@@ -79,8 +79,8 @@ def anonymous_by_kind() -> dict[str, float]:
                     kind = "main heap (brk)"
                 elif name:
                     kind = "files" if name.startswith("/") else name
-                elif 60 * 1024 <= size_kib <= 64 * 1024:
-                    kind = "malloc arenas (64 MiB mappings)"
+                elif start % (64 * MIB) == 0 and size_kib <= 64 * 1024:
+                    kind = "malloc arenas (64 MiB-aligned heaps)"  # glibc's per-thread arenas
                 elif 8188 <= size_kib <= 8196:
                     kind = "thread stacks"
                 else:
