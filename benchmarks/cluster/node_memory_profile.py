@@ -21,6 +21,7 @@ import argparse
 import ctypes
 import json
 import os
+import shutil
 import signal
 import sys
 import tempfile
@@ -173,6 +174,7 @@ def main() -> int:
     finally:
         server.kill()
         postgres.drop_all()
+        shutil.rmtree(work, ignore_errors=True)
     OUT.mkdir(parents=True, exist_ok=True)
     suffix = f"{args.cameras}{'_tracemalloc' if args.tracemalloc else ''}_arena{found['malloc_arena_max']}"
     (OUT / f"node_memory_profile_{suffix}.json").write_text(json.dumps(found, indent=2))
