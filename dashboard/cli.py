@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "watchwall.dashboard.api_cli",
     "watchwall.dashboard.user_cli",
     "watchwall.dashboard.serve_cli",
+    "watchwall.incidents.cli",
 )
 
 

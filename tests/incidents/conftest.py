@@ -1,0 +1,32 @@
+"""The incidents tests run on SQLite and on the real PostgreSQL at 127.0.0.1:5432."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.metrics.conftest import PostgresDatabases
+from watchwall.config.database import make_engine, upgrade
+
+
+@pytest.fixture(scope="session")
+def incident_postgres():
+    databases = PostgresDatabases()
+    yield databases
+    databases.drop_all()
+
+
+@pytest.fixture(
+    params=[
+        pytest.param("sqlite", id="sqlite"),
+        pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgres),
+    ]
+)
+def incident_engine(request, tmp_path):
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'incidents.db'}"
+        upgrade(url)
+    else:
+        url = request.getfixturevalue("incident_postgres").migrated()
+    engine = make_engine(url)
+    yield engine
+    engine.dispose()
