@@ -9,7 +9,7 @@ import dash
 import flask
 from flask_socketio import SocketIO
 
-from watchwall.dashboard import auth, live_routes, push, recording_routes
+from watchwall.dashboard import auth, incident_routes, incident_socket, live_routes, push, recording_routes
 from watchwall.dashboard.api import register_api
 from watchwall.dashboard.context import EXTENSION_KEY, AppContext
 from watchwall.dashboard.i18n import ASSETS_DIR, t
@@ -57,7 +57,8 @@ def create_app(context: AppContext) -> dash.Dash:
         title=t("app.title", context.settings.language),
         update_title=None,
     )
-    from watchwall.dashboard.pages import admin, centre, recordings, wall
+    from watchwall.dashboard.components import incident_panel
+    from watchwall.dashboard.pages import admin, centre, incidents, recordings, wall
 
     dash.register_page(
         "wall", path="/wall", layout=wall.layout, title=t("app.title", context.settings.language)
@@ -82,6 +83,14 @@ def create_app(context: AppContext) -> dash.Dash:
     )
     recordings.register_callbacks(app)
     centre.register_callbacks(app)
+    dash.register_page(
+        "incidents",
+        path="/incidents",
+        layout=incidents.layout,
+        title=t("incident.title", context.settings.language),
+    )
+    incidents.register_callbacks(app)
+    incident_panel.register_callbacks(app)
     app.layout = dash.html.Div([dash.page_container])
 
     context.socketio = SocketIO(
@@ -91,6 +100,8 @@ def create_app(context: AppContext) -> dash.Dash:
         cors_allowed_origins=[],
     )
     push.register(context.socketio, context)
+    incident_socket.register(context.socketio, context)
     live_routes.register(server)
     recording_routes.register(server)
+    incident_routes.register(server)
     return app

@@ -18,7 +18,10 @@ def strings(language: str) -> dict[str, str]:
         language = DEFAULT_LANGUAGE
     merged: dict[str, str] = {}
     # the shared strings, then one file per feature area (assets/i18n/<area>/<language>.json)
-    paths = [ASSETS_DIR / "i18n" / f"{language}.json", *sorted((ASSETS_DIR / "i18n").glob(f"*/{language}.json"))]
+    paths = [
+        ASSETS_DIR / "i18n" / f"{language}.json",
+        *sorted((ASSETS_DIR / "i18n").glob(f"*/{language}.json")),
+    ]
     for path in paths:
         merged.update(json.loads(path.read_text(encoding="utf-8")))
     return merged

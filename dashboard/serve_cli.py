@@ -75,6 +75,7 @@ def watch_inventory(context):
 
 
 def serve_command(args) -> int:
+    from watchwall.dashboard import incident_service
     from watchwall.dashboard.app import create_app
     from watchwall.dashboard.push import watch_metrics
 
@@ -82,6 +83,8 @@ def serve_command(args) -> int:
     app = create_app(context)
     stop = threading.Event()
     context.socketio.start_background_task(watch_metrics, context, 5.0, stop)
+    incident_service.start_intake(context)  # before the ingest: its sink hands alarms to the intake
+    incident_service.start_watch(context)
     if not args.no_ingest:
         context.ingest = _start_ingest(context, record=not args.no_record)
     watcher = watch_inventory(context)
@@ -100,6 +103,7 @@ def serve_command(args) -> int:
     finally:
         stop.set()
         watcher.stop()
+        incident_service.stop(context)
         if context.ingest is not None:
             context.extras["live_hub"].stop()
             context.ingest.stop()
@@ -118,6 +122,9 @@ def _start_ingest(context, record: bool):
     from watchwall.video.live.channel import LiveHub
 
     sink = SocketIOSink(context.socketio)
+    intake = context.extras.get("incident_intake")
+    if intake is not None:  # alarms also become incidents, batched on the intake's own thread
+        sink = intake.sink(sink)
     service = IngestService(context.site, settings=context.settings, sink=sink)
     context.extras["live_hub"] = LiveHub(service.fanouts)
     if record:

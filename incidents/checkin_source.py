@@ -56,7 +56,9 @@ def missed_slot_reports(
             continue
         with engine.connect() as connection:
             rows = [
-                r for r in unsatisfied_slots(connection, day, (slot,), None, "missed") if r["outcome"] == "missed"
+                r
+                for r in unsatisfied_slots(connection, day, (slot,), None, "missed")
+                if r["outcome"] == "missed"
             ]
         known = _known_keys(engine, [missed_key(r["subject"], day, slot) for r in rows])
         for row in rows:
