@@ -32,7 +32,8 @@ def _time_callbacks(server: flask.Flask) -> None:
 
 
 def create_app(context: AppContext) -> dash.Dash:
-    server = flask.Flask("watchwall")
+    # root_path given: "watchwall" is a namespace package (no __file__), which Flask cannot locate
+    server = flask.Flask("watchwall", root_path=str(ASSETS_DIR.parent / "dashboard"))
     server.config.update(
         SECRET_KEY=context.settings.secret_key(),
         SESSION_COOKIE_HTTPONLY=True,
@@ -47,7 +48,7 @@ def create_app(context: AppContext) -> dash.Dash:
     register_prometheus(server)
     _time_callbacks(server)
     app = dash.Dash(
-        "watchwall",
+        "watchwall.dashboard",  # a regular package: Dash, like Flask, cannot locate the namespace "watchwall"
         server=server,
         use_pages=True,
         pages_folder="",

@@ -22,6 +22,7 @@ from watchwall.metrics.masking import mask_name
 from watchwall.metrics.models import ChecksDailyByMethod, ComplianceDaily, LocationCheck, Subject
 
 Executor = Session | Connection
+PRESENT_SLACK = timedelta(minutes=1)
 
 
 def _sums(executor: Executor, first: date, last: date, by_county: bool = False, by_day: bool = False):
@@ -111,13 +112,19 @@ def subjects_active(executor: Executor, day: date, county: str | None = None) ->
 
 
 def satisfied_in_slots(
-    executor: Executor, day: date, slots: tuple[str, ...], county: str | None = None
+    executor: Executor,
+    day: date,
+    slots: tuple[str, ...],
+    county: str | None = None,
+    until: datetime | None = None,
 ) -> int:
     """Slots of ``day`` among ``slots`` satisfied by subjects active that day (an ``ok`` check in them)."""
     total = 0
     for slot in slots:
         query = (
-            select(func.count()).select_from(Subject).where(_active_on(day), _check_in_slot(day, slot, "ok"))
+            select(func.count())
+            .select_from(Subject)
+            .where(_active_on(day), _check_in_slot(day, slot, "ok", until))
         )
         if county is not None:
             query = query.where(Subject.county == county)
@@ -140,8 +147,9 @@ def today_progress(
     active = subjects_active(executor, today, county)
     closed, opened = closed_slots(now, windows, zone), open_slots(now, windows, zone)
     due = active * len(closed)
-    done = satisfied_in_slots(executor, today, closed, county)
-    pending = active * len(opened) - satisfied_in_slots(executor, today, opened, county)
+    until = as_at(now)
+    done = satisfied_in_slots(executor, today, closed, county, until)
+    pending = active * len(opened) - satisfied_in_slots(executor, today, opened, county, until)
     return {"done": done, "due": due, "pending": pending, "rate": compliance_rate(done, due)}
 
 
@@ -156,18 +164,24 @@ def today_compliance(
     return today_progress(executor, now, zone, windows)["rate"]
 
 
-def _check_in_slot(day: date, slot: str, result: str):
-    """EXISTS a check of the outer subject in ``slot`` of ``day`` with ``result``."""
-    return (
-        select(LocationCheck.id)
-        .where(
-            LocationCheck.local_day == day,
-            LocationCheck.slot == slot,
-            LocationCheck.subject_id == Subject.id,
-            LocationCheck.result == result,
-        )
-        .exists()
+def _check_in_slot(day: date, slot: str, result: str, until: datetime | None = None):
+    """EXISTS a check of the outer subject in ``slot`` of ``day`` with ``result`` (made by ``until``)."""
+    query = select(LocationCheck.id).where(
+        LocationCheck.local_day == day,
+        LocationCheck.slot == slot,
+        LocationCheck.subject_id == Subject.id,
+        LocationCheck.result == result,
     )
+    if until is not None:
+        query = query.where(LocationCheck.checked_at <= until)
+    return query.exists()
+
+
+def as_at(now: datetime) -> datetime | None:
+    """The instant checks must have been made by, for figures asked as at a past instant
+    (``watchwall metrics --at``); None for the present, whose checks are all in the past already
+    (and the covering index answers without reading the rows)."""
+    return now if now < datetime.now(UTC) - PRESENT_SLACK else None
 
 
 def unsatisfied_slots(
@@ -208,7 +222,9 @@ def missed_today(
     (local_day, slot, subject_id, result, county); only unsatisfied slots leave the database.
     """
     now = now or datetime.now(UTC)
-    return unsatisfied_slots(executor, local_day(now, zone), closed_slots(now, windows, zone), county, "missed")
+    return unsatisfied_slots(
+        executor, local_day(now, zone), closed_slots(now, windows, zone), county, "missed"
+    )
 
 
 def pending_today(
@@ -220,4 +236,6 @@ def pending_today(
 ) -> list[dict]:
     """Subjects whose slot's window is open now and not yet satisfied (outcome ``pending``)."""
     now = now or datetime.now(UTC)
-    return unsatisfied_slots(executor, local_day(now, zone), open_slots(now, windows, zone), county, "pending")
+    return unsatisfied_slots(
+        executor, local_day(now, zone), open_slots(now, windows, zone), county, "pending"
+    )

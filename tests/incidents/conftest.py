@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.dashboard.conftest import browser, http_login, served_factory  # noqa: F401  (shared fixtures)
 from tests.metrics.conftest import PostgresDatabases
 from watchwall.config.database import make_engine, upgrade
 
