@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 
-from watchwall.config.database import make_engine
+from sqlalchemy import inspect
+
+from watchwall.config.database import make_engine, redact_database_url
 from watchwall.config.errors import UserError
 from watchwall.config.settings import get_settings
 from watchwall.incidents.states import STATES
@@ -30,6 +32,9 @@ def list_command(args) -> int:
     settings = get_settings()
     engine = make_engine(settings.effective_database_url)
     try:
+        if "incidents" not in inspect(engine).get_table_names():
+            url = redact_database_url(settings.effective_database_url)
+            raise UserError(f"{url} has no incidents table yet; run `watchwall db upgrade`")
         rows = list_incidents(engine, state=args.state, county=args.county, limit=args.limit)
     finally:
         engine.dispose()

@@ -15,6 +15,7 @@ from watchwall.dashboard.auth import client_address, current_principal
 from watchwall.dashboard.components.incident_items import incident_refresh_button
 from watchwall.dashboard.context import current
 from watchwall.dashboard.i18n import normalise, t
+from watchwall.dashboard.incident_service import publisher
 from watchwall.incidents.kinds import CLOSE_REASONS
 from watchwall.incidents.rules import can_act, can_read
 from watchwall.incidents.store import act, list_incidents
@@ -164,7 +165,6 @@ def register_callbacks(app) -> None:
             )
         except UserError as exc:
             return f"#{iid}: {exc}"
-        for room in {done["centre"], done["county"]} - {None}:
-            context.socketio.emit("incident.changed", done, to=room)
+        publisher(context)(done)
         action_label = t("incident.action." + trigger["action"], language)
         return f"#{iid}: {action_label} · {t('incident.state.' + done['state'], language)} ✓"

@@ -3,7 +3,7 @@ an out-of-area check opens one; each once, however often the watch looks; names 
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 
 from sqlalchemy.orm import Session
 
