@@ -56,7 +56,7 @@ def incident_card(summary: dict, language: str, principal, names: dict[str, str]
         html.Button(
             t(f"incident.action.{action}", language),
             id={"type": "incident-act", "incident": iid, "action": action, "version": version},
-            className="tool-button",
+            className=f"tool-button incident-{action}",
         )
         for action in STEPS.get(summary["state"], ())
         if can_act(principal, summary["county"], action)
@@ -78,7 +78,7 @@ def incident_card(summary: dict, language: str, principal, names: dict[str, str]
             html.Button(
                 t("incident.action.close", language),
                 id={"type": "incident-act", "incident": iid, "action": "close", "version": version},
-                className="tool-button",
+                className="tool-button incident-close",
             ),
         ]
     children = [

@@ -247,18 +247,21 @@ def test_the_county_supervisor_acknowledges_and_closes_it_on_the_county_page(wor
     try:
         page.goto(f"{server.url}/centres/qinzhou?lang=en")
         page.wait_for_selector(card, timeout=30_000)
-        page.click(f"{card} button:has-text('Acknowledge')")
+        page.click(f"{card} button.incident-acknowledge")
         page.wait_for_selector(f"{card}[data-state=acknowledged]", timeout=15_000)
         # closing without a reason is refused and changes nothing
-        page.click(f"{card} button:has-text('Close')")
+        acknowledged = page.inner_text("#incident-panel-result")
+        page.click(f"{card} button.incident-close")
         page.wait_for_function(
-            "document.getElementById('incident-panel-result').textContent.includes('reason')", timeout=15_000
+            f"document.getElementById('incident-panel-result').textContent !== {json.dumps(acknowledged)}",
+            timeout=15_000,
         )
+        assert "reason" in page.inner_text("#incident-panel-result")
         assert camera_incidents(engine, "qinzhou-flap")[0]["state"] == "acknowledged"
         page.click(f"{card} .incident-reason")
         page.click("text=Device fault reported for repair")
-        page.fill(f"{card} input.incident-note", "换了网线")
-        page.click(f"{card} button:has-text('Close')")
+        page.fill(f"{card} .incident-note input", "换了网线")
+        page.click(f"{card} button.incident-close")
         page.wait_for_selector(card, state="detached", timeout=15_000)
         page.screenshot(path=str(world["folder"] / "county-page-incidents.png"))
     finally:
