@@ -72,8 +72,9 @@
       var counts = perCentre[node.getAttribute("data-incidents-centre")] || { open: 0, overdue: 0 };
       var text = counts.open + " " + (labels.open || "");
       if (counts.overdue) text += " · " + counts.overdue + " " + (labels.overdue_count || "");
-      node.textContent = text;
-      node.classList.toggle("has-overdue", counts.overdue > 0);
+      // only real changes: the page's observer (below) sees every text change and calls this again
+      if (node.textContent !== text) node.textContent = text;
+      if (node.classList.contains("has-overdue") !== counts.overdue > 0) node.classList.toggle("has-overdue", counts.overdue > 0);
     });
   }
 
