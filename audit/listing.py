@@ -22,7 +22,6 @@ from watchwall.audit.log import (  # noqa: F401  (re-exported)
     append,
     canonical_detail,
     entry_hash,
-    utc_stamp,
     verify_chain,
 )
 

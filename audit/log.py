@@ -17,7 +17,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import Integer, String, Text, insert, select, update
 from sqlalchemy.engine import Engine
@@ -26,6 +26,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from watchwall.config.database import Base
 from watchwall.config.errors import UserError
+from watchwall.config.timestamps import utc_iso
 
 
 class AuditEntry(Base):
@@ -73,11 +74,6 @@ KNOWN_ACTIONS = (
 )
 
 
-def utc_stamp(moment: datetime | None = None) -> str:
-    moment = (moment or datetime.now(UTC)).astimezone(UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
 def canonical_detail(detail) -> str | None:
     if detail is None:
         return None
@@ -114,7 +110,7 @@ def append(
     for _attempt in range(3):
         try:
             return _append_once(
-                engine, actor, action, target, canonical_detail(detail), address, utc_stamp(at)
+                engine, actor, action, target, canonical_detail(detail), address, utc_iso(at)
             )
         except IntegrityError:
             continue  # another writer created the missing head row first; take the lock again

@@ -28,6 +28,7 @@ MODEL_MODULES = (
     "watchwall.dashboard.models",
     "watchwall.dashboard.accounts",
     "watchwall.dashboard.api_clients",
+    "watchwall.cluster.models",
     "watchwall.incidents.models",
 )
 

@@ -122,6 +122,9 @@ class Camera(_Strict):
     profile: Literal["main", "sub"] = "main"
     ptz: bool = False
     enabled: bool = True
+    # in a cluster: recorded only by this ingest node, with no failover (it keeps recording
+    # through a database or network outage)
+    pinned_to: Code | None = None
 
     _plain_name = field_validator("name", mode="before")(staticmethod(_name_from_plain_string))
 

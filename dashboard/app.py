@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from datetime import timedelta
+from pathlib import Path
 
 import dash
 import flask
@@ -32,8 +33,10 @@ def _time_callbacks(server: flask.Flask) -> None:
 
 
 def create_app(context: AppContext) -> dash.Dash:
-    # root_path given: "watchwall" is a namespace package (no __file__), which Flask cannot locate
-    server = flask.Flask("watchwall", root_path=str(ASSETS_DIR.parent / "dashboard"))
+    # "watchwall" is a namespace package: Flask can find neither a root nor an instance path from
+    # the name, so both are given (the instance folder is unused)
+    here = str(Path(__file__).resolve().parent)
+    server = flask.Flask("watchwall.dashboard", root_path=here, instance_path=here)
     server.config.update(
         SECRET_KEY=context.settings.secret_key(),
         SESSION_COOKIE_HTTPONLY=True,
@@ -48,7 +51,7 @@ def create_app(context: AppContext) -> dash.Dash:
     register_prometheus(server)
     _time_callbacks(server)
     app = dash.Dash(
-        "watchwall.dashboard",  # a regular package: Dash, like Flask, cannot locate the namespace "watchwall"
+        "watchwall.dashboard",
         server=server,
         use_pages=True,
         pages_folder="",

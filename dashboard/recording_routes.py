@@ -25,6 +25,7 @@ import flask
 from watchwall.audit.listing import AuditLog
 from watchwall.config.errors import UserError
 from watchwall.config.site import CameraPlace
+from watchwall.config.timestamps import utc_iso
 from watchwall.dashboard import access
 from watchwall.dashboard.auth import client_address, current_principal
 from watchwall.dashboard.context import current
@@ -101,10 +102,6 @@ def error_response(status: int, message: str):
     return flask.jsonify({"error": message}), status
 
 
-def iso_utc(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
 def audit_log() -> AuditLog:
     return AuditLog(current().engine)
 
@@ -156,7 +153,7 @@ def register(server: flask.Flask) -> None:
                 actor=current_principal().username,
                 action="playback",
                 target=camera_id,
-                detail={"from_utc": iso_utc(span.start_utc), "to_utc": iso_utc(span.end_utc)},
+                detail={"from_utc": utc_iso(span.start_utc), "to_utc": utc_iso(span.end_utc)},
                 address=client_address(),
             )
             prune_playback_cache(playback_cache_dir(settings))
@@ -171,8 +168,8 @@ def register(server: flask.Flask) -> None:
         if wanted is not None:
             response.headers["Content-Range"] = f"bytes {first}-{last}/{played.length}"
         response.headers["Cache-Control"] = "private, no-store"
-        response.headers["X-Actual-Start"] = iso_utc(played.actual_start_utc)
-        response.headers["X-Actual-End"] = iso_utc(played.actual_end_utc)
+        response.headers["X-Actual-Start"] = utc_iso(played.actual_start_utc)
+        response.headers["X-Actual-End"] = utc_iso(played.actual_end_utc)
         return response
 
     @server.route("/recordings/seek/<camera_id>", methods=["GET"])
@@ -185,13 +182,13 @@ def register(server: flask.Flask) -> None:
         return flask.jsonify(
             {
                 "camera": camera_id,
-                "at": iso_utc(at),
+                "at": utc_iso(at),
                 "recorded": segment is not None,
-                "segment_start": iso_utc(segment.start_utc) if segment else None,
-                "segment_end": iso_utc(segment.end_utc) if segment else None,
+                "segment_start": utc_iso(segment.start_utc) if segment else None,
+                "segment_end": utc_iso(segment.end_utc) if segment else None,
                 "offset_s": answer.offset_s,
                 "gap_reason": answer.gap_reason,
-                "next_start": iso_utc(answer.next_start_utc) if answer.next_start_utc else None,
+                "next_start": utc_iso(answer.next_start_utc) if answer.next_start_utc else None,
             }
         )
 

@@ -1,12 +1,8 @@
-"""``watchwall probe`` and ``watchwall ingest``: the media plane from the command line."""
+"""``watchwall probe``: look at one stream from the command line (``ingest`` is a role: watchwall.roles)."""
 
 from __future__ import annotations
 
 import json
-import signal
-import threading
-from contextlib import contextmanager
-from pathlib import Path
 
 from watchwall.config.errors import UserError
 
@@ -23,15 +19,6 @@ def register(subparsers) -> None:
     probe.add_argument("--seconds", type=float, default=5.0, help="how long to read (default 5)")
     probe.add_argument("--json", action="store_true", help="print one JSON object")
     probe.set_defaults(func=run_probe)
-
-    ingest = subparsers.add_parser("ingest", help="run the ingest of the site's cameras headless and report")
-    ingest.add_argument("--site", type=Path, help="site file (default: the configured site)")
-    ingest.add_argument("--seconds", type=float, default=10.0, help="how long to run (default 10)")
-    ingest.add_argument("--json", action="store_true", help="print one JSON object")
-    ingest.add_argument("--camera", action="append", help="only this camera id (repeatable)")
-    ingest.add_argument("--no-record", action="store_true", help="do not record (recording is on by default)")
-    ingest.add_argument("--no-thumbnails", action="store_true", help="do not decode keyframes")
-    ingest.set_defaults(func=run_ingest)
 
 
 def _positive(seconds: float) -> float:
@@ -85,108 +72,3 @@ def _keyframe_interval(seconds: float | None, frames: int | None) -> str:
     if seconds is None:
         return "- (fewer than two keyframes seen)"
     return f"{seconds:g} s ({frames} frames)"
-
-
-def run_ingest(args) -> int:
-    from watchwall.cameras.inventory_watch import pull_list_now, watch_inventory
-    from watchwall.config.settings import get_settings
-    from watchwall.config.site import load_site
-    from watchwall.video.ingest.supervisor import IngestService
-
-    settings = get_settings()
-    seconds = _positive(args.seconds)
-    site_file = load_site(args.site or settings.site)
-    engine = _migrated_engine(settings)
-    stamp, site = pull_list_now(site_file, engine)
-    unknown = sorted(set(args.camera or ()) - {place.camera.id for place in site.cameras()})
-    if unknown:
-        engine.dispose()
-        raise UserError(f"no camera {', '.join(unknown)} in {args.site or settings.site} or the inventory")
-    service = IngestService(site, settings=settings, camera_ids=args.camera, keyframes=not args.no_thumbnails)
-    if not service.places:
-        engine.dispose()
-        raise UserError(
-            "no enabled camera to ingest" + (f" among {', '.join(args.camera)}" if args.camera else "")
-        )
-    recording = None
-    if not args.no_record:  # into <data_dir>/recordings, indexed in the configured database
-        from watchwall.video.record.recording_service import start_site_recording
-
-        recording = start_site_recording(service, engine, settings, sink=service.sink)
-    finished = threading.Event()
-    watcher = None
-    try:
-        service.start()
-        watcher = watch_inventory(engine, site_file, service, applied=stamp)
-        with _stopped_by_sigterm(finished):
-            finished.wait(seconds)
-        snapshots = service.health()  # before stop(), after which every camera says "stopped"
-    finally:
-        if watcher is not None:
-            watcher.stop()
-        service.stop()
-        if recording is not None:
-            recording.stop()  # after the ingest: what was published is written, the open segments closed
-        engine.dispose()
-    figures = recording.figures() if recording is not None else {}
-    report = {
-        camera_id: {
-            "state": snapshot.state,
-            "error_kind": snapshot.error_kind,
-            "detail": snapshot.detail,
-            "packets": snapshot.packets,
-            "keyframes": snapshot.keyframes,
-            "bytes": snapshot.bytes,
-            "fps": snapshot.fps,
-            "reconnects": snapshot.reconnects,
-            "errors": snapshot.errors,
-            "malformed_packets": snapshot.malformed_packets,
-            "gaps": snapshot.gaps,
-            "alarms": service.alarm_log(camera_id),
-            "recording": figures.get(camera_id),
-        }
-        for camera_id, snapshot in snapshots.items()
-    }
-    if args.json:
-        print(json.dumps(report, ensure_ascii=False))
-        return 0
-    for camera_id, row in report.items():
-        state = row["state"] + (f" ({row['error_kind']}: {row['detail']})" if row["error_kind"] else "")
-        print(
-            f"{camera_id}: {state}; packets {row['packets']}, keyframes {row['keyframes']}, bytes {row['bytes']}, "
-            f"reconnects {row['reconnects']}, errors {row['errors']}"
-        )
-        recorded = row["recording"]
-        if recorded is not None:
-            print(
-                f"    recorded: segments {recorded['segments']}, bytes {recorded['bytes']}, "
-                f"dropped {recorded['dropped']}, write errors {recorded['errors']}"
-            )
-        for gap in row["gaps"]:
-            print(f"    gap {gap['start']} .. {gap['end'] or 'now'}")
-        for alarm in row["alarms"]:
-            print(f"    alarm {alarm['kind']} {alarm['start']} .. {alarm['end'] or 'active'}")
-    return 0
-
-
-def _migrated_engine(settings):
-    """The configured database (migrated first): the inventory, and the recording index."""
-    from watchwall.config.database import make_engine, upgrade
-
-    settings.ensure_data_dir()
-    url = settings.effective_database_url
-    upgrade(url)
-    return make_engine(url)
-
-
-@contextmanager
-def _stopped_by_sigterm(finished: threading.Event):
-    """SIGTERM (systemd, docker stop) ends the run like its time running out: segments closed cleanly."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.signal(signal.SIGTERM, lambda *_: finished.set())
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)

@@ -12,6 +12,8 @@ import threading
 from collections import deque
 from typing import TYPE_CHECKING, Any, Protocol
 
+from socketio import RedisManager
+
 if TYPE_CHECKING:
     from watchwall.config.settings import Settings
 
@@ -61,17 +63,19 @@ class SocketIOSink:
 
 
 class RedisSink:
-    """Flask-SocketIO's external emitter: publishes on Redis, the web nodes deliver."""
+    """Publishes on the Redis channel of Flask-SocketIO's message queue; the web processes deliver.
+
+    A write-only python-socketio manager, as Flask-SocketIO's external emitter uses, without
+    importing Flask or the socket.io server into an ingest process.
+    """
 
     def __init__(self, redis_url: str, channel: str = DEFAULT_CHANNEL) -> None:
-        from flask_socketio import SocketIO
-
         self.redis_url = redis_url
         self.channel = channel
-        self._socketio = SocketIO(message_queue=redis_url, channel=channel)
+        self._manager = RedisManager(redis_url, channel=channel, write_only=True)
 
     def emit(self, event: str, payload: dict, room: str | None = None) -> None:
-        self._socketio.emit(event, payload, to=room)
+        self._manager.emit(event, payload, namespace="/", room=room)
 
 
 def make_sink(settings: Settings, socketio: Any = None) -> EventSink:

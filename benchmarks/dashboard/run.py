@@ -58,7 +58,7 @@ class Serve:
 
     def cli(self, *args: str) -> None:
         subprocess.run(
-            [sys.executable, "-m", "watchwall.dashboard.cli", *args],
+            [sys.executable, "-m", "watchwall.roles.cli", *args],
             env=self.env,
             cwd=ROOT,
             check=True,
@@ -69,7 +69,7 @@ class Serve:
     def start(self) -> None:
         args = ["serve", "--port", str(self.port), "--no-record"] + ([] if self.ingest else ["--no-ingest"])
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "watchwall.dashboard.cli", *args],
+            [sys.executable, "-m", "watchwall.roles.cli", *args],
             env=self.env,
             cwd=ROOT,
             stdout=self.log,

@@ -80,7 +80,7 @@ def measure(
             [
                 sys.executable,
                 "-m",
-                "watchwall.dashboard.cli",
+                "watchwall.roles.cli",
                 "ingest",
                 "--site",
                 str(site),

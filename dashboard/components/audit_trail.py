@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import UTC, datetime
 
 from dash import Input, Output, State, dcc, html
 from sqlalchemy import func, select
 
 from watchwall.audit.listing import KNOWN_ACTIONS, AuditEntry, list_entries, verify_chain
+from watchwall.config.timestamps import local_text, parse_iso
 from watchwall.dashboard.access import require
 from watchwall.dashboard.components.panel_style import BUTTON, CONTROL, INPUT, PANEL, labelled
 from watchwall.dashboard.context import AppContext, current
@@ -110,7 +110,7 @@ def readable_detail(detail: str | None, context: AppContext) -> str:
             value = _local_seconds(float(value), context)
         elif key.endswith("_utc") and isinstance(value, str) and value.endswith("Z"):
             try:
-                value = _local_seconds(datetime.fromisoformat(value[:-1] + "+00:00").timestamp(), context)
+                value = local_text(parse_iso(value), context.settings.zone)
             except ValueError:
                 pass
         elif key.endswith("sha256") and isinstance(value, str):
@@ -120,12 +120,12 @@ def readable_detail(detail: str | None, context: AppContext) -> str:
 
 
 def _local_seconds(epoch: float, context: AppContext) -> str:
-    return datetime.fromtimestamp(epoch, UTC).astimezone(context.settings.zone).strftime("%Y-%m-%d %H:%M:%S")
+    return local_text(epoch, context.settings.zone)
 
 
 def local_stamp(at: str, context: AppContext) -> str:
     """An entry's ``at`` (ISO 8601 UTC) in the site's zone."""
-    return _local_seconds(datetime.fromisoformat(at.replace("Z", "+00:00")).timestamp(), context)
+    return local_text(parse_iso(at), context.settings.zone)
 
 
 def chain_status(context: AppContext, language: str) -> str:

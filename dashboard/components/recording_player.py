@@ -7,9 +7,10 @@ recording resumes, and the URL the player fetches it from.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from urllib.parse import urlencode
 
+from watchwall.config.timestamps import utc_iso
 from watchwall.dashboard.context import AppContext
 from watchwall.dashboard.i18n import t
 from watchwall.video.record.models import (
@@ -24,10 +25,6 @@ from watchwall.video.record.playback import seek, timeline
 PLAY_WINDOW_S = 30 * 60
 GAP_REASONS = (GAP_CAMERA_OFFLINE, GAP_STALLED, GAP_RECORDER_STOPPED, GAP_RECORDER_CRASHED, GAP_DROPPED)
 ALARM_KINDS = ("video_loss", "covered", "defocus", "frozen", "moved")
-
-
-def iso_utc(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def timeline_labels(language: str) -> dict[str, str]:
@@ -86,4 +83,4 @@ def clicked_instant(click) -> float | None:
 
 
 def play_url(camera_id: str, start: float, end: float) -> str:
-    return f"/recordings/play/{camera_id}?" + urlencode({"from": iso_utc(start), "to": iso_utc(end)})
+    return f"/recordings/play/{camera_id}?" + urlencode({"from": utc_iso(start), "to": utc_iso(end)})

@@ -8,10 +8,11 @@ times). Every clickable point carries its instant as epoch seconds in
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import plotly.graph_objects as go
+
+from watchwall.config import timestamps
 
 SEGMENT_COLOUR = "#3fa7ff"
 GAP_COLOURS = {
@@ -29,8 +30,7 @@ PAD_S = 30
 
 def local_text(epoch: float, zone: ZoneInfo) -> str:
     """An instant as plotly's naive date string in the local zone."""
-    moment = datetime.fromtimestamp(epoch, UTC).astimezone(zone)
-    return moment.strftime("%Y-%m-%d %H:%M:%S.") + f"{moment.microsecond // 1000:03d}"
+    return timestamps.local_text(epoch, zone, milliseconds=True)
 
 
 def visible_range(data: dict) -> tuple[float, float]:

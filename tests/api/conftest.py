@@ -6,7 +6,6 @@ each test, and dropped at the end.
 
 from __future__ import annotations
 
-import os
 import socket
 import threading
 import time
@@ -17,7 +16,6 @@ from typing import Any
 
 import flask
 import pytest
-from sqlalchemy import create_engine, inspect, text
 from werkzeug.serving import make_server
 
 from watchwall.config.database import make_engine, upgrade
@@ -28,7 +26,6 @@ from watchwall.dashboard.api_clients import add_client
 from watchwall.dashboard.context import EXTENSION_KEY, AppContext
 from watchwall.dashboard.prometheus import register_prometheus
 
-PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
 SUBJECTS = [("S-0001", "张三明", "qinzhou"), ("S-0002", "李四", "qinan"), ("S-0003", "欧阳小明", "gangu")]
 
 
@@ -44,49 +41,22 @@ def wait_until(predicate: Callable[[], Any], timeout: float, what: str = "condit
 
 
 class PostgresDatabase:
-    """One throwaway database for the session, emptied before each test (dropping one per test is slow)."""
+    """One database for the session, emptied before each test (dropping one per test is slow)."""
 
-    def __init__(self) -> None:
-        self.admin = create_engine(
-            f"{PG_SERVER}/postgres", isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 5}
-        )
-        self.name = f"ww_api_test_{os.getpid()}"
-        self.url = f"{PG_SERVER}/{self.name}"
-        self.created = False
+    def __init__(self, server) -> None:
+        self.server = server
+        self.url: str | None = None
 
     def empty(self) -> str:
-        if not self.created:
-            with self.admin.connect() as connection:
-                connection.execute(text(f"DROP DATABASE IF EXISTS {self.name} WITH (FORCE)"))
-                connection.execute(text(f"CREATE DATABASE {self.name}"))
-            self.created = True
-            upgrade(self.url)
-        engine = make_engine(self.url)
-        try:
-            tables = [name for name in inspect(engine).get_table_names() if name != "alembic_version"]
-            with engine.begin() as connection:
-                connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-        finally:
-            engine.dispose()
-        return self.url
-
-    def drop(self) -> None:
-        if self.created:
-            with self.admin.connect() as connection:
-                connection.execute(text(f"DROP DATABASE IF EXISTS {self.name} WITH (FORCE)"))
-        self.admin.dispose()
+        if self.url is None:
+            self.url = self.server.migrated("ww_api")
+            return self.url
+        return self.server.empty(self.url)
 
 
 @pytest.fixture(scope="session")
-def postgres_database() -> Iterator[PostgresDatabase]:
-    database = PostgresDatabase()
-    try:
-        with database.admin.connect() as connection:
-            connection.execute(text("SELECT 1"))
-    except Exception as exc:
-        pytest.fail(f"PostgreSQL at 127.0.0.1:5432 is needed for the API tests: {exc}")
-    yield database
-    database.drop()
+def postgres_database(postgres) -> PostgresDatabase:
+    return PostgresDatabase(postgres)
 
 
 @pytest.fixture(scope="session")

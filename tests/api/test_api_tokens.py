@@ -11,7 +11,7 @@ from sqlalchemy import text
 
 from watchwall.config.settings import reset_settings_cache
 from watchwall.dashboard.api_clients import TOKEN_PATTERN, add_client, hash_token, token_id_of
-from watchwall.dashboard.cli import main
+from watchwall.roles.cli import main
 
 from .rows import CASES, CHECKINS
 

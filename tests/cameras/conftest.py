@@ -6,18 +6,15 @@ import http.server
 import os
 import socket
 import threading
-import uuid
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from tests.cameras.onvif_test_params import (  # noqa: E402
     CAMERA_PASSWORD,
     CAMERA_USER,
     CLOCK_OFFSET_S,
     PASSWORD_ENV,
-    POSTGRES_ADMIN_URL,
 )
 from tests.support.ipycam_process import IpycamProcess, start_ipycam  # noqa: E402
 
@@ -117,20 +114,11 @@ def closed_port() -> Iterator[str]:
 
 
 @pytest.fixture
-def scratch_database_url() -> Iterator[str]:
+def scratch_database_url(postgres) -> Iterator[str]:
     """A new, empty PostgreSQL database, dropped afterwards."""
-    name = f"ww_cameras_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:  # the server is a required real part of this suite
-        admin.dispose()
-        pytest.fail(f"PostgreSQL on 127.0.0.1:5432 is needed: {exc}")
-    yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    url = postgres.create("ww_cameras")
+    yield url
+    postgres.drop(url)
 
 
 @pytest.fixture

@@ -4,4 +4,3 @@ CAMERA_USER = "admin"
 CAMERA_PASSWORD = "Tianshui#Secret-4821"
 PASSWORD_ENV = "WATCHWALL_TEST_CAMERA_PASSWORD"
 CLOCK_OFFSET_S = 30.0
-POSTGRES_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"

@@ -102,7 +102,7 @@ def test_invalid_fields_are_refused(auth_camera, inventory_engine, field, value,
 
 def test_camera_add_command(auth_camera, scratch_database_url, cli_env):
     env = {**cli_env, "WATCHWALL_DATABASE_URL": scratch_database_url, PASSWORD_ENV: CAMERA_PASSWORD}
-    base = [sys.executable, "-m", "watchwall.dashboard.cli", "camera"]
+    base = [sys.executable, "-m", "watchwall.roles.cli", "camera"]
     add = [
         *base,
         "add",

@@ -106,7 +106,7 @@ def discover_in(namespaces: Namespaces, *args: str) -> subprocess.CompletedProce
         namespaces.scan_ns,
         sys.executable,
         "-m",
-        "watchwall.dashboard.cli",
+        "watchwall.roles.cli",
         "discover",
         *args,
     ]

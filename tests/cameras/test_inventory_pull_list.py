@@ -133,7 +133,7 @@ def test_camera_add_command_refuses_an_id_of_the_site_file(closed_port, scratch_
     command = [
         sys.executable,
         "-m",
-        "watchwall.dashboard.cli",
+        "watchwall.roles.cli",
         "camera",
         "add",
         "--centre",

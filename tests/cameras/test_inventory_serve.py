@@ -126,7 +126,7 @@ def served(tmp_path, scratch_database_url, cli_env):
     log_path = tmp_path / "serve.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "watchwall.dashboard.cli", "serve", "--port", str(port)],
+            [sys.executable, "-m", "watchwall.roles.cli", "serve", "--port", str(port)],
             env=env,
             cwd=ROOT,
             stdout=log,
@@ -152,7 +152,7 @@ def served(tmp_path, scratch_database_url, cli_env):
 
 def watchwall(env: dict, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "watchwall.dashboard.cli", *args],
+        [sys.executable, "-m", "watchwall.roles.cli", *args],
         env=env,
         cwd=ROOT,
         capture_output=True,

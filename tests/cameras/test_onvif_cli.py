@@ -18,7 +18,7 @@ COMMAND_BOUND_S = 60
 
 def watchwall(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "watchwall.dashboard.cli", *args],
+        [sys.executable, "-m", "watchwall.roles.cli", *args],
         cwd=ROOT,
         env=env,
         capture_output=True,

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from watchwall.config.site import STANDARD_ROOMS, SiteError, load_site
-from watchwall.dashboard.cli import main
+from watchwall.roles.cli import main
 
 MINIMAL = textwrap.dedent(
     """\

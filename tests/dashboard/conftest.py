@@ -62,7 +62,7 @@ class ServedWatchWall:
     def start(self, *extra: str, timeout: float = 120) -> None:
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "watchwall.dashboard.cli", "serve", "--port", str(self.port), *extra],
+            [sys.executable, "-m", "watchwall.roles.cli", "serve", "--port", str(self.port), *extra],
             env=self.env,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -89,7 +89,7 @@ class ServedWatchWall:
 
     def cli(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
         return subprocess.run(
-            [sys.executable, "-m", "watchwall.dashboard.cli", *args],
+            [sys.executable, "-m", "watchwall.roles.cli", *args],
             env=self.env,
             cwd=ROOT,
             capture_output=True,

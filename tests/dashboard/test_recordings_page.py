@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from tests.dashboard.test_recording_routes import BLOCK_S, GAP_S, record_with_gap
 
+from tests.dashboard.test_recording_routes import BLOCK_S, GAP_S, record_with_gap
 from watchwall.config.settings import Settings
 from watchwall.dashboard.components.timeline import GAP_COLOURS, local_text, timeline_figure
 

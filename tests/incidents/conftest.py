@@ -5,15 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.dashboard.conftest import browser, http_login, served_factory  # noqa: F401  (shared fixtures)
-from tests.metrics.conftest import PostgresDatabases
 from watchwall.config.database import make_engine, upgrade
-
-
-@pytest.fixture(scope="session")
-def incident_postgres():
-    databases = PostgresDatabases()
-    yield databases
-    databases.drop_all()
 
 
 @pytest.fixture(
@@ -27,7 +19,7 @@ def incident_engine(request, tmp_path):
         url = f"sqlite:///{tmp_path / 'incidents.db'}"
         upgrade(url)
     else:
-        url = request.getfixturevalue("incident_postgres").migrated()
+        url = request.getfixturevalue("postgres").migrated("ww_incidents")
     engine = make_engine(url)
     yield engine
     engine.dispose()

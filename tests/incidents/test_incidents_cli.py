@@ -6,8 +6,8 @@ import json
 
 from watchwall.config.incident_settings import IncidentSettings
 from watchwall.config.settings import reset_settings_cache
-from watchwall.dashboard.cli import main
 from watchwall.incidents.store import open_incident
+from watchwall.roles.cli import main
 
 
 def test_list_as_json_with_filters_and_bad_input(incident_engine, monkeypatch, tmp_path, capsys):

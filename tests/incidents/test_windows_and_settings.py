@@ -13,10 +13,10 @@ from pydantic import ValidationError
 
 from watchwall.config.checkin_windows import CheckinWindows, Window
 from watchwall.config.settings import SettingsError, get_settings, reset_settings_cache
-from watchwall.dashboard.cli import main
 from watchwall.metrics.checkin_windows import closed_slots, open_slots, recently_closed
 from watchwall.metrics.compliance_rules import slots_due
 from watchwall.metrics.localtime import SHANGHAI
+from watchwall.roles.cli import main
 
 
 def local(hour: int, minute: int = 0) -> datetime:

@@ -7,64 +7,34 @@ database for this test session and dropped after it.
 from __future__ import annotations
 
 import itertools
-import os
 from datetime import date
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from watchwall.config.database import make_engine, upgrade
 from watchwall.config.settings import get_settings, reset_settings_cache
 
-PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
 DATA = Path(__file__).parent / "data"
 _names = itertools.count(1)
 
 
 class PostgresDatabases:
-    """Creates throwaway databases; drops them all at the end of the session."""
+    """The metrics tests' view of the shared server: fresh databases, empty or migrated."""
 
-    def __init__(self) -> None:
-        self.admin = create_engine(
-            f"{PG_SERVER}/postgres", isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 5}
-        )
-        self.created: list[str] = []
-        self.template: str | None = None
+    def __init__(self, server) -> None:
+        self.server = server
 
     def create(self, template: str | None = None) -> str:
-        name = f"ww_metrics_test_{os.getpid()}_{next(_names)}"
-        with self.admin.connect() as connection:
-            clause = f" TEMPLATE {template}" if template else ""
-            connection.execute(text(f"CREATE DATABASE {name}{clause}"))
-        self.created.append(name)
-        return f"{PG_SERVER}/{name}"
+        return self.server.create("ww_metrics", template=template)
 
     def migrated(self) -> str:
-        """A fresh database with the schema, copied from a template migrated once."""
-        if self.template is None:
-            url = self.create()
-            upgrade(url)
-            self.template = url.rsplit("/", 1)[1]
-        return self.create(template=self.template)
-
-    def drop_all(self) -> None:
-        with self.admin.connect() as connection:
-            for name in reversed(self.created):
-                connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        self.admin.dispose()
+        return self.server.migrated("ww_metrics")
 
 
 @pytest.fixture(scope="session")
-def postgres_databases():
-    databases = PostgresDatabases()
-    try:
-        with databases.admin.connect() as connection:
-            connection.execute(text("SELECT 1"))
-    except Exception as exc:  # the suite requires the server; say so plainly
-        pytest.fail(f"PostgreSQL at 127.0.0.1:5432 is needed for the metrics tests: {exc}")
-    yield databases
-    databases.drop_all()
+def postgres_databases(postgres):
+    return PostgresDatabases(postgres)
 
 
 BACKENDS = [
@@ -119,7 +89,7 @@ def watchwall_env(monkeypatch, tmp_path):
 
 
 def _load_demo_through_cli(url: str, data_dir: Path) -> None:
-    from watchwall.dashboard.cli import main
+    from watchwall.roles.cli import main
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("WATCHWALL_DATA_DIR", str(data_dir))

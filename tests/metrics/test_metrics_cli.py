@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from watchwall.dashboard.cli import main
+from watchwall.roles.cli import main
 
 
 def test_metrics_json_gives_every_headline_figure(demo_url, watchwall_env, capsys):

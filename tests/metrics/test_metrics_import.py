@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from watchwall.dashboard.cli import main
 from watchwall.metrics import compliance
 from watchwall.metrics.models import Case, ComplianceDaily, LocationCheck
+from watchwall.roles.cli import main
 
 DATA = Path(__file__).parent / "data"
 

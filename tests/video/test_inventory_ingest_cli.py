@@ -10,7 +10,7 @@ from tests.support.rtsp_process import closed_port
 from watchwall.cameras.models import InventoryCamera
 from watchwall.config.database import make_engine, session_scope, upgrade
 from watchwall.config.settings import reset_settings_cache
-from watchwall.dashboard.cli import main
+from watchwall.roles.cli import main
 
 pytestmark = pytest.mark.rtsp
 

@@ -6,11 +6,11 @@ import json
 from urllib.parse import quote
 
 import pytest
-from tests.video.test_ingest_files import write_h264_file
 
 from tests.support.rtsp_process import RTSP_PASSWORD, RTSP_USER
+from tests.video.test_ingest_files import write_h264_file
 from watchwall.config.settings import reset_settings_cache
-from watchwall.dashboard.cli import main
+from watchwall.roles.cli import main
 
 pytestmark = pytest.mark.rtsp
 

@@ -10,8 +10,8 @@ import threading
 import time
 from collections import deque
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 
+from watchwall.config.timestamps import optional_utc_iso
 from watchwall.video.ingest.packet import MediaPacket, StreamInfo
 
 CONNECTING = "connecting"
@@ -24,12 +24,6 @@ STATES = (CONNECTING, ONLINE, STALLED, OFFLINE, ERROR, STOPPED)
 
 RATE_WINDOW_S = 3.0
 MAX_GAPS_KEPT = 200
-
-
-def iso_utc(wallclock: float | None) -> str | None:
-    if wallclock is None:
-        return None
-    return datetime.fromtimestamp(wallclock, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 @dataclass
@@ -172,9 +166,11 @@ class CameraHealth:
         """Closed gaps, and the one still open (``end`` None) if the camera is silent right now."""
         now_wallclock = time.time() if now_wallclock is None else now_wallclock
         with self._lock:
-            gaps = [{"start": iso_utc(start), "end": iso_utc(end)} for start, end in self._gaps]
+            gaps = [
+                {"start": optional_utc_iso(start), "end": optional_utc_iso(end)} for start, end in self._gaps
+            ]
             if now_wallclock - self.last_wallclock > self.stall_after_s and self.state != STOPPED:
-                gaps.append({"start": iso_utc(self.last_wallclock), "end": None})
+                gaps.append({"start": optional_utc_iso(self.last_wallclock), "end": None})
         return gaps
 
     def gap_spans(self) -> list[tuple[float, float]]:
@@ -206,7 +202,7 @@ class CameraHealth:
                 state=self.state,
                 error_kind=self.error_kind,
                 detail=self.detail,
-                state_since=iso_utc(self.state_since),
+                state_since=optional_utc_iso(self.state_since),
                 codec=stream.codec if stream else None,
                 profile=stream.profile if stream else None,
                 width=stream.width if stream else None,

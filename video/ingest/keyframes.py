@@ -11,13 +11,13 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from datetime import UTC, datetime
 from pathlib import Path
 
 import av
 import cv2
 import numpy as np
 
+from watchwall.config.timestamps import utc_iso
 from watchwall.video.events import EventSink
 from watchwall.video.ingest.analytics import AlarmChange, HealthDetector, Thresholds
 from watchwall.video.ingest.fanout import Fanout, Subscription
@@ -29,10 +29,6 @@ ALARM_EVENT = "camera.alarm"
 THUMBNAIL_EVENT = "camera.thumbnail"
 JPEG_QUALITY = 80
 ALARM_LOG_LENGTH = 1000
-
-
-def utc_iso(timestamp: float) -> str:
-    return datetime.fromtimestamp(timestamp, UTC).isoformat(timespec="milliseconds")
 
 
 class KeyframeDecoder:

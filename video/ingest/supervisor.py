@@ -21,6 +21,7 @@ from typing import Any, Protocol
 
 from watchwall.config.settings import Settings, get_settings
 from watchwall.config.site import CameraPlace, Site
+from watchwall.config.timestamps import optional_utc_iso
 from watchwall.video.events import EventSink, MemorySink
 from watchwall.video.ingest.fanout import Fanout
 from watchwall.video.ingest.health import (
@@ -31,7 +32,6 @@ from watchwall.video.ingest.health import (
     STOPPED,
     CameraHealth,
     HealthSnapshot,
-    iso_utc,
 )
 from watchwall.video.ingest.reader import CameraReader, ReaderOptions
 from watchwall.video.ingest.source_url import StreamSource, source_for_camera
@@ -200,6 +200,11 @@ class IngestService:
         with self._lock:
             self._followers.append(follower)
 
+    def pull_only(self, camera_ids: Iterable[str] | None) -> None:
+        """From the next :meth:`sync` on, pull only these cameras (None: every enabled camera)."""
+        with self._lock:
+            self._wanted_ids = set(camera_ids) if camera_ids is not None else None
+
     def sync(self, site: Site, timeout: float = 5.0) -> PullChanges:
         """Pull exactly the enabled cameras of ``site``: start the new, stop the gone, restart the changed.
 
@@ -325,7 +330,7 @@ class IngestService:
             "centre": centre,
             "state": state,
             "error_kind": error_kind,
-            "at": iso_utc(now),
+            "at": optional_utc_iso(now),
             "detail": detail,
         }
         self.sink.emit(STATUS_EVENT, payload, room=centre)
@@ -340,14 +345,14 @@ class IngestService:
             alarm = self._open_alarms.get(camera_id)
             if state == ONLINE and alarm is not None:
                 del self._open_alarms[camera_id]
-                alarm.update(active=False, end=iso_utc(now))
+                alarm.update(active=False, end=optional_utc_iso(now))
             elif state in (STALLED, OFFLINE, ERROR) and alarm is None and health.packets > 0:
                 alarm = {
                     "camera_id": camera_id,
                     "centre": centre,
                     "kind": VIDEO_LOSS,
                     "active": True,
-                    "start": iso_utc(health.last_wallclock),
+                    "start": optional_utc_iso(health.last_wallclock),
                     "end": None,
                     "detail": {"state": state},
                 }
@@ -366,7 +371,7 @@ class IngestService:
             alarm = self._open_alarms.pop(camera_id, None)
             if alarm is None:
                 return
-            alarm.update(active=False, end=iso_utc(time.time()))
+            alarm.update(active=False, end=optional_utc_iso(time.time()))
             payload = dict(alarm)
         self.sink.emit(ALARM_EVENT, payload, room=centre)
 

@@ -44,6 +44,10 @@ def register(subparsers) -> None:
     )
     verify.add_argument("--recordings", action="store_true", help="walk the recordings' chain instead")
     verify.add_argument("--camera", help="with --recordings: only this camera")
+    verify.add_argument(
+        "--node",
+        help="with --recordings on an ingest node of a cluster: the node's name (its files are checked)",
+    )
     verify.set_defaults(func=verify_command)
 
     keys = subparsers.add_parser("keys", help="print the installation's evidence-signing public key")
@@ -177,7 +181,7 @@ def _verify_recordings(args) -> int:
     settings = get_settings()
     engine = _engine(settings)
     try:
-        problems = verify_recordings(engine, default_recordings_dir(settings), args.camera)
+        problems = verify_recordings(engine, default_recordings_dir(settings), args.camera, node=args.node)
     except (OperationalError, ProgrammingError) as exc:
         raise _schema_hint(exc) from exc
     finally:

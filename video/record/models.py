@@ -8,7 +8,7 @@ keeps the chain verifiable after its file is gone.
 
 from __future__ import annotations
 
-from sqlalchemy import Float, Index, Integer, String, Text
+from sqlalchemy import Float, Index, Integer, String, Text, func, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
 from watchwall.config.database import Base
@@ -18,6 +18,9 @@ SEGMENT_CLOSED = "closed"
 SEGMENT_RECOVERED = "recovered"  # closed by recovery from what was on disk
 SEGMENT_PRUNED = "pruned"  # file deleted by retention; the row is the tombstone
 SEGMENT_EMPTY = "empty"  # opened but nothing playable reached the disk
+# left open by an ingest node whose camera another node took over (a newer lease epoch): out of the
+# chain; its file stays on the old node's disk, and a node_failover gap covers its span
+SEGMENT_SUPERSEDED = "superseded"
 
 GAP_CAMERA_OFFLINE = "camera_offline"
 GAP_STALLED = "stalled"
@@ -26,6 +29,8 @@ GAP_RECORDER_CRASHED = "recorder_crashed"
 GAP_DROPPED = "dropped"
 GAP_DISK_FULL = "disk_full"
 GAP_WRITE_ERROR = "write_error"
+GAP_NODE_FAILOVER = "node_failover"  # the camera's ingest node died; another took it over
+GAP_LEASE_LAPSED = "lease_lapsed"  # its node could not renew the camera's lease in time and paused
 
 
 class RecordingSegment(Base):
@@ -46,6 +51,9 @@ class RecordingSegment(Base):
     status: Mapped[str] = mapped_column(String(16), nullable=False, default=SEGMENT_OPEN)
     pruned_utc: Mapped[float | None] = mapped_column(Float(precision=53))
     pruned_reason: Mapped[str | None] = mapped_column(String(200))
+    # in a cluster: the lease epoch the segment was written under, and the node whose disk holds it
+    epoch: Mapped[int | None] = mapped_column(Integer)
+    node: Mapped[str | None] = mapped_column(String(63))
 
     __table_args__ = (
         Index("ix_recording_segments_camera_start", "camera_id", "start_utc"),
@@ -97,8 +105,6 @@ class RecordingHold(Base):
 
 def last_chained_sha256(session, camera_id: str, before_utc: float | None = None) -> str | None:
     """The hash a segment of ``camera_id`` starting at ``before_utc`` links to (pruned tombstones count)."""
-    from sqlalchemy import select
-
     row = session.execute(
         select(RecordingSegment.sha256)
         .where(
@@ -116,8 +122,6 @@ def last_chained_sha256(session, camera_id: str, before_utc: float | None = None
 
 def last_recorded_end(session, camera_id: str) -> tuple[float, str] | None:
     """(end, status) of the camera's latest segment that holds video, or None."""
-    from sqlalchemy import select
-
     row = session.execute(
         select(RecordingSegment.end_utc, RecordingSegment.status)
         .where(RecordingSegment.camera_id == camera_id, RecordingSegment.end_utc.is_not(None))
@@ -136,3 +140,18 @@ def close_segment_row(session, row: RecordingSegment, *, end_utc: float, size: i
     row.sha256 = sha256
     row.status = status
     return row
+
+
+def supersede_open_segments(session, camera_id: str, epoch: int) -> float | None:
+    """At a takeover: the camera's segments still open under an older epoch leave the chain.
+
+    Returns the earliest start among them (where the old owner's indexed video ends), or None.
+    """
+    stale = (
+        (RecordingSegment.camera_id == camera_id)
+        & (RecordingSegment.status == SEGMENT_OPEN)
+        & ((RecordingSegment.epoch < epoch) | RecordingSegment.epoch.is_(None))
+    )
+    since = session.scalar(select(func.min(RecordingSegment.start_utc)).where(stale))
+    session.execute(update(RecordingSegment).where(stale).values(status=SEGMENT_SUPERSEDED))
+    return since

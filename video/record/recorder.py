@@ -21,11 +21,14 @@ from sqlalchemy.engine import Engine
 from watchwall.config.database import session_scope
 from watchwall.video.ingest.fanout import Fanout
 from watchwall.video.ingest.packet import MediaPacket
+from watchwall.video.record.fence import RecordingFence
 from watchwall.video.record.h264_segment import H264SegmentWriter
 from watchwall.video.record.models import (
     GAP_CAMERA_OFFLINE,
     GAP_DISK_FULL,
     GAP_DROPPED,
+    GAP_LEASE_LAPSED,
+    GAP_NODE_FAILOVER,
     GAP_RECORDER_CRASHED,
     GAP_RECORDER_STOPPED,
     GAP_STALLED,
@@ -68,6 +71,7 @@ class Recorder:
         retry_after_s: float = 5.0,
         queue_size: int = 2048,
         batch_s: float = 0.25,
+        fence: RecordingFence | None = None,
     ) -> None:
         self.camera_id = checked_camera_id(camera_id)
         self.fanout = fanout
@@ -97,6 +101,8 @@ class Recorder:
         self._alarmed = False
         self._needs_recovery = False
         self._opened_after: tuple[tuple[float, str] | None, int | None] = (None, None)
+        self.fence = fence
+        self.fenced = False  # the lease moved on: nothing more is written
 
     # -- life cycle -------------------------------------------------------------------------------------
     def start(self) -> Recorder:
@@ -162,6 +168,11 @@ class Recorder:
 
     # -- per packet -------------------------------------------------------------------------------------
     def _handle(self, packet: MediaPacket) -> None:
+        if self.fenced:
+            return
+        if self.fence is not None and not self.fence.may_write():
+            self._lapse()  # writing resumes at a keyframe once the lease is renewed in time again
+            return
         dropped = self._subscription.dropped
         lost_packets = dropped > self._seen_dropped
         if lost_packets:
@@ -222,7 +233,7 @@ class Recorder:
         if not packet.is_keyframe or time.monotonic() < self._paused_until:
             return False  # a segment starts at a keyframe; the pending gap runs on
         if self._needs_recovery:
-            recover(self.engine, self.recordings_dir, self.camera_id)
+            recover(self.engine, self.recordings_dir, self.camera_id, node=self._node)
             self._needs_recovery = False
         start = packet.wallclock
         relative = segment_relative_path(self.camera_id, start)
@@ -231,6 +242,10 @@ class Recorder:
             relative = segment_relative_path(self.camera_id, start)
         info = packet.stream
         with session_scope(self.engine) as session:
+            if self.fence is not None and not self.fence.check(session):
+                session.rollback()
+                self._fence_off("a newer lease epoch exists")
+                return False
             self._opened_after = self._pending_gap, None
             if self._pending_gap is not None:
                 gap_start, reason = self._pending_gap
@@ -249,6 +264,8 @@ class Recorder:
                 width=info.width,
                 height=info.height,
                 status=SEGMENT_OPEN,
+                epoch=self.fence.epoch if self.fence is not None else None,
+                node=self._node,
             )
             session.add(row)
             session.flush()
@@ -273,6 +290,12 @@ class Recorder:
             self._finish_from_disk(writer.path)
             return
         with session_scope(self.engine) as session:
+            if self.fence is not None and not self.fence.check(session):
+                session.rollback()
+                writer.path.unlink(missing_ok=True)  # its span is the new owner's failover gap
+                self._row_id = None
+                self._fence_off("a newer lease epoch exists")
+                return
             row = session.get(RecordingSegment, self._row_id)
             close_segment_row(
                 session,
@@ -354,10 +377,41 @@ class Recorder:
     def _restart_gap(self) -> tuple[float, str] | None:
         with session_scope(self.engine) as session:
             last = last_recorded_end(session, self.camera_id)
+        if self.fence is not None and self.fence.took_over and self.fence.failover_from is not None:
+            # the old owner's last segment left the index; the gap runs from wherever it lost video
+            start = last[0] if last is not None else self.fence.failover_from
+            return min(start, self.fence.failover_from), GAP_NODE_FAILOVER
         if last is None:
             return None
         end, status = last
+        if self.fence is not None and self.fence.took_over:
+            return end, GAP_NODE_FAILOVER
         return end, GAP_RECORDER_CRASHED if status == SEGMENT_RECOVERED else GAP_RECORDER_STOPPED
+
+    @property
+    def _node(self) -> str | None:
+        return self.fence.node if self.fence is not None else None
+
+    def _lapse(self) -> None:
+        """Past the lease's self-fencing deadline: close the segment (if the epoch still holds)."""
+        if self._writer is None:
+            return
+        end = self._writer.end_utc
+        self._close_segment()
+        if not self.fenced and self._pending_gap is None:
+            self._pending_gap = (end, GAP_LEASE_LAPSED)
+        log.warning("recorder %s: lease not renewed in time; writing paused", self.camera_id)
+
+    def _fence_off(self, why: str) -> None:
+        """Stop writing for good: the open segment's file is dropped, its row left to the new owner."""
+        if not self.fenced:
+            log.warning("recorder %s: fenced (%s); writing nothing more", self.camera_id, why)
+        self.fenced = True
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            writer.abandon()
+            writer.path.unlink(missing_ok=True)
+            self._row_id = None
 
 
 def start_recording(
@@ -367,12 +421,13 @@ def start_recording(
     *,
     segment_seconds: float = 60,
     sink=None,
+    node: str | None = None,
 ) -> list[Recorder]:
     """What ``watchwall serve`` / ``ingest`` call once at start: recover after a crash, then one recorder a camera.
 
     Stop them with ``for r in recorders: r.stop()`` on shutdown.
     """
-    recover(engine, recordings_dir)
+    recover(engine, recordings_dir, node=node)
     return [
         Recorder(
             camera_id, fanout, engine, recordings_dir, segment_seconds=segment_seconds, sink=sink

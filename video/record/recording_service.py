@@ -19,6 +19,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
+from watchwall.video.record.fence import RecordingFence
 from watchwall.video.record.playback import prune_playback_cache
 from watchwall.video.record.recorder import Recorder, start_recording
 from watchwall.video.record.retention import RetentionPolicy, RetentionReport, apply_retention
@@ -56,8 +57,10 @@ class RetentionLoop:
         playback_cache_dir: Path | None = None,
         audit: Callable[..., object] | None = None,
         sink=None,
+        node: str | None = None,
     ) -> None:
         self.engine = engine
+        self.node = node
         self.recordings_dir = Path(recordings_dir)
         self.policy = policy
         self.interval_s = interval_s
@@ -89,7 +92,9 @@ class RetentionLoop:
 
     def run_once(self) -> RetentionReport | None:
         try:
-            report = apply_retention(self.engine, self.recordings_dir, self.policy, audit=self.audit)
+            report = apply_retention(
+                self.engine, self.recordings_dir, self.policy, audit=self.audit, node=self.node
+            )
             if self.playback_cache_dir is not None:
                 prune_playback_cache(self.playback_cache_dir)
         except Exception as exc:  # the database or disk is away: the next pass retries
@@ -125,6 +130,7 @@ class RecordingService:
         segment_seconds: float = 60,
         sink=None,
         recorders_by_camera: dict[str, Recorder] | None = None,
+        fence_for: Callable[[str], RecordingFence | None] | None = None,
     ):
         """``recorders_by_camera``: the dict to keep them in (the ingest's), so both see the same."""
         self.recorders = recorders_by_camera if recorders_by_camera is not None else {}
@@ -134,6 +140,7 @@ class RecordingService:
         self.engine = engine
         self.segment_seconds = segment_seconds
         self.sink = sink
+        self.fence_for = fence_for  # an ingest node's lease fence per camera (None: unfenced)
         self._lock = threading.Lock()
         self._stopped = False
 
@@ -150,6 +157,7 @@ class RecordingService:
                 self.recordings_dir,
                 segment_seconds=self.segment_seconds,
                 sink=self.sink,
+                fence=self.fence_for(camera_id) if self.fence_for is not None else None,
             ).start()
 
     def camera_removed(self, camera_id: str, timeout: float = 5.0) -> None:
@@ -196,6 +204,8 @@ def start_site_recording(
     audit: Callable[..., object] | None = None,
     retention_interval_s: float | None = DEFAULT_RETENTION_INTERVAL_S,
     playback_cache_dir: Path | None = None,
+    node: str | None = None,
+    fence_for: Callable[[str], RecordingFence | None] | None = None,
 ) -> RecordingService:
     """Record every camera of ``ingest`` (an IngestService) into ``<data_dir>/recordings``.
 
@@ -213,6 +223,7 @@ def start_site_recording(
         recordings_dir,
         segment_seconds=settings.recording_segment_s,
         sink=sink,
+        node=node,
     )
     retention = None
     if retention_interval_s is not None:
@@ -224,6 +235,7 @@ def start_site_recording(
             playback_cache_dir=playback_cache_dir or default_playback_cache_dir(settings),
             audit=audit,
             sink=sink,
+            node=node,
         ).start()
     recorders_of_ingest = getattr(ingest, "recorders", None)
     service = RecordingService(
@@ -234,6 +246,7 @@ def start_site_recording(
         segment_seconds=settings.recording_segment_s,
         sink=sink,
         recorders_by_camera=recorders_of_ingest if isinstance(recorders_of_ingest, dict) else None,
+        fence_for=fence_for,
     )
     if hasattr(ingest, "follow"):
         ingest.follow(service)  # cameras added or removed while running are recorded, or closed

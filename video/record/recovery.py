@@ -43,12 +43,21 @@ class RecoveryReport:
         return bool(self.recovered or self.empty)
 
 
-def recover(engine: Engine, recordings_dir: Path, camera_id: str | None = None) -> RecoveryReport:
-    """Close the open segments (of one camera, or all). Run before the recorders start."""
+def recover(
+    engine: Engine, recordings_dir: Path, camera_id: str | None = None, *, node: str | None = None
+) -> RecoveryReport:
+    """Close the open segments (of one camera, or all) this machine holds. Run before the recorders start.
+
+    ``node``: an ingest node recovers only the segments on its own disk (another node's open
+    segment is that node's to recover, or is superseded when its camera is taken over).
+    """
     report = RecoveryReport()
     query = select(RecordingSegment.id, RecordingSegment.path).where(RecordingSegment.status == SEGMENT_OPEN)
     if camera_id is not None:
         query = query.where(RecordingSegment.camera_id == camera_id)
+    query = query.where(
+        RecordingSegment.node == node if node is not None else RecordingSegment.node.is_(None)
+    )
     with session_scope(engine) as session:
         open_rows = session.execute(query.order_by(RecordingSegment.start_utc)).all()
     for row_id, relative in open_rows:

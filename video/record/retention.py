@@ -131,20 +131,23 @@ def apply_retention(
     audit: Callable[..., object] | None = None,
     candidate_limit: int = 5000,
     free_bytes: int | None = None,
+    node: str | None = None,
 ) -> RetentionReport:
     """Delete what the policy says; each deletion is a tombstone row and an audit entry.
 
     ``audit`` receives the entries; by default (None) they go to the audit log of ``engine``'s
-    database, so no caller can run retention unaudited by leaving it out.
+    database, so no caller can run retention unaudited by leaving it out. ``node``: an ingest
+    node of a cluster considers only the segments on its own disk.
     """
     now_utc = time.time() if now_utc is None else now_utc
     audit = AuditLog(engine) if audit is None else audit
     recordings_dir = Path(recordings_dir)
     free = shutil.disk_usage(recordings_dir).free if free_bytes is None else free_bytes
+    on_this_disk = RecordingSegment.node == node if node is not None else RecordingSegment.node.is_(None)
     with session_scope(engine) as session:
         used = session.scalar(
             select(func.coalesce(func.sum(RecordingSegment.bytes), 0)).where(
-                RecordingSegment.status.in_(PLAYABLE)
+                RecordingSegment.status.in_(PLAYABLE), on_this_disk
             )
         )
         rows = session.execute(
@@ -156,7 +159,7 @@ def apply_retention(
                 RecordingSegment.end_utc,
                 RecordingSegment.bytes,
             )
-            .where(RecordingSegment.status.in_(PLAYABLE))
+            .where(RecordingSegment.status.in_(PLAYABLE), on_this_disk)
             .order_by(RecordingSegment.start_utc)
             .limit(candidate_limit)
         ).all()

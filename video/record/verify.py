@@ -35,21 +35,43 @@ class Problem:
         return f"{self.kind}: {self.subject}: {self.detail}"
 
 
-def verify_recordings(engine: Engine, recordings_dir: Path, camera_id: str | None = None) -> list[Problem]:
+def verify_recordings(
+    engine: Engine, recordings_dir: Path, camera_id: str | None = None, *, node: str | None = None
+) -> list[Problem]:
+    """Every camera's chain in the index, and the files this machine holds against it.
+
+    ``node``: on an ingest node of a cluster, the files checked are those the index says this
+    node holds; the chain is checked whole (it runs across nodes), and so is the fencing: along
+    a camera's chain the lease epoch never goes back.
+    """
     recordings_dir = Path(recordings_dir)
     query = select(RecordingSegment).where(RecordingSegment.sha256.is_not(None))
     if camera_id is not None:
         query = query.where(RecordingSegment.camera_id == checked_camera_id(camera_id))
     with session_scope(engine) as session:
         rows = list(session.scalars(query.order_by(RecordingSegment.camera_id, RecordingSegment.start_utc)))
-        paths = select(RecordingSegment.path)
+        paths = select(RecordingSegment.path).where(
+            RecordingSegment.node == node if node is not None else RecordingSegment.node.is_(None)
+        )
         if camera_id is not None:
             paths = paths.where(RecordingSegment.camera_id == camera_id)
         indexed_paths = set(session.scalars(paths))
     path_by_hash = {row.sha256: row.path for row in rows if row.status != SEGMENT_PRUNED}
     problems: list[Problem] = []
     previous: dict[str, str | None] = {}
+    epochs: dict[str, int] = {}
     for row in rows:
+        if row.epoch is not None:
+            if row.epoch < epochs.get(row.camera_id, row.epoch):
+                problems.append(
+                    Problem(
+                        "fencing",
+                        row.path,
+                        f"written under lease epoch {row.epoch} after a segment of epoch "
+                        f"{epochs[row.camera_id]}: a node that had lost the camera wrote it",
+                    )
+                )
+            epochs[row.camera_id] = max(row.epoch, epochs.get(row.camera_id, row.epoch))
         expected_link = previous.get(row.camera_id)
         if row.prev_sha256 != expected_link:
             problems.append(
@@ -61,7 +83,7 @@ def verify_recordings(engine: Engine, recordings_dir: Path, camera_id: str | Non
                 )
             )
         previous[row.camera_id] = row.sha256
-        if row.status == SEGMENT_PRUNED:
+        if row.status == SEGMENT_PRUNED or row.node != node:
             continue
         path = inside_recordings(recordings_dir, row.path)
         if not path.exists():

@@ -1,14 +1,16 @@
 """Incidents: one row per continuing problem, its notes log and its linked evidence.
 
 Revision ID: 0008_incidents
-Revises: 0005_api_clients
+Revises: 0012_segment_epoch
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0008_incidents"
-down_revision = "0005_api_clients"
+down_revision = (
+    "0012_segment_epoch"  # chained after main's head at the merge of main (asked: 0005_api_clients)
+)
 branch_labels = None
 depends_on = None
 

@@ -13,7 +13,7 @@ import pytest
 from tests.video.record.recording_media import feed, h264_clip, media_packets, wait_drained
 from watchwall.config.database import make_engine, upgrade
 from watchwall.config.settings import reset_settings_cache
-from watchwall.dashboard.cli import main
+from watchwall.roles.cli import main
 from watchwall.video.ingest.fanout import Fanout
 from watchwall.video.record.recorder import Recorder
 
@@ -25,7 +25,7 @@ def watchwall_process(data_dir: Path, *args: str) -> subprocess.CompletedProcess
     env = {k: v for k, v in os.environ.items() if not k.startswith("WATCHWALL_")}
     env["WATCHWALL_DATA_DIR"] = str(data_dir)
     return subprocess.run(
-        [sys.executable, "-m", "watchwall.dashboard.cli", *args],
+        [sys.executable, "-m", "watchwall.roles.cli", *args],
         env=env,
         capture_output=True,
         text=True,

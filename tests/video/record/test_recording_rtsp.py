@@ -21,7 +21,7 @@ from tests.video.record.recording_media import decode_frames
 from watchwall.config.database import make_engine, session_scope, upgrade  # noqa: E402
 from watchwall.config.settings import Settings, reset_settings_cache  # noqa: E402
 from watchwall.config.site import Site  # noqa: E402
-from watchwall.dashboard.cli import main  # noqa: E402
+from watchwall.roles.cli import main  # noqa: E402
 from watchwall.video.ingest.supervisor import IngestService  # noqa: E402
 from watchwall.video.record.models import (  # noqa: E402
     GAP_CAMERA_OFFLINE,
@@ -133,7 +133,7 @@ class IngestProcess:
             [
                 sys.executable,
                 "-m",
-                "watchwall.dashboard.cli",
+                "watchwall.roles.cli",
                 "ingest",
                 "--site",
                 str(site),

@@ -118,7 +118,7 @@ def watchwall_process(data_dir, *args: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("WATCHWALL_")}
     env.update(WATCHWALL_DATA_DIR=str(data_dir), WATCHWALL_RETENTION_DAYS="30")
     return subprocess.run(
-        [sys.executable, "-m", "watchwall.dashboard.cli", *args],
+        [sys.executable, "-m", "watchwall.roles.cli", *args],
         env=env,
         capture_output=True,
         text=True,

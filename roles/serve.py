@@ -1,4 +1,4 @@
-"""``watchwall serve``: the whole product in one process on the threading server."""
+"""``watchwall serve``: the whole product in one process (web role and media plane) on the threading server."""
 
 from __future__ import annotations
 
@@ -7,9 +7,19 @@ import signal
 import sys
 import threading
 
+from watchwall.cameras.inventory_watch import pull_list_now
+from watchwall.cameras.inventory_watch import watch_inventory as start_watching
 from watchwall.config.database import make_engine, redact_database_url, upgrade
 from watchwall.config.settings import get_settings
 from watchwall.config.site import load_site
+from watchwall.dashboard import incident_service
+from watchwall.dashboard.accounts import count_users
+from watchwall.dashboard.app import create_app
+from watchwall.dashboard.context import AppContext
+from watchwall.dashboard.push import watch_metrics
+from watchwall.metrics.demo_data import ensure_demo_data
+from watchwall.roles.media_plane import build_media_plane
+from watchwall.video.events import SocketIOSink
 
 log = logging.getLogger(__name__)
 
@@ -26,9 +36,6 @@ def register(subparsers) -> None:
 
 def prepare(site_path=None):
     """Schema, demo data on a fresh default database, and the app context."""
-    from watchwall.dashboard.context import AppContext
-    from watchwall.metrics.demo_data import ensure_demo_data
-
     settings = get_settings()
     settings.ensure_data_dir()
     url = settings.effective_database_url
@@ -37,9 +44,6 @@ def prepare(site_path=None):
     if settings.uses_default_database and ensure_demo_data(engine):
         print(f"loaded the demo case data into {redact_database_url(url)}", flush=True)
     site_file = load_site(site_path or settings.site)
-    from watchwall.cameras.inventory_watch import pull_list_now
-    from watchwall.dashboard.accounts import count_users
-
     inventory_stamp, site = pull_list_now(site_file, engine)
 
     if count_users(engine) == 0:
@@ -55,8 +59,6 @@ def prepare(site_path=None):
 
 def watch_inventory(context):
     """Apply inventory changes while serving: to the ingest (if any), then to the pages' site."""
-    from watchwall.cameras.inventory_watch import watch_inventory as start_watching
-    from watchwall.video.events import SocketIOSink
 
     def publish(site) -> None:
         context.site = site
@@ -75,18 +77,28 @@ def watch_inventory(context):
 
 
 def serve_command(args) -> int:
-    from watchwall.dashboard import incident_service
-    from watchwall.dashboard.app import create_app
-    from watchwall.dashboard.push import watch_metrics
-
     context = prepare(args.site)
     app = create_app(context)
     stop = threading.Event()
     context.socketio.start_background_task(watch_metrics, context, 5.0, stop)
-    incident_service.start_intake(context)  # before the ingest: its sink hands alarms to the intake
+    # alarms become incidents: the ingest's sink hands them to the intake, whose own thread writes them
+    intake = incident_service.start_intake(context)
     incident_service.start_watch(context)
+    plane = None
     if not args.no_ingest:
-        context.ingest = _start_ingest(context, record=not args.no_record)
+        plane = build_media_plane(
+            context.site,
+            context.settings,
+            context.engine,
+            intake.sink(SocketIOSink(context.socketio)),
+            record=not args.no_record,
+        )
+        context.ingest = plane.ingest
+        context.extras["live_hub"] = plane.live
+        if plane.recording is not None:
+            context.extras["recording"] = plane.recording
+            context.extras["recorders"] = plane.recording.recorders
+        plane.start()
     watcher = watch_inventory(context)
     # SIGTERM (systemd, kill) ends the server like Ctrl-C: open segments are closed, not left for recovery
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
@@ -104,37 +116,6 @@ def serve_command(args) -> int:
         stop.set()
         watcher.stop()
         incident_service.stop(context)
-        if context.ingest is not None:
-            context.extras["live_hub"].stop()
-            context.ingest.stop()
-            if "recording" in context.extras:  # after the ingest, so that the last packets are written
-                context.extras["recording"].stop(timeout=10.0)
+        if plane is not None:
+            plane.stop(recorder_timeout=10.0)
     return 0
-
-
-def _start_ingest(context, record: bool):
-    try:
-        from watchwall.video.events import SocketIOSink
-        from watchwall.video.ingest.supervisor import IngestService
-    except ImportError:
-        log.warning("camera ingest is not available in this build")
-        return None
-    from watchwall.video.live.channel import LiveHub
-
-    sink = SocketIOSink(context.socketio)
-    intake = context.extras.get("incident_intake")
-    if intake is not None:  # alarms also become incidents, batched on the intake's own thread
-        sink = intake.sink(sink)
-    service = IngestService(context.site, settings=context.settings, sink=sink)
-    context.extras["live_hub"] = LiveHub(service.fanouts)
-    if record:
-        from watchwall.audit.listing import AuditLog
-        from watchwall.video.record.recording_service import start_site_recording
-
-        recording = start_site_recording(
-            service, context.engine, context.settings, sink, audit=AuditLog(context.engine)
-        )
-        context.extras["recording"] = recording
-        context.extras["recorders"] = recording.recorders
-    service.start()
-    return service

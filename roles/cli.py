@@ -19,19 +19,31 @@ COMMAND_MODULES = (
     "watchwall.audit.cli",
     "watchwall.dashboard.api_cli",
     "watchwall.dashboard.user_cli",
-    "watchwall.dashboard.serve_cli",
+    "watchwall.cluster.cli",
+    "watchwall.roles.ingest",
+    "watchwall.roles.serve",
+    "watchwall.roles.web",
+    "watchwall.roles.node",
     "watchwall.incidents.cli",
 )
+# Commands parsed from their own module alone, so that their process imports nothing else
+# (an ingest node must not load Dash, plotly or the socket.io server).
+LIGHT_COMMANDS = {
+    "node": "watchwall.roles.node",
+    "cluster": "watchwall.cluster.cli",
+    "ingest": "watchwall.roles.ingest",
+    "probe": "watchwall.video.cli",
+}
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(modules: tuple[str, ...] = COMMAND_MODULES) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="watchwall",
         description="Video supervision and command-centre dashboard for community-corrections centres.",
     )
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv for debug)")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMAND_MODULES:
+    for name in modules:
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError as exc:
@@ -43,7 +55,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    words = sys.argv[1:] if argv is None else argv
+    command = next((word for word in words if not word.startswith("-")), None)
+    parser = build_parser((LIGHT_COMMANDS[command],) if command in LIGHT_COMMANDS else COMMAND_MODULES)
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=[logging.WARNING, logging.INFO, logging.DEBUG][min(args.verbose, 2)],
