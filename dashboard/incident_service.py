@@ -8,33 +8,22 @@ handling it; a socket joins only the rooms of centres its user may see (``dashbo
 from __future__ import annotations
 
 from watchwall.dashboard.context import AppContext
-from watchwall.incidents.intake import CHANGED_EVENT, IncidentIntake, Place
+from watchwall.incidents.intake import IncidentIntake, places_in, publish_through
 from watchwall.incidents.store import report_callback
 from watchwall.incidents.watch import IncidentWatch
+from watchwall.video.events import SocketIOSink
 
 INTAKE_KEY = "incident_intake"
 WATCH_KEY = "incident_watch"
 
 
 def publisher(context: AppContext):
-    def publish(summary: dict) -> None:
-        for room in {summary.get("centre"), summary.get("county")} - {None}:
-            context.socketio.emit(CHANGED_EVENT, summary, to=room)
-
-    return publish
+    return publish_through(SocketIOSink(context.socketio))
 
 
 def place_finder(context: AppContext):
     """Where a camera is, from the pages' current site (it follows the inventory)."""
-
-    def place_of(camera_id: str) -> Place | None:
-        try:
-            place = context.site.camera(camera_id)
-        except KeyError:
-            return None
-        return Place(county=place.centre.code, centre=place.centre.code, room=place.room.code)
-
-    return place_of
+    return places_in(lambda: context.site)
 
 
 def start_intake(context: AppContext) -> IncidentIntake:

@@ -139,6 +139,29 @@ class IncidentIntake:
         )
 
 
+def places_in(site_of: Callable[[], object]) -> Callable[[str], Place | None]:
+    """Where a camera is, read from the current site (``site_of()``: it changes with the inventory)."""
+
+    def place_of(camera_id: str) -> Place | None:
+        try:
+            place = site_of().camera(camera_id)
+        except KeyError:
+            return None
+        return Place(county=place.centre.code, centre=place.centre.code, room=place.room.code)
+
+    return place_of
+
+
+def publish_through(sink) -> Callable[[dict], None]:
+    """``incident.changed`` to the rooms of the incident's centre and of the county handling it."""
+
+    def publish(summary: dict) -> None:
+        for room in {summary.get("centre"), summary.get("county")} - {None}:
+            sink.emit(CHANGED_EVENT, summary, room=room)
+
+    return publish
+
+
 class IncidentSink:
     """An event sink that also hands the alarm events to the intake."""
 

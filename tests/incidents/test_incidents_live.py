@@ -21,7 +21,7 @@ import socketio
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
-from tests.dashboard.conftest import login_as
+from tests.dashboard.conftest import ARTIFACTS, login_as
 from tests.support.rtsp_process import RtspServerProcess, wait_until
 from watchwall.metrics.models import LocationCheck, Subject
 
@@ -165,6 +165,13 @@ def missed_slot_incidents(engine, morning_end: datetime) -> int:
         ).scalar_one()
 
 
+def screenshot(page, world, name: str) -> None:
+    """At 1080p into the test's tmp dir, and a copy beside the suite's other screenshots."""
+    page.screenshot(path=str(world["folder"] / name))
+    (ARTIFACTS / "screenshots").mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "screenshots" / name))
+
+
 def camera_incidents(engine, camera_id: str) -> list[dict]:
     """The camera's lost-video incidents (the test pattern, a ball on black, may rightly be "covered" too)."""
     with engine.connect() as connection:
@@ -263,7 +270,7 @@ def test_the_county_supervisor_acknowledges_and_closes_it_on_the_county_page(wor
         page.fill(f"{card} .incident-note input", "换了网线")
         page.click(f"{card} button.incident-close")
         page.wait_for_selector(card, state="detached", timeout=15_000)
-        page.screenshot(path=str(world["folder"] / "county-page-incidents.png"))
+        screenshot(page, world, "county-page-incidents.png")
     finally:
         context.close()
     (closed,) = camera_incidents(engine, "qinzhou-flap")
@@ -320,10 +327,10 @@ def test_an_overdue_incident_is_escalated_to_the_wall_and_acknowledged_there(wor
         counts = page.inner_text("[data-incidents-centre=qinzhou]")
         assert "overdue" in counts
         page.wait_for_timeout(1500)
-        page.screenshot(path=str(world["folder"] / "wall-incidents-overdue.png"))
+        screenshot(page, world, "wall-incidents-overdue.png")
         page.click(item)
         page.wait_for_selector(f"{item}.acknowledged", timeout=15_000)
-        page.screenshot(path=str(world["folder"] / "wall-incidents-acknowledged.png"))
+        screenshot(page, world, "wall-incidents-acknowledged.png")
     finally:
         context.close()
     actions = audit_rows(engine, incident["id"])
