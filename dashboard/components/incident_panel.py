@@ -7,6 +7,9 @@ checks the user again; the store refuses what the rules, the state or a stale fo
 
 from __future__ import annotations
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 
 from watchwall.config.errors import UserError
@@ -20,6 +23,7 @@ from watchwall.incidents.kinds import CLOSE_REASONS
 from watchwall.incidents.rules import can_act, can_read
 from watchwall.incidents.store import act, list_incidents
 
+UTC_ZONE = ZoneInfo("UTC")
 STEPS = {"open": ("acknowledge", "handle"), "acknowledged": ("handle",), "handling": ()}
 
 
@@ -43,7 +47,16 @@ def _what(summary: dict, names: dict[str, str]) -> str:
     return summary["subject"] or ""
 
 
-def incident_card(summary: dict, language: str, principal, names: dict[str, str]) -> html.Div:
+def local_time(iso_text: str | None, zone: ZoneInfo) -> str:
+    """An incident's UTC time as the site's local ``MM-DD HH:MM:SS`` (people read local time)."""
+    if not iso_text:
+        return ""
+    return datetime.fromisoformat(iso_text.replace("Z", "+00:00")).astimezone(zone).strftime("%m-%d %H:%M:%S")
+
+
+def incident_card(
+    summary: dict, language: str, principal, names: dict[str, str], zone: ZoneInfo = UTC_ZONE
+) -> html.Div:
     iid, version = summary["id"], summary["version"]
     flags = [html.Span(t(f"incident.state.{summary['state']}", language), className="incident-flag")]
     if summary["overdue"]:
@@ -86,7 +99,11 @@ def incident_card(summary: dict, language: str, principal, names: dict[str, str]
             [
                 html.Span(t(f"incident.kind.{summary['kind']}", language), className="incident-kind"),
                 html.Span(_what(summary, names)),
-                html.Span(summary["opened_at"] or "", className="incident-opened"),
+                html.Span(
+                    local_time(summary["opened_at"], zone),
+                    className="incident-opened",
+                    title=summary["opened_at"],
+                ),
                 *flags,
             ],
             className="incident-head",
@@ -126,7 +143,7 @@ def register_callbacks(app) -> None:
         rows = list_incidents(context.engine, counties=[code], open_only=True, limit=200)
         if not rows:
             return [html.Div(t("incident.none", language), className="incident-empty")]
-        return [incident_card(row, language, principal, names) for row in rows]
+        return [incident_card(row, language, principal, names, context.settings.zone) for row in rows]
 
     @app.callback(
         Output("incident-panel-result", "children"),

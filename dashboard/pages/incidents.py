@@ -11,6 +11,7 @@ from watchwall.config.errors import UserError
 from watchwall.dashboard import access
 from watchwall.dashboard.auth import current_principal
 from watchwall.dashboard.components.incident_items import incident_refresh_button
+from watchwall.dashboard.components.incident_panel import local_time
 from watchwall.dashboard.components.shell import header
 from watchwall.dashboard.context import current
 from watchwall.dashboard.i18n import normalise, t
@@ -112,7 +113,7 @@ def _filters(county, kind, state, overdue, first, last) -> dict:
     }
 
 
-def incident_table(rows: list[dict], language: str, names: dict) -> html.Table:
+def incident_table(rows: list[dict], language: str, names: dict, zone=None) -> html.Table:
     head = html.Tr(
         [
             html.Th(label)
@@ -150,7 +151,10 @@ def incident_table(rows: list[dict], language: str, names: dict) -> html.Table:
                             className="incident-row-pick",
                         )
                     ),
-                    html.Td(row["opened_at"]),
+                    html.Td(
+                        local_time(row["opened_at"], zone) if zone else row["opened_at"],
+                        title=row["opened_at"],
+                    ),
                     html.Td(names["centres"].get(row["county"], row["county"])),
                     html.Td(t(f"incident.kind.{row['kind']}", language)),
                     html.Td(what or ""),
@@ -199,7 +203,7 @@ def register_callbacks(app) -> None:
         }
         query = urlencode({key: value for key, value in filters.items() if value})
         return (
-            incident_table(rows, language, names),
+            incident_table(rows, language, names, context.settings.zone),
             "/incidents/export.csv" + (f"?{query}" if query else ""),
             "",
         )
