@@ -295,7 +295,7 @@ def test_tiles_play_and_an_outage_opens_incidents_that_recover(
         killed_at = time.monotonic()
         cameras.kill()
         # every lost camera is an incident on the ticker (video loss: offline, stalled or video_loss)
-        page.wait_for_selector(LOSS_ITEMS, timeout=5_000)
+        page.wait_for_selector(LOSS_ITEMS, state="attached", timeout=10_000)
         first_alarm_s = time.monotonic() - killed_at
         page.wait_for_function(f"document.querySelectorAll('{LOSS_ITEMS}').length >= 8", timeout=15_000)
         page.wait_for_selector(".tile[data-state=offline], .tile[data-state=stalled]", timeout=10_000)
