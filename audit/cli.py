@@ -9,6 +9,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from watchwall.audit.log import AuditEntry
 from watchwall.config.errors import UserError
+from watchwall.config.plain_text import printable
 from watchwall.config.settings import get_settings
 
 
@@ -41,16 +42,25 @@ def verify_command(args) -> int:
         breaks = verify_chain(engine)
         with engine.connect() as connection:
             count = connection.execute(select(func.count()).select_from(AuditEntry)).scalar()
+            unanchored = connection.execute(
+                select(func.count()).select_from(AuditEntry).where(AuditEntry.entry_mac.is_(None))
+            ).scalar()
     except (OperationalError, ProgrammingError) as exc:
         raise UserError(f"no audit log in this database (run `watchwall db upgrade`): {exc.orig}") from exc
     finally:
         engine.dispose()
     if breaks:
+        recomputed = any(b.problem.startswith("recomputed chain") for b in breaks)
+        if recomputed:
+            print(
+                "audit log RECOMPUTED: rows were rewritten with recomputed hashes (the anchor does not match)"
+            )
         print(f"audit log BROKEN at row {breaks[0].entry_id}: {breaks[0].problem}")
         for other in breaks[1:]:
             print(f"  also {other}")
         return 1
-    print(f"audit log intact: {count} entries")
+    legacy = f"; {unanchored} written before anchoring" if unanchored else ""
+    print(f"audit log intact: {count} entries, anchored with this installation's key{legacy}")
     return 0
 
 
@@ -77,10 +87,12 @@ def list_command(args) -> int:
             "detail": json.loads(entry.detail) if entry.detail else None,
         }
         if args.json:
-            print(json.dumps(fields, ensure_ascii=False))
+            print(printable(json.dumps(fields, ensure_ascii=False)))  # JSON escapes C0; printable the rest
         else:
             detail = f" {entry.detail}" if entry.detail else ""
             print(
-                f"{entry.id:>6} {entry.at} {entry.actor} {entry.action} {entry.target or '-'} {entry.address or '-'}{detail}"
+                printable(
+                    f"{entry.id:>6} {entry.at} {entry.actor} {entry.action} {entry.target or '-'} {entry.address or '-'}{detail}"
+                )
             )
     return 0

@@ -2,7 +2,9 @@
 
 A row's hash is SHA-256 over the canonical JSON of its fields and the previous
 row's hash, so editing or deleting a row behind the application's back breaks
-the chain at that row. Appends are serialized on the one ``audit_head`` row
+the chain at that row. Each row also carries an HMAC of its hash under a key kept
+outside the database (:mod:`watchwall.audit.anchor`): a chain recomputed after an edit
+by someone without that key is named as such. Appends are serialized on the one ``audit_head`` row
 (an UPDATE first: a row lock on PostgreSQL, the write lock on SQLite), so
 concurrent writers never fork the chain.
 
@@ -24,6 +26,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
+from watchwall.audit.anchor import anchor_key, entry_mac, mac_matches
 from watchwall.config.database import Base
 from watchwall.config.errors import UserError
 from watchwall.config.timestamps import utc_iso
@@ -43,6 +46,7 @@ class AuditEntry(Base):
     address: Mapped[str | None] = mapped_column(String(64))
     prev_hash: Mapped[str] = mapped_column(String(64), nullable=False)
     entry_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    entry_mac: Mapped[str | None] = mapped_column(String(64))  # HMAC of entry_hash; None before 0007
 
 
 class AuditHead(Base):
@@ -109,9 +113,7 @@ def append(
         raise UserError(f"audit action {action!r} must be a short lower-case identifier")
     for _attempt in range(3):
         try:
-            return _append_once(
-                engine, actor, action, target, canonical_detail(detail), address, utc_iso(at)
-            )
+            return _append_once(engine, actor, action, target, canonical_detail(detail), address, utc_iso(at))
         except IntegrityError:
             continue  # another writer created the missing head row first; take the lock again
     raise UserError("could not append to the audit log: the chain head keeps changing")
@@ -139,6 +141,7 @@ def _append_once(engine, actor, action, target, detail, address, at) -> AuditEnt
             "prev_hash": last_hash,
         }
         values["entry_hash"] = entry_hash(**values)
+        values["entry_mac"] = entry_mac(anchor_key(), values["entry_hash"])
         connection.execute(insert(AuditEntry).values(**values))
         connection.execute(
             update(AuditHead)
@@ -171,6 +174,8 @@ def verify_chain(engine: Engine, batch: int = 1000) -> list[ChainBreak]:
     """Every break in the chain, oldest first; empty when the log is intact."""
     breaks: list[ChainBreak] = []
     expected_id, previous_hash = 1, GENESIS_HASH
+    key = anchor_key()
+    anchored = False  # rows written before the anchor existed (migration 0007) carry no MAC
     with engine.connect() as connection:
         rows = connection.execution_options(yield_per=batch).execute(
             select(AuditEntry.__table__).order_by(AuditEntry.id)
@@ -188,6 +193,16 @@ def verify_chain(engine: Engine, batch: int = 1000) -> list[ChainBreak]:
             }
             if entry_hash(**fields) != row["entry_hash"]:
                 breaks.append(ChainBreak(row["id"], "its content was edited (hash mismatch)"))
+            elif row["entry_mac"] is not None or anchored:
+                anchored = True
+                if not mac_matches(key, row["entry_hash"], row["entry_mac"]):
+                    breaks.append(
+                        ChainBreak(
+                            row["id"],
+                            "recomputed chain: its hash is not anchored by this installation's key "
+                            "(rewritten by someone without the key kept outside the database)",
+                        )
+                    )
             expected_id, previous_hash = row["id"] + 1, row["entry_hash"]
         head = connection.execute(
             select(AuditHead.last_id, AuditHead.last_hash).where(AuditHead.id == HEAD_ID)

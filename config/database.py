@@ -26,6 +26,7 @@ MODEL_MODULES = (
     "watchwall.cameras.models",
     "watchwall.video.record.models",
     "watchwall.dashboard.models",
+    "watchwall.dashboard.sessions",
     "watchwall.dashboard.accounts",
     "watchwall.dashboard.api_clients",
     "watchwall.cluster.models",

@@ -69,6 +69,15 @@ class Settings(BaseSettings):
     checkin_windows: CheckinWindows = Field(default_factory=CheckinWindows)
     incidents: IncidentSettings = Field(default_factory=IncidentSettings)
 
+    # Web security (issue 13 B). Cookies only over HTTPS when the site is served behind TLS.
+    session_cookie_secure: bool = False
+    session_hours: float = Field(default=12.0, gt=0, le=24 * 30)  # a login lasts at most this long
+    # Addresses or CIDRs of the reverse proxies whose X-Forwarded-For/-Proto/-Host are believed
+    # (Werkzeug's ProxyFix, one hop); a request from anywhere else keeps its own peer address.
+    trusted_proxies: list[str] = Field(default_factory=list)
+    # Origins (scheme://host[:port]) whose pages may open /live and socket.io; empty: the serving host.
+    public_origins: list[str] = Field(default_factory=list)
+
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:

@@ -1,4 +1,9 @@
-"""Users of the dashboard, their roles and counties, and password hashing (argon2id)."""
+"""Users of the dashboard, their roles and counties, and password hashing (argon2id).
+
+Changing a password, disabling or removing a user ends every session of that user
+(:mod:`watchwall.dashboard.sessions`); sessions name the user by id, so a user created
+later under a removed user's name never inherits a session.
+"""
 
 from __future__ import annotations
 
@@ -8,13 +13,14 @@ from datetime import UTC, datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import Boolean, DateTime, Integer, String, select
+from sqlalchemy import Boolean, DateTime, Integer, String, delete, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from watchwall.config.database import Base
 from watchwall.config.errors import UserError
+from watchwall.dashboard.sessions import WebSession, token_hash
 
 ROLES = ("city_command", "county_supervisor", "inspector", "admin")
 USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9_.@-]{2,64}$")
@@ -46,6 +52,7 @@ class Principal:
     username: str
     role: str
     counties: tuple[str, ...] = ()
+    user_id: int | None = None
 
     @property
     def all_counties(self) -> bool:
@@ -54,7 +61,8 @@ class Principal:
 
 
 def principal_of(user: User) -> Principal:
-    return Principal(user.username, user.role, tuple(code for code in user.counties.split(",") if code))
+    counties = tuple(code for code in user.counties.split(",") if code)
+    return Principal(user.username, user.role, counties, user.id)
 
 
 def hash_password(password: str) -> str:
@@ -108,21 +116,69 @@ def add_user(
 
 
 def authenticate(engine: Engine, username: str, password: str) -> Principal | None:
+    """The user's principal if the password is right and the account active. The same argon2
+    work is done for an unknown name, a disabled account and a wrong password, so the answer's
+    time tells none of them apart."""
     with Session(engine) as session:
         user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
-        if user is None:
-            check_password(_DUMMY_HASH, password)  # same work whether or not the name exists
-            return None
-        if not user.active or not check_password(user.password_hash, password):
+        matches = check_password(user.password_hash if user is not None else _DUMMY_HASH, password)
+        if user is None or not user.active or not matches:
             return None
         user.last_login_at = datetime.now(UTC)
         session.commit()
         return principal_of(user)
 
 
-def find_principal(engine: Engine, username: str) -> Principal | None:
+def _user(session: Session, username: str) -> User:
+    user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+    if user is None:
+        raise AccountError(f"no user {username!r}")
+    return user
+
+
+def set_password(engine: Engine, username: str, password: str) -> int:
+    """A new password; every session of the user ends. Returns the number of sessions ended."""
+    password_hash = hash_password(password)
     with Session(engine) as session:
-        user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+        user = _user(session, username)
+        user.password_hash = password_hash
+        ended = end_user_sessions(session, user.id)
+        session.commit()
+    return ended
+
+
+def set_active(engine: Engine, username: str, active: bool) -> int:
+    """Enable or disable a user; disabling ends every session of the user."""
+    with Session(engine) as session:
+        user = _user(session, username)
+        user.active = active
+        ended = 0 if active else end_user_sessions(session, user.id)
+        session.commit()
+    return ended
+
+
+def remove_user(engine: Engine, username: str) -> int:
+    """Delete a user and every session of the user."""
+    with Session(engine) as session:
+        user = _user(session, username)
+        ended = end_user_sessions(session, user.id)
+        session.delete(user)
+        session.commit()
+    return ended
+
+
+def end_user_sessions(session: Session, user_id: int) -> int:
+    return session.execute(delete(WebSession).where(WebSession.user_id == user_id)).rowcount or 0
+
+
+def principal_for_session(engine: Engine, token: str) -> Principal | None:
+    """The active user of an unexpired session token, None otherwise."""
+    with Session(engine) as session:
+        user = session.execute(
+            select(User)
+            .join(WebSession, WebSession.user_id == User.id)
+            .where(WebSession.token_hash == token_hash(token), WebSession.expires_at > datetime.now(UTC))
+        ).scalar_one_or_none()
         return principal_of(user) if user is not None and user.active else None
 
 

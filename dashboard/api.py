@@ -7,19 +7,19 @@ the request (422, every bad row's index and reason) and nothing is written. Rows
 ``external_id``, so posting the same rows again changes nothing and the answer says so.
 
 Every error is JSON ``{"error": "...", "details": [...]}`` with its status code:
-400 malformed JSON or body, 401 missing/unknown token, 403 scope, 404/405 route, 413 too large,
+400 malformed JSON or body (also: nested deeper than 64, a lone surrogate), 401 missing/unknown token, 403 scope, 404/405 route, 413 too large,
 415 not ``application/json``, 422 invalid rows, 503 database unreachable.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 
 import flask
 from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
+from watchwall.dashboard import json_body
 from watchwall.dashboard.api_clients import ApiCaller, authenticate_token
 from watchwall.dashboard.context import current
 from watchwall.dashboard.prometheus import count_api_request
@@ -78,13 +78,9 @@ def _body() -> object:
     if len(data) > MAX_BODY_BYTES:
         raise ApiError(413, f"request body is larger than {MAX_BODY_BYTES} bytes")
     try:
-        return json.loads(data.decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        raise ApiError(400, "malformed JSON: the body is not UTF-8", [str(exc)]) from None
-    except json.JSONDecodeError as exc:
-        raise ApiError(
-            400, "malformed JSON", [f"{exc.msg} at line {exc.lineno} column {exc.colno}"]
-        ) from None
+        return json_body.parse(data)
+    except json_body.BadJson as exc:
+        raise ApiError(400, exc.error, exc.details) from None
 
 
 def _rows(body: object) -> list[RawRow]:

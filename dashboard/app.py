@@ -10,11 +10,25 @@ import dash
 import flask
 from flask_socketio import SocketIO
 
-from watchwall.dashboard import auth, incident_routes, incident_socket, live_routes, push, recording_routes
+from watchwall.dashboard import (
+    auth,
+    incident_routes,
+    incident_socket,
+    json_body,
+    live_routes,
+    push,
+    recording_routes,
+    view_audit,
+)
+from watchwall.dashboard.api import PREFIX as API_PREFIX
 from watchwall.dashboard.api import register_api
+from watchwall.dashboard.components import incident_panel
 from watchwall.dashboard.context import EXTENSION_KEY, AppContext
 from watchwall.dashboard.i18n import ASSETS_DIR, t
+from watchwall.dashboard.pages import admin, centre, incidents, recordings, wall
 from watchwall.dashboard.prometheus import observe_callback, register_prometheus
+from watchwall.dashboard.proxies import TrustedProxyFix
+from watchwall.dashboard.web_security import SecurityHeaders, origin_allowed
 
 
 def _time_callbacks(server: flask.Flask) -> None:
@@ -32,6 +46,25 @@ def _time_callbacks(server: flask.Flask) -> None:
         return response
 
 
+def _refuse_bad_json(server: flask.Flask) -> None:
+    """JSON bodies of the pages' requests (Dash callbacks, export) are checked before any view parses
+    them; the REST API checks its own (:mod:`watchwall.dashboard.api`) and answers in its format."""
+
+    @server.before_request
+    def _check_json():
+        request = flask.request
+        if not request.is_json or request.path.startswith(API_PREFIX + "/"):
+            return None
+        data = request.get_data(cache=True)
+        if not data:  # Dash's GETs say application/json and send nothing
+            return None
+        try:
+            json_body.parse(data)
+        except json_body.BadJson as exc:
+            return auth.refuse(400, str(exc))
+        return None
+
+
 def create_app(context: AppContext) -> dash.Dash:
     # "watchwall" is a namespace package: Flask can find neither a root nor an instance path from
     # the name, so both are given (the instance folder is unused)
@@ -41,12 +74,15 @@ def create_app(context: AppContext) -> dash.Dash:
         SECRET_KEY=context.settings.secret_key(),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=context.settings.session_cookie_secure,
         SESSION_COOKIE_NAME="watchwall_session",
-        PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=context.settings.session_hours),
         MAX_CONTENT_LENGTH=8 * 1024 * 1024,
     )
     server.extensions[EXTENSION_KEY] = context
     auth.install(server)
+    view_audit.install(server, auth.audit)
+    _refuse_bad_json(server)
     register_api(server)
     register_prometheus(server)
     _time_callbacks(server)
@@ -61,9 +97,6 @@ def create_app(context: AppContext) -> dash.Dash:
         title=t("app.title", context.settings.language),
         update_title=None,
     )
-    from watchwall.dashboard.components import incident_panel
-    from watchwall.dashboard.pages import admin, centre, incidents, recordings, wall
-
     dash.register_page(
         "wall", path="/wall", layout=wall.layout, title=t("app.title", context.settings.language)
     )
@@ -101,11 +134,17 @@ def create_app(context: AppContext) -> dash.Dash:
         server,
         async_mode="threading",
         message_queue=context.settings.redis_url,
-        cors_allowed_origins=[],
+        cors_allowed_origins=lambda origin, environ: origin_allowed(
+            origin, environ, context.settings.public_origins
+        ),
     )
     push.register(context.socketio, context)
     incident_socket.register(context.socketio, context)
     live_routes.register(server)
     recording_routes.register(server)
     incident_routes.register(server)
+    # Outermost first: the client's address is settled, then every response gets its headers.
+    server.wsgi_app = TrustedProxyFix(
+        SecurityHeaders(server.wsgi_app, app.csp_hashes), context.settings.trusted_proxies
+    )
     return app

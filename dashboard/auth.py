@@ -1,8 +1,10 @@
 """Login, sessions, CSRF and the guard in front of every route.
 
-Sessions are Flask's signed cookies (HttpOnly, SameSite=Lax) carrying only the
-user name; the user's role and counties are read from the database on every
-request, so a disabled user is out at once. State-changing requests must come
+Sessions are server-side (:mod:`watchwall.dashboard.sessions`): the signed cookie
+(HttpOnly, SameSite=Lax, Secure when ``session_cookie_secure``) carries a random
+token whose hash names a session row, and that row names its user by id. The
+user's role and counties are read from the database on every request; logout, a
+password change, disabling or removing the user end the session at once. State-changing requests must come
 from this site's own pages (Origin/Referer checked; the login form also
 carries a synchronizer token); the REST API uses bearer tokens instead.
 """
@@ -17,26 +19,28 @@ from urllib.parse import urlsplit
 
 import flask
 
+from watchwall.audit.listing import append
 from watchwall.dashboard import access
-from watchwall.dashboard.accounts import Principal, authenticate, find_principal
+from watchwall.dashboard.accounts import Principal, authenticate, principal_for_session
 from watchwall.dashboard.context import AppContext, current
 from watchwall.dashboard.i18n import normalise, t
-from watchwall.dashboard.rate_limit import SlidingWindowLimiter
+from watchwall.dashboard.rate_limit import LoginThrottle
+from watchwall.dashboard.sessions import end_session, open_session
 
 log = logging.getLogger(__name__)
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 PUBLIC_PATHS = ("/login", "/_favicon.ico")
 PUBLIC_PREFIXES = ("/assets/", "/_dash-component-suites/", "/api/v1/")
-LOGIN_FAILURES_PER_ADDRESS = SlidingWindowLimiter(max_events=10, window_s=300)
-LOGIN_FAILURES_PER_USER = SlidingWindowLimiter(max_events=5, window_s=300)
+THROTTLE_KEY = "watchwall.login_throttle"
+SESSION_TOKEN = "sid"
 
 
 def current_principal() -> Principal | None:
     if "principal" in flask.g:
         return flask.g.principal
-    username = flask.session.get("user")
-    principal = find_principal(current().engine, username) if username else None
+    token = flask.session.get(SESSION_TOKEN)
+    principal = principal_for_session(current().engine, token) if isinstance(token, str) else None
     flask.g.principal = principal
     return principal
 
@@ -47,8 +51,6 @@ def client_address() -> str:
 
 def audit(action: str, target: str | None = None, detail=None, actor: str | None = None) -> None:
     """Append to the tamper-evident audit log; a failing audit never hides the action's own error."""
-    from watchwall.audit.listing import append
-
     principal = current_principal() if actor is None else None
     append(
         current().engine,
@@ -99,6 +101,8 @@ def page_rule(path: str, principal: Principal, context: AppContext) -> bool | No
 
 
 def install(server: flask.Flask) -> None:
+    server.extensions[THROTTLE_KEY] = throttle = LoginThrottle()
+
     @server.before_request
     def guard():
         request = flask.request
@@ -106,28 +110,28 @@ def install(server: flask.Flask) -> None:
         if path == "/metrics":
             return None  # guarded by its own loopback rule
         if request.method not in SAFE_METHODS and not path.startswith("/api/v1/") and not _same_origin():
-            return _refuse(403, "cross-site request refused")
+            return refuse(403, "cross-site request refused")
         if path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES):
             return None
         principal = current_principal()
         if principal is None:
             if request.method == "GET" and _wants_html():
                 return flask.redirect(f"/login?next={flask.request.full_path.rstrip('?')}")
-            return _refuse(401, "log in first")
+            return refuse(401, "log in first")
         allowed = page_rule(path, principal, current())
         if allowed is False:
-            return _refuse(403, "not allowed for your role or county")
+            return refuse(403, "not allowed for your role or county")
         if path == "/":
             return flask.redirect(access.home_page(principal))
         return None
 
     @server.errorhandler(access.Forbidden)
     def forbidden(_exc):
-        return _refuse(403, "not allowed for your role or county")
+        return refuse(403, "not allowed for your role or county")
 
     @server.errorhandler(404)
     def not_found(_exc):
-        return _refuse(404, "no such page")
+        return refuse(404, "no such page")
 
     @server.route("/login", methods=["GET", "POST"])
     def login():
@@ -141,23 +145,22 @@ def install(server: flask.Flask) -> None:
         username = form.get("username", "").strip()
         password = form.get("password", "")
         address = client_address()
-        wait = max(
-            LOGIN_FAILURES_PER_ADDRESS.retry_after(address),
-            LOGIN_FAILURES_PER_USER.retry_after(username.lower()),
-        )
+        wait = throttle.retry_after(username, address)
         if wait > 0:
             response = _login_page(language, t("login.too_many", language), status=429)
             response.headers["Retry-After"] = str(int(wait) + 1)
             return response
         principal = authenticate(current().engine, username, password) if username and password else None
         if principal is None:
-            LOGIN_FAILURES_PER_ADDRESS.record(address)
-            LOGIN_FAILURES_PER_USER.record(username.lower())
+            throttle.failed(username, address)
             audit("login_failed", target=username[:64], actor="anonymous")
             return _login_page(language, t("login.failed", language), status=401)
-        LOGIN_FAILURES_PER_USER.reset(username.lower())
+        throttle.succeeded(username, address)
+        settings = current().settings
         flask.session.clear()
-        flask.session["user"] = principal.username
+        flask.session[SESSION_TOKEN] = open_session(
+            current().engine, principal.user_id, settings.session_hours, address
+        )
         flask.session.permanent = True
         flask.g.principal = principal
         audit("login", target=principal.username)
@@ -171,11 +174,14 @@ def install(server: flask.Flask) -> None:
         principal = current_principal()
         if principal is not None:
             audit("logout", target=principal.username)
+        token = flask.session.get(SESSION_TOKEN)
+        if isinstance(token, str):
+            end_session(current().engine, token)
         flask.session.clear()
         return flask.redirect("/login")
 
 
-def _refuse(status: int, message: str):
+def refuse(status: int, message: str):
     if _wants_html():
         language = normalise(flask.request.args.get("lang") or current().settings.language)
         title = t(f"error.{status}", language)

@@ -30,6 +30,8 @@ SNAPSHOT_EVENT = "camera.snapshot"
 
 
 def register(socketio: SocketIO, context: AppContext) -> None:
+    refuse_anonymous_transports(socketio)
+
     @socketio.on("connect")
     def _connect(auth=None):
         principal = current_principal()
@@ -49,16 +51,36 @@ def register(socketio: SocketIO, context: AppContext) -> None:
         _count_client(-1)
 
     @socketio.on("join")
-    def _join(message):
+    def _join(message=None, *_more):
         """A page asks for a centre's events; refused outside the user's counties."""
         principal = current_principal()
-        centre = str((message or {}).get("centre", ""))
+        if not isinstance(message, dict) or not isinstance(message.get("centre"), str):
+            return {"ok": False, "error": 'bad request: send {"centre": "<code>"}'}
+        centre = message["centre"]
         if principal is None or centre not in {c.code for c in context.site.centres}:
             return {"ok": False, "error": "unknown centre"}
         if not access.can_see_centre(principal, centre):
             return {"ok": False, "error": "forbidden"}
         join_room(centre)
         return {"ok": True}
+
+
+def refuse_anonymous_transports(socketio: SocketIO) -> None:
+    """Close an engine.io session at its handshake when the request has no logged-in user.
+
+    Refusing only socket.io's ``connect`` (above) leaves the engine.io session open, polling and
+    holding a thread, for anyone; engine.io refuses the handshake itself (401) when its connect
+    handler answers False. python-socketio's own handler runs after the check."""
+    server = socketio.server
+    socketio_connect = server._handle_eio_connect
+
+    def eio_connect(eio_sid, environ):
+        with environ["flask.app"].request_context(environ):
+            if current_principal() is None:
+                return False
+        return socketio_connect(eio_sid, environ)
+
+    server.eio.on("connect", eio_connect)
 
 
 _clients_lock = threading.Lock()
@@ -74,15 +96,15 @@ def _count_client(change: int) -> None:
 
 def camera_snapshot(context: AppContext, centres: list[str]) -> dict:
     """The cameras' states and open alarms of ``centres``: what a (re)connecting page catches up with."""
-    ingest = context.ingest
-    if ingest is None:
+    media = context.media
+    if media is None:
         return {"cameras": {}, "alarms": []}
     cameras, alarms = {}, []
-    for camera_id, health in ingest.health().items():
+    for camera_id, health in media.health().items():
         if health.centre not in centres:
             continue
         cameras[camera_id] = {"state": health.state, "error_kind": health.error_kind, "centre": health.centre}
-        for alarm in ingest.alarm_log(camera_id):
+        for alarm in media.alarms(camera_id):
             if alarm.get("active"):
                 alarms.append({"camera_id": camera_id, "centre": health.centre, **alarm})
     return {"cameras": cameras, "alarms": alarms}

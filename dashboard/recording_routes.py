@@ -2,7 +2,8 @@
 
 ``GET /recordings/play/<camera>?from=ISO&to=ISO`` answers fMP4 (206 for a byte
 range, 416 for one outside the file) and is audited once per playback: on the
-request that starts at byte 0, not on every range the player asks for.
+first request of any byte range of the span, once per user, camera and span (a player
+that starts in the middle is audited too; a player's further ranges are not).
 ``GET /recordings/seek/<camera>?at=ISO`` says where an instant is in the
 index. ``POST /recordings/export`` (camera, from, to, reason) answers the
 signed evidence zip as a download. Camera ids are looked up in the site, never
@@ -24,9 +25,11 @@ import flask
 
 from watchwall.audit.listing import AuditLog
 from watchwall.config.errors import UserError
+from watchwall.config.plain_text import unsafe_reason
+from watchwall.config.plausible import implausible
 from watchwall.config.site import CameraPlace
 from watchwall.config.timestamps import utc_iso
-from watchwall.dashboard import access
+from watchwall.dashboard import access, view_audit
 from watchwall.dashboard.auth import client_address, current_principal
 from watchwall.dashboard.context import current
 from watchwall.video.record.evidence_cli import parse_instant
@@ -60,16 +63,35 @@ def playback_cache_dir(settings) -> Path:
     return Path(settings.data_dir) / "cache" / "playback"
 
 
-def instant(text: str | None, name: str) -> float:
-    if not text or not text.strip():
+def text_field(value: object, name: str) -> str:
+    """A request field that must be text (a JSON number, list or object is refused)."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise BadRequest(f"'{name}' must be text, not {type(value).__name__}")
+    problem = unsafe_reason(value)
+    if problem:
+        raise BadRequest(f"'{name}': {problem}")
+    return value
+
+
+def instant(value: object, name: str) -> float:
+    text = text_field(value, name)
+    if not text.strip():
         raise BadRequest(f"'{name}' is required: an ISO 8601 time such as 2026-11-26T09:30:00+08:00")
     try:
-        return parse_instant(text, current().settings.zone)
+        epoch = parse_instant(text, current().settings.zone)
+        problem = implausible(datetime.fromtimestamp(epoch, UTC))
     except UserError as exc:
         raise BadRequest(f"'{name}': {exc}") from None
+    except (OverflowError, ValueError, OSError):
+        problem = "is outside the years a date may have"
+    if problem:
+        raise BadRequest(f"'{name}': {text} {problem}")
+    return epoch
 
 
-def checked_span(start_text: str | None, end_text: str | None) -> Span:
+def checked_span(start_text: object, end_text: object) -> Span:
     span = Span(instant(start_text, "from"), instant(end_text, "to"))
     if span.end_utc <= span.start_utc:
         raise BadRequest("'to' must come after 'from'")
@@ -96,7 +118,7 @@ def error_response(status: int, message: str):
             '<!doctype html><html><head><meta charset="utf-8"><title>WatchWall</title>'
             '<link rel="stylesheet" href="/assets/login.css"></head><body class="plain-page">'
             f'<main class="plain-card"><h1>{status}</h1><p class="rec-error">{html.escape(message)}</p>'
-            '<p><a href="javascript:history.back()">&larr;</a></p></main></body></html>'
+            '<p><a href="/recordings">&larr;</a></p></main></body></html>'
         )
         return flask.Response(body, status=status, mimetype="text/html")
     return flask.jsonify({"error": message}), status
@@ -148,14 +170,8 @@ def register(server: flask.Flask) -> None:
             response.headers["Accept-Ranges"] = "bytes"
             return response
         first, last = wanted if wanted is not None else (0, played.length - 1)
-        if first == 0 and flask.request.method == "GET":
-            audit_log()(
-                actor=current_principal().username,
-                action="playback",
-                target=camera_id,
-                detail={"from_utc": utc_iso(span.start_utc), "to_utc": utc_iso(span.end_utc)},
-                address=client_address(),
-            )
+        span_text = (utc_iso(span.start_utc), utc_iso(span.end_utc))
+        if view_audit.views().playback(current_principal().username, camera_id, span_text):
             prune_playback_cache(playback_cache_dir(settings))
         response = flask.Response(
             read_range(played.path, first, last),
@@ -195,13 +211,17 @@ def register(server: flask.Flask) -> None:
     @server.route("/recordings/export", methods=["POST"])
     @answers_errors
     def export():
-        values = flask.request.get_json(silent=True) or flask.request.form
-        camera_id = str(values.get("camera") or "")
+        values = flask.request.get_json(silent=True) if flask.request.is_json else flask.request.form
+        if not isinstance(values, dict):  # the form is a dict too
+            raise BadRequest(
+                'the body must be a JSON object: {"camera": ..., "from": ..., "to": ..., "reason": ...}'
+            )
+        camera_id = text_field(values.get("camera"), "camera")
         if not camera_id:
             raise BadRequest("'camera' is required")
         place = camera_for(camera_id, access.can_export)
         span = checked_span(values.get("from"), values.get("to"))
-        reason = str(values.get("reason") or "").strip()
+        reason = text_field(values.get("reason"), "reason").strip()
         if not reason:
             raise BadRequest("a reason is required for every export")
         if len(reason) > MAX_REASON_CHARS:

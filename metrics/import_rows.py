@@ -38,6 +38,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from watchwall.config.errors import UserError
+from watchwall.config.plain_text import unsafe_reason
+from watchwall.config.plausible import implausible
 from watchwall.metrics.counties import COUNTY_CODES
 from watchwall.metrics.localtime import as_utc
 from watchwall.metrics.models import (
@@ -124,7 +126,11 @@ def _text(values: dict, column: str, optional: bool = False) -> str | None:
         raise RowError(f"{column}: missing")
     if not isinstance(value, str | int | float) or isinstance(value, bool):
         raise RowError(f"{column}: expected text, got {type(value).__name__}")
-    return str(value).strip()
+    text = str(value).strip()
+    problem = unsafe_reason(text)  # NUL, bidi overrides, lone surrogates: never stored, never shown
+    if problem:
+        raise RowError(f"{column}: {problem}")
+    return text
 
 
 def _identifier(values: dict, column: str) -> str:
@@ -149,11 +155,17 @@ def _moment(values: dict, column: str, zone: ZoneInfo, optional: bool = False) -
     if value is None:
         return None
     try:
-        return as_utc(datetime.fromisoformat(value), zone)
+        moment = as_utc(datetime.fromisoformat(value), zone)
     except ValueError:
         raise RowError(
             f"{column}: {value!r} is not an ISO 8601 time (e.g. 2024-05-01T08:12:00+08:00)"
         ) from None
+    except OverflowError:  # year 1 at +08:00 is before the first UTC instant Python has
+        raise RowError(f"{column}: {value!r} is before 2000-01-01") from None
+    problem = implausible(moment)
+    if problem:
+        raise RowError(f"{column}: {value!r} {problem}")
+    return moment
 
 
 def _coordinate(values: dict, column: str, limit: float) -> float | None:

@@ -42,6 +42,8 @@ from watchwall.incidents.store import report_callback
 from watchwall.roles.media_plane import MediaPlane, build_media_plane
 from watchwall.video.events import RedisSink
 from watchwall.video.record.models import supersede_open_segments
+from watchwall.video.shared_state import StatePublisher
+from watchwall.video.view import LocalMediaView
 
 log = logging.getLogger(__name__)
 
@@ -218,6 +220,10 @@ def node_command(args) -> int:
     node = IngestNode(engine, load_site(args.site or settings.site), leases, plane_factory)
     node.plane.start()
     health = serve_health(node, listen)
+    publisher = StatePublisher(
+        settings.redis_url, LocalMediaView(node.plane.ingest, node.plane.live), args.name
+    )
+    publisher.start()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     print(f"WatchWall ingest node {args.name}: health on http://{listen}/health  (Ctrl-C stops)", flush=True)
@@ -229,6 +235,7 @@ def node_command(args) -> int:
     except KeyboardInterrupt:
         pass
     finally:
+        publisher.stop()
         health.shutdown()
         node.plane.stop(recorder_timeout=10.0)  # every open segment closed, then the leases given up
         intake.stop()

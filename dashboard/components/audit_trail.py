@@ -9,9 +9,10 @@ from collections.abc import Callable
 from dash import Input, Output, State, dcc, html
 from sqlalchemy import func, select
 
-from watchwall.audit.listing import KNOWN_ACTIONS, AuditEntry, list_entries, verify_chain
+from watchwall.audit.listing import KNOWN_ACTIONS, AuditEntry, scoped_entries, verify_chain
 from watchwall.config.timestamps import local_text, parse_iso
-from watchwall.dashboard.access import require
+from watchwall.dashboard.access import can_administer, require
+from watchwall.dashboard.auth import current_principal
 from watchwall.dashboard.components.panel_style import BUTTON, CONTROL, INPUT, PANEL, labelled
 from watchwall.dashboard.context import AppContext, current
 from watchwall.dashboard.i18n import t
@@ -58,8 +59,16 @@ def action_label(action: str, language: str) -> str:
 
 
 def audit_table(context: AppContext, language: str, action: str | None, actor: str | None) -> html.Table:
-    entries = list_entries(
-        context.engine, limit=AUDIT_ROWS, action=action or None, actor=(actor or "").strip() or None
+    principal = current_principal()
+    entries = scoped_entries(  # an inspector of some counties: their cameras' rows only
+        context.engine,
+        cameras=None
+        if principal.all_counties
+        else {place.camera.id for place in context.site.cameras() if place.centre.code in principal.counties},
+        reveal_failed_logins=can_administer(principal),
+        limit=AUDIT_ROWS,
+        action=action or None,
+        actor=(actor or "").strip() or None,
     )
     heads = ("id", "when", "actor", "action", "target", "detail", "address")
     cell = {"padding": "3px 8px", "borderBottom": "1px solid rgba(255,255,255,0.08)", "textAlign": "left"}

@@ -13,6 +13,8 @@ from watchwall.config.errors import UserError
 from watchwall.dashboard import access
 from watchwall.dashboard.accounts import ROLES, User, add_user
 from watchwall.dashboard.auth import audit, current_principal
+from watchwall.dashboard.components import user_admin
+from watchwall.dashboard.components.camera_live_cells import live_cells, live_headers
 from watchwall.dashboard.components.inventory_actions import ACTIONS, run_action
 from watchwall.dashboard.components.room_list import push_refresh_button
 from watchwall.dashboard.components.shell import header
@@ -115,6 +117,7 @@ def layout(lang: str | None = None, **_query) -> html.Div:
                                 ],
                                 className="admin-form",
                             ),
+                            user_admin.manage_form(language),
                             html.Div(id="user-result", className="admin-result", role="status"),
                             html.H2(t("admin.retention", language)),
                             html.Div(
@@ -181,6 +184,7 @@ def camera_rows(context: AppContext, language: str, inventory: list) -> html.Tab
             p.camera.redacted_source(),
             t("admin.site_file", language),
             _enabled_label(p.camera.enabled, language),
+            *live_cells(context, p.camera.id, language),
         ]
         for p in context.site_file.cameras()
     ]
@@ -192,10 +196,12 @@ def camera_rows(context: AppContext, language: str, inventory: list) -> html.Tab
             f"onvif://{c.onvif_host}:{c.onvif_port}",
             t("admin.inventory", language),
             _enabled_label(bool(c.enabled), language),
+            *live_cells(context, c.id, language),
         ]
         for c in inventory
     ]
     headers = [t(f"admin.col.{k}", language) for k in ("id", "centre", "room", "source", "origin", "enabled")]
+    headers += live_headers(language)
     return _table(headers, rows, "camera-table")
 
 
@@ -244,6 +250,8 @@ def write_retention_days(context: AppContext, days: int) -> None:
 
 
 def register_callbacks(app) -> None:
+    user_admin.register_callbacks(app, user_rows)
+
     @app.callback(
         Output("admin-camera-table", "children"),
         Output("cam-result", "children"),

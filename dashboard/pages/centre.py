@@ -15,6 +15,7 @@ from watchwall.dashboard.components.incident_panel import incident_panel
 from watchwall.dashboard.components.kpi import kpi_card
 from watchwall.dashboard.components.room_list import listed_cameras, push_refresh_button, room_blocks
 from watchwall.dashboard.components.shell import header
+from watchwall.dashboard.components.stream_label import stream_label, stream_labels_json
 from watchwall.dashboard.context import AppContext, current
 from watchwall.dashboard.i18n import normalise, t
 from watchwall.metrics import compliance
@@ -61,13 +62,19 @@ def layout(code: str | None = None, lang: str | None = None, camera: str | None 
                     html.Section(
                         [
                             html.Div(
-                                html.Video(
-                                    id="centre-live",
-                                    autoPlay=True,
-                                    muted=True,
-                                    controls=False,
-                                    **{"data-live-camera": chosen or ""},
-                                ),
+                                [
+                                    html.Video(
+                                        id="centre-live",
+                                        autoPlay=True,
+                                        muted=True,
+                                        controls=False,
+                                        **{
+                                            "data-live-camera": chosen or "",
+                                            "data-stream-labels": stream_labels_json(language),
+                                        },
+                                    ),
+                                    stream_label("centre-live-stream"),
+                                ],
                                 className="live-main",
                             ),
                             html.Div(id="centre-camera-tools", className="camera-tools"),
@@ -134,9 +141,10 @@ def camera_tools(place, language: str) -> list:
 
 
 def health_rows(context: AppContext, camera_id: str, language: str) -> list:
-    if context.ingest is None or camera_id not in context.ingest.fanouts:
+    health = context.media.camera_health(camera_id) if context.media is not None else None
+    if health is None:
         return [html.Tr(html.Td(t("centre.no_ingest", language)))]
-    snapshot = context.ingest.camera_health(camera_id).as_dict()
+    snapshot = health.as_dict()
     rows = []
     for field in HEALTH_FIELDS:
         value = snapshot.get(field)
@@ -145,6 +153,17 @@ def health_rows(context: AppContext, camera_id: str, language: str) -> list:
         rows.append(
             html.Tr([html.Th(t(f"health.{field}", language)), html.Td("–" if value is None else str(value))])
         )
+    sub = snapshot.get("streams", {}).get("sub")
+    if sub is not None:  # the sub stream, on its own: one down is not the other down
+        size = f"{sub['width']}x{sub['height']}" if sub["width"] else None
+        for field, value in (("sub_state", sub["state"]), ("sub_codec", sub["codec"]), ("sub_size", size),
+                             ("sub_fps", sub["fps"])):  # fmt: skip
+            rows.append(
+                html.Tr(
+                    [html.Th(t(f"health.{field}", language)), html.Td("–" if value is None else str(value))],
+                    className="sub-stream-row",
+                )
+            )
     return rows
 
 

@@ -14,6 +14,7 @@ from watchwall.dashboard.components.incident_items import centre_counts, inciden
 from watchwall.dashboard.components.kpi import kpi_card
 from watchwall.dashboard.components.room_list import push_refresh_button
 from watchwall.dashboard.components.shell import header
+from watchwall.dashboard.components.stream_label import stream_labels
 from watchwall.dashboard.context import AppContext, current
 from watchwall.dashboard.i18n import normalise, t
 from watchwall.incidents.store import counts_by_centre
@@ -87,6 +88,7 @@ def tour_json(context: AppContext, language: str) -> str:
             "pages": tour_pages(context, language),
             "interval": context.settings.tour_interval_s,
             "states": states,
+            "streams": stream_labels(language),  # which stream a tile shows (wall-tiles.js)
         },
         ensure_ascii=False,
     )

@@ -1,16 +1,15 @@
 """Incidents: one row per continuing problem, its notes log and its linked evidence.
 
 Revision ID: 0008_incidents
-Revises: 0012_segment_epoch
+Revises: 0007_sessions
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0008_incidents"
-down_revision = (
-    "0012_segment_epoch"  # chained after main's head at the merge of main (asked: 0005_api_clients)
-)
+# chained after main's head when main was merged into this branch (asked: 0005_api_clients)
+down_revision = "0007_sessions"
 branch_labels = None
 depends_on = None
 
