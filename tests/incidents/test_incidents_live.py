@@ -260,7 +260,7 @@ def test_the_county_supervisor_acknowledges_and_closes_it_on_the_county_page(wor
         acknowledged = page.inner_text("#incident-panel-result")
         page.click(f"{card} button.incident-close")
         page.wait_for_function(
-            f"document.getElementById('incident-panel-result').textContent !== {json.dumps(acknowledged)}",
+            f"() => document.getElementById('incident-panel-result').textContent !== {json.dumps(acknowledged)}",
             timeout=15_000,
         )
         assert "reason" in page.inner_text("#incident-panel-result")
@@ -294,7 +294,9 @@ def test_another_countys_supervisor_is_refused(world, http_login):
     assert session.get(f"{server.url}/incidents/export.csv?county=qinzhou", timeout=10).status_code == 400
     client = socketio.Client(reconnection=False)
     cookie = "; ".join(f"{name}={value}" for name, value in session.cookies.items())
-    client.connect(server.url, headers={"Cookie": cookie, "Origin": server.url}, transports=["websocket"])
+    client.connect(
+        server.url, headers={"Cookie": cookie, "Origin": server.url}, transports=["polling"], wait_timeout=10
+    )
     try:
         answer = client.call(
             "incident.act",

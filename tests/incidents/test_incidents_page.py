@@ -63,7 +63,7 @@ def test_filters_history_and_export_for_city_command(page_world, browser, http_l
         page.click("#incidents-state")
         page.click("text=Closed")
         page.wait_for_function(
-            "document.querySelectorAll('#incident-table tbody tr').length === 1", timeout=15_000
+            "() => document.querySelectorAll('#incident-table tbody tr').length === 1", timeout=15_000
         )
         assert rows_shown(page) == [str(ids["camera"])]
         assert "state=closed" in page.get_attribute("#incidents-export", "href")
@@ -74,7 +74,7 @@ def test_filters_history_and_export_for_city_command(page_world, browser, http_l
         page.fill("#incidents-from", "2000-01-02")
         page.fill("#incidents-to", "2000-01-01")
         page.wait_for_function(
-            "document.getElementById('incidents-error').textContent.includes('before the start')",
+            "() => document.getElementById('incidents-error').textContent.includes('before the start')",
             timeout=15_000,
         )
     finally:
