@@ -160,7 +160,8 @@ class Client:
         self.sio = socketio.Client(reconnection=False)
         self.sio.on("camera.alarm", self._alarm)
         self.sio.on("incident.changed", self._incident)
-        self.sio.connect(url, headers={"Cookie": cookie, "Origin": url}, transports=["websocket"])
+        # no Origin of our own: the WebSocket client sends one itself (two would not match the host)
+        self.sio.connect(url, headers={"Cookie": cookie}, transports=["websocket"])
 
     def _alarm(self, payload) -> None:
         now = time.time()
