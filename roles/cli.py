@@ -26,6 +26,7 @@ COMMAND_MODULES = (
     "watchwall.roles.serve",
     "watchwall.roles.web",
     "watchwall.roles.node",
+    "watchwall.incidents.cli",
 )
 # Commands parsed from their own module alone, so that their process imports nothing else
 # (an ingest node must not load Dash, plotly or the socket.io server).

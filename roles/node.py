@@ -37,6 +37,8 @@ from watchwall.config.errors import UserError
 from watchwall.config.settings import get_settings
 from watchwall.config.site import Site, load_site
 from watchwall.config.timestamps import utc_iso
+from watchwall.incidents.intake import IncidentIntake, places_in, publish_through
+from watchwall.incidents.store import report_callback
 from watchwall.roles.media_plane import MediaPlane, build_media_plane
 from watchwall.video.events import RedisSink
 from watchwall.video.record.models import supersede_open_segments
@@ -200,10 +202,19 @@ def node_command(args) -> int:
     leases = LeaseEngine(url, args.name, address=listen, county=args.county, max_cameras=args.max_cameras)
     leases.register()
     sink = RedisSink(settings.redis_url)
+    # the node's alarms become incidents, written in batches on the intake's own thread
+    planned = {"site": load_site(args.site or settings.site)}
+    intake = IncidentIntake(
+        report_callback(engine, settings.incidents),
+        places_in(lambda: planned["site"]),
+        publish_through(sink),
+        batch_s=settings.incidents.batch_s,
+    ).start()
 
     def plane_factory(site, fence_for):
+        planned["site"] = site
         return build_media_plane(
-            site, settings, engine, sink, camera_ids=(), node=args.name, fence_for=fence_for
+            site, settings, engine, intake.sink(sink), camera_ids=(), node=args.name, fence_for=fence_for
         )
 
     node = IngestNode(engine, load_site(args.site or settings.site), leases, plane_factory)
@@ -227,6 +238,7 @@ def node_command(args) -> int:
         publisher.stop()
         health.shutdown()
         node.plane.stop(recorder_timeout=10.0)  # every open segment closed, then the leases given up
+        intake.stop()
         try:
             leases.close()
         except Exception:

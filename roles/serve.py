@@ -12,6 +12,7 @@ from watchwall.cameras.inventory_watch import watch_inventory as start_watching
 from watchwall.config.database import make_engine, redact_database_url, upgrade
 from watchwall.config.settings import get_settings
 from watchwall.config.site import load_site
+from watchwall.dashboard import incident_service
 from watchwall.dashboard.accounts import count_users
 from watchwall.dashboard.app import create_app
 from watchwall.dashboard.context import AppContext
@@ -83,13 +84,16 @@ def serve_command(args) -> int:
     app = create_app(context)
     stop = threading.Event()
     context.socketio.start_background_task(watch_metrics, context, 5.0, stop)
+    # alarms become incidents: the ingest's sink hands them to the intake, whose own thread writes them
+    intake = incident_service.start_intake(context)
+    incident_service.start_watch(context)
     plane = None
     if not args.no_ingest:
         plane = build_media_plane(
             context.site,
             context.settings,
             context.engine,
-            SocketIOSink(context.socketio),
+            intake.sink(SocketIOSink(context.socketio)),
             record=not args.no_record,
         )
         context.media = LocalMediaView(plane.ingest, plane.live)
@@ -113,6 +117,7 @@ def serve_command(args) -> int:
         stop.set()
         watcher.stop()
         reports.stop()
+        incident_service.stop(context)
         if plane is not None:
             plane.stop(recorder_timeout=10.0)
     return 0
