@@ -22,6 +22,7 @@ from watchwall.video.ingest.health import CameraHealth
 from watchwall.video.ingest.reader import CameraReader, ReaderOptions
 from watchwall.video.ingest.source_url import rtsp_source
 from watchwall.video.record.verify import verify_recordings
+from watchwall.video.view import LocalMediaView
 
 pytestmark = pytest.mark.rtsp
 
@@ -138,7 +139,9 @@ def test_admin_camera_table_shows_live_health_path_and_recorder(cameras, tmp_pat
         wait_until(lambda: run.service.camera_health(CAMERA).recorder == "recording", 30, what="recording")
         wait_until(lambda: (run.service.camera_health(CAMERA).fps or 0) > 5, 15, what="a frame rate")
         site = one_camera_site(camera)
-        context = AppContext(Settings(data_dir=tmp_path), site, run.engine, ingest=run.service)
+        context = AppContext(
+            Settings(data_dir=tmp_path), site, run.engine, media=LocalMediaView(run.service, None)
+        )
         table = camera_rows(context, "en", [])
         context.extras[OPEN_INCIDENTS] = lambda camera_id: 2 if camera_id == CAMERA else 0
         with_incidents = camera_rows(context, "en", [])

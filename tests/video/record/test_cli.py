@@ -111,7 +111,10 @@ def test_export_verify_keys_and_audit(data_dir, tmp_path, watchwall):
     audit = watchwall(data_dir, "audit", "list", "--json")
     assert audit.returncode == 0 and '"action": "export"' in audit.stdout and "inspector-li" in audit.stdout
     chain = watchwall(data_dir, "audit", "verify")
-    assert (chain.returncode, chain.stdout.strip()) == (0, "audit log intact: 1 entries")
+    assert (chain.returncode, chain.stdout.strip()) == (
+        0,
+        "audit log intact: 1 entries, anchored with this installation's key",
+    )
 
 
 def test_bad_input_is_one_clear_line(data_dir, tmp_path, watchwall):

@@ -38,10 +38,10 @@ def read_progress(process: subprocess.Popen, progress: list) -> None:
 
 def test_kill_9_mid_segment_then_recover(engine, database_url, recordings_dir):
     process = subprocess.Popen(
-        [sys.executable, str(HERE / "record_process.py"), database_url, str(recordings_dir), "30"],
+        [sys.executable, "-m", "tests.video.record.record_process", database_url, str(recordings_dir), "30"],
+        cwd=HERE.parents[2],
         stdout=subprocess.PIPE,
         text=True,
-        cwd=HERE,
     )
     progress: list[tuple[int, float, int]] = []
     reader = threading.Thread(target=read_progress, args=(process, progress), daemon=True)

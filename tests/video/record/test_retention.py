@@ -158,7 +158,10 @@ def test_watchwall_ingest_audits_its_retention_deletions(tmp_path):
     ]
     assert json.loads(entries[0].detail)["sha256"] == rows[0].sha256
     verified = watchwall_process(data_dir, "audit", "verify")
-    assert (verified.returncode, verified.stdout.strip()) == (0, "audit log intact: 1 entries")
+    assert (verified.returncode, verified.stdout.strip()) == (
+        0,
+        "audit log intact: 1 entries, anchored with this installation's key",
+    )
 
 
 def test_the_media_plane_audits_without_the_dashboard():
