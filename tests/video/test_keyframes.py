@@ -125,7 +125,7 @@ def test_thumbnails_come_at_the_interval_and_other_keyframes_are_not_decoded(dem
     assert events[0][1] == {
         "camera_id": "qinan-archives-1",
         "centre": "qinan",
-        "at": "2026-09-21T14:13:20.000+00:00",
+        "at": "2026-09-21T14:13:20.000Z",  # config.timestamps: one format, Z for UTC
     }
     assert worker.alarm_log == [] and worker.active_alarms == {}
 
