@@ -22,6 +22,7 @@ from watchwall.cameras.parsers import strip_credentials
 from watchwall.cameras.pull_list import check_place_in_site
 from watchwall.config.database import session_scope
 from watchwall.config.errors import UserError
+from watchwall.config.plain_text import unsafe_reason
 from watchwall.config.site import CODE_PATTERN, Credentials, Site
 
 TRANSPORTS = ("auto", "tcp", "udp")
@@ -54,6 +55,8 @@ def _check_codes(new: NewCamera) -> None:
         raise UserError(f"transport {new.transport!r} must be one of {', '.join(TRANSPORTS)}")
     if not new.name.strip():
         raise UserError("camera name must not be empty")
+    if unsafe_reason(new.name):
+        raise UserError(f"camera name: {unsafe_reason(new.name)}")
 
 
 def get_camera(engine: Engine, camera_id: str) -> InventoryCamera | None:

@@ -100,6 +100,9 @@ class DemoSource(_Strict):
     fps: int = Field(default=15, ge=1, le=60)
     seconds: int = Field(default=10, ge=2, le=600)
     gop: int = Field(default=30, ge=1, le=600)
+    # encoded live with the wall-clock time on it, like a real camera (video/ingest/demo_live.py);
+    # false: the cached looping clip, cheaper, but its keyframes repeat every loop
+    clock: bool = True
 
 
 StreamName = Literal["main", "sub"]

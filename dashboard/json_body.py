@@ -8,6 +8,7 @@ database driver can encode. Both are answered 400 with a message saying why.
 from __future__ import annotations
 
 import json
+import re
 
 MAX_DEPTH = 64
 
@@ -20,27 +21,22 @@ class BadJson(ValueError):
         self.error, self.details = error, list(details)
 
 
+STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+BRACKETS = re.compile(r"[\[\]{}]")
+
+
 def nesting_depth(text: str, limit: int = MAX_DEPTH) -> int:
-    """The deepest nesting of ``[``/``{`` outside strings, counting no further than ``limit + 1``."""
+    """The deepest nesting of ``[``/``{`` outside strings, counting no further than ``limit + 1``.
+    Strings are dropped first (in C), so only the brackets are walked in Python."""
     depth = deepest = 0
-    in_string = escaped = False
-    for char in text:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif char == "\\":
-                escaped = True
-            elif char == '"':
-                in_string = False
-        elif char == '"':
-            in_string = True
-        elif char in "[{":
+    for bracket in BRACKETS.findall(STRING.sub("", text)):
+        if bracket in "[{":
             depth += 1
             if depth > deepest:
                 deepest = depth
                 if deepest > limit:
                     return deepest
-        elif char in "]}":
+        else:
             depth -= 1
     return deepest
 

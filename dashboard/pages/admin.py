@@ -20,6 +20,7 @@ from watchwall.dashboard.components.room_list import push_refresh_button
 from watchwall.dashboard.components.shell import header
 from watchwall.dashboard.context import AppContext, current
 from watchwall.dashboard.i18n import normalise, t
+from watchwall.dashboard.language import page_language
 
 DISCOVERY_TIMEOUT_S = 3.0
 
@@ -44,7 +45,7 @@ def _table(headers: list[str], rows: list[list], table_id: str) -> html.Table:
 def layout(lang: str | None = None, **_query) -> html.Div:
     _admin_only()
     context = current()
-    language = normalise(lang or context.settings.language)
+    language = page_language(lang)  # a ?lang= choice is remembered for the user
     counties = [{"label": c.label.get(language), "value": c.code} for c in context.site.counties]
     centres = [{"label": c.label.get(language), "value": c.code} for c in context.site.centres]
     return html.Div(

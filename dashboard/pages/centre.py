@@ -11,12 +11,14 @@ from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 from watchwall.dashboard import access, figure_cache, figures
 from watchwall.dashboard.auth import audit, current_principal
 from watchwall.dashboard.camera_control import DIRECTIONS, control_for, pulse
+from watchwall.dashboard.components.county_map import county_map_panel
 from watchwall.dashboard.components.kpi import kpi_card
 from watchwall.dashboard.components.room_list import listed_cameras, push_refresh_button, room_blocks
 from watchwall.dashboard.components.shell import header
 from watchwall.dashboard.components.stream_label import stream_label, stream_labels_json
 from watchwall.dashboard.context import AppContext, current
 from watchwall.dashboard.i18n import normalise, t
+from watchwall.dashboard.language import page_language
 from watchwall.metrics import compliance
 from watchwall.metrics.compliance_rules import SLOTS_PER_DAY, compliance_rate, slots_due
 from watchwall.metrics.localtime import local_day
@@ -45,7 +47,7 @@ def _centre_or_403(context: AppContext, code: str | None):
 def layout(code: str | None = None, lang: str | None = None, camera: str | None = None, **_query) -> html.Div:
     context = current()
     principal, centre = _centre_or_403(context, code)
-    language = normalise(lang or context.settings.language)
+    language = page_language(lang)  # a ?lang= choice is remembered for the user
     cameras = listed_cameras(centre)
     chosen = camera if any(c.id == camera for c in cameras) else (cameras[0].id if cameras else None)
     return html.Div(
@@ -88,6 +90,9 @@ def layout(code: str | None = None, lang: str | None = None, camera: str | None 
                             html.Table(id="centre-health", className="health-table"),
                             html.H3(t("centre.figures", language)),
                             html.Div(id="centre-kpis", className="kpi-column"),
+                            county_map_panel(
+                                "centre", language, centre.code if centre.level == "county" else None
+                            ),
                             html.H3(t("centre.missed", language)),
                             html.Div(id="centre-missed", className="missed-list"),
                         ],

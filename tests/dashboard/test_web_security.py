@@ -27,6 +27,8 @@ from tests.dashboard.websec_app import (
     status_with_cookie,
 )
 from watchwall.audit.listing import AuditEntry, AuditHead, append, entry_hash, list_entries, verify_chain
+from watchwall.cameras.inventory import NewCamera, add_camera
+from watchwall.config.errors import UserError
 from watchwall.config.settings import reset_settings_cache
 from watchwall.dashboard.accounts import authenticate, set_active
 from watchwall.dashboard.api_clients import add_client
@@ -446,6 +448,10 @@ def test_implausible_dates_and_control_characters_are_refused(web, tmp_path):
     }
     answer = client.post("/recordings/export", base_url=BASE, json=export, headers={"Origin": BASE})
     assert answer.status_code == 400 and "U+202E" in answer.get_json()["error"]
+
+    bidi_name = NewCamera("qinzhou-new", "qinzhou", "checkin", "door\u202ecam", "127.0.0.1", 1)
+    with pytest.raises(UserError, match="U\\+202E"):
+        add_camera(web.engine, bidi_name)  # refused before any camera is asked
 
     append(web.engine, actor="x\x1b[31my", action="login_failed", target="evil\u202eeman\x00")
     listing = web.cli("audit", "list", "--limit", "5")

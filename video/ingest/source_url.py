@@ -140,6 +140,10 @@ def source_for_camera(
         return rtsp_source(with_credentials(url, credentials), transport=camera.transport)
     if camera.file is not None:
         return file_source(camera.file, loop=True)
+    if camera.demo is not None and camera.demo.clock:
+        from watchwall.video.ingest.demo_live import LiveDemo
+
+        return LiveDemo(camera.id, camera.demo, label).open()
     if camera.demo is not None:
         from watchwall.video.ingest.demo_source import ensure_demo_clip
 
