@@ -33,6 +33,7 @@ MODEL_MODULES = (
     "watchwall.dashboard.accounts",
     "watchwall.dashboard.api_clients",
     "watchwall.cluster.models",
+    "watchwall.incidents.models",
 )
 
 NAMING_CONVENTION = {

@@ -12,13 +12,17 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     YamlConfigSettingsSource,
 )
+
+from watchwall.config.checkin_windows import CheckinWindows
+from watchwall.config.errors import UserError
+from watchwall.config.incident_settings import IncidentSettings
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 DEMO_SITE = PACKAGE_DIR / "sites" / "tianshui.yaml"
@@ -61,6 +65,9 @@ class Settings(BaseSettings):
     recording_segment_s: float = Field(default=60, gt=0)
     retention_days: int = Field(default=30, ge=1)
     retention_min_free_gb: float | None = Field(default=None, ge=0)  # keep at least this much disk free
+    # when each check-in slot is owed (local time); a slot is missed only once its window closed
+    checkin_windows: CheckinWindows = Field(default_factory=CheckinWindows)
+    incidents: IncidentSettings = Field(default_factory=IncidentSettings)
 
     # Web security (issue 13 B). Cookies only over HTTPS when the site is served behind TLS.
     session_cookie_secure: bool = False
@@ -120,9 +127,26 @@ class Settings(BaseSettings):
         return load_or_create_secret_key(self.ensure_data_dir())
 
 
+class SettingsError(UserError):
+    """Settings that cannot be used; the message names the file (or the environment) and the field."""
+
+
+def settings_error(exc: ValidationError) -> SettingsError:
+    yaml_file = _yaml_file()
+    source = f"settings file {yaml_file}" if yaml_file is not None else "settings (WATCHWALL_* environment)"
+    problems = "; ".join(
+        f"field {'.'.join(str(part) for part in error['loc']) or '(top level)'}: {error['msg']}"
+        for error in exc.errors()
+    )
+    return SettingsError(f"{source}: {problems}")
+
+
 @lru_cache(maxsize=1)
 def get_settings(**overrides: Any) -> Settings:
-    return Settings(**overrides)
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        raise settings_error(exc) from None
 
 
 def reset_settings_cache() -> None:

@@ -65,6 +65,14 @@ def can_read_audit(principal: Principal) -> bool:
     return principal.role in ("inspector", "admin")
 
 
+def can_read_report(principal: Principal, scope: str) -> bool:
+    """Supervision reports: a county's to its supervisors and to whoever sees that county; the
+    city's to city command, administrators and inspectors of all counties."""
+    if scope == "city":
+        return principal.role in ("city_command", "inspector", "admin") and principal.all_counties
+    return can_see_centre(principal, scope)
+
+
 def can_administer(principal: Principal) -> bool:
     return principal.role == "admin"
 

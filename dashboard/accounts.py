@@ -183,6 +183,13 @@ def principal_for_session(engine: Engine, token: str) -> Principal | None:
         return principal_of(user) if user is not None and user.active else None
 
 
+def find_principal(engine: Engine, username: str) -> Principal | None:
+    """The active account of that name, for commands that act as a dashboard user."""
+    with Session(engine) as session:
+        user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+        return principal_of(user) if user is not None and user.active else None
+
+
 def count_users(engine: Engine) -> int:
     with Session(engine) as session:
         return len(session.execute(select(User.id)).all())

@@ -10,13 +10,23 @@ import dash
 import flask
 from flask_socketio import SocketIO
 
-from watchwall.dashboard import auth, json_body, live_routes, push, recording_routes, view_audit
+from watchwall.dashboard import (
+    auth,
+    incident_routes,
+    incident_socket,
+    json_body,
+    live_routes,
+    push,
+    recording_routes,
+    report_routes,
+    view_audit,
+)
 from watchwall.dashboard.api import PREFIX as API_PREFIX
 from watchwall.dashboard.api import register_api
-from watchwall.dashboard.components import county_map
+from watchwall.dashboard.components import county_map, incident_panel
 from watchwall.dashboard.context import EXTENSION_KEY, AppContext
 from watchwall.dashboard.i18n import ASSETS_DIR, t
-from watchwall.dashboard.pages import admin, centre, recordings, wall
+from watchwall.dashboard.pages import admin, centre, incidents, recordings, reports, wall
 from watchwall.dashboard.prometheus import observe_callback, register_prometheus
 from watchwall.dashboard.proxies import TrustedProxyFix
 from watchwall.dashboard.web_security import SecurityHeaders, origin_allowed
@@ -110,8 +120,19 @@ def create_app(context: AppContext) -> dash.Dash:
         title=t("rec.title", context.settings.language),
     )
     recordings.register_callbacks(app)
+    dash.register_page(
+        "reports", path="/reports", layout=reports.layout, title=t("reports.title", context.settings.language)
+    )
     centre.register_callbacks(app)
     county_map.register_callbacks(app)
+    dash.register_page(
+        "incidents",
+        path="/incidents",
+        layout=incidents.layout,
+        title=t("incident.title", context.settings.language),
+    )
+    incidents.register_callbacks(app)
+    incident_panel.register_callbacks(app)
     app.layout = dash.html.Div([dash.page_container])
 
     context.socketio = SocketIO(
@@ -123,8 +144,11 @@ def create_app(context: AppContext) -> dash.Dash:
         ),
     )
     push.register(context.socketio, context)
+    incident_socket.register(context.socketio, context)
     live_routes.register(server)
     recording_routes.register(server)
+    report_routes.register(server)
+    incident_routes.register(server)
     # Outermost first: the client's address is settled, then every response gets its headers.
     server.wsgi_app = TrustedProxyFix(
         SecurityHeaders(server.wsgi_app, app.csp_hashes), context.settings.trusted_proxies

@@ -56,7 +56,11 @@ def data_moment(context: AppContext, now: datetime | None = None) -> tuple:
     far today and the case data's fingerprint."""
     now = now or datetime.now(UTC)
     zone = context.settings.zone
-    return local_day(now, zone), slots_due(now, zone), metrics_fingerprint(context)
+    return (
+        local_day(now, zone),
+        slots_due(now, zone, context.settings.checkin_windows),
+        metrics_fingerprint(context),
+    )
 
 
 def cached(context: AppContext, question: tuple, compute: Callable[[], Any]) -> Any:

@@ -54,14 +54,18 @@ def cases_this_month(executor: Executor, today: date) -> int:
     return int(executor.execute(query).scalar_one())
 
 
-def cases_by_month_and_type(executor: Executor, months: tuple[str, str]) -> dict[str, dict[str, int]]:
-    """{case_type: {"YYYY-MM": n}} for local months in ``months`` (inclusive)."""
+def cases_by_month_and_type(
+    executor: Executor, months: tuple[str, str], county: str | None = None
+) -> dict[str, dict[str, int]]:
+    """{case_type: {"YYYY-MM": n}} for local months in ``months`` (inclusive), of one county or all."""
     first_month, last_month = months
     query = (
         select(Case.case_type, Case.received_month, func.count())
         .where(Case.received_month >= first_month, Case.received_month <= last_month)
         .group_by(Case.case_type, Case.received_month)
     )
+    if county is not None:
+        query = query.where(Case.county == county)
     table: dict[str, dict[str, int]] = {}
     for case_type, month, count in executor.execute(query):
         table.setdefault(case_type, {})[month] = int(count)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import Engine, inspect
@@ -11,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from watchwall.config.errors import UserError
 from watchwall.config.settings import get_settings
+from watchwall.metrics.localtime import as_utc
 
 
 def register(subparsers) -> None:
@@ -21,6 +23,9 @@ def register(subparsers) -> None:
 
     metrics = subparsers.add_parser("metrics", help="print the headline figures of the case database")
     metrics.add_argument("--json", action="store_true", help="print JSON")
+    metrics.add_argument(
+        "--at", metavar="ISO", help="compute every figure as at this instant (ISO 8601; naive = site time)"
+    )
     metrics.set_defaults(func=show_metrics)
 
     importer = subparsers.add_parser("import", help="import location checks or platform cases (.csv, .jsonl)")
@@ -69,11 +74,13 @@ def demo_data(args) -> int:
 def show_metrics(args) -> int:
     from watchwall.metrics.headline import headline_figures
 
+    settings = get_settings()
+    at = parse_at(args.at, settings.zone) if args.at else None
     url, engine = _engine()
     try:
         _require_schema(engine, url)
         with Session(engine) as session:
-            figures = headline_figures(session, zone=get_settings().zone)
+            figures = headline_figures(session, zone=settings.zone, now=at, windows=settings.checkin_windows)
     finally:
         engine.dispose()
     if args.json:
@@ -81,6 +88,15 @@ def show_metrics(args) -> int:
     else:
         _print_figures(figures)
     return 0
+
+
+def parse_at(text: str, zone) -> datetime:
+    """``--at``: an ISO 8601 instant; without an offset it is read in the site's zone."""
+    try:
+        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise UserError(f"--at {text!r} is not an ISO 8601 time (e.g. 2026-12-04T09:30:00+08:00)") from None
+    return as_utc(moment, zone)
 
 
 def _print_figures(figures: dict, indent: str = "") -> None:

@@ -1,7 +1,8 @@
 """How check-in compliance is counted: pure functions, no database.
 
 Every subject under supervision owes two location checks a local day, a morning slot
-(before 12:00) and an afternoon slot. A slot is *satisfied* by at least one check with
+(before 12:00) and an afternoon slot, each owed once its window (settings ``checkin_windows``,
+default 06:00-12:00 and 12:00-20:00) has closed. A slot is *satisfied* by at least one check with
 result ``ok`` in it, whatever the method; otherwise it is *out of area* when a check in
 it reported the subject outside their area, else *missed* (a recorded miss or no check
 at all). Compliance is satisfied slots / required slots.
@@ -14,7 +15,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from watchwall.metrics.localtime import AFTERNOON_STARTS, SHANGHAI, as_utc
+from watchwall.config.checkin_windows import CheckinWindows
+from watchwall.metrics.checkin_windows import DEFAULT_WINDOWS, closed_slots
+from watchwall.metrics.localtime import SHANGHAI
 
 SLOTS_PER_DAY = 2
 
@@ -36,10 +39,9 @@ def compliance_rate(satisfied: int, required: int) -> float | None:
     return min(satisfied, required) / required
 
 
-def slots_due(now: datetime, zone: ZoneInfo = SHANGHAI) -> int:
-    """Slots of today already owed at ``now``: the afternoon slot is owed from local noon."""
-    local = as_utc(now, zone).astimezone(zone)
-    return SLOTS_PER_DAY if local.time() >= AFTERNOON_STARTS else 1
+def slots_due(now: datetime, zone: ZoneInfo = SHANGHAI, windows: CheckinWindows = DEFAULT_WINDOWS) -> int:
+    """Slots of today already owed at ``now``: those whose window has closed (0, 1 or 2)."""
+    return len(closed_slots(now, windows, zone))
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
+from watchwall.config.checkin_windows import CheckinWindows
 from watchwall.metrics import cases, compliance, resources
+from watchwall.metrics.checkin_windows import DEFAULT_WINDOWS
 from watchwall.metrics.localtime import SHANGHAI, local_day
 
 Executor = Session | Connection
@@ -39,11 +41,14 @@ def headline_figures(
     *,
     centres: int | None = None,
     now: datetime | None = None,
+    windows: CheckinWindows = DEFAULT_WINDOWS,
 ) -> dict:
     """Every headline figure as of ``today`` (default: now) in the site's zone.
 
     ``centres`` is the number of centres in the site; by default counted in the configured
-    site file. Compliance rates are fractions 0..1 (``None`` when nothing was owed).
+    site file. Compliance rates are fractions 0..1 (``None`` when nothing was owed: today's
+    before its first check-in window closes). ``today_pending`` counts the slots whose window is
+    open and not yet done; they are not in today's rate.
     """
     now = figures_moment(today, now, zone)
     if centres is None:
@@ -53,6 +58,7 @@ def headline_figures(
     bases = resources.bases_by_kind(executor)
     staff = resources.staff_by_kind(executor)
     by_county = compliance.compliance_by_county(executor, first, last)
+    progress = compliance.today_progress(executor, now, zone, windows)
     return {
         "as_of": now.astimezone(zone).isoformat(timespec="seconds"),
         "centres": centres,
@@ -74,7 +80,10 @@ def headline_figures(
         "subjects_under_supervision": compliance.subjects_under_supervision(executor, today),
         "archives_digitised": resources.archives_digitised(executor),
         "checkin_compliance": {
-            "today": compliance.today_compliance(executor, now, zone),
+            "today": progress["rate"],
+            "today_done": progress["done"],
+            "today_due": progress["due"],
+            "today_pending": progress["pending"],
             "last_30_days": compliance.compliance_between(executor, first, last).rate,
             "by_county": {county: figures.rate for county, figures in by_county.items()},
         },

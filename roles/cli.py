@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "watchwall.video.record.evidence_cli",
     "watchwall.dashboard.evidence_marks_cli",
     "watchwall.audit.cli",
+    "watchwall.reports.cli",
     "watchwall.dashboard.api_cli",
     "watchwall.dashboard.user_cli",
     "watchwall.cluster.cli",
@@ -25,6 +26,7 @@ COMMAND_MODULES = (
     "watchwall.roles.serve",
     "watchwall.roles.web",
     "watchwall.roles.node",
+    "watchwall.incidents.cli",
 )
 # Commands parsed from their own module alone, so that their process imports nothing else
 # (an ingest node must not load Dash, plotly or the socket.io server).

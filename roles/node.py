@@ -37,6 +37,8 @@ from watchwall.config.errors import UserError
 from watchwall.config.settings import get_settings
 from watchwall.config.site import Site, load_site
 from watchwall.config.timestamps import utc_iso
+from watchwall.incidents.intake import IncidentIntake, places_in, publish_through
+from watchwall.incidents.store import report_callback
 from watchwall.roles.media_plane import MediaPlane, build_media_plane
 from watchwall.video.events import RedisSink
 from watchwall.video.record.models import supersede_open_segments
@@ -95,7 +97,13 @@ class IngestNode:
         self.leases = leases
         self.fences: dict[str, LeaseFence] = {}
         self.last_tick: TickResult | None = None
-        self.superseded = threading.Event()
+        self._plan_lock = threading.Lock()
+        self._plan_changed = threading.Event()
+        self._stopping = threading.Event()
+        self._sync_thread: threading.Thread | None = None
+        self._wanted: set[str] = set()
+        self._restart: set[str] = set()
+        self._release: set[str] = set()
         self._stamp, self.site = pull_list_now(site_file, engine)
         self.plane: MediaPlane = plane_factory(self.site, self.fence_for)
         self.plane.ingest.pull_only(())
@@ -111,32 +119,78 @@ class IngestNode:
         return camera_specs(self.site)
 
     def on_tick(self, result: TickResult) -> None:
+        """Act on a lease tick; the cameras are started and stopped by the sync thread, so that a
+        burst of camera starts never makes the next renewal late."""
         self.last_tick = result
         if result.error:
             log.warning(
                 "node %s: database unreachable (%s); pinned cameras kept", self.leases.name, result.error
             )
+        restart = set()
         for camera_id, epoch in result.gained.items():
+            fence = self.fences.get(camera_id)
+            if fence is not None and epoch == fence.epoch + 1:
+                # this node's own lease lapsed and it claimed the camera straight back: no other node
+                # held it in between, so the recorder goes on under the new epoch
+                fence.epoch = epoch
+                continue
+            if fence is not None:
+                restart.add(camera_id)  # another node held it meanwhile: a new recorder, a new fence
             self.fences[camera_id] = LeaseFence(
                 self.leases, camera_id, epoch, self._take_over(camera_id, epoch)
             )
-        keep = set(result.owned) - set(result.should_release)
-        for camera_id in set(self.fences) - set(result.owned):
-            del self.fences[camera_id]
-        self.plane.ingest.pull_only(keep)
-        changes = self.plane.ingest.sync(self.site)  # removed cameras' segments are closed here
-        for camera_id in result.should_release:
-            if camera_id not in self.plane.ingest.places:
-                self.leases.release(camera_id)
-                self.fences.pop(camera_id, None)
-        if changes or result.lost:
+        with self._plan_lock:
+            self._wanted = set(result.owned) - set(result.should_release)
+            self._restart |= restart
+            self._release = set(result.should_release)
+        self._plan_changed.set()
+        if result.gained or result.lost:
             log.info(
-                "node %s: recording %d camera(s); gained %s, lost %s",
+                "node %s: owns %d camera(s); gained %s, lost %s",
                 self.leases.name,
-                len(self.plane.ingest.places),
+                len(result.owned),
                 ", ".join(result.gained) or "-",
                 ", ".join(result.lost) or "-",
             )
+
+    def start_sync(self) -> None:
+        self._sync_thread = threading.Thread(target=self._sync_loop, name="node-sync", daemon=True)
+        self._sync_thread.start()
+
+    def stop_sync(self, timeout: float = 15.0) -> None:
+        self._stopping.set()
+        self._plan_changed.set()
+        if self._sync_thread is not None:
+            self._sync_thread.join(timeout)
+
+    def _sync_loop(self) -> None:
+        while not self._stopping.is_set():
+            self._plan_changed.wait(1.0)
+            self._plan_changed.clear()
+            if self._stopping.is_set():
+                break
+            with self._plan_lock:
+                wanted, restart, release = set(self._wanted), self._restart, self._release
+                self._restart, self._release = set(), set()
+            # a recorder that found its epoch gone stops for good; one of a camera still owned here
+            # (claimed back meanwhile) starts again under the current fence
+            restart |= {
+                camera_id
+                for camera_id, recorder in list(self.plane.ingest.recorders.items())
+                if getattr(recorder, "fenced", False) and camera_id in wanted
+            }
+            try:
+                if restart:  # their recorders (old fences) close first, then new ones start
+                    self.plane.ingest.pull_only(wanted - restart)
+                    self.plane.ingest.sync(self.site)
+                self.plane.ingest.pull_only(wanted)
+                self.plane.ingest.sync(self.site)  # removed cameras' segments are closed here
+                for camera_id in release:
+                    if camera_id not in self.plane.ingest.places:
+                        self.leases.release(camera_id)
+                        self.fences.pop(camera_id, None)
+            except Exception:  # the next tick plans again
+                log.exception("node %s: applying the lease plan failed", self.leases.name)
 
     def _take_over(self, camera_id: str, epoch: int) -> float | None:
         """Segments the camera's previous owner left open leave the chain; where they began, if any."""
@@ -200,14 +254,24 @@ def node_command(args) -> int:
     leases = LeaseEngine(url, args.name, address=listen, county=args.county, max_cameras=args.max_cameras)
     leases.register()
     sink = RedisSink(settings.redis_url)
+    # the node's alarms become incidents, written in batches on the intake's own thread
+    planned = {"site": load_site(args.site or settings.site)}
+    intake = IncidentIntake(
+        report_callback(engine, settings.incidents),
+        places_in(lambda: planned["site"]),
+        publish_through(sink),
+        batch_s=settings.incidents.batch_s,
+    ).start()
 
     def plane_factory(site, fence_for):
+        planned["site"] = site
         return build_media_plane(
-            site, settings, engine, sink, camera_ids=(), node=args.name, fence_for=fence_for
+            site, settings, engine, intake.sink(sink), camera_ids=(), node=args.name, fence_for=fence_for
         )
 
     node = IngestNode(engine, load_site(args.site or settings.site), leases, plane_factory)
     node.plane.start()
+    node.start_sync()
     health = serve_health(node, listen)
     publisher = StatePublisher(
         settings.redis_url, LocalMediaView(node.plane.ingest, node.plane.live), args.name
@@ -226,7 +290,9 @@ def node_command(args) -> int:
     finally:
         publisher.stop()
         health.shutdown()
+        node.stop_sync()
         node.plane.stop(recorder_timeout=10.0)  # every open segment closed, then the leases given up
+        intake.stop()
         try:
             leases.close()
         except Exception:

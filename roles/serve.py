@@ -12,12 +12,14 @@ from watchwall.cameras.inventory_watch import watch_inventory as start_watching
 from watchwall.config.database import make_engine, redact_database_url, upgrade
 from watchwall.config.settings import get_settings
 from watchwall.config.site import load_site
+from watchwall.dashboard import incident_service
 from watchwall.dashboard.accounts import count_users
 from watchwall.dashboard.app import create_app
 from watchwall.dashboard.context import AppContext
 from watchwall.dashboard.push import watch_metrics
 from watchwall.dashboard.web_security import BannerlessRequestHandler
 from watchwall.metrics.demo_data import ensure_demo_data
+from watchwall.reports.schedule import start_report_schedule
 from watchwall.roles.media_plane import build_media_plane
 from watchwall.video.events import SocketIOSink
 from watchwall.video.view import LocalMediaView
@@ -82,18 +84,22 @@ def serve_command(args) -> int:
     app = create_app(context)
     stop = threading.Event()
     context.socketio.start_background_task(watch_metrics, context, 5.0, stop)
+    # alarms become incidents: the ingest's sink hands them to the intake, whose own thread writes them
+    intake = incident_service.start_intake(context)
+    incident_service.start_watch(context)
     plane = None
     if not args.no_ingest:
         plane = build_media_plane(
             context.site,
             context.settings,
             context.engine,
-            SocketIOSink(context.socketio),
+            intake.sink(SocketIOSink(context.socketio)),
             record=not args.no_record,
         )
         context.media = LocalMediaView(plane.ingest, plane.live)
         plane.start()
     watcher = watch_inventory(context, plane.ingest if plane is not None else None)
+    reports = start_report_schedule(context.settings, context.site_file)
     # SIGTERM (systemd, kill) ends the server like Ctrl-C: open segments are closed, not left for recovery
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     print(f"WatchWall on http://{args.host}:{args.port}/wall  (Ctrl-C stops)", flush=True)
@@ -110,6 +116,8 @@ def serve_command(args) -> int:
     finally:
         stop.set()
         watcher.stop()
+        reports.stop()
+        incident_service.stop(context)
         if plane is not None:
             plane.stop(recorder_timeout=10.0)
     return 0

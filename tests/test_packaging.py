@@ -52,6 +52,10 @@ def test_wheel_holds_one_namespace_and_the_assets(wheel):
         "watchwall/config/sites/tianshui.yaml",
         "watchwall/config/migrations/env.py",
         "watchwall/roles/cli.py",
+        "watchwall/reports/cli.py",
+        "watchwall/assets/i18n/reports/zh-CN.json",
+        "watchwall/assets/fonts/wqy-microhei/wqy-microhei.ttc",
+        "watchwall/assets/fonts/wqy-microhei/LICENSE-Apache-2.0.txt",
     ):
         assert needed in names, needed
     assert not any(name.endswith("__init__.py") and name.count("/") == 1 for name in names)  # a namespace

@@ -12,6 +12,7 @@ from watchwall.dashboard import access, figure_cache, figures
 from watchwall.dashboard.auth import audit, current_principal
 from watchwall.dashboard.camera_control import DIRECTIONS, control_for, pulse
 from watchwall.dashboard.components.county_map import county_map_panel
+from watchwall.dashboard.components.incident_panel import incident_panel
 from watchwall.dashboard.components.kpi import kpi_card
 from watchwall.dashboard.components.room_list import listed_cameras, push_refresh_button, room_blocks
 from watchwall.dashboard.components.shell import header
@@ -20,7 +21,6 @@ from watchwall.dashboard.context import AppContext, current
 from watchwall.dashboard.i18n import normalise, t
 from watchwall.dashboard.language import page_language
 from watchwall.metrics import compliance
-from watchwall.metrics.compliance_rules import SLOTS_PER_DAY, compliance_rate, slots_due
 from watchwall.metrics.localtime import local_day
 from watchwall.metrics.models import Case, SupportBase
 
@@ -86,6 +86,7 @@ def layout(code: str | None = None, lang: str | None = None, camera: str | None 
                     ),
                     html.Section(
                         [
+                            incident_panel(centre.code, language),
                             html.H3(t("centre.health", language)),
                             html.Table(id="centre-health", className="health-table"),
                             html.H3(t("centre.figures", language)),
@@ -176,12 +177,14 @@ def county_figures(context: AppContext, code: str, language: str) -> tuple[list,
 
     now = datetime.now(UTC)
     zone = context.settings.zone
+    windows = context.settings.checkin_windows
     today = local_day(now, zone)
     with context.engine.connect() as connection:
-        day = compliance.compliance_by_county(connection, today, today).get(code)
-        owed = day.required // SLOTS_PER_DAY * slots_due(now, zone) if day else 0
-        rate = compliance_rate(day.satisfied, owed) if day else None
-        missed = compliance.missed_today(connection, now, zone, county=code)
+        # only windows already closed are owed (and missed); those still open are pending, apart
+        progress = compliance.today_progress(connection, now, zone, windows, county=code)
+        rate = progress["rate"]
+        missed = compliance.missed_today(connection, now, zone, county=code, windows=windows)
+        pending = compliance.pending_today(connection, now, zone, county=code, windows=windows)
         cases_total = connection.execute(
             select(func.count()).select_from(Case).where(Case.county == code)
         ).scalar_one()
@@ -197,7 +200,12 @@ def county_figures(context: AppContext, code: str, language: str) -> tuple[list,
             ).all()
         )
     kpis = [
-        kpi_card("county-compliance", t("kpi.compliance_today", language), figures.format_rate(rate)),
+        kpi_card(
+            "county-compliance",
+            t("kpi.compliance_today", language),
+            figures.format_rate(rate),
+            f"{progress['done']}/{progress['due']} · {t('kpi.pending', language)} {progress['pending']}",
+        ),
         kpi_card("county-cases-month", t("kpi.cases_month", language), str(cases_month)),
         kpi_card("county-cases-total", t("kpi.cases_total", language), str(cases_total)),
         kpi_card(
@@ -221,7 +229,15 @@ def county_figures(context: AppContext, code: str, language: str) -> tuple[list,
         className="missed-table",
         id="missed-table",
     )
-    return kpis, [missed_table]
+    pending_rows = [
+        html.Tr([html.Td(item["name"]), html.Td(t(f"slot.{item['slot']}", language))]) for item in pending
+    ]
+    pending_table = html.Table(
+        pending_rows or [html.Tr(html.Td(t("centre.none_pending", language)))],
+        className="missed-table",
+        id="pending-table",
+    )
+    return kpis, [missed_table, html.H3(t("centre.pending", language)), pending_table]
 
 
 def register_callbacks(app) -> None:

@@ -11,6 +11,7 @@ from watchwall.dashboard import figure_cache, figures
 from watchwall.dashboard.access import can_see_wall, require
 from watchwall.dashboard.auth import current_principal
 from watchwall.dashboard.components.county_map import county_map_panel
+from watchwall.dashboard.components.incident_items import centre_counts, incident_ticker, place_names
 from watchwall.dashboard.components.kpi import kpi_card
 from watchwall.dashboard.components.room_list import push_refresh_button
 from watchwall.dashboard.components.shell import header
@@ -18,13 +19,13 @@ from watchwall.dashboard.components.stream_label import stream_labels
 from watchwall.dashboard.context import AppContext, current
 from watchwall.dashboard.i18n import normalise, t
 from watchwall.dashboard.language import page_language
+from watchwall.incidents.store import counts_by_centre
 from watchwall.metrics import cases, compliance, resources
 from watchwall.metrics.headline import headline_figures
 from watchwall.metrics.localtime import local_day
 
 CHARTS = ("compliance-county", "compliance-day", "cases-month", "resources-county")
 STATES = ("connecting", "online", "stalled", "offline", "error", "stopped")
-ALARM_KINDS = ("video_loss", "covered", "defocus", "frozen", "moved")
 
 
 def layout(lang: str | None = None, **_query) -> html.Div:
@@ -49,7 +50,7 @@ def layout(lang: str | None = None, **_query) -> html.Div:
                     html.Section(id="wall-centres", className="centre-board"),
                     html.Section(
                         [
-                            alarm_ticker(context, language),
+                            incident_ticker(context, language, principal.role in ("city_command", "admin")),
                             html.Div(
                                 id="tile-grid",
                                 className="tile-grid",
@@ -98,33 +99,6 @@ def tour_json(context: AppContext, language: str) -> str:
     )
 
 
-def camera_names_json(context: AppContext, language: str) -> str:
-    names = {
-        place.camera.id: f"{place.centre.label.get(language)} {place.camera.name.get(language)}"
-        for place in context.site.cameras()
-    }
-    return json.dumps(names, ensure_ascii=False)
-
-
-def alarm_ticker(context: AppContext, language: str) -> html.Div:
-    kinds = {kind: t(f"alarm.{kind}", language) for kind in ALARM_KINDS}
-    return html.Div(
-        [
-            html.Span(t("alarm.title", language), className="ticker-title"),
-            html.Div(
-                id="alarm-ticker",
-                className="ticker",
-                **{
-                    "data-cameras": camera_names_json(context, language),
-                    "data-kinds": json.dumps(kinds, ensure_ascii=False),
-                    "data-empty": t("alarm.none", language),
-                },
-            ),
-        ],
-        className="ticker-bar",
-    )
-
-
 def wall_data(context: AppContext, language: str, now: datetime | None = None) -> dict:
     """Everything the wall shows, from the case database (one connection, plain queries)."""
     now = now or datetime.now(UTC)
@@ -133,7 +107,13 @@ def wall_data(context: AppContext, language: str, now: datetime | None = None) -
     first, last = compliance.last_30_days(today)
     with context.engine.connect() as connection:
         return {
-            "headline": headline_figures(connection, centres=len(context.site.centres), now=now, zone=zone),
+            "headline": headline_figures(
+                connection,
+                centres=len(context.site.centres),
+                now=now,
+                zone=zone,
+                windows=context.settings.checkin_windows,
+            ),
             "by_day": {
                 day: value.rate
                 for day, value in compliance.compliance_by_day(connection, first, last).items()
@@ -149,7 +129,11 @@ def wall_data(context: AppContext, language: str, now: datetime | None = None) -
 def headline_figures_now(context: AppContext) -> dict:
     with context.engine.connect() as connection:
         return headline_figures(
-            connection, centres=len(context.site.centres), now=datetime.now(UTC), zone=context.settings.zone
+            connection,
+            centres=len(context.site.centres),
+            now=datetime.now(UTC),
+            zone=context.settings.zone,
+            windows=context.settings.checkin_windows,
         )
 
 
@@ -166,7 +150,12 @@ def kpi_cards(headline: dict, language: str) -> list[html.Div]:
     return [
         kpi_card("centres", t("kpi.centres", language), str(headline["centres"])),
         kpi_card("subjects", t("kpi.subjects", language), f"{headline['subjects_under_supervision']:,}"),
-        kpi_card("compliance-today", t("kpi.compliance_today", language), rate(checkins["today"])),
+        kpi_card(
+            "compliance-today",
+            t("kpi.compliance_today", language),
+            rate(checkins["today"]),
+            f"{checkins['today_done']}/{checkins['today_due']} · {t('kpi.pending', language)} {checkins['today_pending']}",
+        ),
         kpi_card("compliance-30d", t("kpi.compliance_30d", language), rate(checkins["last_30_days"])),
         kpi_card("cases-month", t("kpi.cases_month", language), str(headline["cases_this_month"])),
         kpi_card(
@@ -193,8 +182,11 @@ def kpi_cards(headline: dict, language: str) -> list[html.Div]:
     ]
 
 
-def centre_board(context: AppContext, rates: dict[str, float | None], language: str) -> list:
+def centre_board(
+    context: AppContext, rates: dict[str, float | None], language: str, incidents: dict | None = None
+) -> list:
     rows = [html.H2(t("centres.title", language), className="board-title")]
+    incidents = incidents or {}
     for centre in context.site.centres:
         cameras = sum(camera.enabled for camera in centre.cameras())
         rows.append(
@@ -208,6 +200,7 @@ def centre_board(context: AppContext, rates: dict[str, float | None], language: 
                         figures.format_rate(rates.get(centre.code)) if centre.level == "county" else "",
                         className="centre-rate",
                     ),
+                    centre_counts(centre.code, incidents.get(centre.code), language),
                 ],
                 className=f"centre-row level-{centre.level}",
                 **{"data-centre": centre.code},
@@ -253,7 +246,9 @@ def register_callbacks(app) -> None:
         language = normalise(language)
         headline = figure_cache.cached(context, ("wall-headline",), lambda: headline_figures_now(context))
         rates = headline["checkin_compliance"]["by_county"]
-        return kpi_cards(headline, language), centre_board(context, rates, language)
+        return kpi_cards(headline, language), centre_board(
+            context, rates, language, counts_by_centre(context.engine)
+        )
 
     @app.callback(
         Output("wall-charts", "children"),
@@ -275,7 +270,7 @@ def register_callbacks(app) -> None:
 
     @app.callback(
         Output("tile-grid", "data-tour"),
-        Output("alarm-ticker", "data-cameras"),
+        Output("incident-ticker", "data-names"),
         Input("wall-cameras-refresh", "n_clicks"),
         State("wall-language", "data"),
         prevent_initial_call=True,
@@ -286,4 +281,4 @@ def register_callbacks(app) -> None:
         require(principal is not None and can_see_wall(principal))
         context = current()
         language = normalise(language)
-        return tour_json(context, language), camera_names_json(context, language)
+        return tour_json(context, language), json.dumps(place_names(context, language), ensure_ascii=False)

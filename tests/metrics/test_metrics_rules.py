@@ -84,10 +84,13 @@ def test_compliance_rate():
     assert compliance_rate(5, 4) == 1.0
 
 
-def test_slots_due_turns_at_local_noon():
-    assert slots_due(utc(2024, 5, 1, 3, 59, 59)) == 1
-    assert slots_due(utc(2024, 5, 1, 4, 0)) == 2
-    assert slots_due(utc(2024, 4, 30, 16, 0)) == 1  # just after local midnight
+def test_slots_are_due_once_their_window_closed():
+    # default windows 06:00-12:00 and 12:00-20:00 local: nothing is owed before noon
+    assert slots_due(utc(2024, 5, 1, 3, 59, 59)) == 0
+    assert slots_due(utc(2024, 5, 1, 4, 0)) == 1
+    assert slots_due(utc(2024, 5, 1, 11, 59, 59)) == 1
+    assert slots_due(utc(2024, 5, 1, 12, 0)) == 2
+    assert slots_due(utc(2024, 4, 30, 16, 0)) == 0  # just after local midnight
 
 
 def test_day_compliance_counts_unrecorded_slots_as_missed():

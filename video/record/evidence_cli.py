@@ -34,7 +34,9 @@ def register(subparsers) -> None:
     verify = subparsers.add_parser(
         "verify", help="verify an evidence zip, or the recordings' hash chain on disk"
     )
-    verify.add_argument("package", nargs="?", type=Path, help="evidence zip made by `watchwall export`")
+    verify.add_argument(
+        "package", nargs="?", type=Path, help="evidence zip made by `watchwall export`, or a report PDF"
+    )
     verify.add_argument(
         "--trust-key",
         action="append",
@@ -142,6 +144,10 @@ def verify_command(args) -> int:
         return _verify_recordings(args)
     if args.package is None:
         raise UserError("give an evidence zip, or --recordings")
+    if args.package.suffix.lower() == ".pdf":  # a supervision report and its signature beside it
+        from watchwall.reports.cli import verify_report_command
+
+        return verify_report_command(args)
     return _verify_package(args)
 
 
