@@ -165,7 +165,8 @@ def test_a_small_view_asks_for_the_sub_stream(login, browser, two_stream_served)
     context = login(browser, two_stream_served, "sup-qinzhou", viewport={"width": 760, "height": 900})
     page = context.new_page()
     try:
-        page.goto(f"{two_stream_served.url}/centres/qinzhou")
+        # in Chinese: the page remembers the language a user last chose (the test above chose English)
+        page.goto(f"{two_stream_served.url}/centres/qinzhou?lang=zh-CN")
         state = wait_video(page, "#centre-live", lambda s: s["frames"] > 5, "the small view playing")
         width = page.evaluate("() => document.getElementById('centre-live').clientWidth")
         assert 0 < width < 480, width  # the player's SMALL_VIEW_PX
