@@ -161,6 +161,25 @@ def test_full_screen_view_falls_back_to_the_sub_stream_and_says_why(
         context.close()
 
 
+def test_a_small_view_asks_for_the_sub_stream(login, browser, two_stream_served):
+    context = login(browser, two_stream_served, "sup-qinzhou", viewport={"width": 760, "height": 900})
+    page = context.new_page()
+    try:
+        # in Chinese: the page remembers the language a user last chose (the test above chose English)
+        page.goto(f"{two_stream_served.url}/centres/qinzhou?lang=zh-CN")
+        state = wait_video(page, "#centre-live", lambda s: s["frames"] > 5, "the small view playing")
+        width = page.evaluate("() => document.getElementById('centre-live').clientWidth")
+        assert 0 < width < 480, width  # the player's SMALL_VIEW_PX
+        assert (state["stream"], state["want"], state["reason"], state["label"]) == (
+            "sub",
+            "sub",
+            "",
+            "子码流",
+        )
+    finally:
+        context.close()
+
+
 def test_sub_stream_dropped_recording_unbroken_and_the_tile_falls_back(
     login, browser, two_stream_served, camera_server, screenshots
 ):
