@@ -43,7 +43,7 @@ def test_pages_work_in_chromium_under_the_csp(served, browser, login):
     assert served_response.headers["Server"] == "WatchWall"
     assert not re.search(r"\d", served_response.headers["Server"])
     record_with_gap(Path(served.env["WATCHWALL_DATA_DIR"]))
-    context = login(browser, served, "admin", viewport={"width": 1920, "height": 1080})
+    context = login(browser, served, "admin", viewport={"width": 1920, "height": 1080}, bypass_csp=False)
     violations: list[str] = []
     try:
         for path, ready in (
