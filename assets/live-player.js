@@ -2,10 +2,33 @@
  * Attaches itself to every <video data-live-camera="ID"> on the page (and detaches
  * when Dash removes one). Keeps the picture at the live edge; reconnects by itself.
  * Videos that share a data-live-group value (a wall's page of tiles) share one socket,
- * /live?cameras=a,b,c, whose messages carry the tile's index; others get /live/<camera>. */
+ * /live?cameras=a,b,c, whose messages carry the tile's index; others get /live/<camera>.
+ *
+ * Two streams per camera: the player tells the server which codecs this browser's MSE plays
+ * (?play=h264,hevc, from MediaSource.isTypeSupported) and, for a small view or when the page
+ * says so (data-live-stream), which stream it wants (?want=sub). The server answers with a
+ * {"type": "stream"} message naming the stream shown (or none: thumbnails) and why; the video
+ * gets data-stream / data-stream-reason and a label (.live-stream-label beside it) in the
+ * page's words (data-stream-labels). */
 (function () {
   "use strict";
   var MAX_LAG_S = 0.8, KEEP_S = 20, RETRY_MIN_MS = 1000, RETRY_MAX_MS = 5000;
+  var SMALL_VIEW_PX = 480;  // a single view narrower than this takes the sub stream
+  var THUMBNAIL_REFRESH_MS = 5000;
+  var CODEC_PROBES = { h264: ["avc1.42E01E"], hevc: ["hvc1.1.6.L93.B0", "hev1.1.6.L93.B0"] };
+
+  function mseSupports(codec) {
+    return !!(window.MediaSource && MediaSource.isTypeSupported('video/mp4; codecs="' + codec + '"'));
+  }
+
+  // The codec families this browser plays through MSE; one found unplayable later is dropped.
+  var playable = Object.keys(CODEC_PROBES).filter(function (family) {
+    return CODEC_PROBES[family].some(mseSupports);
+  });
+
+  function familyOf(codec) {
+    return /^(hvc1|hev1)/.test(codec) ? "hevc" : /^(avc1|avc3)/.test(codec) ? "h264" : codec;
+  }
   // Chromium delays each new WebSocket by up to 1-5 s * 2^pending / 65536 (its per-renderer
   // throttle), so 16 tiles opening at once wait seconds for their last sockets. A few at a
   // time keep that delay near zero; the handshakes to one host are serialised anyway.
@@ -46,9 +69,49 @@
     this.video.setAttribute("data-player-state", state);
   };
 
+  // The stream this view asks for: the page's choice, else the sub stream for a small single
+  // view, else none (the server takes the camera's roles).
+  LivePlayer.prototype.wanted = function (alone) {
+    var asked = this.video.getAttribute("data-live-stream");
+    if (asked) return asked;
+    var width = this.video.clientWidth;
+    return alone && width > 0 && width < SMALL_VIEW_PX ? "sub" : null;
+  };
+
+  LivePlayer.prototype.showStream = function (message) {
+    var video = this.video;
+    video.setAttribute("data-stream", message.stream || "thumbnails");
+    video.setAttribute("data-stream-want", message.want || "");
+    video.setAttribute("data-stream-reason", message.reason || "");
+    var labels = {};
+    try { labels = JSON.parse(video.getAttribute("data-stream-labels") || "{}"); } catch (e) { /* none */ }
+    var shown = message.stream || "thumbnails", text = labels[shown] || shown;
+    if (message.reason) text += " · " + (labels[message.want + "_" + message.reason] || message.reason);
+    var label = video.parentElement && video.parentElement.querySelector(".live-stream-label");
+    if (label) label.textContent = text;
+    video.setAttribute("title", text);
+    if (message.stream) this.stopThumbnails();
+    else this.showThumbnails();
+  };
+
+  // No stream this browser can play is up: the keyframe thumbnails instead, refreshed.
+  LivePlayer.prototype.showThumbnails = function () {
+    var self = this, video = self.video;
+    self.teardown();
+    video.removeAttribute("src");
+    try { video.load(); } catch (e) { /* nothing loaded */ }
+    self.setState("thumbnails");
+    function refresh() { video.setAttribute("poster", "/snapshot/" + encodeURIComponent(self.camera) + ".jpg?t=" + Date.now()); }
+    refresh();
+    if (!self.thumbnailTimer) self.thumbnailTimer = setInterval(refresh, THUMBNAIL_REFRESH_MS);
+  };
+
+  LivePlayer.prototype.stopThumbnails = function () {
+    if (this.thumbnailTimer) { clearInterval(this.thumbnailTimer); this.thumbnailTimer = null; }
+  };
+
   // A feed carries the messages of one socket to its players, and reconnects it.
-  function Feed(path, players) {
-    this.path = path;
+  function Feed(players) {
     this.players = players;
     this.tagged = players.length > 1;  // see feedPath
     this.retryMs = RETRY_MIN_MS;
@@ -73,7 +136,7 @@
     var self = this;
     if (!self.live()) { release(); return; }
     var scheme = location.protocol === "https:" ? "wss://" : "ws://";
-    var ws = new WebSocket(scheme + location.host + self.path);
+    var ws = new WebSocket(scheme + location.host + feedPath(self.players));
     ws.binaryType = "arraybuffer";
     self.ws = ws;
     ws.onopen = release;
@@ -99,6 +162,14 @@
     }
   };
 
+  // The browser refused a codec it was thought to play: ask again without it.
+  Feed.prototype.unplayable = function (family) {
+    var before = playable.length;
+    playable = playable.filter(function (known) { return known !== family; });
+    if (playable.length !== before && this.ws) this.ws.close();
+    return playable.length !== before;
+  };
+
   Feed.prototype.playing = function () {
     this.retryMs = RETRY_MIN_MS;
   };
@@ -110,7 +181,11 @@
   LivePlayer.prototype.control = function (message) {
     if (message.type === "init") {
       if (this.mime) this.teardown();  // a stream restarts: a fresh MediaSource for its new init
+      if (!mseSupports(message.codec) && this.feed && this.feed.unplayable(familyOf(message.codec))) return;
+      this.stopThumbnails();
       this.open(message.codec);
+    } else if (message.type === "stream") {
+      this.showStream(message);
     } else if (message.type === "jump") {
       this.jumpPending = true;
     } else if (message.type === "reset") {
@@ -226,15 +301,21 @@
 
   LivePlayer.prototype.stop = function () {
     this.stopped = true;
+    this.stopThumbnails();
     this.teardown();
     if (this.feed) this.feed.playerStopped();
   };
 
   var players = new Map();
 
-  function feedPath(cameras) {
-    if (cameras.length === 1) return "/live/" + encodeURIComponent(cameras[0]);
-    return "/live?cameras=" + cameras.map(encodeURIComponent).join(",");
+  function feedPath(members) {
+    var cameras = members.map(function (player) { return player.camera; });
+    var grouped = members[0].video.hasAttribute("data-live-group");
+    var want = members[0].wanted(!grouped);
+    // a page's tiles take the camera's tiles role, a single view its live role, unless asked
+    var query = "play=" + playable.join(",") + (want ? "&want=" + want : "") + (grouped ? "&role=tiles" : "");
+    if (cameras.length === 1) return "/live/" + encodeURIComponent(cameras[0]) + "?" + query;
+    return "/live?cameras=" + cameras.map(encodeURIComponent).join(",") + "&" + query;
   }
 
   function scan() {
@@ -249,17 +330,14 @@
       if (group) (groups[group] = groups[group] || []).push(player);
       else alone.push(player);
     });
-    alone.forEach(function (player) { new Feed(feedPath([player.camera]), [player]); });
-    Object.keys(groups).forEach(function (group) {
-      var members = groups[group];
-      new Feed(feedPath(members.map(function (player) { return player.camera; })), members);
-    });
+    alone.forEach(function (player) { new Feed([player]); });
+    Object.keys(groups).forEach(function (group) { new Feed(groups[group]); });
     players.forEach(function (player, video) {
       if (!document.body.contains(video)) { player.stop(); players.delete(video); }
     });
   }
 
-  window.WatchWallLive = { scan: scan, players: players };
+  window.WatchWallLive = { scan: scan, players: players, playable: function () { return playable.slice(); } };
   function start() {
     new MutationObserver(function () { scan(); }).observe(document.body, { childList: true, subtree: true, attributes: true, attributeFilter: ["data-live-camera"] });
     scan();

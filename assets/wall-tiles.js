@@ -31,8 +31,11 @@
       video.setAttribute("data-live-camera", camera.id);
       video.setAttribute("data-live-group", "wall-" + renders);
       video.setAttribute("poster", "/snapshot/" + encodeURIComponent(camera.id) + ".jpg");
+      // which of the camera's streams the tile shows, and why not the sub stream (live-player.js)
+      video.setAttribute("data-stream-labels", JSON.stringify(tour.streams || {}));
       tile.appendChild(video);
       tile.appendChild(el("div", "tile-label", camera.label));
+      tile.appendChild(el("div", "live-stream-label", ""));
       tile.appendChild(el("div", "tile-state", ""));
       grid.appendChild(tile);
     });

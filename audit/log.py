@@ -75,6 +75,12 @@ KNOWN_ACTIONS = (
     "user_change",
     "hold",
     "retention_delete",
+    "bookmark_add",
+    "bookmark_edit",
+    "bookmark_delete",
+    "bookmark_link",
+    "lock",
+    "unlock",
 )
 
 

@@ -127,6 +127,7 @@ def run_camera_add(args) -> int:
         username=args.user,
         password_env=args.password_env,
         password_secret=args.password_secret,
+        transport=args.transport,
     )
     engine = _inventory_engine()
     try:
@@ -188,6 +189,7 @@ def run_camera_list(args) -> int:
             "sub_stream_uri",
             "snapshot_uri",
             "ptz_capable",
+            "transport",
             "enabled",
         )
         print(
@@ -238,6 +240,12 @@ def register(subparsers) -> None:
     add.add_argument("--id", required=True, help="camera id (lower-case code, unique)")
     add.add_argument("--name", required=True, help="display name")
     add.add_argument("--onvif", required=True, metavar="HOST[:PORT]", help="ONVIF address")
+    add.add_argument(
+        "--transport",
+        choices=("auto", "tcp", "udp"),
+        default="auto",
+        help="how RTP comes from the camera: auto (TCP, then UDP if refused; default), tcp or udp",
+    )
     _add_credential_options(add)
     add.set_defaults(func=run_camera_add)
     for action, text in (

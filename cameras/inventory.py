@@ -25,6 +25,8 @@ from watchwall.config.errors import UserError
 from watchwall.config.plain_text import unsafe_reason
 from watchwall.config.site import CODE_PATTERN, Credentials, Site
 
+TRANSPORTS = ("auto", "tcp", "udp")
+
 
 @dataclass(frozen=True)
 class NewCamera:
@@ -39,6 +41,7 @@ class NewCamera:
     username: str | None = None
     password_env: str | None = None
     password_secret: str | None = None
+    transport: str = "auto"  # how RTP comes: auto (TCP, then UDP), tcp or udp
 
     def credentials(self) -> Credentials | None:
         return credentials_reference(self.username, self.password_env, self.password_secret)
@@ -48,6 +51,8 @@ def _check_codes(new: NewCamera) -> None:
     for label, value in (("camera id", new.camera_id), ("centre", new.centre), ("room", new.room)):
         if not re.match(CODE_PATTERN, value):
             raise UserError(f"{label} {value!r} must be lower-case letters, digits, '-' or '_' (max 63)")
+    if new.transport not in TRANSPORTS:
+        raise UserError(f"transport {new.transport!r} must be one of {', '.join(TRANSPORTS)}")
     if not new.name.strip():
         raise UserError("camera name must not be empty")
     if unsafe_reason(new.name):
@@ -88,6 +93,7 @@ def store_camera(engine: Engine, new: NewCamera, description: CameraDescription)
         sub_stream_uri=strip_credentials(sub.stream_uri) if sub else None,
         snapshot_uri=strip_credentials(description.snapshot_uri),
         ptz_capable=description.ptz_capable,
+        transport=new.transport,
         enabled=True,
     )
     with session_scope(engine) as session:

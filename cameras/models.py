@@ -25,6 +25,7 @@ class InventoryCamera(Base):
         CheckConstraint(
             "NOT (password_env IS NOT NULL AND password_secret IS NOT NULL)", name="one_password_ref"
         ),
+        CheckConstraint("transport IN ('auto', 'tcp', 'udp')", name="transport_known"),
     )
 
     id: Mapped[str] = mapped_column(String(63), primary_key=True)
@@ -43,6 +44,8 @@ class InventoryCamera(Base):
     sub_stream_uri: Mapped[str | None] = mapped_column(String(1024))
     snapshot_uri: Mapped[str | None] = mapped_column(String(1024))
     ptz_capable: Mapped[bool] = mapped_column(Boolean, default=False)
+    # RTP over the RTSP connection (tcp), over UDP, or auto: TCP first, UDP when the camera refuses it
+    transport: Mapped[str] = mapped_column(String(8), default="auto", server_default="auto")
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now, onupdate=utc_now)

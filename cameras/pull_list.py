@@ -20,7 +20,7 @@ from sqlalchemy.engine import Engine
 
 from watchwall.cameras.models import InventoryCamera
 from watchwall.config.errors import UserError
-from watchwall.config.site import STANDARD_ROOMS, Camera, Room, Site
+from watchwall.config.site import STANDARD_ROOMS, Camera, Room, Site, same_stream
 
 log = logging.getLogger(__name__)
 
@@ -65,15 +65,19 @@ def camera_of_row(row: InventoryCamera) -> Camera:
             "password_secret": row.password_secret,
         }
     main = _rtsp_or_none(row.main_stream_uri)
+    sub = _rtsp_or_none(row.sub_stream_uri) if main else None
+    if sub is not None and same_stream(sub, main):
+        sub = None  # two profiles on one stream URI: one stream, as a one-profile camera
     return Camera.model_validate(
         {
             "id": row.id,
             "name": row.name,
             "rtsp": main,
-            "sub_rtsp": _rtsp_or_none(row.sub_stream_uri) if main else None,
+            "sub_rtsp": sub,
             "onvif": {"host": row.onvif_host, "port": row.onvif_port},
             "credentials": credentials,
             "ptz": bool(row.ptz_capable),
+            "transport": row.transport or "auto",
             "enabled": bool(row.enabled),
         }
     )

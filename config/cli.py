@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 from watchwall.config.settings import get_settings
-from watchwall.config.site import load_site
+from watchwall.config.site import SiteError, format_loc, load_site
+from watchwall.config.yaml_lines import line_of, load_with_lines
 
 
 def register(subparsers) -> None:
@@ -18,6 +20,11 @@ def register(subparsers) -> None:
     )
     check.add_argument("--json", action="store_true", help="print JSON")
     check.add_argument("--language", choices=["zh-CN", "en"], help="names in this language")
+    check.add_argument(
+        "--probe",
+        action="store_true",
+        help="also open both streams of each camera with a sub_rtsp and refuse a sub stream larger than the main",
+    )
     check.set_defaults(func=site_check)
 
     db = subparsers.add_parser("db", help="database schema")
@@ -31,6 +38,8 @@ def site_check(args) -> int:
     settings = get_settings()
     path = args.file or settings.site
     site = load_site(path)
+    if args.probe:
+        _check_stream_pairs(path, site, settings.secrets_file)
     language = args.language or settings.language
     if args.json:
         print(json.dumps(_site_summary(site), ensure_ascii=False, indent=2))
@@ -50,6 +59,27 @@ def site_check(args) -> int:
                 )
     print(f"{len(site.centres)} centres, {sum(len(c.rooms) for c in site.centres)} rooms, {cameras} cameras")
     return 0
+
+
+def _check_stream_pairs(path: Path, site, secrets_file) -> None:
+    """What only the network can tell: each sub stream's picture against its main one's.
+
+    The ingest makes the same check on every camera once both streams have sent their
+    parameter sets (video.ingest.stream_pair), and leaves a larger sub stream unused."""
+    from watchwall.video.ingest.stream_pair import probe_stream_pairs  # opens RTSP: only with --probe
+
+    _data, lines = load_with_lines(path)
+    problems = probe_stream_pairs(site, secrets_file)
+    for problem in problems:
+        if not problem.refused:
+            print(f"{path}:{line_of(lines, problem.at) or 1}: warning: {problem.message}", file=sys.stderr)
+    refused = [
+        f"{path}:{line_of(lines, problem.at) or 1}: {format_loc(problem.at)}: {problem.message}"
+        for problem in problems
+        if problem.refused
+    ]
+    if refused:
+        raise SiteError("\n".join(refused))
 
 
 def _site_summary(site) -> dict:

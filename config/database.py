@@ -23,8 +23,11 @@ from watchwall.config.errors import UserError
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 MODEL_MODULES = (
     "watchwall.metrics.models",
+    "watchwall.metrics.geo.models",
     "watchwall.cameras.models",
     "watchwall.video.record.models",
+    "watchwall.video.record.bookmarks",
+    "watchwall.video.record.locks",
     "watchwall.dashboard.models",
     "watchwall.dashboard.sessions",
     "watchwall.dashboard.accounts",

@@ -12,7 +12,15 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from watchwall.config.errors import UserError
 from watchwall.config.yaml_lines import YamlSyntaxError, line_of, load_with_lines
@@ -92,6 +100,33 @@ class DemoSource(_Strict):
     fps: int = Field(default=15, ge=1, le=60)
     seconds: int = Field(default=10, ge=2, le=600)
     gop: int = Field(default=30, ge=1, le=600)
+    # encoded live with the wall-clock time on it, like a real camera (video/ingest/demo_live.py);
+    # false: the cached looping clip, cheaper, but its keyframes repeat every loop
+    clock: bool = True
+
+
+StreamName = Literal["main", "sub"]
+
+
+class StreamRoles(_Strict):
+    """Which of a camera's two streams does what. With no sub stream, the main one does everything.
+
+    ``record``: the stream recorded; ``live``: the full-screen live view's first choice (the
+    player falls back to the other when the browser cannot play its codec or it is down);
+    ``tiles``: wall and grid tiles; ``thumbnails``: keyframe thumbnails and tamper analytics
+    (decoding the sub stream is cheaper); ``faces``: the recording face checks are to read.
+    """
+
+    record: StreamName = "main"
+    live: StreamName = "main"
+    tiles: StreamName = "sub"
+    thumbnails: StreamName = "sub"
+    faces: StreamName = "main"
+
+    def stream(self, role: str, has_sub: bool) -> str:
+        """The stream that plays ``role``: the configured one, or main when there is no sub stream."""
+        chosen = getattr(self, role)
+        return chosen if has_sub else "main"
 
 
 def _check_stream_url(value: str | None, field: str) -> str | None:
@@ -110,6 +145,24 @@ def _check_stream_url(value: str | None, field: str) -> str | None:
     return value
 
 
+def same_stream(first: str, second: str) -> bool:
+    """Two RTSP URLs naming the same stream: scheme and host compared without case, the
+    default port 554 made explicit, user info left out."""
+
+    def key(url: str) -> tuple:
+        parts = urlsplit(url)
+        default = 322 if parts.scheme.lower() == "rtsps" else 554
+        return (
+            parts.scheme.lower(),
+            (parts.hostname or "").lower(),
+            parts.port or default,
+            parts.path.rstrip("/") or "/",
+            parts.query,
+        )
+
+    return key(first) == key(second)
+
+
 class Camera(_Strict):
     id: Code
     name: LocalizedName
@@ -120,6 +173,11 @@ class Camera(_Strict):
     file: Path | None = None
     credentials: Credentials | None = None
     profile: Literal["main", "sub"] = "main"
+    # How RTP comes from an rtsp camera: interleaved on the RTSP connection, over UDP, or auto
+    # (TCP first, UDP when the camera refuses TCP with 461 or 400).
+    transport: Literal["auto", "tcp", "udp"] = "auto"
+
+    streams: StreamRoles = Field(default_factory=StreamRoles)
     ptz: bool = False
     enabled: bool = True
     # in a cluster: recorded only by this ingest node, with no failover (it keeps recording
@@ -142,8 +200,24 @@ class Camera(_Strict):
 
     @field_validator("sub_rtsp")
     @classmethod
-    def _sub_rtsp_url(cls, value: str | None) -> str | None:
-        return _check_stream_url(value, "sub_rtsp")
+    def _sub_rtsp_url(cls, value: str | None, info: ValidationInfo) -> str | None:
+        """A sub stream stands beside the main stream, and is another stream than it.
+
+        Whether its picture is smaller than the main one's is known only once both are
+        probed: ``watchwall site check --probe`` checks it, and the ingest refuses to use a
+        larger sub stream (video.ingest.stream_pair)."""
+        value = _check_stream_url(value, "sub_rtsp")
+        if value is None:
+            return None
+        main = info.data.get("rtsp")
+        if main is None:
+            raise ValueError("sub_rtsp needs the main stream's rtsp beside it")
+        if same_stream(value, main):
+            raise ValueError(
+                "sub_rtsp is the main stream's URL (rtsp); give the camera's second profile, "
+                "or leave sub_rtsp out"
+            )
+        return value
 
     @model_validator(mode="after")
     def _exactly_one_source(self) -> Camera:
@@ -155,6 +229,15 @@ class Camera(_Strict):
                 f"(found: {found}); onvif may stand beside rtsp as the control address"
             )
         return self
+
+    @property
+    def has_sub_stream(self) -> bool:
+        """Whether two streams are pulled: a sub stream beside the main one (``profile: sub`` pulls one)."""
+        return self.sub_rtsp is not None and self.profile == "main"
+
+    def stream_for(self, role: str) -> str:
+        """ "main" or "sub": the stream that plays ``role`` (record, live, tiles, thumbnails, faces)."""
+        return self.streams.stream(role, self.has_sub_stream)
 
     @property
     def source_kind(self) -> str:
@@ -285,7 +368,7 @@ class CameraPlace(BaseModel):
     camera: Camera
 
 
-def _format_loc(loc: tuple[Any, ...]) -> str:
+def format_loc(loc: tuple[Any, ...]) -> str:
     text = ""
     for part in loc:
         if isinstance(part, int):
@@ -324,5 +407,5 @@ def load_site(path: str | Path) -> Site:
             message = error["msg"].removeprefix("Value error, ")
             if error["type"] == "extra_forbidden":
                 message = f"unknown key {loc[-1]!r}"
-            messages.append(f"{where}: {_format_loc(loc)}: {message}")
+            messages.append(f"{where}: {format_loc(loc)}: {message}")
         raise SiteError("\n".join(messages)) from exc

@@ -48,6 +48,19 @@ def can_export(principal: Principal, centre: str) -> bool:
     return can_see_recordings(principal, centre)
 
 
+def can_bookmark(principal: Principal, centre: str) -> bool:
+    """Inspectors and the county's supervisor mark what they found; admins too."""
+    return principal.role in ("inspector", "county_supervisor", "admin") and can_see_centre(principal, centre)
+
+
+def can_lock(principal: Principal, centre: str) -> bool:
+    return can_see_recordings(principal, centre)
+
+
+def can_unlock(principal: Principal) -> bool:
+    return principal.role == "admin"
+
+
 def can_read_audit(principal: Principal) -> bool:
     return principal.role in ("inspector", "admin")
 

@@ -43,6 +43,7 @@ class User(Base):
     active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    language: Mapped[str | None] = mapped_column(String(8))  # the UI language last chosen; None: the site's
 
 
 @dataclass(frozen=True)
@@ -179,6 +180,13 @@ def principal_for_session(engine: Engine, token: str) -> Principal | None:
             .join(WebSession, WebSession.user_id == User.id)
             .where(WebSession.token_hash == token_hash(token), WebSession.expires_at > datetime.now(UTC))
         ).scalar_one_or_none()
+        return principal_of(user) if user is not None and user.active else None
+
+
+def find_principal(engine: Engine, username: str) -> Principal | None:
+    """The active account of that name, for commands that act as a dashboard user."""
+    with Session(engine) as session:
+        user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
         return principal_of(user) if user is not None and user.active else None
 
 

@@ -13,6 +13,7 @@ from flask_socketio import SocketIO
 from watchwall.dashboard import auth, json_body, live_routes, push, recording_routes, view_audit
 from watchwall.dashboard.api import PREFIX as API_PREFIX
 from watchwall.dashboard.api import register_api
+from watchwall.dashboard.components import county_map
 from watchwall.dashboard.context import EXTENSION_KEY, AppContext
 from watchwall.dashboard.i18n import ASSETS_DIR, t
 from watchwall.dashboard.pages import admin, centre, recordings, wall
@@ -110,6 +111,7 @@ def create_app(context: AppContext) -> dash.Dash:
     )
     recordings.register_callbacks(app)
     centre.register_callbacks(app)
+    county_map.register_callbacks(app)
     app.layout = dash.html.Div([dash.page_container])
 
     context.socketio = SocketIO(

@@ -13,6 +13,13 @@ ones with that index as their first byte. Browsers open one WebSocket to a host 
 (and Chromium throttles many at once), so one socket per page starts every tile sooner.
 A camera of the list that is not pulled (just added, being restarted) gets
 ``{"type": "unavailable", "tile": i}`` and starts on the same socket once it is.
+
+Which of a camera's streams is shown is chosen per viewer (video.live.stream_choice):
+``?want=main|sub`` (else the camera's role ``?role=live|tiles``, by default ``live`` for
+one camera and ``tiles`` for a page of them) and ``?play=h264,hevc`` (the codecs the browser's MSE plays; H.264 when not
+given). Before a tile's first init, and whenever the choice changes (a sub stream down,
+back), ``{"type": "stream", "stream": "sub", "want": "main", "reason": "unplayable"}``
+says what is shown and why; ``"stream": null`` means no stream can be played: thumbnails.
 """
 
 from __future__ import annotations
@@ -30,6 +37,7 @@ from watchwall.dashboard.access import can_watch_live
 from watchwall.dashboard.auth import current_principal
 from watchwall.dashboard.context import AppContext, current
 from watchwall.dashboard.web_security import origin_allowed
+from watchwall.video.live.stream_choice import TileStream, parse_playable
 
 log = logging.getLogger(__name__)
 IDLE_POLL_S = 1.0
@@ -65,8 +73,7 @@ def register(server: flask.Flask) -> None:
     def snapshot(camera_id: str):
         context = current()
         _camera_or_404(context, camera_id)
-        worker = context.ingest.keyframe_workers.get(camera_id) if context.ingest else None
-        jpeg = worker.latest_jpeg if worker is not None else None
+        jpeg = context.media.thumbnail(camera_id) if context.media is not None else None
         if jpeg is None:
             flask.abort(404)
         view_audit.views().snapshot(current_principal().username, camera_id, len(jpeg))
@@ -83,32 +90,40 @@ def serve_live(camera_ids: list[str], tagged: bool):
     environ = flask.request.environ
     if not origin_allowed(environ.get("HTTP_ORIGIN"), environ, context.settings.public_origins):
         flask.abort(403)  # another site's page may not open a socket with this user's cookie
-    hub = context.extras.get("live_hub")
-    if hub is None or (not tagged and camera_ids[0] not in context.ingest.fanouts):
+    media = context.media
+    if media is None or (not tagged and media.live_channel(camera_ids[0]) is None):
         flask.abort(404)  # a single camera's player retries; a page's socket waits for its camera
+    wanted = flask.request.args.get("want")
+    if wanted not in (None, "main", "sub"):
+        flask.abort(400)
+    role = flask.request.args.get("role") or ("tiles" if tagged else "live")
+    if role not in ("tiles", "live"):
+        flask.abort(400)
+    playable = parse_playable(flask.request.args.get("play"))
     ws = live_socket.accept(environ)
     principal = current_principal()
     audit_views = view_audit.views()
     watching_since = audit_views.live_started(camera_ids)
     timing = ConnectionTiming(",".join(camera_ids), started)
     wakeup = threading.Event()
-
-    def attach(index: int):
-        """The camera's viewer, None while it is not pulled."""
-        try:
-            return hub.channel(camera_ids[index]).attach(wakeup)
-        except KeyError:
-            return None
-
-    viewers = [attach(index) for index in range(len(camera_ids))]
+    tiles = [
+        TileStream(
+            media,
+            camera_id,
+            wanted or context.site.camera(camera_id).camera.stream_for(role),
+            playable,
+            media.stream_states,
+            wakeup,
+        )
+        for camera_id in camera_ids
+    ]
     try:
-        stream_live(ws, viewers, wakeup, tagged, timing, attach)
+        stream_live(ws, tiles, wakeup, tagged, timing)
     except (ConnectionClosed, OSError):  # the viewer went away
         pass
     finally:
-        for viewer in viewers:
-            if viewer is not None:
-                viewer.close()
+        for tile in tiles:
+            tile.close()
         live_socket.end(ws, environ)
         audit_views.live_ended(camera_ids, watching_since, actor=principal.username)
     return live_socket.Ended()
@@ -140,16 +155,16 @@ class ConnectionTiming:
 
 def stream_live(
     ws: live_socket.LiveSocket,
-    viewers: list,
+    tiles: list[TileStream],
     wakeup: threading.Event,
     tagged: bool,
     timing: ConnectionTiming | None = None,
-    attach=None,
 ) -> None:
-    """Every viewer's messages onto one socket until it closes; ``tagged`` marks each message
-    with its viewer's index (see the module's docstring). A None viewer's camera is not pulled:
-    ``attach(index)`` is asked again every second for it."""
-    announced_unsupported: list[str | None] = [None] * len(viewers)
+    """Every tile's messages onto one socket until it closes; ``tagged`` marks each message
+    with its tile's index (see the module's docstring). Every second each tile chooses its
+    stream again (a camera not pulled yet, a stream gone down or back)."""
+    announced_unsupported: list[str | None] = [None] * len(tiles)
+    announced: list[object] = [False] * len(tiles)  # the choice last said, None for "unavailable"
 
     def send(index: int, kind: str, payload: object = None, **fields) -> None:
         tag = {"tile": index} if tagged else {}
@@ -163,19 +178,24 @@ def stream_live(
         if timing is not None:
             timing.sent(kind)
 
-    for index, viewer in enumerate(viewers):
-        if viewer is None:
-            send(index, "unavailable")
-    next_attach = time.monotonic() + IDLE_POLL_S
+    next_choice = 0.0
     while ws.connected:
+        if time.monotonic() >= next_choice:
+            next_choice = time.monotonic() + IDLE_POLL_S
+            for index, tile in enumerate(tiles):
+                tile.update()
+                if tile.choice != announced[index]:
+                    announced[index] = tile.choice
+                    if tile.choice is None:
+                        send(index, "unavailable")
+                    else:
+                        send(index, "stream", **tile.choice.as_message())
+                        announced_unsupported[index] = None
         wakeup.wait(IDLE_POLL_S)
         wakeup.clear()  # before draining: a message offered from now on sets it again
-        if attach is not None and None in viewers and time.monotonic() >= next_attach:
-            next_attach = time.monotonic() + IDLE_POLL_S
-            viewers[:] = [attach(index) if viewer is None else viewer for index, viewer in enumerate(viewers)]
         # One message per viewer per round: when a page of tiles starts, every tile gets its
         # init segment and keyframe before any tile gets the rest of its GOP.
-        pending = [(index, viewer) for index, viewer in enumerate(viewers) if viewer is not None]
+        pending = [(index, tile.viewer) for index, tile in enumerate(tiles) if tile.viewer is not None]
         while pending:
             still = []
             for index, viewer in pending:
@@ -184,8 +204,8 @@ def stream_live(
                     send(index, *message)
                     still.append((index, viewer))
             pending = still
-        for index, viewer in enumerate(viewers):
-            unsupported = viewer.channel.unsupported_codec if viewer is not None else None
+        for index, tile in enumerate(tiles):
+            unsupported = tile.viewer.channel.unsupported_codec if tile.viewer is not None else None
             if unsupported and unsupported != announced_unsupported[index]:
                 announced_unsupported[index] = unsupported
                 send(index, "unsupported", codec=unsupported)

@@ -23,6 +23,8 @@ from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4, generate_late
 from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 from watchwall.dashboard.context import AppContext, current
+from watchwall.video.ingest.health import STATES
+from watchwall.video.view import LocalMediaView
 
 log = logging.getLogger(__name__)
 
@@ -60,8 +62,6 @@ def observe_callback(seconds: float, name: str) -> None:
 
 
 def _camera_states() -> tuple[str, ...]:
-    from watchwall.video.ingest.health import STATES
-
     return STATES
 
 
@@ -75,16 +75,16 @@ class IngestCollector:
         return []  # the families depend on what runs; nothing to check at registration
 
     def collect(self) -> Iterator[Metric]:
-        ingest = self.context.ingest
+        media = self.context.media
         running = GaugeMetricFamily("watchwall_ingest_running", "1 when this process pulls cameras.")
-        running.add_metric([], 1 if ingest is not None else 0)
+        running.add_metric([], 1 if isinstance(media, LocalMediaView) else 0)
         yield running
-        if ingest is not None:
+        if media is not None:
             try:
-                yield from self._cameras(ingest.health())
+                yield from self._cameras(media.health())
+                yield from self._recorders(media.recorder_figures())
             except Exception:  # a scrape must answer even when the ingest is in a bad way
                 log.exception("could not read camera health for /metrics")
-        yield from self._recorders(self._recorder_list(ingest))
 
     def _cameras(self, health: dict) -> Iterator[Metric]:
         by_state = dict.fromkeys(_camera_states(), 0)
@@ -108,15 +108,7 @@ class IngestCollector:
         yield reconnects
         yield received
 
-    def _recorder_list(self, ingest) -> list:
-        recorders = self.context.extras.get("recorders")
-        if recorders is None and ingest is not None:
-            recorders = getattr(ingest, "recorders", None)
-        if isinstance(recorders, dict):
-            recorders = list(recorders.values())
-        return list(recorders or [])
-
-    def _recorders(self, recorders: list) -> Iterator[Metric]:
+    def _recorders(self, recorders: dict[str, dict]) -> Iterator[Metric]:
         if not recorders:
             return
         families = {
@@ -134,11 +126,11 @@ class IngestCollector:
             ),
         }
         present = set()
-        for recorder in sorted(recorders, key=lambda r: r.camera_id):
+        for camera_id, figures in sorted(recorders.items()):
             for attribute, family in families.items():
-                value = getattr(recorder, attribute, None)
+                value = figures.get(attribute)
                 if isinstance(value, int | float):
-                    family.add_metric([recorder.camera_id], value)
+                    family.add_metric([camera_id], value)
                     present.add(attribute)
         yield from (family for attribute, family in families.items() if attribute in present)
 

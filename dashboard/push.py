@@ -96,15 +96,15 @@ def _count_client(change: int) -> None:
 
 def camera_snapshot(context: AppContext, centres: list[str]) -> dict:
     """The cameras' states and open alarms of ``centres``: what a (re)connecting page catches up with."""
-    ingest = context.ingest
-    if ingest is None:
+    media = context.media
+    if media is None:
         return {"cameras": {}, "alarms": []}
     cameras, alarms = {}, []
-    for camera_id, health in ingest.health().items():
+    for camera_id, health in media.health().items():
         if health.centre not in centres:
             continue
         cameras[camera_id] = {"state": health.state, "error_kind": health.error_kind, "centre": health.centre}
-        for alarm in ingest.alarm_log(camera_id):
+        for alarm in media.alarms(camera_id):
             if alarm.get("active"):
                 alarms.append({"camera_id": camera_id, "centre": health.centre, **alarm})
     return {"cameras": cameras, "alarms": alarms}

@@ -24,6 +24,8 @@ from watchwall.metrics.bulk import bulk_insert
 from watchwall.metrics.counties import COUNTIES
 from watchwall.metrics.demo_people import local_moment, pick, pick_county
 from watchwall.metrics.demo_supervision import location_check_rows, subject_rows, terminal_transaction_rows
+from watchwall.metrics.geo.demo_areas import CheckPlaces, demo_area_rows
+from watchwall.metrics.geo.models import SubjectArea
 from watchwall.metrics.localtime import SHANGHAI, local_day, month_key
 from watchwall.metrics.models import (
     METRICS_TABLES,
@@ -70,6 +72,7 @@ def case_data_counts(connection: Connection) -> dict[str, int]:
 
 
 def _clear(connection: Connection) -> None:
+    connection.execute(delete(SubjectArea.__table__))
     for table in reversed(METRICS_TABLES):
         connection.execute(delete(table))
 
@@ -176,6 +179,13 @@ def generate(
         )
     }
     _reset_sequence(connection, "subjects")
+    areas = demo_area_rows(random.Random(seed + 3), subjects)
+    counts["subject_areas"] = bulk_insert(
+        connection,
+        SubjectArea.__table__,
+        ("subject_id", "kind", "home_latitude", "home_longitude", "radius_m", "polygon"),
+        areas,
+    )
     counts["location_checks"] = bulk_insert(
         connection,
         LocationCheck.__table__,
@@ -191,7 +201,7 @@ def generate(
             "latitude",
             "longitude",
         ),
-        location_check_rows(random.Random(seed + 1), subjects, first, now, zone),
+        location_check_rows(random.Random(seed + 1), subjects, first, now, zone, CheckPlaces(areas)),
     )
     counts["cases"] = bulk_insert(
         connection,

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from watchwall.metrics.counties import COUNTIES
 from watchwall.metrics.demo_people import COUNTY_COORDINATES, local_moment, made_up_name, pick, pick_county
+from watchwall.metrics.geo.demo_areas import CheckPlaces
 from watchwall.metrics.localtime import local_day
 
 CATEGORY_WEIGHTS = (
@@ -78,9 +79,17 @@ def _cumulative(weighted: tuple[tuple[str, float], ...]) -> tuple[list[str], lis
 
 
 def location_check_rows(
-    rng: random.Random, subjects: list[tuple], first: date, now: datetime, zone: ZoneInfo
+    rng: random.Random,
+    subjects: list[tuple],
+    first: date,
+    now: datetime,
+    zone: ZoneInfo,
+    places: CheckPlaces | None = None,
 ):
-    """Two checks a day per active subject; each county has its own compliance level."""
+    """Two checks a day per active subject; each county has its own compliance level.
+
+    With ``places`` a check lands inside (``ok``) or outside (``out_of_area``) its subject's area.
+    """
     today = local_day(now, zone)
     county_miss = {c.code: rng.uniform(0.008, 0.035) for c in COUNTIES}
     methods, cumulative = _cumulative(METHOD_WEIGHTS)
@@ -108,6 +117,15 @@ def location_check_rows(
                 number += 1
                 far = 0.8 if result == "out_of_area" else 0.1
                 located = result != "missed"
+                if located and places is not None:
+                    latitude, longitude = places.place(
+                        subject_id, result == "out_of_area", random_fraction(), random_fraction()
+                    )
+                elif located:
+                    latitude = round(lat0 + (random_fraction() - 0.5) * far, 5)
+                    longitude = round(lon0 + (random_fraction() - 0.5) * far, 5)
+                else:
+                    latitude = longitude = None
                 yield (
                     f"demo-chk-{number:08d}",
                     subject_id,
@@ -117,8 +135,8 @@ def location_check_rows(
                     slot,
                     methods[bisect(cumulative, random_fraction())],
                     result,
-                    round(lat0 + (random_fraction() - 0.5) * far, 5) if located else None,
-                    round(lon0 + (random_fraction() - 0.5) * far, 5) if located else None,
+                    latitude,
+                    longitude,
                 )
             day += timedelta(days=1)
 

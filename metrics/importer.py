@@ -5,7 +5,9 @@ and nothing is written. Rows are keyed by ``external_id`` (upsert):
   - an id not yet in the database is inserted;
   - an id already there with the same values is left alone (re-importing a file changes nothing);
   - an id already there with different values is updated to the file's values (the newer export wins).
-After check-ins are written, the compliance roll-ups of every local day they touch are rebuilt.
+A check with coordinates outside its subject's assigned area is stored as ``out_of_area``
+(:mod:`watchwall.metrics.geo.areas`). After check-ins are written, the compliance roll-ups of
+every local day they touch are rebuilt.
 Column formats: see :mod:`watchwall.metrics.import_rows`.
 """
 
@@ -20,6 +22,7 @@ from tqdm import tqdm
 
 from watchwall.config.errors import UserError
 from watchwall.metrics.bulk import bulk_insert
+from watchwall.metrics.geo.areas import areas_for, judge
 from watchwall.metrics.import_rows import ROW_KINDS, RawRow, read_rows, validate_rows
 from watchwall.metrics.localtime import SHANGHAI, local_day, month_key, slot_of
 from watchwall.metrics.models import Case, LocationCheck, Subject
@@ -61,6 +64,7 @@ def _subject_lookup(connection: Connection, external_ids: set[str]) -> dict[str,
 
 def _checkin_records(connection: Connection, good: list[tuple[int, dict]], zone: ZoneInfo):
     subjects = _subject_lookup(connection, {row["subject"] for _, row in good})
+    areas = areas_for(connection, (subject_id for subject_id, _ in subjects.values()))
     records, problems = [], []
     for line, row in good:
         if row["subject"] not in subjects:
@@ -77,7 +81,8 @@ def _checkin_records(connection: Connection, good: list[tuple[int, dict]], zone:
                 "local_day": local_day(moment, zone),
                 "slot": slot_of(moment, zone),
                 "method": row["method"],
-                "result": row["result"],
+                # out_of_area is decided here from the subject's area (metrics/geo/areas.py)
+                "result": judge(row["result"], row["latitude"], row["longitude"], areas.get(subject_id)),
                 "latitude": row["latitude"],
                 "longitude": row["longitude"],
             }

@@ -16,6 +16,7 @@ COMMAND_MODULES = (
     "watchwall.cameras.cli",
     "watchwall.video.cli",
     "watchwall.video.record.evidence_cli",
+    "watchwall.dashboard.evidence_marks_cli",
     "watchwall.audit.cli",
     "watchwall.dashboard.api_cli",
     "watchwall.dashboard.user_cli",

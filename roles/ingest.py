@@ -85,9 +85,14 @@ def run_ingest(args) -> int:
             "reconnects": snapshot.reconnects,
             "errors": snapshot.errors,
             "malformed_packets": snapshot.malformed_packets,
+            "path": snapshot.path,
+            "transport": snapshot.transport,
+            "retry": snapshot.retry,
+            "recorder": snapshot.recorder,
             "gaps": snapshot.gaps,
             "alarms": service.alarm_log(camera_id),
             "recording": figures.get(camera_id),
+            "streams": snapshot.streams,  # "main", and "sub" when the camera has one
         }
         for camera_id, snapshot in snapshots.items()
     }
@@ -100,6 +105,10 @@ def run_ingest(args) -> int:
             f"{camera_id}: {state}; packets {row['packets']}, keyframes {row['keyframes']}, bytes {row['bytes']}, "
             f"reconnects {row['reconnects']}, errors {row['errors']}"
         )
+        sub = row["streams"].get("sub")
+        if sub is not None:
+            size = f"{sub['width']}x{sub['height']}" if sub["width"] else "-"
+            print(f"    sub stream: {sub['state']}; {sub['codec'] or '-'} {size}, packets {sub['packets']}")
         recorded = row["recording"]
         if recorded is not None:
             print(

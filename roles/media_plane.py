@@ -74,4 +74,4 @@ def build_media_plane(
             node=node,
             fence_for=fence_for,
         )
-    return MediaPlane(ingest=ingest, live=LiveHub(ingest.fanouts), recording=recording)
+    return MediaPlane(ingest=ingest, live=LiveHub(ingest.fanouts, ingest.stream_fanouts), recording=recording)

@@ -40,6 +40,8 @@ from watchwall.config.timestamps import utc_iso
 from watchwall.roles.media_plane import MediaPlane, build_media_plane
 from watchwall.video.events import RedisSink
 from watchwall.video.record.models import supersede_open_segments
+from watchwall.video.shared_state import StatePublisher
+from watchwall.video.view import LocalMediaView
 
 log = logging.getLogger(__name__)
 
@@ -207,6 +209,10 @@ def node_command(args) -> int:
     node = IngestNode(engine, load_site(args.site or settings.site), leases, plane_factory)
     node.plane.start()
     health = serve_health(node, listen)
+    publisher = StatePublisher(
+        settings.redis_url, LocalMediaView(node.plane.ingest, node.plane.live), args.name
+    )
+    publisher.start()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     print(f"WatchWall ingest node {args.name}: health on http://{listen}/health  (Ctrl-C stops)", flush=True)
@@ -218,6 +224,7 @@ def node_command(args) -> int:
     except KeyboardInterrupt:
         pass
     finally:
+        publisher.stop()
         health.shutdown()
         node.plane.stop(recorder_timeout=10.0)  # every open segment closed, then the leases given up
         try:

@@ -20,6 +20,7 @@ from watchwall.dashboard.web_security import BannerlessRequestHandler
 from watchwall.metrics.demo_data import ensure_demo_data
 from watchwall.roles.media_plane import build_media_plane
 from watchwall.video.events import SocketIOSink
+from watchwall.video.view import LocalMediaView
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +58,7 @@ def prepare(site_path=None):
     return context
 
 
-def watch_inventory(context):
+def watch_inventory(context, ingest=None):
     """Apply inventory changes while serving: to the ingest (if any), then to the pages' site."""
 
     def publish(site) -> None:
@@ -66,7 +67,7 @@ def watch_inventory(context):
     watcher = start_watching(
         context.engine,
         context.site_file,
-        context.ingest,
+        ingest,
         on_site=publish,
         sink=SocketIOSink(context.socketio),  # open pages reload their camera lists
         site=context.site,
@@ -90,13 +91,9 @@ def serve_command(args) -> int:
             SocketIOSink(context.socketio),
             record=not args.no_record,
         )
-        context.ingest = plane.ingest
-        context.extras["live_hub"] = plane.live
-        if plane.recording is not None:
-            context.extras["recording"] = plane.recording
-            context.extras["recorders"] = plane.recording.recorders
+        context.media = LocalMediaView(plane.ingest, plane.live)
         plane.start()
-    watcher = watch_inventory(context)
+    watcher = watch_inventory(context, plane.ingest if plane is not None else None)
     # SIGTERM (systemd, kill) ends the server like Ctrl-C: open segments are closed, not left for recovery
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     print(f"WatchWall on http://{args.host}:{args.port}/wall  (Ctrl-C stops)", flush=True)

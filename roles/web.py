@@ -23,6 +23,7 @@ from watchwall.config.errors import UserError
 from watchwall.dashboard.app import create_app
 from watchwall.dashboard.push import watch_metrics
 from watchwall.roles.serve import prepare, watch_inventory
+from watchwall.video.shared_state import SharedStateView
 
 METRICS_WATCH_INTERVAL_S = 5.0
 
@@ -42,6 +43,8 @@ def register(subparsers) -> None:
 def build_web_app(site_path=None):
     """The Flask app of one web worker: the pages and sockets, the figures' push, the inventory watch."""
     context = prepare(site_path)
+    if context.settings.redis_url:  # camera states, alarms and thumbnails as the ingest nodes publish them
+        context.media = SharedStateView(context.settings.redis_url)
     dash_app = create_app(context)
     stop = threading.Event()
     context.socketio.start_background_task(watch_metrics, context, METRICS_WATCH_INTERVAL_S, stop)

@@ -18,6 +18,12 @@ def register(subparsers) -> None:
     probe.add_argument("url", help="rtsp://[user:password@]host[:port]/path, or a video file")
     probe.add_argument("--seconds", type=float, default=5.0, help="how long to read (default 5)")
     probe.add_argument("--json", action="store_true", help="print one JSON object")
+    probe.add_argument(
+        "--transport",
+        choices=("auto", "tcp", "udp"),
+        default="auto",
+        help="RTP over the RTSP connection (tcp), over UDP, or auto: TCP, then UDP if refused (default)",
+    )
     probe.set_defaults(func=run_probe)
 
 
@@ -32,7 +38,7 @@ def run_probe(args) -> int:
     from watchwall.video.ingest.source_url import source_for_url
     from watchwall.video.ingest.stream_errors import StreamFailure
 
-    source = source_for_url(args.url)
+    source = source_for_url(args.url, transport=args.transport)
     try:
         result = probe(source, _positive(args.seconds))
     except StreamFailure as failure:
@@ -43,6 +49,7 @@ def run_probe(args) -> int:
     playable = "yes" if result.browser_playable else "no (needs transcoding for the browser)"
     lines = [
         ("url", result.url),
+        ("read by", _route(result.path, result.transport)),
         ("codec", f"{result.codec} ({result.profile or 'unknown profile'})"),
         ("size", f"{result.width}x{result.height}"),
         ("fps", _number(result.fps)),
@@ -62,6 +69,11 @@ def run_probe(args) -> int:
     for name, value in lines:
         print(f"{name + ':':<19}{value}")
     return 0
+
+
+def _route(path: str | None, transport: str | None) -> str:
+    name = {"native": "WatchWall's RTSP client", "ffmpeg": "FFmpeg"}.get(path or "", path or "-")
+    return f"{name} over {transport.upper()}" if transport else name
 
 
 def _number(value: float | None) -> str:

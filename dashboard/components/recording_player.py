@@ -40,12 +40,11 @@ def timeline_labels(language: str) -> dict[str, str]:
 
 
 def camera_alarms(context: AppContext, camera_id: str) -> list[dict]:
-    """The ingest's alarms of the camera (held in memory while it runs), dated for the timeline."""
-    ingest = context.ingest
-    if ingest is None or camera_id not in getattr(ingest, "places", {}):
+    """The media plane's alarms of the camera (held in memory while it runs), dated for the timeline."""
+    if context.media is None:
         return []
     alarms = []
-    for alarm in ingest.alarm_log(camera_id):
+    for alarm in context.media.alarms(camera_id):
         if alarm.get("start"):
             at = datetime.fromisoformat(str(alarm["start"]).replace("Z", "+00:00")).timestamp()
             alarms.append({**alarm, "at_utc": at})

@@ -1,9 +1,10 @@
-"""The page frame: title bar with clock, push status and the language switch."""
+"""The page frame: title bar with navigation, clock, push status and the language switch."""
 
 from __future__ import annotations
 
 from dash import dcc, html
 
+from watchwall.dashboard.components.nav import page_nav
 from watchwall.dashboard.i18n import t
 
 
@@ -12,6 +13,7 @@ def header(title: str, language: str, path: str) -> html.Header:
     return html.Header(
         [
             html.H1(title, className="wall-title"),
+            page_nav(language, path),
             html.Div(
                 [
                     html.Span(

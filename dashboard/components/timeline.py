@@ -1,4 +1,5 @@
-"""The recording timeline of one camera and day: segments as bars, gaps by reason, alarms as markers.
+"""The recording timeline of one camera and day: segments as bars, gaps by reason, alarms as markers,
+bookmarks (an instant as a marker, a span as a bar) and evidence locks as bars on rows of their own.
 
 A pure function of ``watchwall.video.record.playback.timeline``'s answer. Times are drawn in the
 site's local zone (plotly has no time zones: the axis shows naive local
@@ -24,6 +25,8 @@ GAP_COLOURS = {
 }
 OTHER_GAP_COLOUR = "#c0c8d4"
 ALARM_COLOUR = "#ff3b3b"
+BOOKMARK_COLOUR = "#7ee081"
+LOCK_COLOUR = "#f2c14e"
 CLICK_STEP_S = 10  # resolution of a click anywhere on the recording row
 PAD_S = 30
 
@@ -71,10 +74,17 @@ def timeline_figure(data: dict, zone: ZoneInfo, labels: dict[str, str]) -> go.Fi
     """The figure for ``data`` (from ``watchwall.video.record.playback.timeline``).
 
     ``labels``: row names ``recording``, ``gaps``, ``alarms``, the ``gap.<reason>`` and
-    ``alarm.<kind>`` names, and ``empty`` for a day without recordings.
+    ``alarm.<kind>`` names, and ``empty`` for a day without recordings; with ``data["bookmarks"]``
+    (dicts with ``id``, ``start_utc``, ``end_utc``, ``title``, ``category``, ``author``) or
+    ``data["locks"]`` (``lock_id``, ``start_utc``, ``end_utc``) also ``bookmarks``, ``locks`` and the
+    ``category.<code>`` names. Those traces come after the first four (recording, gaps, alarms, seek).
     """
     day_start, day_end = data["start_utc"], data["end_utc"]
     rows = [labels["alarms"], labels["gaps"], labels["recording"]]
+    if "locks" in data:
+        rows.append(labels["locks"])
+    if "bookmarks" in data:
+        rows.append(labels["bookmarks"])
     figure = go.Figure()
     segments = _spans(data["segments"], day_start, day_end)
     figure.add_trace(
@@ -121,6 +131,10 @@ def timeline_figure(data: dict, zone: ZoneInfo, labels: dict[str, str]) -> go.Fi
     )
     low, high = visible_range(data)
     figure.add_trace(_click_layer(segments, zone, labels["recording"]))
+    if "locks" in data:
+        figure.add_trace(_lock_bars(data["locks"], day_start, day_end, zone, labels))
+    if "bookmarks" in data:
+        figure.add_traces(_bookmark_traces(data["bookmarks"], day_start, day_end, zone, labels))
     figure.update_layout(
         barmode="overlay",
         showlegend=False,
@@ -138,6 +152,8 @@ def timeline_figure(data: dict, zone: ZoneInfo, labels: dict[str, str]) -> go.Fi
         },
         yaxis={"type": "category", "categoryorder": "array", "categoryarray": rows, "fixedrange": True},
     )
+    if len(rows) > 3:
+        figure.update_yaxes(range=[-0.5, len(rows) - 0.5])  # the mark rows show even when empty
     if not segments and not gaps and not alarms:
         figure.add_annotation(text=labels["empty"], showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5)
     return figure
@@ -160,3 +176,64 @@ def _click_layer(segments, zone: ZoneInfo, row: str) -> go.Scatter:
         marker={"size": 18, "opacity": 0},
         hovertemplate="%{x|%H:%M:%S}<extra></extra>",
     )
+
+
+def _lock_bars(locks: list[dict], day_start: float, day_end: float, zone: ZoneInfo, labels) -> go.Bar:
+    spans = _spans(locks, day_start, day_end)
+    bars = _bars(
+        labels["locks"],
+        labels["locks"],
+        spans,
+        zone,
+        LOCK_COLOUR,
+        [
+            f"{labels['locks']} #{item['lock_id']}<br>"
+            f"{local_text(item['start_utc'], zone)[11:19]} – {local_text(item['end_utc'], zone)[11:19]}"
+            for _s, _e, item in spans
+        ],
+    )
+    bars.customdata = [[start, end, item["lock_id"]] for start, end, item in spans]
+    return bars
+
+
+def _bookmark_traces(
+    bookmarks: list[dict], day_start: float, day_end: float, zone: ZoneInfo, labels
+) -> list[go.BaseTraceType]:
+    """Spans as bars and instants as markers, on the bookmarks row; customdata [start, end, id]."""
+
+    def hover(item: dict) -> str:
+        when = local_text(item["start_utc"], zone)[11:19]
+        if item["end_utc"] > item["start_utc"]:
+            when += f" – {local_text(item['end_utc'], zone)[11:19]}"
+        category = labels.get(f"category.{item['category']}", item["category"])
+        return f"{item['title']}<br>{category} · {item['author']}<br>{when}"
+
+    spans = [item for item in bookmarks if item["end_utc"] > item["start_utc"]]
+    instants = [item for item in bookmarks if item["end_utc"] <= item["start_utc"]]
+    span_spans = _spans(spans, day_start, day_end)
+    bars = _bars(
+        labels["bookmarks"],
+        labels["bookmarks"],
+        span_spans,
+        zone,
+        BOOKMARK_COLOUR,
+        [hover(item) for _s, _e, item in span_spans],
+    )
+    bars.customdata = [[item["start_utc"], item["end_utc"], item["id"]] for _s, _e, item in span_spans]
+    instants = [item for item in instants if day_start <= item["start_utc"] < day_end]
+    markers = go.Scatter(
+        name=labels["bookmarks"],
+        mode="markers",
+        x=[local_text(item["start_utc"], zone) for item in instants],
+        y=[labels["bookmarks"]] * len(instants),
+        customdata=[[item["start_utc"], item["end_utc"], item["id"]] for item in instants],
+        marker={
+            "symbol": "diamond",
+            "size": 13,
+            "color": BOOKMARK_COLOUR,
+            "line": {"width": 1, "color": "#0b1422"},
+        },
+        hovertext=[hover(item) for item in instants],
+        hoverinfo="text",
+    )
+    return [bars, markers]

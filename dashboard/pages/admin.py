@@ -14,11 +14,13 @@ from watchwall.dashboard import access
 from watchwall.dashboard.accounts import ROLES, User, add_user
 from watchwall.dashboard.auth import audit, current_principal
 from watchwall.dashboard.components import user_admin
+from watchwall.dashboard.components.camera_live_cells import live_cells, live_headers
 from watchwall.dashboard.components.inventory_actions import ACTIONS, run_action
 from watchwall.dashboard.components.room_list import push_refresh_button
 from watchwall.dashboard.components.shell import header
 from watchwall.dashboard.context import AppContext, current
 from watchwall.dashboard.i18n import normalise, t
+from watchwall.dashboard.language import page_language
 
 DISCOVERY_TIMEOUT_S = 3.0
 
@@ -43,7 +45,7 @@ def _table(headers: list[str], rows: list[list], table_id: str) -> html.Table:
 def layout(lang: str | None = None, **_query) -> html.Div:
     _admin_only()
     context = current()
-    language = normalise(lang or context.settings.language)
+    language = page_language(lang)  # a ?lang= choice is remembered for the user
     counties = [{"label": c.label.get(language), "value": c.code} for c in context.site.counties]
     centres = [{"label": c.label.get(language), "value": c.code} for c in context.site.centres]
     return html.Div(
@@ -183,6 +185,7 @@ def camera_rows(context: AppContext, language: str, inventory: list) -> html.Tab
             p.camera.redacted_source(),
             t("admin.site_file", language),
             _enabled_label(p.camera.enabled, language),
+            *live_cells(context, p.camera.id, language),
         ]
         for p in context.site_file.cameras()
     ]
@@ -194,10 +197,12 @@ def camera_rows(context: AppContext, language: str, inventory: list) -> html.Tab
             f"onvif://{c.onvif_host}:{c.onvif_port}",
             t("admin.inventory", language),
             _enabled_label(bool(c.enabled), language),
+            *live_cells(context, c.id, language),
         ]
         for c in inventory
     ]
     headers = [t(f"admin.col.{k}", language) for k in ("id", "centre", "room", "source", "origin", "enabled")]
+    headers += live_headers(language)
     return _table(headers, rows, "camera-table")
 
 

@@ -11,11 +11,14 @@ from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 from watchwall.dashboard import access, figure_cache, figures
 from watchwall.dashboard.auth import audit, current_principal
 from watchwall.dashboard.camera_control import DIRECTIONS, control_for, pulse
+from watchwall.dashboard.components.county_map import county_map_panel
 from watchwall.dashboard.components.kpi import kpi_card
 from watchwall.dashboard.components.room_list import listed_cameras, push_refresh_button, room_blocks
 from watchwall.dashboard.components.shell import header
+from watchwall.dashboard.components.stream_label import stream_label, stream_labels_json
 from watchwall.dashboard.context import AppContext, current
 from watchwall.dashboard.i18n import normalise, t
+from watchwall.dashboard.language import page_language
 from watchwall.metrics import compliance
 from watchwall.metrics.compliance_rules import SLOTS_PER_DAY, compliance_rate, slots_due
 from watchwall.metrics.localtime import local_day
@@ -44,7 +47,7 @@ def _centre_or_403(context: AppContext, code: str | None):
 def layout(code: str | None = None, lang: str | None = None, camera: str | None = None, **_query) -> html.Div:
     context = current()
     principal, centre = _centre_or_403(context, code)
-    language = normalise(lang or context.settings.language)
+    language = page_language(lang)  # a ?lang= choice is remembered for the user
     cameras = listed_cameras(centre)
     chosen = camera if any(c.id == camera for c in cameras) else (cameras[0].id if cameras else None)
     return html.Div(
@@ -61,13 +64,19 @@ def layout(code: str | None = None, lang: str | None = None, camera: str | None 
                     html.Section(
                         [
                             html.Div(
-                                html.Video(
-                                    id="centre-live",
-                                    autoPlay=True,
-                                    muted=True,
-                                    controls=False,
-                                    **{"data-live-camera": chosen or ""},
-                                ),
+                                [
+                                    html.Video(
+                                        id="centre-live",
+                                        autoPlay=True,
+                                        muted=True,
+                                        controls=False,
+                                        **{
+                                            "data-live-camera": chosen or "",
+                                            "data-stream-labels": stream_labels_json(language),
+                                        },
+                                    ),
+                                    stream_label("centre-live-stream"),
+                                ],
                                 className="live-main",
                             ),
                             html.Div(id="centre-camera-tools", className="camera-tools"),
@@ -81,6 +90,9 @@ def layout(code: str | None = None, lang: str | None = None, camera: str | None 
                             html.Table(id="centre-health", className="health-table"),
                             html.H3(t("centre.figures", language)),
                             html.Div(id="centre-kpis", className="kpi-column"),
+                            county_map_panel(
+                                "centre", language, centre.code if centre.level == "county" else None
+                            ),
                             html.H3(t("centre.missed", language)),
                             html.Div(id="centre-missed", className="missed-list"),
                         ],
@@ -133,9 +145,10 @@ def camera_tools(place, language: str) -> list:
 
 
 def health_rows(context: AppContext, camera_id: str, language: str) -> list:
-    if context.ingest is None or camera_id not in context.ingest.fanouts:
+    health = context.media.camera_health(camera_id) if context.media is not None else None
+    if health is None:
         return [html.Tr(html.Td(t("centre.no_ingest", language)))]
-    snapshot = context.ingest.camera_health(camera_id).as_dict()
+    snapshot = health.as_dict()
     rows = []
     for field in HEALTH_FIELDS:
         value = snapshot.get(field)
@@ -144,6 +157,17 @@ def health_rows(context: AppContext, camera_id: str, language: str) -> list:
         rows.append(
             html.Tr([html.Th(t(f"health.{field}", language)), html.Td("–" if value is None else str(value))])
         )
+    sub = snapshot.get("streams", {}).get("sub")
+    if sub is not None:  # the sub stream, on its own: one down is not the other down
+        size = f"{sub['width']}x{sub['height']}" if sub["width"] else None
+        for field, value in (("sub_state", sub["state"]), ("sub_codec", sub["codec"]), ("sub_size", size),
+                             ("sub_fps", sub["fps"])):  # fmt: skip
+            rows.append(
+                html.Tr(
+                    [html.Th(t(f"health.{field}", language)), html.Td("–" if value is None else str(value))],
+                    className="sub-stream-row",
+                )
+            )
     return rows
 
 

@@ -1,9 +1,10 @@
-"""/recordings: find a camera's recording by centre, room and day; timeline, player, export, audit trail.
+"""/recordings: find a camera's recording by centre, room and day; timeline, player, export, bookmarks,
+evidence locks, audit trail.
 
 For inspectors and administrators only, and only of the centres they may see:
 the layout and every callback check the principal again. The export form and the
-audit trail are components of their own (dashboard/components/); this page lays
-them out and wires the filters, the timeline and the player
+audit trail, the bookmarks and the evidence locks are components of their own
+(dashboard/components/); this page lays them out and wires the filters, the timeline and the player
 (dashboard/components/recording_player.py: which span a click plays).
 """
 
@@ -13,9 +14,15 @@ from datetime import UTC, date, datetime
 
 from dash import Input, Output, State, ctx, dcc, html, no_update
 
-from watchwall.dashboard.access import can_read_audit, can_see_recordings, require, visible_centres
+from watchwall.dashboard.access import (
+    can_administer,
+    can_read_audit,
+    can_see_recordings,
+    require,
+    visible_centres,
+)
 from watchwall.dashboard.auth import current_principal
-from watchwall.dashboard.components import audit_trail, export_form
+from watchwall.dashboard.components import audit_trail, bookmark_list, bookmark_panel, export_form, lock_panel
 from watchwall.dashboard.components.panel_style import CONTROL, PANEL, labelled
 from watchwall.dashboard.components.recording_player import (
     clicked_instant,
@@ -28,7 +35,8 @@ from watchwall.dashboard.components.room_list import push_refresh_button
 from watchwall.dashboard.components.shell import header
 from watchwall.dashboard.components.timeline import timeline_figure
 from watchwall.dashboard.context import AppContext, current
-from watchwall.dashboard.i18n import normalise, t
+from watchwall.dashboard.i18n import t
+from watchwall.dashboard.language import page_language
 
 
 def allowed() -> bool:
@@ -68,7 +76,7 @@ def layout(lang: str | None = None, camera: str | None = None, day: str | None =
     require(allowed())  # Dash's page router calls this too
     context = current()
     principal = current_principal()
-    language = normalise(lang or context.settings.language)
+    language = page_language(lang)  # a ?lang= choice is remembered for the user
     centres = visible_centres(principal, context.site)
     place = None
     if camera:
@@ -139,7 +147,7 @@ def layout(lang: str | None = None, camera: str | None = None, day: str | None =
                     dcc.Graph(
                         id="rec-timeline",
                         config={"displayModeBar": False, "scrollZoom": True},
-                        style={"height": "190px"},
+                        style={"height": "250px"},
                     ),
                 ],
                 style=PANEL,
@@ -163,6 +171,19 @@ def layout(lang: str | None = None, camera: str | None = None, day: str | None =
                 ],
                 style={"display": "flex", "gap": "12px", "alignItems": "stretch"},
             ),
+            html.Div(
+                [
+                    bookmark_panel.bookmark_form(language),
+                    lock_panel.lock_form(language, admin=can_administer(principal)),
+                ],
+                style={"display": "flex", "gap": "12px", "alignItems": "stretch"},
+            ),
+            bookmark_list.bookmark_list(
+                language,
+                [(c.code, c.label.get(language)) for c in context.site.centres if c.code in centres],
+                chosen_day,
+            ),
+            lock_panel.lock_list(language),
             audit_trail.audit_section(language),
         ],
         className="rec-page",
@@ -234,9 +255,11 @@ def register_callbacks(app) -> None:
         [Output("rec-timeline", "figure")],
         Input("rec-camera", "value"),
         Input("rec-day", "date"),
+        Input("rec-bm-version", "data"),
+        Input("rec-lock-version", "data"),
         State("rec-language", "data"),
     )
-    def draw_timeline(camera_id, day, language):
+    def draw_timeline(camera_id, day, _bookmarks_changed, _locks_changed, language):
         require(allowed())
         context = current()
         place = allowed_camera(context, camera_id)
@@ -244,7 +267,10 @@ def register_callbacks(app) -> None:
         if place is None or chosen_day is None:
             return no_update
         data = day_timeline(context, place.camera.id, chosen_day)
-        return [timeline_figure(data, context.settings.zone, timeline_labels(language))]
+        data["bookmarks"] = bookmark_panel.timeline_marks(context, place.camera.id, data)
+        data["locks"] = lock_panel.timeline_locks(context, place.camera.id, data)
+        labels = {**timeline_labels(language), **bookmark_panel.mark_labels(language)}
+        return [timeline_figure(data, context.settings.zone, labels)]
 
     @app.callback(
         Output("rec-player", "src"),
@@ -282,4 +308,7 @@ def register_callbacks(app) -> None:
         )
 
     export_form.register_callbacks(app, allowed)
+    bookmark_panel.register_callbacks(app, allowed)
+    bookmark_list.register_callbacks(app, allowed)
+    lock_panel.register_callbacks(app, allowed)
     audit_trail.register_callbacks(app, allowed)

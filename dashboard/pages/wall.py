@@ -10,11 +10,14 @@ from dash import Input, Output, State, dcc, html
 from watchwall.dashboard import figure_cache, figures
 from watchwall.dashboard.access import can_see_wall, require
 from watchwall.dashboard.auth import current_principal
+from watchwall.dashboard.components.county_map import county_map_panel
 from watchwall.dashboard.components.kpi import kpi_card
 from watchwall.dashboard.components.room_list import push_refresh_button
 from watchwall.dashboard.components.shell import header
+from watchwall.dashboard.components.stream_label import stream_labels
 from watchwall.dashboard.context import AppContext, current
 from watchwall.dashboard.i18n import normalise, t
+from watchwall.dashboard.language import page_language
 from watchwall.metrics import cases, compliance, resources
 from watchwall.metrics.headline import headline_figures
 from watchwall.metrics.localtime import local_day
@@ -28,7 +31,7 @@ def layout(lang: str | None = None, **_query) -> html.Div:
     principal = current_principal()
     require(principal is not None and can_see_wall(principal))  # Dash's page router calls this too
     context = current()
-    language = normalise(lang or context.settings.language)
+    language = page_language(lang)  # a ?lang= choice is remembered for the user
     return html.Div(
         [
             # push.js clicks this hidden button when the server says the figures changed
@@ -58,7 +61,10 @@ def layout(lang: str | None = None, **_query) -> html.Div:
                 ],
                 className="wall-main",
             ),
-            html.Section(id="wall-charts", className="chart-row"),
+            html.Div(
+                [html.Section(id="wall-charts", className="chart-row"), county_map_panel("wall", language)],
+                className="wall-lower",
+            ),
         ],
         className="wall-page",
         lang=language,
@@ -86,6 +92,7 @@ def tour_json(context: AppContext, language: str) -> str:
             "pages": tour_pages(context, language),
             "interval": context.settings.tour_interval_s,
             "states": states,
+            "streams": stream_labels(language),  # which stream a tile shows (wall-tiles.js)
         },
         ensure_ascii=False,
     )

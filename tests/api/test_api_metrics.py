@@ -126,6 +126,7 @@ def refused_port() -> int:
 def test_cameras_reconnects_and_recorders_of_a_running_ingest(api, tmp_path):
     from watchwall.video.ingest.supervisor import IngestService
     from watchwall.video.record.recorder import start_recording
+    from watchwall.video.view import LocalMediaView
 
     clip = tmp_path / "clip.ts"
     write_h264_file(clip)
@@ -146,12 +147,11 @@ def test_cameras_reconnects_and_recorders_of_a_running_ingest(api, tmp_path):
         }
     )
     service = IngestService(site, settings=Settings(data_dir=tmp_path), keyframes=False)
-    api.context.ingest = service
     recorders = []
     service.start()
     try:
         recorders = start_recording(service.fanouts, api.engine, tmp_path / "recordings", segment_seconds=1)
-        api.context.extras["recorders"] = recorders
+        api.context.media = LocalMediaView(service, None, {r.camera_id: r for r in recorders})
 
         def settled():
             samples = scrape(api)

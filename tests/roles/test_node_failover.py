@@ -13,8 +13,10 @@ import sys
 import time
 
 import pytest
+import socketio
 
 from tests.dashboard.conftest import free_port, wait_http
+from tests.roles.test_web_role import log_in
 from tests.support.cluster import (
     NodeProcess,
     cluster_site,
@@ -243,7 +245,7 @@ def test_restarting_the_web_role_leaves_recording_unbroken(cluster, tmp_path):
             )
             == len(CAMERAS)
         ),
-        90,
+        150,
         "node-a recording every camera",
     )
     port = free_port()
@@ -258,6 +260,30 @@ def test_restarting_the_web_role_leaves_recording_unbroken(cluster, tmp_path):
         web = subprocess.Popen(command, env=web_env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
         wait_http(f"http://127.0.0.1:{port}/login", 120)
         time.sleep(6)  # more than a segment
+        # the restarted web role knows every camera's state from what the node publishes in Redis
+        url = f"http://127.0.0.1:{port}"
+        session = log_in(url, "command")
+        snapshots: list[dict] = []
+        client = socketio.Client(reconnection=False)
+        client.on("camera.snapshot", snapshots.append)
+        cookie = "; ".join(f"{name}={value}" for name, value in session.cookies.items())
+        client.connect(
+            url, headers={"Cookie": cookie, "Origin": url}, transports=["websocket"], wait_timeout=10
+        )
+        try:
+            wait_for(lambda: snapshots, 20, "the camera snapshot")
+        finally:
+            client.disconnect()
+        states = {camera: value["state"] for camera, value in snapshots[0]["cameras"].items()}
+        assert states == dict.fromkeys(CAMERAS, "online"), states
+        thumbnail = wait_for(
+            lambda: (
+                (answer := session.get(f"{url}/snapshot/qz0.jpg", timeout=10)).status_code == 200 and answer
+            ),
+            40,
+            "a thumbnail published by the node",
+        )
+        assert thumbnail.content[:2] == b"\xff\xd8"
     finally:
         web.terminate()
         web.wait(timeout=30)

@@ -12,12 +12,23 @@ Mount kinds: ``h264`` (live test pattern, shared media), ``h265``, ``valve``
 open; one media per client, because a client reconnecting into a shared,
 dropping media wedges the server), ``broken`` (H.264 corrupted by
 ``breakmydata``), ``bframes`` (H.264 Main with two B-frames between references, so RTP
-timestamps arrive out of order), ``file:PATH`` (a pre-encoded H.264 Annex-B file played in a loop in real time:
-the server parses and packetizes it but encodes nothing, for benchmarks). With ``--user``/``--password`` every mount needs those
-credentials (basic authentication, or digest with ``--digest``); anyone else is answered 401.
+timestamps arrive out of order), ``mjpeg`` (JPEG pictures, RFC 2435: a codec the recorder cannot
+keep), ``file:PATH`` (a pre-encoded H.264 Annex-B file, or H.265 when it ends in .h265/.hevc, played
+in a loop in real time: the server parses and packetizes it but encodes nothing, for benchmarks).
+With ``--user``/``--password`` every mount needs those credentials (basic authentication, or digest
+with ``--digest``); anyone else is answered 401. ``--protocols udp`` offers RTP over UDP only
+(``set_protocols``): a SETUP asking for TCP is answered ``461 Unsupported Transport``, as many
+encoders and cameras answer it. A generated kind may carry its own picture size,
+``/main=h265@640x360 --mount /sub=h264@320x180`` (a camera's main and sub streams); others take
+``--width``/``--height``.
 
 Control lines on stdin, each answered with one line on stdout:
-``stall /valve`` -> ``ok stall /valve``; ``resume /valve`` -> ``ok resume /valve``.
+``stall /valve`` -> ``ok stall /valve``; ``resume /valve`` -> ``ok resume /valve``;
+``rtcp /path`` -> ``ok rtcp /path reports=N highest=S`` where N counts the clients of the
+mount's media whose RTCP receiver report the server's RTP session has read, and S is the highest
+extended sequence number one of them reported; ``drop /path`` -> ``ok drop /path``: the path is
+gone (its mount removed, the clients playing it disconnected, a new request answered 404) while
+the server's other paths play on, as when a camera's sub-stream encoder dies.
 When ready it prints ``ready <port>``. It quits when stdin closes, so it never
 outlives the test process that started it.
 """
@@ -35,7 +46,8 @@ gi.require_version("GstRtspServer", "1.0")
 gi.require_version("GstRtsp", "1.0")
 from gi.repository import GLib, Gst, GstRtsp, GstRtspServer  # noqa: E402
 
-KINDS = ("h264", "h265", "valve", "broken", "bframes")
+KINDS = ("h264", "h265", "valve", "broken", "bframes", "mjpeg")
+PROTOCOLS = {"tcp": "TCP", "udp": "UDP"}
 FILE_KIND = "file:"
 
 
@@ -56,11 +68,14 @@ def h264_encoder(fps: int, keyframe_s: float) -> str:
 
 def launch_line(kind: str, width: int, height: int, fps: int, keyframe_s: float) -> str:
     if kind.startswith(FILE_KIND):
-        # h264parse dates the buffers (DTS) from the stream's frame rate; the RTSP sinks pace them.
+        # The parser dates the buffers (DTS) from the stream's frame rate; the RTSP sinks pace them.
+        # A .h265 / .hevc file is H.265, anything else H.264.
+        location = kind[len(FILE_KIND) :]
+        codec = "h265" if location.endswith((".h265", ".hevc")) else "h264"
         return (
-            f'( multifilesrc location="{kind[len(FILE_KIND) :]}" loop=true '
-            'caps="video/x-h264,stream-format=byte-stream" ! h264parse name=parse '
-            "! rtph264pay name=pay0 pt=96 config-interval=-1 )"
+            f'( multifilesrc location="{location}" loop=true '
+            f'caps="video/x-{codec},stream-format=byte-stream" ! {codec}parse name=parse '
+            f"! rtp{codec}pay name=pay0 pt=96 config-interval=-1 )"
         )
     source = pattern_source(width, height, fps)
     gop = max(1, round(fps * keyframe_s))
@@ -79,6 +94,8 @@ def launch_line(kind: str, width: int, height: int, fps: int, keyframe_s: float)
             f"( {source} ! x264enc speed-preset=ultrafast bitrate=400 key-int-max={gop} bframes=2 b-adapt=false "
             "! video/x-h264,profile=main ! rtph264pay name=pay0 pt=96 config-interval=-1 )"
         )
+    if kind == "mjpeg":
+        return f"( {source} ! jpegenc quality=50 ! rtpjpegpay name=pay0 pt=26 )"
     if kind == "broken":
         return (
             f"( {source} ! {h264_encoder(fps, keyframe_s)} ! h264parse ! video/x-h264,stream-format=byte-stream "
@@ -112,7 +129,7 @@ class ValveMount:
 
 
 def date_file_frames(_factory, media) -> None:
-    """h264parse sets only the DTS of a raw H.264 file; without B-frames the PTS equals it."""
+    """The parser sets only the DTS of a raw H.264/H.265 file; without B-frames the PTS equals it."""
 
     def copy_dts_to_pts(_pad, info):
         buffer = info.get_buffer()
@@ -123,20 +140,61 @@ def date_file_frames(_factory, media) -> None:
     parse.get_static_pad("src").add_probe(Gst.PadProbeType.BUFFER, copy_dts_to_pts)
 
 
-def build_server(args: argparse.Namespace) -> tuple[GstRtspServer.RTSPServer, dict[str, ValveMount]]:
+class MediaRegistry:
+    """The media made for each path, for the ``rtcp`` query."""
+
+    def __init__(self) -> None:
+        self.medias: dict[str, list] = {}
+
+    def watch(self, path: str, factory) -> None:
+        factory.connect(
+            "media-configure", lambda _factory, media: self.medias.setdefault(path, []).append(media)
+        )
+
+    def receiver_reports(self, path: str) -> tuple[int, int]:
+        reports, highest = 0, 0
+        for media in self.medias.get(path, []):
+            for index in range(media.n_streams()):
+                session = media.get_stream(index).get_rtpsession()
+                if session is None:
+                    continue
+                stats = session.get_property("stats")
+                for source in stats.get_value("source-stats") or []:
+                    if source.get_value("internal") or not source.get_value("have-rb"):
+                        continue
+                    reports += 1
+                    highest = max(highest, source.get_value("rb-exthighestseq") or 0)
+        return reports, highest
+
+
+def build_server(
+    args: argparse.Namespace,
+) -> tuple[GstRtspServer.RTSPServer, dict[str, ValveMount], MediaRegistry]:
     server = GstRtspServer.RTSPServer()
     server.set_address(args.address)
     server.set_service(str(args.port))
     mounts = server.get_mount_points()
     valves: dict[str, ValveMount] = {}
+    registry = MediaRegistry()
+    protocols = GstRtsp.RTSPLowerTrans(0)
+    for name in (args.protocols or "tcp,udp").split(","):
+        if name not in PROTOCOLS:
+            raise SystemExit(f"bad --protocols {args.protocols!r}: want a list of {', '.join(PROTOCOLS)}")
+        protocols |= getattr(GstRtsp.RTSPLowerTrans, PROTOCOLS[name])
     for spec in args.mount:
         path, _, kind = spec.partition("=")
+        width, height = args.width, args.height
+        if "@" in kind and not kind.startswith(FILE_KIND):
+            kind, _, size = kind.partition("@")
+            width, height = (int(part) for part in size.split("x"))
         if (kind not in KINDS and not kind.startswith(FILE_KIND)) or not path.startswith("/"):
             raise SystemExit(
-                f"bad --mount {spec!r}: want /path=KIND with KIND one of {', '.join(KINDS)}, {FILE_KIND}PATH"
+                f"bad --mount {spec!r}: want /path=KIND[@WxH] with KIND one of {', '.join(KINDS)}, {FILE_KIND}PATH"
             )
         factory = GstRtspServer.RTSPMediaFactory()
-        factory.set_launch(launch_line(kind, args.width, args.height, args.fps, args.keyframe_s))
+        factory.set_launch(launch_line(kind, width, height, args.fps, args.keyframe_s))
+        factory.set_protocols(protocols)
+        registry.watch(path, factory)
         if kind == "valve":
             factory.set_shared(False)
             valve = ValveMount()
@@ -160,7 +218,7 @@ def build_server(args: argparse.Namespace) -> tuple[GstRtspServer.RTSPServer, di
                 GstRtspServer.RTSPAuth.make_basic(args.user, args.password or ""), role_token("viewer")
             )
         server.set_auth(auth)
-    return server, valves
+    return server, valves, registry
 
 
 def viewer_permissions():
@@ -176,18 +234,57 @@ def role_token(role: str):
     return token
 
 
-def serve_control(valves: dict[str, ValveMount], loop: GLib.MainLoop) -> None:
+def drop_path(server: GstRtspServer.RTSPServer, path: str) -> None:
+    """Remove the mount and disconnect every client with a session on it (each of the test's
+    readers has a connection of its own per path, so no other path's client is touched)."""
+    server.get_mount_points().remove_factory(path)
+
+    def on_path(client, *_args) -> bool:
+        found = []
+
+        def probe(_client, session, *_rest):
+            found.extend(media for media in session.filter(None) if media.matches(path)[0])
+            return GstRtspServer.RTSPFilterResult.KEEP
+
+        client.session_filter(probe)
+        return bool(found)
+
+    server.client_filter(
+        lambda _server, client, *_args: (
+            GstRtspServer.RTSPFilterResult.REMOVE if on_path(client) else GstRtspServer.RTSPFilterResult.KEEP
+        )
+    )
+
+
+def serve_control(
+    valves: dict[str, ValveMount],
+    registry: MediaRegistry,
+    loop: GLib.MainLoop,
+    server: GstRtspServer.RTSPServer,
+    paths: set[str],
+) -> None:
     """Read control lines from stdin; apply them on the GLib main loop and answer."""
 
     def apply(verb: str, path: str) -> bool:
-        valves[path].set_dropping(verb == "stall")
+        if verb == "drop":
+            drop_path(server, path)
+            paths.discard(path)
+        else:
+            valves[path].set_dropping(verb == "stall")
         print(f"ok {verb} {path}", flush=True)
+        return False
+
+    def report(path: str) -> bool:
+        reports, highest = registry.receiver_reports(path)
+        print(f"ok rtcp {path} reports={reports} highest={highest}", flush=True)
         return False
 
     for line in sys.stdin:
         verb, _, path = line.strip().partition(" ")
-        if verb in ("stall", "resume") and path in valves:
+        if (verb in ("stall", "resume") and path in valves) or (verb == "drop" and path in paths):
             GLib.idle_add(apply, verb, path)
+        elif verb == "rtcp" and path:
+            GLib.idle_add(report, path)
         elif verb == "quit":
             break
         elif verb:
@@ -205,17 +302,19 @@ if __name__ == "__main__":
     parser.add_argument("--user")
     parser.add_argument("--password")
     parser.add_argument("--digest", action="store_true", help="digest authentication instead of basic")
+    parser.add_argument("--protocols", help="lower transports offered, e.g. udp (default: tcp,udp)")
     parser.add_argument("--width", type=int, default=320)
     parser.add_argument("--height", type=int, default=240)
     parser.add_argument("--fps", type=int, default=15)
     parser.add_argument("--keyframe-s", type=float, default=1.0)
     args = parser.parse_args()
     Gst.init(None)
-    server, valves = build_server(args)
+    server, valves, registry = build_server(args)
     if server.attach(None) == 0:
         print(f"error cannot listen on {args.address}:{args.port}", flush=True)
         sys.exit(1)
     loop = GLib.MainLoop()
-    threading.Thread(target=serve_control, args=(valves, loop), daemon=True).start()
+    paths = {spec.partition("=")[0] for spec in args.mount}
+    threading.Thread(target=serve_control, args=(valves, registry, loop, server, paths), daemon=True).start()
     print(f"ready {args.port}", flush=True)
     loop.run()

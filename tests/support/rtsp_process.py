@@ -130,12 +130,27 @@ class RtspServerProcess:
         if answer != f"ok {verb} {path}":
             raise RuntimeError(f"RTSP test server did not {verb} {path}: {answer!r}")
 
+    def receiver_reports(self, path: str, timeout: float = 5.0) -> tuple[int, int]:
+        """(clients whose RTCP receiver report the server read, highest sequence one reported)."""
+        assert self.process is not None and self.process.stdin is not None
+        self.process.stdin.write(f"rtcp {path}\n")
+        self.process.stdin.flush()
+        answer = self._expect(f"ok rtcp {path} ", timeout)
+        if answer is None or not answer.startswith(f"ok rtcp {path} "):
+            raise RuntimeError(f"RTSP test server did not answer rtcp {path}: {answer!r}")
+        fields = dict(item.split("=") for item in answer.split()[3:])
+        return int(fields["reports"]), int(fields["highest"])
+
     def stall(self, path: str) -> None:
         """Drop the mount's buffers from now on; its RTSP sessions stay connected."""
         self._command("stall", path)
 
     def resume(self, path: str) -> None:
         self._command("resume", path)
+
+    def drop(self, path: str) -> None:
+        """The path is gone: its clients disconnected, new requests answered 404; other paths play on."""
+        self._command("drop", path)
 
     def kill(self) -> None:
         """SIGKILL, as a crash or power cut would: no RTSP TEARDOWN, no TCP goodbye from the app."""

@@ -88,7 +88,7 @@ def test_a_killed_generation_leaves_no_clip_behind(tmp_path):
     # Long enough that it is still encoding when killed; it is killed as soon as it starts writing.
     script = (
         "import sys; from pathlib import Path; from config.site import DemoSource;"
-        "from video.ingest.demo_source import ensure_demo_clip;"
+        "from watchwall.video.ingest.demo_source import ensure_demo_clip;"
         "ensure_demo_clip('cam-long', DemoSource(width=1280, height=720, seconds=600), 'long', Path(sys.argv[1]))"
     )
     process = subprocess.Popen([sys.executable, "-c", script, str(tmp_path)], cwd=ROOT)

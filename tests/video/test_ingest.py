@@ -61,11 +61,11 @@ def test_healthy_h264_stream_is_measured_and_fanned_out(rtsp_server, tmp_path):
     with running({"cam0": {"rtsp": rtsp_server.url("/cam0")}}, tmp_path) as (service, sink):
         subscription = service.fanout("cam0").subscribe("test", maxsize=1000)
         wait_until(lambda: service.healths["cam0"].keyframes >= 4, 15, what="four keyframes")
-        health = service.camera_health("cam0")
-        assert statuses(sink, "cam0") == ["connecting", "online"]
         packets = []
         while (packet := subscription.get(timeout=0)) is not None:
             packets.append(packet)
+        health = service.camera_health("cam0")  # after the drain: it has counted every packet drained
+        assert statuses(sink, "cam0") == ["connecting", "online"]
 
     assert health.state == "online" and health.error_kind is None
     assert (health.codec, health.width, health.height) == ("h264", 320, 240)
@@ -243,14 +243,14 @@ def test_each_failure_has_its_kind_and_a_status_event(failing_cameras, camera_id
     assert RTSP_PASSWORD not in str(events)
 
 
-@pytest.mark.parametrize("camera_id", ["missing", "anonymous"])
+@pytest.mark.parametrize("camera_id", ["missing", "anonymous", "garbage"])
 def test_persistent_failures_back_off_instead_of_looping(failing_cameras, camera_id):
     _, attempts, _ = failing_cameras
     # 1 s, 2 s, 4 s ... between attempts: at most 4 in 7 s (a tight loop would make thousands).
     assert 1 <= attempts[camera_id] <= 4, attempts
 
 
-@pytest.mark.parametrize("camera_id", ["closed", "garbage"])
+@pytest.mark.parametrize("camera_id", ["closed"])
 def test_transient_failures_retry_at_a_bounded_pace(failing_cameras, camera_id):
     _, attempts, _ = failing_cameras
     # 0.25 s then 0.5 s (capped) between attempts, with ±20 % jitter: about 14 in 7 s.

@@ -83,7 +83,15 @@ def test_file_is_paced_in_real_time_and_looped_with_increasing_timestamps(clip, 
 
 
 def test_demo_camera_is_ingested_with_thumbnails(tmp_path):
-    demo = {"pattern": "counter", "width": 320, "height": 180, "fps": 10, "seconds": 2, "gop": 10}
+    demo = {
+        "pattern": "counter",
+        "width": 320,
+        "height": 180,
+        "fps": 10,
+        "seconds": 2,
+        "gop": 10,
+        "clock": False,
+    }
     site = make_site({"demo": {"demo": demo}, "other": {"demo": {**demo, "pattern": "bars"}}})
     sink = MemorySink()
     settings = Settings(data_dir=tmp_path, thumbnail_interval_s=1.0)

@@ -8,12 +8,7 @@ does not start with a start code is counted as malformed.
 
 from __future__ import annotations
 
-START_CODE = b"\x00\x00\x01"
-
-
-def is_annexb(data: bytes) -> bool:
-    return data.startswith(START_CODE) or data.startswith(b"\x00" + START_CODE)
-
+from watchwall.video.codec.nal import SHORT_START_CODE, is_annexb
 
 # Parameter sets, SEI and slice headers sit at the front of a packet; scanning the whole
 # payload for start codes cost more than the demux itself (every packet, every camera).
@@ -23,14 +18,14 @@ SCAN_BYTES = 1024
 def nal_headers(data: bytes, limit: int = 64, scan_bytes: int = SCAN_BYTES):
     """The first byte(s) after each start code in the first ``scan_bytes`` of ``data`` (at most ``limit`` units)."""
     end = min(len(data), scan_bytes)
-    position = data.find(START_CODE, 0, end)
+    position = data.find(SHORT_START_CODE, 0, end)
     found = 0
     while position >= 0 and found < limit:
         header = data[position + 3 : position + 5]
         if header:
             yield header
         found += 1
-        position = data.find(START_CODE, position + 3, end)
+        position = data.find(SHORT_START_CODE, position + 3, end)
 
 
 def _h264_ok(header: bytes) -> bool:

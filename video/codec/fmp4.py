@@ -1,4 +1,7 @@
-"""A minimal fragmented-MP4 writer for H.264, built box by box (ISO/IEC 14496-12 and -15).
+"""A minimal fragmented-MP4 writer for H.264 and H.265, built box by box (ISO/IEC 14496-12 and -15).
+
+H.264 gets ``avc1`` sample entries with an avcC record; H.265 ``hvc1`` ones with an hvcC record
+(video.codec.hvcc) holding the VPS/SPS/PPS, which are then left out of the samples.
 
 Why not FFmpeg's mp4 muxer through PyAV: an output stream made from parameters
 (not from a demuxed template) opens the libx264 encoder, which replaces the
@@ -12,7 +15,16 @@ import struct
 from dataclasses import dataclass
 from fractions import Fraction
 
-NAL_SPS, NAL_PPS, NAL_AUD = 7, 8, 9
+from watchwall.video.codec.nal import (
+    H264_PPS,
+    H264_SPS,
+    OUT_OF_BAND,
+    length_prefixed,
+    nal_type,
+    nal_units,
+    split_annexb,
+)
+
 MATRIX = struct.pack(">9I", 0x00010000, 0, 0, 0, 0x00010000, 0, 0, 0, 0x40000000)
 SYNC_SAMPLE_FLAGS = 0x02000000  # depends on no other sample
 NON_SYNC_SAMPLE_FLAGS = 0x01010000  # depends on others, not a sync sample
@@ -25,45 +37,6 @@ def box(kind: bytes, *payload: bytes) -> bytes:
 
 def full_box(kind: bytes, version: int, flags: int, *payload: bytes) -> bytes:
     return box(kind, struct.pack(">I", (version << 24) | flags), *payload)
-
-
-def split_annexb(data: bytes) -> list[bytes]:
-    """NAL units of an Annex-B byte stream (start codes 00 00 01 / 00 00 00 01).
-
-    Emulation prevention keeps 00 00 01 out of NAL payloads, so a search for it (in C) finds
-    the units; a byte-by-byte loop cost milliseconds a frame.
-    """
-    units = []
-    start = data.find(b"\x00\x00\x01")
-    while start >= 0:
-        start += 3
-        following = data.find(b"\x00\x00\x01", start)
-        # the zero before a 4-byte start code belongs to that start code, not to this unit
-        unit = data[start:] if following < 0 else data[start:following].rstrip(b"\x00")
-        if unit:
-            units.append(unit)
-        start = following
-    return units
-
-
-def split_length_prefixed(data: bytes) -> list[bytes] | None:
-    """NAL units of an AVCC sample (4-byte big-endian lengths), or None if it is not one."""
-    units, offset = [], 0
-    while offset + 4 <= len(data):
-        size = int.from_bytes(data[offset : offset + 4], "big")
-        if size == 0 or offset + 4 + size > len(data):
-            return None
-        units.append(data[offset + 4 : offset + 4 + size])
-        offset += 4 + size
-    return units if offset == len(data) else None
-
-
-def nal_units(sample: bytes) -> list[bytes]:
-    """The NAL units of a packet in either framing (RTSP gives Annex-B, MP4 files AVCC)."""
-    as_avcc = split_length_prefixed(sample)
-    if as_avcc is not None:
-        return as_avcc
-    return split_annexb(sample)
 
 
 @dataclass(frozen=True)
@@ -85,6 +58,11 @@ class ParameterSets:
     @property
     def codec(self) -> str:
         return f"avc1.{self.sps[1]:02X}{self.sps[2]:02X}{self.sps[3]:02X}"
+
+    sample_entry = b"avc1"
+
+    def config_box(self) -> bytes:
+        return box(b"avcC", self.avcc())
 
 
 def parameter_sets_from(extradata: bytes | None, first_keyframe: bytes | None = None) -> ParameterSets | None:
@@ -109,19 +87,21 @@ def parameter_sets_from(extradata: bytes | None, first_keyframe: bytes | None = 
             offset += 2 + size
     elif extradata:
         units += split_annexb(extradata)
-    sps = next((unit for unit in units if unit and unit[0] & 0x1F == NAL_SPS and len(unit) >= 4), None)
-    pps = next((unit for unit in units if unit and unit[0] & 0x1F == NAL_PPS), None)
+    sps = next(
+        (unit for unit in units if unit and nal_type(unit, "h264") == H264_SPS and len(unit) >= 4), None
+    )
+    pps = next((unit for unit in units if unit and nal_type(unit, "h264") == H264_PPS), None)
     if sps is None or pps is None:
         return None
     return ParameterSets(sps, pps)
 
 
-def to_sample(packet: bytes) -> bytes:
-    """A packet as an MP4 sample: length-prefixed NAL units, parameter sets and AUDs left out."""
-    return b"".join(
-        struct.pack(">I", len(unit)) + unit
-        for unit in nal_units(packet)
-        if unit[0] & 0x1F not in (NAL_SPS, NAL_PPS, NAL_AUD)
+def to_sample(packet: bytes, codec: str = "h264") -> bytes:
+    """A packet as an MP4 sample: length-prefixed NAL units, parameter sets and AUDs left out
+    (they are in the sample entry's avcC / hvcC)."""
+    left_out = OUT_OF_BAND[codec]
+    return length_prefixed(
+        unit for unit in nal_units(packet) if unit and nal_type(unit, codec) not in left_out
     )
 
 
@@ -131,8 +111,11 @@ def timescale_of(time_base: Fraction) -> int:
     return 90000
 
 
-def init_segment(width: int, height: int, timescale: int, parameters: ParameterSets) -> bytes:
-    ftyp = box(b"ftyp", b"isom", struct.pack(">I", 0x200), b"isom", b"iso6", b"iso2", b"avc1", b"mp41")
+def init_segment(width: int, height: int, timescale: int, parameters) -> bytes:
+    """The init segment; ``parameters`` is a :class:`ParameterSets` (H.264) or an
+    ``HevcParameterSets`` (video.codec.hvcc): its ``sample_entry`` and ``config_box()`` are used."""
+    entry = parameters.sample_entry
+    ftyp = box(b"ftyp", b"isom", struct.pack(">I", 0x200), b"isom", b"iso6", b"iso2", entry, b"mp41")
     mvhd = full_box(
         b"mvhd", 0, 0,
         struct.pack(">IIII", 0, 0, 1000, 0), struct.pack(">IH", 0x00010000, 0x0100), bytes(10), MATRIX,
@@ -145,15 +128,15 @@ def init_segment(width: int, height: int, timescale: int, parameters: ParameterS
     )  # fmt: skip
     mdhd = full_box(b"mdhd", 0, 0, struct.pack(">IIIIHH", 0, 0, timescale, 0, 0x55C4, 0))
     hdlr = full_box(b"hdlr", 0, 0, struct.pack(">I4s", 0, b"vide"), bytes(12), b"WatchWall video\x00")
-    avc1 = box(
-        b"avc1",
+    sample_entry = box(
+        entry,
         bytes(6), struct.pack(">H", 1), bytes(16), struct.pack(">HH", width, height),
         struct.pack(">II", 0x00480000, 0x00480000), bytes(4), struct.pack(">H", 1), bytes(32),
-        struct.pack(">Hh", 0x0018, -1), box(b"avcC", parameters.avcc()),
+        struct.pack(">Hh", 0x0018, -1), parameters.config_box(),
     )  # fmt: skip
     stbl = box(
         b"stbl",
-        full_box(b"stsd", 0, 0, struct.pack(">I", 1), avc1),
+        full_box(b"stsd", 0, 0, struct.pack(">I", 1), sample_entry),
         full_box(b"stts", 0, 0, struct.pack(">I", 0)),
         full_box(b"stsc", 0, 0, struct.pack(">I", 0)),
         full_box(b"stsz", 0, 0, struct.pack(">II", 0, 0)),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from watchwall.video.codec.fmp4 import split_annexb
+from watchwall.video.codec.nal import H264_SPS, HEVC_SPS, nal_type, split_annexb
 
 H264_PROFILES = {
     66: "Baseline",
@@ -184,9 +184,9 @@ def sequence_parameters(annexb: bytes | None, codec: str) -> SequenceParameters 
         return None
     for unit in split_annexb(annexb):
         try:
-            if codec == "h264" and unit[0] & 0x1F == 7:
+            if codec == "h264" and nal_type(unit, codec) == H264_SPS:
                 return h264_sps(unit)
-            if codec == "hevc" and (unit[0] >> 1) & 0x3F == 33:
+            if codec == "hevc" and nal_type(unit, codec) == HEVC_SPS:
                 return hevc_sps(unit)
         except (SpsError, IndexError):
             continue

@@ -82,8 +82,8 @@ def write_demo_clip(path: Path, camera_id: str, demo: DemoSource, label: str) ->
     """Render and encode the clip into ``path`` (overwritten)."""
     width, height = demo.width - demo.width % 2, demo.height - demo.height % 2
     frames = demo.seconds * demo.fps
-    accent = _accent_colour(camera_id)
-    background = _BACKGROUNDS[demo.pattern](width, height, accent)
+    accent = accent_colour(camera_id)
+    background = BACKGROUNDS[demo.pattern](width, height, accent)
     text = ascii_label(label) or camera_id
     with av.open(str(path), mode="w", options={"movflags": "+faststart"}) as container:
         stream = container.add_stream("libx264", rate=demo.fps)
@@ -97,7 +97,7 @@ def write_demo_clip(path: Path, camera_id: str, demo: DemoSource, label: str) ->
         }
         for index in range(frames):
             picture = background.copy()
-            _draw_moving_element(picture, demo.pattern, index / frames, accent)
+            draw_moving_element(picture, demo.pattern, index / frames, accent)
             _draw_overlay(picture, text, index, frames, demo.fps, big_counter=demo.pattern == "counter")
             yuv = cv2.cvtColor(picture, cv2.COLOR_BGR2YUV_I420)
             frame = av.VideoFrame.from_ndarray(yuv, format="yuv420p")
@@ -107,7 +107,7 @@ def write_demo_clip(path: Path, camera_id: str, demo: DemoSource, label: str) ->
         container.mux(stream.encode(None))
 
 
-def _accent_colour(camera_id: str) -> tuple[int, int, int]:
+def accent_colour(camera_id: str) -> tuple[int, int, int]:
     """A stable, saturated colour per camera so tiles are told apart at a glance."""
     hue = zlib.crc32(camera_id.encode()) % 180
     hsv = np.uint8([[[hue, 200, 230]]])
@@ -184,10 +184,10 @@ def _counter(width: int, height: int, accent: tuple[int, int, int]) -> np.ndarra
     return picture
 
 
-_BACKGROUNDS: dict[str, Scene] = {"bars": _bars, "room": _room, "counter": _counter}
+BACKGROUNDS: dict[str, Scene] = {"bars": _bars, "room": _room, "counter": _counter}
 
 
-def _draw_moving_element(
+def draw_moving_element(
     picture: np.ndarray, pattern: str, phase: float, accent: tuple[int, int, int]
 ) -> None:
     """Something that moves along a closed path: one full turn per loop of the clip."""

@@ -11,7 +11,7 @@ import time
 from collections import deque
 from dataclasses import asdict, dataclass, field
 
-from watchwall.config.timestamps import optional_utc_iso
+from watchwall.config.timestamps import optional_utc_iso, utc_iso
 from watchwall.video.ingest.packet import MediaPacket, StreamInfo
 
 CONNECTING = "connecting"
@@ -55,6 +55,15 @@ class HealthSnapshot:
     errors: int = 0
     gaps: list[dict] = field(default_factory=list)
     dropped: dict[str, int] = field(default_factory=dict)
+    path: str | None = None  # who reads the camera: "native" (video.rtsp) or "ffmpeg" (PyAV)
+    transport: str | None = None  # how RTP comes: "tcp" (interleaved) or "udp"; None for a file
+    retry: dict | None = None  # while waiting to reconnect: when, after how many failures, and why so long
+    recorder: str | None = None  # the recorder's state, when the camera is recorded
+    last_packet_at: str | None = None  # UTC time of the newest packet (by its timestamp), None before one
+
+    # the camera's streams ("main", and "sub" when it has one), each summarised
+    # (video.ingest.stream_pair.stream_summary); the fields above are the main stream's
+    streams: dict[str, dict] = field(default_factory=dict)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -88,6 +97,9 @@ class CameraHealth:
         self._frames_since_keyframe = 0
         self._last_frame_time: float | None = None
         self.keyframe_interval_frames: int | None = None
+        self.path: str | None = None
+        self.transport: str | None = None
+        self.retry: dict | None = None
 
     # --- updates, from the reader thread ------------------------------------------------------
 
@@ -110,6 +122,22 @@ class CameraHealth:
     def connection_attempt(self) -> None:
         with self._lock:
             self.attempts += 1
+            self.retry = None
+
+    def set_route(self, path: str, transport: str | None) -> None:
+        """Which reader path carries the stream now, and over which transport."""
+        with self._lock:
+            self.path, self.transport = path, transport
+
+    def retrying(self, delay_s: float, failures: int, reason: str) -> None:
+        """The reader waits ``delay_s`` before its next attempt; ``reason`` says why that long."""
+        with self._lock:
+            self.retry = {
+                "in_s": round(delay_s, 2),
+                "at": utc_iso(time.time() + delay_s),
+                "failures": failures,
+                "reason": reason,
+            }
 
     def first_keyframe_after(self, seconds: float) -> None:
         with self._lock:
@@ -224,4 +252,8 @@ class CameraHealth:
                 errors=self.errors,
                 gaps=gaps,
                 dropped=dict(dropped or {}),
+                path=self.path,
+                transport=self.transport,
+                retry=None if self.retry is None else dict(self.retry),
+                last_packet_at=optional_utc_iso(self.last_wallclock) if self.packets else None,
             )

@@ -1,20 +1,29 @@
 """Look at a stream once: codec, size, rates, keyframe spacing, time to the first keyframe.
 
-One attempt, no retry: a failure is a :class:`~watchwall.video.ingest.stream_errors.StreamFailure`
-whose kind says what is wrong (auth, not_found, unreachable, protocol ...).
+A camera (rtsp://) is read by the ingest's own :class:`~watchwall.video.ingest.reader.CameraReader`,
+so the probe takes the path the ingest would (the native RTSP client, or FFmpeg for what it does
+not unpack) over the transport the ingest would, and says which. A file is demuxed as fast as it
+reads. One attempt, no retry: a failure is a
+:class:`~watchwall.video.ingest.stream_errors.StreamFailure` whose kind says what is wrong
+(auth, not_found, unreachable, protocol ...).
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import asdict, dataclass
 
-from watchwall.video.codec.bitstream import is_annexb, is_malformed
-from watchwall.video.ingest.health import CameraHealth
-from watchwall.video.ingest.packet import MediaPacket
-from watchwall.video.ingest.reader import ReaderOptions, open_stream
+from watchwall.video.codec.bitstream import is_malformed
+from watchwall.video.codec.nal import is_annexb
+from watchwall.video.ingest.fanout import Fanout
+from watchwall.video.ingest.health import ERROR, OFFLINE, CameraHealth, HealthSnapshot
+from watchwall.video.ingest.packet import MediaPacket, StreamInfo
+from watchwall.video.ingest.reader import FFMPEG, CameraReader, ReaderOptions, open_stream
 from watchwall.video.ingest.source_url import StreamSource
-from watchwall.video.ingest.stream_errors import StreamFailure, classify, describe
+from watchwall.video.ingest.stream_errors import UNREACHABLE, StreamFailure, classify, describe
+
+FIRST_PACKET_GRACE_S = 5.0  # after the open timeout: a B-frame camera reconnects through FFmpeg
 
 
 @dataclass
@@ -35,6 +44,8 @@ class ProbeResult:
     packets: int
     keyframes: int
     malformed_packets: int
+    path: str | None = None  # "native" (video.rtsp) or "ffmpeg", as the ingest reads it
+    transport: str | None = None  # "tcp" or "udp"; None for a file
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -43,6 +54,71 @@ class ProbeResult:
 def probe(source: StreamSource, seconds: float = 5.0, options: ReaderOptions | None = None) -> ProbeResult:
     """Read ``seconds`` of the stream (of media time, for a file) and measure it."""
     options = options or ReaderOptions()
+    if source.is_network:
+        return _probe_camera(source, seconds, options)
+    return _probe_file(source, seconds, options)
+
+
+def _probe_camera(source: StreamSource, seconds: float, options: ReaderOptions) -> ProbeResult:
+    """Run the ingest's reader on the camera until ``seconds`` after its first packet."""
+    fanout, health = Fanout("probe"), CameraHealth("probe", stall_after_s=options.stall_after_s)
+    first = fanout.subscribe("probe", maxsize=4)  # only to learn when the first packet went out
+    failures: list[StreamFailure] = []
+    done = threading.Event()
+
+    def on_state(_camera: str, state: str, kind: str | None, detail: str | None) -> None:
+        if state in (ERROR, OFFLINE) and kind is not None:
+            failures.append(StreamFailure(kind, detail or source.display))
+            done.set()
+
+    reader = CameraReader("probe", source, fanout, health, options, on_state=on_state)
+    started = time.monotonic()
+    reader.start()
+    try:
+        deadline = started + options.open_timeout_s + FIRST_PACKET_GRACE_S
+        packet = None
+        while packet is None and not done.is_set() and time.monotonic() < deadline:
+            packet = first.get(timeout=0.1)
+        if packet is None:
+            if failures:
+                raise failures[0]
+            raise StreamFailure(UNREACHABLE, f"{source.display}: no packet within {deadline - started:.0f} s")
+        opened = time.monotonic()
+        first.close()
+        done.wait(seconds)
+    finally:
+        reader.stop(timeout=options.read_timeout_s + 1)
+    if failures and health.packets == 0:
+        raise failures[0]
+    return _result(source, health.snapshot(), packet.stream, opened - started, time.monotonic() - opened)
+
+
+def _result(
+    source: StreamSource, snapshot: HealthSnapshot, info: StreamInfo, open_s: float, seconds: float
+) -> ProbeResult:
+    return ProbeResult(
+        url=source.display,
+        codec=info.codec,
+        profile=info.profile,
+        width=info.width,
+        height=info.height,
+        browser_playable=info.browser_playable,
+        fps=snapshot.fps,
+        bitrate_bps=snapshot.bitrate_bps,
+        keyframe_interval_s=snapshot.keyframe_interval_s,
+        keyframe_interval_frames=snapshot.keyframe_interval_frames,
+        open_s=round(open_s, 3),
+        time_to_first_keyframe_s=snapshot.time_to_first_keyframe_s,
+        seconds=round(seconds, 3),
+        packets=snapshot.packets,
+        keyframes=snapshot.keyframes,
+        malformed_packets=snapshot.malformed_packets,
+        path=snapshot.path,
+        transport=snapshot.transport,
+    )
+
+
+def _probe_file(source: StreamSource, seconds: float, options: ReaderOptions) -> ProbeResult:
     started = time.monotonic()
     try:
         container, stream, info = open_stream(source, options)
@@ -77,22 +153,5 @@ def probe(source: StreamSource, seconds: float = 5.0, options: ReaderOptions | N
             raise StreamFailure(classify(exc), describe(exc, source.display)) from exc
     finally:
         container.close()
-    snapshot = health.snapshot()
-    return ProbeResult(
-        url=source.display,
-        codec=info.codec,
-        profile=info.profile,
-        width=info.width,
-        height=info.height,
-        browser_playable=info.browser_playable,
-        fps=snapshot.fps,
-        bitrate_bps=snapshot.bitrate_bps,
-        keyframe_interval_s=snapshot.keyframe_interval_s,
-        keyframe_interval_frames=snapshot.keyframe_interval_frames,
-        open_s=round(opened - started, 3),
-        time_to_first_keyframe_s=snapshot.time_to_first_keyframe_s,
-        seconds=round(time.monotonic() - opened, 3),
-        packets=snapshot.packets,
-        keyframes=snapshot.keyframes,
-        malformed_packets=snapshot.malformed_packets,
-    )
+    health.set_route(FFMPEG, None)
+    return _result(source, health.snapshot(), info, opened - started, time.monotonic() - opened)

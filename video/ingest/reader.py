@@ -20,6 +20,7 @@ thread stops publishing at once and leaves within the read timeout.
 
 from __future__ import annotations
 
+import errno
 import logging
 import random
 import threading
@@ -30,7 +31,8 @@ from fractions import Fraction
 
 import av
 
-from watchwall.video.codec.bitstream import is_annexb, is_malformed
+from watchwall.video.codec.bitstream import is_malformed
+from watchwall.video.codec.nal import is_annexb
 from watchwall.video.codec.parameter_sets import sequence_parameters
 from watchwall.video.ingest.fanout import Fanout
 from watchwall.video.ingest.health import CONNECTING, ERROR, OFFLINE, ONLINE, STALLED, STOPPED, CameraHealth
@@ -49,7 +51,7 @@ from watchwall.video.record.segments import annexb_parameter_sets
 from watchwall.video.rtsp.depacketize import AccessUnit
 from watchwall.video.rtsp.loop import RtspLoop
 from watchwall.video.rtsp.sdp import NotDepacketised
-from watchwall.video.rtsp.session import RtspSession
+from watchwall.video.rtsp.session import AUTO, TCP, UDP, RtspSession, TransportRefused
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +62,21 @@ StateListener = Callable[[str, str, str | None, str | None], None]  # camera_id,
 MAX_LAG_S = 15.0
 MAX_LEAD_S = 1.0
 MAX_PACE_BEHIND_S = 1.0  # a paced file that fell further behind than this restarts its pace
+NATIVE, FFMPEG = "native", "ffmpeg"  # the two paths that read a camera (health "path")
+MAX_HOLD_S = 2.5  # the longest first GOP held back to see whether the camera sends B-frames
+NO_B_FRAMES = frozenset({"Baseline", "Constrained Baseline"})  # H.264 profiles without B slices
+
+
+def without_b_frames(info: StreamInfo) -> bool:
+    """Known from the SPS alone to carry no B-frames: H.264 Baseline (ITU-T H.264 A.2.1)."""
+    return info.codec == "h264" and info.profile in NO_B_FRAMES
+
+
+def refused_transport(exc: BaseException) -> bool:
+    """FFmpeg's open failed because the server refused the transport asked for (461, or 400)."""
+    if isinstance(exc, av.error.HTTPBadRequestError):
+        return True
+    return isinstance(exc, OSError) and exc.errno == errno.EPROTONOSUPPORT
 
 
 @dataclass(frozen=True)
@@ -74,13 +91,28 @@ class ReaderOptions:
     jitter: float = 0.2
     native_rtsp: bool = True  # rtsp:// through video.rtsp (one loop for all cameras); False: FFmpeg
 
-    def backoff(self, failures: int, kind: str | None, rng: random.Random) -> float:
+    def _schedule(self, kind: str | None) -> tuple[float, float]:
         if kind in PERSISTENT_KINDS:
-            initial, cap = self.persistent_backoff_initial_s, self.persistent_backoff_max_s
-        else:
-            initial, cap = self.backoff_initial_s, self.backoff_max_s
+            return self.persistent_backoff_initial_s, self.persistent_backoff_max_s
+        return self.backoff_initial_s, self.backoff_max_s
+
+    def backoff(self, failures: int, kind: str | None, rng: random.Random) -> float:
+        initial, cap = self._schedule(kind)
         delay = min(cap, initial * 2 ** max(0, failures - 1))
         return delay * rng.uniform(1 - self.jitter, 1 + self.jitter)
+
+    def backoff_reason(self, failures: int, kind: str | None) -> str:
+        """Why the reader waits as long as it does, for the health JSON."""
+        initial, cap = self._schedule(kind)
+        what = f"{kind} error" if kind else "stream ended"
+        if kind in PERSISTENT_KINDS:
+            how = "persists until something changes: retrying slowly"
+        else:
+            how = "may pass at any moment: retrying quickly"
+        return (
+            f"{what} {how}, {failures} failure(s) in a row; waits double from {initial:g} s "
+            f"up to {cap:g} s, ±{self.jitter:.0%} jitter"
+        )
 
 
 def stream_info(stream: av.video.stream.VideoStream) -> StreamInfo:
@@ -183,6 +215,10 @@ class CameraReader:
         self._native = True  # until a camera's codec turns out not to be depacketised natively
         self._session_over = threading.Event()
         self._first_keyframe = False
+        self._learned_transport: str | None = None  # under "auto": the transport the camera took
+        # Parameter sets whose first GOP came in presentation order: a reconnect with the same ones
+        # is not held again (a camera that turns B-frames on changes its SPS).
+        self._in_order_parameters: bytes | None = None
 
     # --- lifecycle -----------------------------------------------------------------------------
 
@@ -266,8 +302,18 @@ class CameraReader:
                 self._set_state(STALLED, None, f"no packets; reconnecting ({detail})")
             else:
                 self._set_state(OFFLINE if kind == UNREACHABLE else ERROR, kind, detail)
-            self._stop.wait(self.options.backoff(failures, kind, self._rng))
+            delay = self.options.backoff(failures, kind, self._rng)
+            self.health.retrying(delay, failures, self.options.backoff_reason(failures, kind))
+            self._stop.wait(delay)
         self._set_state(STOPPED)
+
+    @property
+    def path(self) -> str | None:
+        return self.health.path
+
+    @property
+    def transport(self) -> str | None:
+        return self.health.transport
 
     def _session(self, source: StreamSource) -> None:
         """One connection, until it ends or fails; sets ``_delivered`` once a packet went out."""
@@ -279,9 +325,45 @@ class CameraReader:
                 self._native = False
         return self._ffmpeg_session(source)
 
+    def _transport_to_try(self, source: StreamSource) -> str:
+        if source.transport == AUTO and self._learned_transport is not None:
+            return self._learned_transport
+        return source.transport
+
+    def _open_ffmpeg(self, source: StreamSource):
+        """FFmpeg's open over the camera's transport; under ``auto``, TCP first, then UDP when the
+        camera refuses TCP (FFmpeg reports a 461 as "protocol not supported", a 400 as bad request)."""
+        if not source.is_network:
+            self.health.set_route(FFMPEG, None)
+            return open_stream(source, self.options)
+        wanted = self._transport_to_try(source)
+        order = (TCP, UDP) if wanted == AUTO else (wanted,)
+        for lower in order:
+            try:
+                opened = open_stream(
+                    replace(source, options={**source.options, "rtsp_transport": lower}), self.options
+                )
+            except Exception as exc:
+                if refused_transport(exc):
+                    self._learned_transport = None  # under auto, the next attempt tries both again
+                if lower != order[-1] and refused_transport(exc):
+                    log.info(
+                        "camera %s: RTP over %s refused through FFmpeg; trying %s",
+                        self.camera_id,
+                        lower,
+                        order[-1],
+                    )
+                    continue
+                raise
+            if source.transport == AUTO:
+                self._learned_transport = lower
+            self.health.set_route(FFMPEG, lower)
+            return opened
+        raise AssertionError("unreachable")
+
     def _ffmpeg_session(self, source: StreamSource) -> None:
         started = time.monotonic()
-        container, stream, info = open_stream(source, self.options)
+        container, stream, info = self._open_ffmpeg(source)
         self.health.reset_rates()
         annexb = info.extradata is None or is_annexb(info.extradata)
         try:
@@ -355,11 +437,24 @@ class CameraReader:
 
     def _native_session(self, source: StreamSource) -> None:
         started = time.monotonic()
-        session = RtspSession(source.url, source.display, self.options.open_timeout_s, self._stop)
+        session = RtspSession(
+            source.url,
+            source.display,
+            self.options.open_timeout_s,
+            self._stop,
+            self._transport_to_try(source),
+        )
         try:
-            media = session.open()
+            try:
+                media = session.open()
+            except TransportRefused:
+                self._learned_transport = None  # under auto, the next attempt tries both again
+                raise
             if self._stop.is_set():
                 return
+            if source.transport == AUTO:
+                self._learned_transport = session.transport
+            self.health.set_route(NATIVE, session.transport)
             self.health.reset_rates()
             self._first_keyframe = False
             stream = _NativeStream(self, media.codec, media.clock_rate, media.parameter_sets, started)
@@ -429,6 +524,13 @@ class _NativeStream:
 
     Called on the RTSP loop's thread. Units before the first sequence parameter set are
     dropped: nothing can decode them, and their size is not known yet.
+
+    B-frames are decided before anything is published, so that a camera that needs FFmpeg
+    leaves neither a short segment nor a hole in the recording: an H.264 Baseline SPS has
+    none; any other stream's first GOP is held until it shows whether pictures arrive out of
+    presentation order (then the reader switches to FFmpeg with nothing sent). The hold costs
+    up to a GOP of first-picture delay once per reader: reconnections with the same
+    parameter sets are not held again.
     """
 
     def __init__(
@@ -444,8 +546,11 @@ class _NativeStream:
         self.info: StreamInfo | None = None
         self.dropped_before_parameters = 0
         self.last_timestamp: int | None = None
+        self.published_timestamp: int | None = None
         self.interval: int | None = None
         self.max_interval = clock_rate  # a longer step is a pause, not a frame rate
+        # The first GOP, held until it is known whether the camera sends B-frames (None: known).
+        self.held: list[tuple[AccessUnit, float, float]] | None = None
         self._learn()
 
     def _learn(self) -> None:
@@ -461,6 +566,10 @@ class _NativeStream:
                 profile=parameters.profile,
                 pix_fmt=parameters.pix_fmt,
             )
+            known = (
+                self.parameter_sets is not None and self.parameter_sets == self.reader._in_order_parameters
+            )
+            self.held = None if known or without_b_frames(self.info) else []
 
     def deliver(self, units: list[AccessUnit], now: float) -> None:
         reader = self.reader
@@ -480,27 +589,50 @@ class _NativeStream:
             ):
                 # Pictures out of presentation order: B-frames. RTP carries presentation times only;
                 # FFmpeg's parser works out the decode order, so this camera is read through it.
+                # While the first GOP is held nothing has gone out yet: the switch leaves no trace.
+                self.held = None
                 raise BFramesSeen(PROTOCOL, "pictures arrive out of order (B-frames)")
-            media_s = unit.timestamp * self.seconds_per_tick
-            if (
-                self.last_timestamp is not None
-                and 0 < unit.timestamp - self.last_timestamp <= self.max_interval
-            ):
-                self.interval = unit.timestamp - self.last_timestamp
             self.last_timestamp = unit.timestamp
-            media = MediaPacket(
-                camera_id=reader.camera_id,
-                data=unit.data,
-                pts=unit.timestamp,
-                dts=unit.timestamp,
-                duration=self.interval,  # the last frame interval: RTP tells a frame's length only with the next
-                is_keyframe=unit.keyframe,
-                is_corrupt=unit.corrupt,
-                stream=self.info,
-                arrival=now,
-                wallclock=self.clock.date(media_s, arrival_wall),
-                sequence=reader._sequence,
-            )
-            reader._sequence += 1
-            reader.fanout.publish(media)
-            reader._counted(media, media_s, True, self.started, arrival_wall, malformed=unit.corrupt)
+            if self.held is None:
+                self._publish(unit, now, arrival_wall)
+            else:
+                self._hold(unit, now, arrival_wall)
+
+    def _hold(self, unit: AccessUnit, now: float, arrival_wall: float) -> None:
+        """Keep the first GOP back until it shows whether pictures come out of order: up to the
+        next keyframe, at most ``MAX_HOLD_S`` of media. Then it goes out as it came, dated by arrival."""
+        held = self.held
+        held.append((unit, now, arrival_wall))
+        keyframes = sum(1 for item in held if item[0].keyframe)
+        span = unit.timestamp - held[0][0].timestamp
+        if (unit.keyframe and keyframes >= 2) or span >= MAX_HOLD_S / self.seconds_per_tick:
+            self.held = None
+            self.reader._in_order_parameters = self.parameter_sets
+            for item in held:
+                self._publish(*item)
+
+    def _publish(self, unit: AccessUnit, now: float, arrival_wall: float) -> None:
+        reader = self.reader
+        media_s = unit.timestamp * self.seconds_per_tick
+        if (
+            self.published_timestamp is not None
+            and 0 < unit.timestamp - self.published_timestamp <= self.max_interval
+        ):
+            self.interval = unit.timestamp - self.published_timestamp
+        self.published_timestamp = unit.timestamp
+        media = MediaPacket(
+            camera_id=reader.camera_id,
+            data=unit.data,
+            pts=unit.timestamp,
+            dts=unit.timestamp,
+            duration=self.interval,  # the last frame interval: RTP tells a frame's length only with the next
+            is_keyframe=unit.keyframe,
+            is_corrupt=unit.corrupt,
+            stream=self.info,
+            arrival=now,
+            wallclock=self.clock.date(media_s, arrival_wall),
+            sequence=reader._sequence,
+        )
+        reader._sequence += 1
+        reader.fanout.publish(media)
+        reader._counted(media, media_s, True, self.started, arrival_wall, malformed=unit.corrupt)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
-from watchwall.cameras.credentials import REDACTED, redact_url, resolve, with_credentials
+from watchwall.cameras.credentials import REDACTED, ResolvedCredentials, redact_url, resolve, with_credentials
 from watchwall.config.errors import UserError
 from watchwall.config.site import Camera
 
@@ -38,6 +39,7 @@ class StreamSource:
     options: dict[str, str] = field(default_factory=dict)
     realtime: bool = False  # a file: pace packets by their timestamps, as a camera would send them
     loop: bool = False  # a file: start again at the end
+    transport: str = "auto"  # RTSP: "tcp", "udp", or "auto" (TCP, then UDP when TCP is refused)
 
     @property
     def is_network(self) -> bool:
@@ -57,6 +59,32 @@ def split_userinfo(url: str) -> tuple[str | None, str]:
     return userinfo, f"{scheme}://{host_and_path}"
 
 
+# A user info that is already percent-encoded (RFC 3986 3.2.1): only these characters and %XX.
+_ENCODED_USERINFO = re.compile(r"(?:[A-Za-z0-9\-._~!$&'()*+,;=:]|%[0-9A-Fa-f]{2})*")
+
+
+def split_credentials(url: str) -> tuple[str | None, str | None, str]:
+    """(user, password, URL without them). A user info written as RFC 3986 says (``#`` as
+    ``%23``) is percent-decoded; one that cannot be an encoded user info (a raw ``@ / ? #``, or a
+    ``%`` not followed by two hex digits) is taken as typed, as the site file takes a password."""
+    userinfo, bare = split_userinfo(url)
+    if userinfo is None:
+        return None, None, url
+    user, colon, password = userinfo.partition(":")
+    if _ENCODED_USERINFO.fullmatch(userinfo):
+        user, password = unquote(user), unquote(password)
+    return user, password if colon else None, bare
+
+
+def encoded_url(url: str) -> str:
+    """``url`` with its credentials percent-encoded, whichever way they were typed: what FFmpeg
+    and :mod:`urllib.parse` can read."""
+    user, password, bare = split_credentials(url)
+    if user is None:
+        return url
+    return with_credentials(bare, ResolvedCredentials(user, password or ""))
+
+
 def display_url(url: str) -> str:
     """The URL safe to print, also when a password was typed raw (see :func:`split_userinfo`)."""
     userinfo, bare = split_userinfo(url)
@@ -67,13 +95,13 @@ def display_url(url: str) -> str:
     return f"{scheme}://{user}:{REDACTED}@{host_and_path}" if colon else f"{scheme}://{user}@{host_and_path}"
 
 
-def rtsp_source(url: str, socket_timeout_s: float = 10.0) -> StreamSource:
+def rtsp_source(url: str, socket_timeout_s: float = 10.0, transport: str = "auto") -> StreamSource:
     options = dict(FAST_OPEN_OPTIONS)
     # FFmpeg's socket I/O timeout, in microseconds: only a backstop. It must be longer than the
     # reader's open timeout: when it fires first, a server that never answers is reported as
     # "invalid data" (no status line) instead of a timeout.
     options["timeout"] = str(int(socket_timeout_s * 1_000_000))
-    return StreamSource(url=url, display=display_url(url), options=options)
+    return StreamSource(url=url, display=display_url(url), options=options, transport=transport)
 
 
 def file_source(path: Path, loop: bool = True) -> StreamSource:
@@ -83,13 +111,18 @@ def file_source(path: Path, loop: bool = True) -> StreamSource:
     return StreamSource(url=str(path), display=f"file:{path}", realtime=True, loop=loop)
 
 
-def source_for_url(text: str) -> StreamSource:
+def source_for_url(text: str, transport: str = "auto") -> StreamSource:
     """An operator's URL or file path (``watchwall probe``); only RTSP and files are accepted."""
-    parts = urlsplit(text)
+    _, _, bare = split_credentials(text)
+    parts = urlsplit(bare)
     if parts.scheme in NETWORK_SCHEMES:
-        if not parts.hostname:
+        try:
+            host, _port = parts.hostname, parts.port
+        except ValueError as exc:
+            raise SourceError(f"{display_url(text)}: {exc}") from exc
+        if not host:
             raise SourceError(f"{display_url(text)} has no host")
-        return rtsp_source(text)
+        return rtsp_source(encoded_url(text), transport=transport)
     if parts.scheme in ("", "file") or len(parts.scheme) == 1:  # a path, possibly "C:\..."
         return file_source(Path(parts.path if parts.scheme == "file" else text), loop=False)
     raise SourceError(
@@ -104,9 +137,13 @@ def source_for_camera(
     if camera.rtsp:
         credentials = resolve(camera.credentials, secrets_file)
         url = camera.sub_rtsp if camera.profile == "sub" and camera.sub_rtsp else camera.rtsp
-        return rtsp_source(with_credentials(url, credentials))
+        return rtsp_source(with_credentials(url, credentials), transport=camera.transport)
     if camera.file is not None:
         return file_source(camera.file, loop=True)
+    if camera.demo is not None and camera.demo.clock:
+        from watchwall.video.ingest.demo_live import LiveDemo
+
+        return LiveDemo(camera.id, camera.demo, label).open()
     if camera.demo is not None:
         from watchwall.video.ingest.demo_source import ensure_demo_clip
 
@@ -116,3 +153,10 @@ def source_for_camera(
         f"camera {camera.id}: an ONVIF camera is ingested through its profile's RTSP URL; "
         "put that URL under rtsp: in the site file"
     )
+
+
+def sub_stream_source(camera: Camera, secrets_file: Path | None = None) -> StreamSource:
+    """The camera's sub stream (``sub_rtsp``), with the camera's credentials."""
+    if not camera.sub_rtsp:
+        raise SourceError(f"camera {camera.id} has no sub stream (sub_rtsp)")
+    return rtsp_source(with_credentials(camera.sub_rtsp, resolve(camera.credentials, secrets_file)))

@@ -17,8 +17,9 @@ CONFIG = "config"  # the site file's camera cannot be opened at all (no such fil
 
 ERROR_KINDS = (AUTH, NOT_FOUND, UNSUPPORTED_CODEC, UNREACHABLE, PROTOCOL, CONFIG)
 
-# Kinds a retry will not fix by itself soon; the reader still retries, but slowly.
-PERSISTENT_KINDS = frozenset({AUTH, NOT_FOUND, UNSUPPORTED_CODEC, CONFIG})
+# Kinds a retry will not fix by itself soon; the reader still retries, but slowly. A protocol
+# error is one: a camera that answers what we cannot use (a refused transport, junk) answers it again.
+PERSISTENT_KINDS = frozenset({AUTH, NOT_FOUND, UNSUPPORTED_CODEC, CONFIG, PROTOCOL})
 
 _UNREACHABLE_ERRNOS = {
     errno.ECONNREFUSED,

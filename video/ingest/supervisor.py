@@ -1,12 +1,18 @@
-"""The ingest of a whole site: one supervised reader per enabled camera, a watchdog, events.
+"""The ingest of a whole site: one supervised reader per stream of each enabled camera, a watchdog, events.
 
-Owns each camera's fan-out and health; consumers (recorder, live view,
-keyframe worker) subscribe to :meth:`IngestService.fanout`. The cameras can
+A camera has a main stream and, with ``sub_rtsp``, a sub stream (video.ingest.stream_pair):
+each with its own reader, fan-out and health; the camera's roles (``streams:`` in the site
+file) say which one is recorded, which one feeds the tiles and which one the thumbnails.
+Owns each stream's fan-out and health; consumers (recorder, live view,
+keyframe worker) subscribe to :meth:`IngestService.fanout` (the recorded stream) or
+:meth:`IngestService.stream_fanout`. The cameras can
 change while it runs (:meth:`IngestService.sync`, fed by the inventory
 watcher); per-camera followers such as the recorders are told. Status changes
 go to the event sink as ``camera.status``; losing video (stalled, offline,
 error after having been online) raises a ``camera.alarm`` of kind
-``video_loss`` that is cleared when packets flow again.
+``video_loss`` that is cleared when packets flow again. Both are the main stream's; the
+sub stream's state changes go out as ``camera.stream`` (``"stream": "sub"``) and raise no
+alarm: the recording goes on, and the tiles fall back (video.live.stream_choice).
 """
 
 from __future__ import annotations
@@ -34,12 +40,20 @@ from watchwall.video.ingest.health import (
     HealthSnapshot,
 )
 from watchwall.video.ingest.reader import CameraReader, ReaderOptions
-from watchwall.video.ingest.source_url import StreamSource, source_for_camera
+from watchwall.video.ingest.source_url import StreamSource, source_for_camera, sub_stream_source
+from watchwall.video.ingest.stream_pair import (
+    MAIN,
+    SUB,
+    StreamPipe,
+    stream_summary,
+    sub_larger_than_main,
+)
 from watchwall.video.rtsp.loop import RtspLoop
 
 log = logging.getLogger(__name__)
 
 STATUS_EVENT = "camera.status"
+STREAM_EVENT = "camera.stream"  # a sub stream's state changes
 ALARM_EVENT = "camera.alarm"
 VIDEO_LOSS = "video_loss"
 WATCHDOG_TICK_S = 0.2
@@ -95,14 +109,19 @@ class IngestService:
         # the live hub keeps a reference to ``fanouts``.
         self._lock = threading.RLock()
         self.places: dict[str, CameraPlace] = {}
+        # Per camera: the recorded stream's fan-out (the main stream's unless its roles say sub),
+        # the main stream's health and reader; every stream in ``streams``.
         self.fanouts: dict[str, Fanout] = {}
         self.healths: dict[str, CameraHealth] = {}
         self.readers: dict[str, CameraReader] = {}
+        self.streams: dict[str, dict[str, StreamPipe]] = {}
+        # Fan-outs of every stream by camera and stream name, the live hub's view (a reference is kept).
+        self.stream_fanouts: dict[str, dict[str, Fanout]] = {}
         self.keyframe_workers: dict[str, Any] = {}
         self.recorders: dict[str, Any] = {}  # filled by video.record.recording_service when recording is on
         self.alarms: dict[str, list[dict]] = {}
         # A removed camera's fan-out is kept: if it comes back, live channels still attached to it resume.
-        self._retired_fanouts: dict[str, Fanout] = {}
+        self._retired_fanouts: dict[tuple[str, str], Fanout] = {}
         self._followers: list[IngestFollower] = []
         self._alarm_lock = threading.Lock()
         self._open_alarms: dict[str, dict] = {}
@@ -119,23 +138,30 @@ class IngestService:
             if place.camera.enabled and (self._wanted_ids is None or place.camera.id in self._wanted_ids)
         }
 
-    def _source_factory(self, place: CameraPlace) -> Callable[[], StreamSource]:
+    def _source_factory(self, place: CameraPlace, stream: str = MAIN) -> Callable[[], StreamSource]:
         label = f"{place.camera.id} {place.room.name.en}"
         demo_dir = Path(self.settings.data_dir) / "demo"
 
         def make() -> StreamSource:
+            if stream == SUB:
+                return sub_stream_source(place.camera, self.settings.secrets_file)
             return source_for_camera(place.camera, label, demo_dir, self.settings.secrets_file)
 
         return make
 
     def _keyframe_worker(self, camera_id: str, place: CameraPlace):
-        """The camera's thumbnail + analytics worker (video.ingest.keyframes), fed keyframes by the fan-out."""
+        """The camera's thumbnail + analytics worker (video.ingest.keyframes), fed keyframes by the
+        stream of the thumbnails role (the sub stream by default), and by the other one while that is silent."""
         from watchwall.video.ingest.keyframes import KeyframeWorker
 
+        fanouts = self.stream_fanouts[camera_id]
+        chosen = place.camera.stream_for("thumbnails")
+        other = next((fanout for name, fanout in fanouts.items() if name != chosen), None)
         return KeyframeWorker(
             camera_id,
-            self.fanouts[camera_id],
+            fanouts[chosen],
             self.sink,
+            fallback=other,
             interval_s=self.settings.thumbnail_interval_s,
             thumbnail_dir=Path(self.settings.data_dir) / "thumbnails",
             centre=place.centre.code,
@@ -143,50 +169,63 @@ class IngestService:
 
     # --- cameras coming and going ---------------------------------------------------------------
 
-    def _add(self, place: CameraPlace) -> None:
-        """Build one camera's fan-out, health, reader and keyframe worker; start them if running."""
+    def _pipe(self, place: CameraPlace, stream: str) -> StreamPipe:
         camera_id = place.camera.id
-        fanout = self._retired_fanouts.pop(camera_id, None) or Fanout(camera_id)
+        fanout = self._retired_fanouts.pop((camera_id, stream), None) or Fanout(camera_id)
         health = CameraHealth(camera_id, place.centre.code, self.options.stall_after_s)
         reader = CameraReader(
-            camera_id,
-            self._source_factory(place),
+            camera_id if stream == MAIN else f"{camera_id}/{stream}",
+            self._source_factory(place, stream),
             fanout,
             health,
             self.options,
-            on_state=self._state_listener(camera_id, place.centre.code, health),
+            on_state=self._state_listener(camera_id, place.centre.code, health, stream),
         )
+        return StreamPipe(stream, fanout, health, reader)
+
+    def _add(self, place: CameraPlace) -> None:
+        """Build one camera's streams (fan-out, health, reader each) and keyframe worker; start them if running."""
+        camera_id = place.camera.id
+        names = (MAIN, SUB) if place.camera.has_sub_stream else (MAIN,)
+        pipes = {name: self._pipe(place, name) for name in names}
         self.places[camera_id] = place
-        self.fanouts[camera_id] = fanout
-        self.healths[camera_id] = health
-        self.readers[camera_id] = reader
+        self.streams[camera_id] = pipes
+        self.stream_fanouts[camera_id] = {name: pipe.fanout for name, pipe in pipes.items()}
+        self.fanouts[camera_id] = pipes[place.camera.stream_for("record")].fanout
+        self.healths[camera_id] = pipes[MAIN].health
+        self.readers[camera_id] = pipes[MAIN].reader
         self.alarms.setdefault(camera_id, [])
         if self._with_keyframes:
             self.keyframe_workers[camera_id] = self._keyframe_worker(camera_id, place)
         for follower in list(self._followers):
-            self._tell(follower.camera_added, camera_id, fanout)
+            self._tell(follower.camera_added, camera_id, self.fanouts[camera_id])
         if not self._started:
             return  # start() starts it with the others
         worker = self.keyframe_workers.get(camera_id)
         if worker is not None:
             worker.start()
-        reader.start()
+        for pipe in pipes.values():
+            pipe.reader.start()
 
-    def _remove(self, camera_id: str, timeout: float) -> CameraReader:
-        """Stop one camera's worker and tell the followers; returns the reader, for the caller to stop
+    def _remove(self, camera_id: str, timeout: float) -> list[CameraReader]:
+        """Stop one camera's worker and tell the followers; returns its readers, for the caller to stop
         (after adding its replacement, if any: a reader stops within milliseconds and must find
         itself replaced, or it announces that the camera stopped) and join."""
-        reader = self.readers.pop(camera_id)
+        self.readers.pop(camera_id)
+        pipes = self.streams.pop(camera_id)
+        self.stream_fanouts.pop(camera_id)
         worker = self.keyframe_workers.pop(camera_id, None)
         place = self.places.pop(camera_id)
         self.healths.pop(camera_id)
-        self._retired_fanouts[camera_id] = self.fanouts.pop(camera_id)
+        self.fanouts.pop(camera_id)
+        for name, pipe in pipes.items():
+            self._retired_fanouts[(camera_id, name)] = pipe.fanout
         if worker is not None:
             worker.stop(timeout=timeout)
         for follower in list(self._followers):
             self._tell(follower.camera_removed, camera_id)
         self._close_video_loss(camera_id, place.centre.code)
-        return reader
+        return [pipe.reader for pipe in pipes.values()]
 
     @staticmethod
     def _tell(method: Callable, *args) -> None:
@@ -217,13 +256,14 @@ class IngestService:
         deadline = time.monotonic() + timeout
         wanted = self._wanted(site)
         added, removed, restarted = [], [], []
-        stopping: dict[str, CameraReader] = {}
+        stopping: dict[str, list[CameraReader]] = {}
         with self._lock:
             if self._stop.is_set():
                 return PullChanges()
             for camera_id in [c for c in self.places if c not in wanted]:
                 stopping[camera_id] = self._remove(camera_id, timeout=1.0)
-                stopping[camera_id].request_stop()  # from here on it publishes nothing
+                for reader in stopping[camera_id]:
+                    reader.request_stop()  # from here on it publishes nothing
                 removed.append(camera_id)
             for camera_id, place in wanted.items():
                 old = self.places.get(camera_id)
@@ -233,13 +273,15 @@ class IngestService:
                 elif _how_pulled(old) != _how_pulled(place):
                     stopping[camera_id] = self._remove(camera_id, timeout=1.0)
                     self._add(place)
-                    stopping[camera_id].request_stop()
+                    for reader in stopping[camera_id]:
+                        reader.request_stop()
                     restarted.append(camera_id)
                 elif old != place:
                     self.places[camera_id] = place
-        for camera_id, reader in stopping.items():
-            if not reader.join(max(0.0, deadline - time.monotonic())):
-                log.warning("camera %s: old reader still in an FFmpeg call, leaving by itself", camera_id)
+        for camera_id, readers in stopping.items():
+            for reader in readers:
+                if not reader.join(max(0.0, deadline - time.monotonic())):
+                    log.warning("camera %s: old reader still in an FFmpeg call, leaving by itself", camera_id)
         changes = PullChanges(tuple(added), tuple(removed), tuple(restarted))
         if changes:
             log.info(
@@ -257,7 +299,7 @@ class IngestService:
             self._started = True
             for worker in self.keyframe_workers.values():
                 worker.start()
-            for reader in self.readers.values():
+            for reader in self._all_readers().values():
                 reader.start()
         self._watchdog = threading.Thread(target=self._watch, name="ingest-watchdog", daemon=True)
         self._watchdog.start()
@@ -270,7 +312,7 @@ class IngestService:
         deadline = time.monotonic() + timeout
         self._stop.set()
         with self._lock:  # a sync in progress finishes first; none starts after this
-            readers = dict(self.readers)
+            readers = self._all_readers()
             workers = list(self.keyframe_workers.values())
         for reader in readers.values():
             reader.request_stop()
@@ -294,21 +336,63 @@ class IngestService:
     def __exit__(self, *exc_info) -> None:
         self.stop()
 
+    def _all_readers(self) -> dict[str, CameraReader]:
+        """Every stream's reader, by its label (``cam`` for a main stream, ``cam/sub``)."""
+        return {
+            pipe.reader.camera_id: pipe.reader
+            for pipes in list(self.streams.values())
+            for pipe in pipes.values()
+        }
+
     def _watch(self) -> None:
         while not self._stop.wait(WATCHDOG_TICK_S):
             now = time.monotonic()
-            for reader in list(self.readers.values()):
-                reader.check_watchdog(now)
+            for pipes in list(self.streams.values()):
+                for pipe in list(pipes.values()):
+                    if not pipe.refused:
+                        pipe.reader.check_watchdog(now)
+                self._check_sub_size(pipes)
+
+    def _check_sub_size(self, pipes: dict[str, StreamPipe]) -> None:
+        """A sub stream whose picture turns out larger than the main one's is refused and stopped
+        (the site file has the two the wrong way round); the tiles then fall back to the main stream."""
+        sub = pipes.get(SUB)
+        if sub is None or sub.refused:
+            return
+        why = sub_larger_than_main(pipes[MAIN].health.stream, sub.health.stream)
+        if why is None:
+            return
+        sub.refused = why
+        sub.reader.request_stop()
+        camera_id = pipes[MAIN].health.camera_id
+        log.warning("camera %s: %s", camera_id, why)
+        place = self.places.get(camera_id)
+        centre = place.centre.code if place else None
+        self.sink.emit(
+            STREAM_EVENT,
+            {"camera_id": camera_id, "centre": centre, "stream": SUB, "state": ERROR, "error_kind": "refused",
+             "at": optional_utc_iso(time.time()), "detail": why},
+            room=centre,
+        )  # fmt: skip
 
     # --- events --------------------------------------------------------------------------------
 
-    def _state_listener(self, camera_id: str, centre: str, health: CameraHealth) -> Callable:
+    def _state_listener(
+        self, camera_id: str, centre: str, health: CameraHealth, stream: str = MAIN
+    ) -> Callable:
         """The reader's state listener. A reader that was replaced or removed speaks no more,
         except to say it stopped when nothing took its place."""
 
         def on_state(_camera_id: str, state: str, error_kind: str | None, detail: str | None) -> None:
-            current = self.healths.get(camera_id) is health
+            pipe = self.streams.get(camera_id, {}).get(stream)
+            current = pipe is not None and pipe.health is health
             if not current and (state != STOPPED or camera_id in self.healths):
+                return
+            if stream != MAIN:
+                if pipe is None or not pipe.refused:
+                    payload = {"camera_id": camera_id, "centre": centre, "stream": stream, "state": state,
+                               "error_kind": error_kind, "at": optional_utc_iso(time.time()), "detail": detail}  # fmt: skip
+                    self.sink.emit(STREAM_EVENT, payload, room=centre)
                 return
             self._on_state(camera_id, centre, health, state, error_kind, detail, track_alarms=current)
 
@@ -380,9 +464,28 @@ class IngestService:
     def fanout(self, camera_id: str) -> Fanout:
         return self.fanouts[camera_id]
 
+    def stream_fanout(self, camera_id: str, stream: str) -> Fanout:
+        return self.stream_fanouts[camera_id][stream]
+
     def camera_health(self, camera_id: str) -> HealthSnapshot:
-        dropped = {s.name: s.dropped for s in self.fanouts[camera_id].subscribers}
-        return self.healths[camera_id].snapshot(dropped)
+        """The main stream's health, with every stream summarised under ``streams``."""
+        pipes = self.streams[camera_id]
+        snapshots = {}
+        for name, pipe in pipes.items():
+            dropped = {s.name: s.dropped for s in pipe.fanout.subscribers}
+            snapshots[name] = pipe.health.snapshot(dropped)
+        main = snapshots[MAIN]
+        main.streams = {name: stream_summary(snapshots[name], pipes[name].refused) for name in snapshots}
+        main.recorder = getattr(self.recorders.get(camera_id), "state", None)
+        return main
+
+    def stream_states(self, camera_id: str) -> dict[str, tuple[str, str | None]]:
+        """(state, codec) of each of the camera's streams; a refused sub stream is in error."""
+        states = {}
+        for name, pipe in self.streams[camera_id].items():
+            stream = pipe.health.stream
+            states[name] = (ERROR if pipe.refused else pipe.health.state, stream.codec if stream else None)
+        return states
 
     def health(self) -> dict[str, HealthSnapshot]:
         """Every camera being pulled; one removed meanwhile is left out."""

@@ -1,4 +1,7 @@
-"""Live view without transcoding: the camera's own H.264 packets as fragmented MP4.
+"""Live view without transcoding: the camera's own H.264 or H.265 packets as fragmented MP4.
+
+H.265 goes out in ``hvc1`` sample entries; whether the browser can play it is the
+browser's answer (MediaSource.isTypeSupported), so the channel muxes it like H.264.
 
 One :class:`LiveChannel` per camera muxes its packets once, however many
 viewers watch; each viewer gets the init segment, the fragments since the last
@@ -15,7 +18,6 @@ from collections import deque
 from dataclasses import dataclass
 
 from watchwall.video.codec.fmp4 import (
-    ParameterSets,
     Sample,
     init_segment,
     media_fragment,
@@ -23,11 +25,13 @@ from watchwall.video.codec.fmp4 import (
     timescale_of,
     to_sample,
 )
+from watchwall.video.codec.hvcc import hevc_parameter_sets_from
 from watchwall.video.ingest.fanout import Fanout, Subscription
 from watchwall.video.ingest.packet import MediaPacket, StreamInfo
 
 log = logging.getLogger(__name__)
 SUBSCRIPTION_PACKETS = 300  # room for a whole GOP handed over at once when a channel starts
+LIVE_CODECS = {"h264": parameter_sets_from, "hevc": hevc_parameter_sets_from}
 
 
 @dataclass(frozen=True)
@@ -44,15 +48,16 @@ class LiveMuxer:
     """
 
     def __init__(self, stream: StreamInfo) -> None:
-        if stream.codec != "h264":
-            raise ValueError(f"live view plays H.264 only, not {stream.codec}")
+        if stream.codec not in LIVE_CODECS:
+            raise ValueError(f"live view plays H.264 and H.265 only, not {stream.codec}")
         self.stream = stream
+        self._parameters_from = LIVE_CODECS[stream.codec]
         self.timescale = timescale_of(stream.time_base)
         self._ticks = stream.time_base * self.timescale
         rate = stream.average_rate or 25
         self._frame_ticks = max(1, round(self.timescale / rate))
         self.codec: str | None = None
-        self.parameters: ParameterSets | None = None
+        self.parameters = None  # ParameterSets or HevcParameterSets
         self.init_segment: bytes | None = None
         self._held: tuple[MediaPacket, int] | None = None
         self._first_dts: int | None = None
@@ -66,18 +71,20 @@ class LiveMuxer:
         if self.init_segment is None:
             if not packet.is_keyframe:
                 return []  # a fragmented stream must open on a keyframe
-            parameters = parameter_sets_from(self.stream.extradata, packet.data)
+            parameters = self._parameters_from(self.stream.extradata, packet.data)
             if parameters is None:
-                return []  # no SPS/PPS yet: wait for a keyframe that carries them
+                return []  # no (VPS/)SPS/PPS yet: wait for a keyframe that carries them
             self.parameters = parameters
             self.codec = parameters.codec
             self.init_segment = init_segment(
                 self.stream.width, self.stream.height, self.timescale, parameters
             )
         elif packet.is_keyframe:
-            in_band = parameter_sets_from(None, packet.data)
+            in_band = self._parameters_from(None, packet.data)
             if in_band is not None and in_band != self.parameters:
-                raise ValueError("the camera changed its SPS/PPS")  # the channel restarts with a new init
+                raise ValueError(
+                    "the camera changed its parameter sets"
+                )  # the channel restarts with a new init
         raw_dts = packet.dts if packet.dts is not None else packet.pts
         if raw_dts is None:  # some RTSP servers send the first frame without timestamps
             dts = self._last_dts + self._frame_ticks if self._last_dts is not None else 0
@@ -102,7 +109,7 @@ class LiveMuxer:
         if packet.pts is not None and packet.dts is not None:
             offset = self._ticks_of(packet.pts - packet.dts)
         self._sequence += 1
-        sample = Sample(to_sample(packet.data), duration, packet.is_keyframe, offset)
+        sample = Sample(to_sample(packet.data, self.stream.codec), duration, packet.is_keyframe, offset)
         return Fragment(media_fragment(self._sequence, dts, [sample]), packet.is_keyframe)
 
     def close(self) -> None:
@@ -248,7 +255,7 @@ class LiveChannel:
                 self._reset()
 
     def _handle(self, packet: MediaPacket) -> None:
-        if packet.stream.codec != "h264":
+        if packet.stream.codec not in LIVE_CODECS:
             self.unsupported_codec = packet.stream.codec  # the page shows thumbnails instead
             return
         self.unsupported_codec = None
@@ -286,18 +293,34 @@ class LiveChannel:
 
 
 class LiveHub:
-    """The live channels of every camera, created on first view."""
+    """The live channels of every camera's streams, created on first view.
 
-    def __init__(self, fanouts: dict[str, Fanout]) -> None:
+    ``stream_fanouts`` (camera -> stream name -> fan-out, the ingest's) gives each stream;
+    without it, ``fanouts`` gives the main stream alone.
+    """
+
+    def __init__(
+        self, fanouts: dict[str, Fanout], stream_fanouts: dict[str, dict[str, Fanout]] | None = None
+    ) -> None:
         self._fanouts = fanouts
-        self._channels: dict[str, LiveChannel] = {}
+        self._stream_fanouts = stream_fanouts
+        self._channels: dict[tuple[str, str], LiveChannel] = {}
         self._lock = threading.Lock()
 
-    def channel(self, camera_id: str) -> LiveChannel:
+    def _fanout(self, camera_id: str, stream: str) -> Fanout:
+        if self._stream_fanouts is None:
+            if stream != "main":
+                raise KeyError((camera_id, stream))
+            return self._fanouts[camera_id]
+        return self._stream_fanouts[camera_id][stream]
+
+    def channel(self, camera_id: str, stream: str = "main") -> LiveChannel:
+        """The stream's channel; KeyError when the camera (or that stream of it) is not pulled."""
         with self._lock:
-            if camera_id not in self._channels:
-                self._channels[camera_id] = LiveChannel(camera_id, self._fanouts[camera_id])
-            return self._channels[camera_id]
+            key = (camera_id, stream)
+            if key not in self._channels:
+                self._channels[key] = LiveChannel(camera_id, self._fanout(camera_id, stream))
+            return self._channels[key]
 
     def stop(self) -> None:
         for channel in list(self._channels.values()):

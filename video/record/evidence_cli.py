@@ -12,6 +12,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from watchwall.config.errors import UserError
 from watchwall.config.settings import get_settings
+from watchwall.config.timestamps import local_text
 
 
 def register(subparsers) -> None:
@@ -176,12 +177,14 @@ def _verify_package(args) -> int:
 
 def _verify_recordings(args) -> int:
     from watchwall.video.record.segments import default_recordings_dir
-    from watchwall.video.record.verify import verify_recordings
+    from watchwall.video.record.verify import verify_locks, verify_recordings
 
     settings = get_settings()
     engine = _engine(settings)
+    recordings_dir = default_recordings_dir(settings)
     try:
-        problems = verify_recordings(engine, default_recordings_dir(settings), args.camera, node=args.node)
+        problems = verify_recordings(engine, recordings_dir, args.camera, node=args.node)
+        locks = verify_locks(engine, recordings_dir, problems, args.camera)
     except (OperationalError, ProgrammingError) as exc:
         raise _schema_hint(exc) from exc
     finally:
@@ -191,9 +194,17 @@ def _verify_recordings(args) -> int:
         print(f"recordings NOT intact ({scope}): {len(problems)} problem(s)")
         for problem in problems:
             print(f"  {problem}")
-        return 1
-    print(f"recordings intact ({scope})")
-    return 0
+    else:
+        print(f"recordings intact ({scope})")
+    for check in locks:
+        span = f"{local_text(check.start_utc, settings.zone)} .. {local_text(check.end_utc, settings.zone)}"
+        if check.intact:
+            print(f"locked span {check.lock_id} {check.camera_id} {span}: intact ({check.segments} segments)")
+            continue
+        print(f"locked span {check.lock_id} {check.camera_id} {span}: NOT intact")
+        for problem in check.problems:
+            print(f"  {problem}")
+    return 1 if problems or not all(check.intact for check in locks) else 0
 
 
 def keys_command(args) -> int:

@@ -4,8 +4,9 @@ The zip holds ``clip.mp4``, ``manifest.json`` (what, where, when, from which
 segments with their hashes and chain links, by whom and why),
 ``manifest.sig`` (Ed25519 over the manifest's exact bytes, plus the manifest's
 SHA-256 so that a verifier can tell an edited manifest from a wrong
-signature) and ``public_key.pem``. The exported range becomes a hold, which
-retention never deletes.
+signature) and ``public_key.pem``. The manifest carries the span's bookmarks (``bookmarks.py``);
+the signature file lists each bookmark's SHA-256 beside the manifest's, so that a verifier names
+the bookmark that was edited. The exported range becomes a hold, which retention never deletes.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from tqdm import tqdm
 
 from watchwall.config.database import session_scope
 from watchwall.config.errors import UserError
+from watchwall.video.record.bookmarks import Bookmark, bookmarks_between
 from watchwall.video.record.models import RecordingHold
 from watchwall.video.record.playback import MSE_MOVFLAGS, NoRecordingError, remux_span, segments_between
 from watchwall.video.record.segments import checked_camera_id, file_sha256, inside_recordings
@@ -112,6 +114,9 @@ def export_clip(
                     "packets": result.packets,
                 },
                 "segments": [_segment_entry(s, zone) for s in result.segments_used],
+                "bookmarks": [
+                    bookmark_entry(b, zone) for b in bookmarks_between(engine, camera_id, start_utc, end_utc)
+                ],
                 "exported_by": user,
                 "reason": reason,
                 "exported_at": moment(exported_at, zone),
@@ -121,6 +126,7 @@ def export_clip(
             signature = {
                 "algorithm": "Ed25519",
                 "manifest_sha256": hashlib.sha256(manifest_bytes).hexdigest(),
+                "bookmarks_sha256": {entry["id"]: entry_sha256(entry) for entry in manifest["bookmarks"]},
                 "signature": signing_key.sign(manifest_bytes).hex(),
             }
             package.writestr(MANIFEST_NAME, manifest_bytes)
@@ -201,6 +207,26 @@ def _segment_entry(segment, zone: ZoneInfo) -> dict:
         "sha256": segment.sha256,
         "prev_sha256": segment.prev_sha256,
     }
+
+
+def bookmark_entry(bookmark: Bookmark, zone: ZoneInfo) -> dict:
+    return {
+        "id": bookmark.id,
+        "camera": bookmark.camera_id,
+        "start": moment(bookmark.start_utc, zone),
+        "end": moment(bookmark.end_utc, zone),
+        "title": bookmark.title,
+        "note": bookmark.note,
+        "category": bookmark.category,
+        "author": bookmark.author,
+        "created": moment(bookmark.created_utc, zone)["utc"],
+    }
+
+
+def entry_sha256(entry: dict) -> str:
+    """SHA-256 of one manifest entry's canonical JSON (how a verifier names an edited bookmark)."""
+    canonical = json.dumps(entry, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def _refuse_altered(altered: str | None, cause: Exception | None = None) -> None:

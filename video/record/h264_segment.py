@@ -10,7 +10,6 @@ not read it back. HEVC segments still go through FFmpeg's muxer (video.record.se
 from __future__ import annotations
 
 import hashlib
-import struct
 from fractions import Fraction
 from pathlib import Path
 
@@ -18,10 +17,10 @@ from watchwall.video.codec.fmp4 import (
     Sample,
     init_segment,
     media_fragment,
-    nal_units,
     parameter_sets_from,
     timescale_of,
 )
+from watchwall.video.codec.nal import length_prefixed, nal_units
 from watchwall.video.ingest.packet import MediaPacket, StreamInfo
 from watchwall.video.record.segments import SegmentSummary, packet_seconds
 
@@ -33,7 +32,7 @@ def mp4_sample(data: bytes) -> bytes:
 
     In-band parameter sets stay in the sample, as FFmpeg's muxer leaves them: a camera that
     changes them mid-segment still decodes."""
-    return b"".join(struct.pack(">I", len(unit)) + unit for unit in nal_units(data))
+    return length_prefixed(nal_units(data))
 
 
 class H264SegmentWriter:

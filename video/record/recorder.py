@@ -5,6 +5,12 @@ disk or database costs only recorded video (counted and kept as a gap row),
 never the reader or the live view. A new segment starts at the first keyframe
 after ``segment_seconds``, and after every interruption: a stall, a reconnect
 (a new stream, timestamps restarting), dropped packets, a disk error.
+
+Only H.264 and H.265 are recorded. A camera in another codec (MJPEG) stays on the wall for live
+view and thumbnails; its recorder keeps the state "not recordable: codec mjpeg", said once in the
+log. Why not record MJPEG: recordings are played back in the browser through MSE, which plays no
+MJPEG, and are exported and verified as the same fMP4; a container that merely holds the JPEGs
+would be a recording nobody can play where recordings are watched, at ten times the bytes.
 """
 
 from __future__ import annotations
@@ -43,6 +49,7 @@ from watchwall.video.record.models import (
 )
 from watchwall.video.record.recovery import finish_segment_from_disk, recover
 from watchwall.video.record.segments import (
+    RECORDABLE_CODECS,
     SegmentWriter,
     checked_camera_id,
     packet_seconds,
@@ -54,6 +61,15 @@ log = logging.getLogger(__name__)
 DISK_FULL_EVENT = "recorder.disk_full"
 WRITE_ERROR_EVENT = "recorder.write_error"
 MIN_GAP_S = 0.001
+
+# Recorder states (health "recorder", /admin)
+RECORDING = "recording"
+WAITING = "waiting for a keyframe"
+IDLE = "idle"
+PAUSED = "paused after a write error"
+STOPPED = "stopped"
+NOT_RECORDABLE = "not recordable: codec {codec}"
+FENCED = "fenced: another node holds the camera"
 
 
 class Recorder:
@@ -103,6 +119,7 @@ class Recorder:
         self._opened_after: tuple[tuple[float, str] | None, int | None] = (None, None)
         self.fence = fence
         self.fenced = False  # the lease moved on: nothing more is written
+        self.unrecordable_codec: str | None = None  # the camera's codec, while it is one we do not record
 
     # -- life cycle -------------------------------------------------------------------------------------
     def start(self) -> Recorder:
@@ -131,6 +148,21 @@ class Recorder:
     @property
     def recording(self) -> bool:
         return self._writer is not None
+
+    @property
+    def state(self) -> str:
+        """One line for the health JSON and /admin: recording, waiting, not recordable ..."""
+        if self.fenced:
+            return FENCED
+        if self.unrecordable_codec is not None:
+            return NOT_RECORDABLE.format(codec=self.unrecordable_codec)
+        if self._writer is not None:
+            return RECORDING
+        if self._stop.is_set() or self._thread is None:
+            return STOPPED
+        if time.monotonic() < self._paused_until:
+            return PAUSED
+        return WAITING if self._last is not None else IDLE
 
     def _run(self) -> None:
         while True:
@@ -229,7 +261,25 @@ class Recorder:
             self._pending_gap = (end, GAP_STALLED)  # becomes camera_offline if a new stream follows
 
     # -- segments ---------------------------------------------------------------------------------------
+    def _recordable(self, codec: str) -> bool:
+        """Whether ``codec`` is recorded; the first packet of another codec says so, once."""
+        if codec in RECORDABLE_CODECS:
+            if self.unrecordable_codec is not None:
+                log.info("recorder %s: the camera now sends %s; recording it", self.camera_id, codec)
+            self.unrecordable_codec = None
+            return True
+        if self.unrecordable_codec != codec:
+            self.unrecordable_codec = codec
+            log.warning(
+                "recorder %s: %s; the camera stays on the wall for live view and thumbnails",
+                self.camera_id,
+                NOT_RECORDABLE.format(codec=codec),
+            )
+        return False
+
     def _open_segment(self, packet: MediaPacket) -> bool:
+        if not self._recordable(packet.stream.codec):
+            return False
         if not packet.is_keyframe or time.monotonic() < self._paused_until:
             return False  # a segment starts at a keyframe; the pending gap runs on
         if self._needs_recovery:

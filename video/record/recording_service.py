@@ -21,7 +21,7 @@ from sqlalchemy.engine import Engine
 
 from watchwall.video.record.fence import RecordingFence
 from watchwall.video.record.playback import prune_playback_cache
-from watchwall.video.record.recorder import Recorder, start_recording
+from watchwall.video.record.recorder import DISK_FULL_EVENT, Recorder, start_recording
 from watchwall.video.record.retention import RetentionPolicy, RetentionReport, apply_retention
 from watchwall.video.record.segments import default_recordings_dir
 
@@ -70,6 +70,7 @@ class RetentionLoop:
         self.passes = 0
         self.deleted = 0
         self.last_error: str | None = None
+        self._locked_alarmed = False
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="recording-retention", daemon=True)
 
@@ -109,7 +110,35 @@ class RetentionLoop:
                 self.sink.emit(RETENTION_EVENT, {"still_needed_bytes": report.still_needed_bytes})
             except Exception:
                 log.exception("cannot emit %s", RETENTION_EVENT)
+        self._alarm_locked_disk(report)
         return report
+
+    def _alarm_locked_disk(self, report: RetentionReport) -> None:
+        """The disk fills with locked video: the disk-full alarm, once until the floor is met again."""
+        if not (report.still_needed_bytes and report.locked_bytes):
+            self._locked_alarmed = False
+            return
+        log.error(
+            "retention: disk floor not met, %d bytes held by evidence locks %s; nothing locked is deleted",
+            report.locked_bytes,
+            list(report.lock_ids),
+        )
+        if self.sink is None or self._locked_alarmed:
+            return
+        self._locked_alarmed = True
+        payload = {
+            "source": "retention",
+            "reason": "locked",
+            "still_needed_bytes": report.still_needed_bytes,
+            "locked_bytes": report.locked_bytes,
+            "lock_ids": list(report.lock_ids),
+            "path": str(self.recordings_dir),
+            "node": self.node,
+        }
+        try:
+            self.sink.emit(DISK_FULL_EVENT, payload)
+        except Exception:
+            log.exception("cannot emit %s", DISK_FULL_EVENT)
 
 
 class RecordingService:

@@ -3,7 +3,9 @@
 The decision is a pure function (``choose_deletions``): per-camera age limits,
 then a disk floor (minimum free bytes, or a quota on what recordings use),
 oldest first, never a segment that overlaps a hold (an export or an
-inspector's hold). The executor (``apply_retention``) deletes the files, keeps
+inspector's hold) or an active evidence lock (``locks.py``), even below the floor: the report
+then says how many locked bytes stand in the way, and the retention loop raises the disk-full
+alarm. The executor (``apply_retention``) deletes the files, keeps
 each deleted segment's row as a tombstone (its hashes keep the chain
 verifiable) and writes one audit entry per deletion, whoever runs it
 (``watchwall serve`` or ``watchwall ingest``): the audit log's core is in
@@ -25,6 +27,7 @@ from sqlalchemy.engine import Engine
 from watchwall.audit.log import AuditLog
 from watchwall.config.database import session_scope
 from watchwall.config.errors import UserError
+from watchwall.video.record.locks import active_locked_spans
 from watchwall.video.record.models import SEGMENT_PRUNED, RecordingHold, RecordingSegment
 from watchwall.video.record.playback import PLAYABLE
 from watchwall.video.record.segments import checked_camera_id, inside_recordings
@@ -120,6 +123,8 @@ def choose_deletions(
 class RetentionReport:
     deleted: list[Deletion] = field(default_factory=list)
     still_needed_bytes: int = 0  # the floor could not be met (everything left is held or recent)
+    locked_bytes: int = 0  # bytes kept because an evidence lock covers them (the disk fills with them)
+    lock_ids: tuple[int, ...] = ()  # the active locks that kept something
 
 
 def apply_retention(
@@ -165,19 +170,30 @@ def apply_retention(
         ).all()
         candidates = [Candidate(*row) for row in rows]
         holds = [Span(h.camera_id, h.start_utc, h.end_utc) for h in session.scalars(select(RecordingHold))]
-    deletions = choose_deletions(candidates, holds, policy, now_utc, free, used)
+        locked = active_locked_spans(session, now_utc)
+    lock_spans = [_span(lock) for lock in locked]
+    deletions = choose_deletions(candidates, holds + lock_spans, policy, now_utc, free, used)
     report = RetentionReport()
     for deletion in deletions:
         _delete(engine, recordings_dir, deletion, now_utc, audit)
         report.deleted.append(deletion)
     freed = sum(d.segment.bytes for d in deletions)
     report.still_needed_bytes = bytes_to_free(policy, free + freed, used - freed)[0]
+    kept = [segment for segment in candidates if is_held(segment, lock_spans)]
+    report.locked_bytes = sum(segment.bytes or 0 for segment in kept)
+    report.lock_ids = tuple(
+        sorted({lock.lock_id for lock in locked if any(is_held(s, [_span(lock)]) for s in kept)})
+    )
     if report.still_needed_bytes:
         log.warning(
             "retention: %d bytes over the disk floor, and the rest is held or recent",
             report.still_needed_bytes,
         )
     return report
+
+
+def _span(lock) -> Span:
+    return Span(lock.camera_id, lock.start_utc, lock.end_utc)
 
 
 def _delete(

@@ -23,7 +23,9 @@ from pathlib import Path
 import av
 
 from watchwall.config.errors import UserError
-from watchwall.video.codec.fmp4 import nal_units, parameter_sets_from, split_length_prefixed
+from watchwall.video.codec.fmp4 import parameter_sets_from
+from watchwall.video.codec.hvcc import hvcc_units
+from watchwall.video.codec.nal import annexb, parameter_set_units, split_length_prefixed
 from watchwall.video.ingest.packet import MediaPacket, StreamInfo
 
 FRAGMENTED_MP4_OPTIONS = {
@@ -32,8 +34,8 @@ FRAGMENTED_MP4_OPTIONS = {
     "flush_packets": "1",
 }
 SEGMENT_SUFFIX = ".mp4"
+RECORDABLE_CODECS = frozenset({"h264", "hevc"})  # what segments hold (see video.record.recorder)
 HASH_CHUNK = 1 << 20
-START_CODE = b"\x00\x00\x00\x01"
 
 
 def segment_relative_path(camera_id: str, start_utc: float) -> Path:
@@ -57,9 +59,7 @@ def annexb_parameter_sets(data: bytes, codec: str) -> bytes | None:
     For cameras that announce no parameter sets (no ``sprop-parameter-sets``)
     and send them in-band only: the mp4 muxer needs them before the first packet.
     """
-    wanted = {7, 8} if codec == "h264" else {32, 33, 34}
-    units = [unit for unit in nal_units(data) if _nal_type(unit, codec) in wanted]
-    return b"".join(START_CODE + unit for unit in units) or None
+    return annexb(parameter_set_units(data, codec)) or None
 
 
 def in_band_extradata(data: bytes, codec: str) -> bytes | None:
@@ -74,10 +74,6 @@ def in_band_extradata(data: bytes, codec: str) -> bytes | None:
     return annexb_parameter_sets(data, codec)
 
 
-def _nal_type(unit: bytes, codec: str) -> int:
-    return unit[0] & 0x1F if codec == "h264" else (unit[0] >> 1) & 0x3F
-
-
 def is_configuration_record(extradata: bytes | None) -> bool:
     """avcC / hvcC (MP4 files) start with version 1; Annex-B extradata starts with a start code."""
     return bool(extradata) and extradata[0] == 1
@@ -89,25 +85,8 @@ def annexb_extradata(extradata: bytes | None, codec: str) -> bytes | None:
         return extradata
     if codec == "h264":
         parameters = parameter_sets_from(extradata)
-        return START_CODE + parameters.sps + START_CODE + parameters.pps if parameters else None
-    return START_CODE.join([b"", *_hvcc_units(extradata)]) or None
-
-
-def _hvcc_units(record: bytes) -> list[bytes]:
-    """NAL units of an HEVCDecoderConfigurationRecord (ISO/IEC 14496-15, 8.3.3.1)."""
-    units, offset = [], 23
-    if len(record) < offset:
-        return units
-    for _ in range(record[22]):
-        if offset + 3 > len(record):
-            break
-        count = int.from_bytes(record[offset + 1 : offset + 3], "big")
-        offset += 3
-        for _ in range(count):
-            size = int.from_bytes(record[offset : offset + 2], "big")
-            units.append(record[offset + 2 : offset + 2 + size])
-            offset += 2 + size
-    return units
+        return annexb([parameters.sps, parameters.pps]) if parameters else None
+    return annexb(hvcc_units(extradata)) or None
 
 
 def add_copy_stream(container: av.container.OutputContainer, info: StreamInfo):

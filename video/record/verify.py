@@ -4,13 +4,16 @@
 files on disk and names every missing, replaced (swapped) or edited segment,
 every broken link (a row removed or altered) and every file the index does not
 know. Pruned segments are tombstones: their file is meant to be gone.
-``verify_package`` checks an exported evidence zip (see video/export.py).
+``verify_locks`` says of every active evidence lock whether its span is intact (every segment
+there present and unaltered, none pruned). ``verify_package`` checks an exported evidence zip
+(see export.py), naming a bookmark edited in its manifest.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import time
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +22,14 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from watchwall.config.database import session_scope
-from watchwall.video.record.export import CLIP_NAME, MANIFEST_NAME, PUBLIC_KEY_NAME, SIGNATURE_NAME
+from watchwall.video.record.export import (
+    CLIP_NAME,
+    MANIFEST_NAME,
+    PUBLIC_KEY_NAME,
+    SIGNATURE_NAME,
+    entry_sha256,
+)
+from watchwall.video.record.locks import active_locked_spans
 from watchwall.video.record.models import SEGMENT_PRUNED, RecordingSegment
 from watchwall.video.record.segments import SEGMENT_SUFFIX, checked_camera_id, file_sha256, inside_recordings
 from watchwall.video.record.signing import fingerprint, load_public_key, signature_valid
@@ -27,7 +37,9 @@ from watchwall.video.record.signing import fingerprint, load_public_key, signatu
 
 @dataclass(frozen=True)
 class Problem:
-    kind: str  # missing, edited, replaced, chain, unindexed, clip, manifest, signature, key, package
+    kind: (
+        str  # missing, edited, replaced, chain, unindexed, clip, manifest, signature, key, package, bookmark
+    )
     subject: str
     detail: str
 
@@ -105,6 +117,65 @@ def verify_recordings(
     return problems
 
 
+@dataclass(frozen=True)
+class LockCheck:
+    """One camera's part of an active lock, and what is wrong there (nothing: intact)."""
+
+    lock_id: int
+    camera_id: str
+    start_utc: float
+    end_utc: float
+    segments: int
+    problems: tuple[Problem, ...]
+
+    @property
+    def intact(self) -> bool:
+        return self.segments > 0 and not self.problems
+
+
+def verify_locks(
+    engine: Engine,
+    recordings_dir: Path,
+    problems: list[Problem] | None = None,
+    camera_id: str | None = None,
+    now_utc: float | None = None,
+) -> list[LockCheck]:
+    """Each active lock's span per camera: intact, or the problems of ``verify_recordings`` inside it.
+
+    ``problems``: that walk's answer, if already made (else it is made here).
+    """
+    now_utc = time.time() if now_utc is None else now_utc
+    if problems is None:
+        problems = verify_recordings(engine, recordings_dir, camera_id)
+    by_path: dict[str, list[Problem]] = {}
+    for problem in problems:
+        by_path.setdefault(problem.subject, []).append(problem)
+    checks = []
+    with session_scope(engine) as session:
+        for span in active_locked_spans(session, now_utc, camera_id):
+            rows = session.scalars(
+                select(RecordingSegment)
+                .where(
+                    RecordingSegment.camera_id == span.camera_id,
+                    RecordingSegment.sha256.is_not(None),
+                    RecordingSegment.start_utc < span.end_utc,
+                    RecordingSegment.end_utc > span.start_utc,
+                )
+                .order_by(RecordingSegment.start_utc)
+            ).all()
+            found: list[Problem] = []
+            for row in rows:
+                found.extend(by_path.get(row.path, ()))
+                if row.status == SEGMENT_PRUNED:
+                    found.append(Problem("pruned", row.path, f"deleted by retention ({row.pruned_reason})"))
+            if not rows:
+                found.append(Problem("missing", span.camera_id, "no recorded segment in the locked span"))
+            checks.append(
+                LockCheck(span.lock_id, span.camera_id, span.start_utc, span.end_utc, len(rows), tuple(found))
+            )
+    return checks
+
+
 def _unindexed_files(recordings_dir: Path, camera_id: str | None, indexed: set[str]) -> list[Problem]:
     roots = [recordings_dir / camera_id] if camera_id else [p for p in recordings_dir.iterdir() if p.is_dir()]
     problems = []
@@ -120,6 +191,30 @@ def _unindexed_files(recordings_dir: Path, camera_id: str | None, indexed: set[s
 
 def _short(digest: str | None) -> str:
     return "nothing" if digest is None else digest[:12]
+
+
+def _edited_bookmarks(manifest: dict, signed) -> list[Problem]:
+    """Which bookmarks of an edited manifest differ from those signed (named by id and title)."""
+    if not isinstance(signed, dict):
+        return []
+    entries = manifest.get("bookmarks") if isinstance(manifest.get("bookmarks"), list) else []
+    problems, seen = [], set()
+    for entry in entries:
+        if not isinstance(entry, dict):
+            continue
+        bookmark_id = str(entry.get("id"))
+        seen.add(bookmark_id)
+        if bookmark_id not in signed:
+            problems.append(
+                Problem("bookmark", bookmark_id, f"{entry.get('title')!r} was added after signing")
+            )
+        elif entry_sha256(entry) != signed[bookmark_id]:
+            problems.append(
+                Problem("bookmark", bookmark_id, f"{entry.get('title')!r} was edited after signing")
+            )
+    for bookmark_id in sorted(set(signed) - seen):
+        problems.append(Problem("bookmark", bookmark_id, "was removed after signing"))
+    return problems
 
 
 def verify_package(package_path: Path, trusted_fingerprints: set[str]) -> list[Problem]:
@@ -166,6 +261,8 @@ def verify_package(package_path: Path, trusted_fingerprints: set[str]) -> list[P
             expected_clip = manifest["clip"]["sha256"]
         except (ValueError, KeyError, TypeError) as exc:
             return [*problems, Problem("manifest", MANIFEST_NAME, f"unreadable: {exc}")]
+        if manifest_edited and signature is not None:
+            problems.extend(_edited_bookmarks(manifest, signature.get("bookmarks_sha256")))
         if manifest.get("public_key_sha256") != key_print:
             problems.append(Problem("key", PUBLIC_KEY_NAME, "is not the key named in the manifest"))
         digest = hashlib.sha256()

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-START_CODE = b"\x00\x00\x00\x01"
+from watchwall.video.codec.nal import START_CODE
+
 _WRAP = 1 << 32
 _HALF = 1 << 31
 

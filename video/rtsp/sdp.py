@@ -6,8 +6,8 @@ import base64
 import binascii
 from dataclasses import dataclass
 
+from watchwall.video.codec.nal import START_CODE
 from watchwall.video.ingest.stream_errors import PROTOCOL, UNSUPPORTED_CODEC, StreamFailure
-from watchwall.video.rtsp.depacketize import START_CODE
 
 # RTP encoding names this client depacketises, and the FFmpeg codec name they become.
 DEPACKETISED = {"H264": "h264", "H265": "hevc"}

@@ -1,4 +1,9 @@
-"""One RTSP session over TCP, RTP interleaved on the same connection (RFC 2326 10.12).
+"""One RTSP session: RTP interleaved on the RTSP connection (RFC 2326 10.12), or over UDP.
+
+The transport is ``tcp``, ``udp`` or ``auto``: TCP first, and UDP when the server refuses RTP over
+TCP (``461 Unsupported Transport``, or ``400 Bad Request`` as some cameras answer). Over UDP the
+packets go through a reorder buffer (:mod:`watchwall.video.rtsp.udp`); on both transports the
+client sends RTCP receiver reports (:mod:`watchwall.video.rtsp.rtcp`) every few seconds.
 
 :meth:`RtspSession.open` runs the handshake (DESCRIBE, SETUP, PLAY, with Basic or Digest
 authentication) on a blocking socket, in short slices so a stop request is honoured within
@@ -10,72 +15,54 @@ demuxer per camera waking for every RTP packet.
 
 from __future__ import annotations
 
+import random
 import re
 import socket
 import threading
 import time
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
-from watchwall.video.ingest.source_url import split_userinfo
+from watchwall.video.ingest.source_url import split_credentials
 from watchwall.video.ingest.stream_errors import AUTH, CONFIG, NOT_FOUND, PROTOCOL, UNREACHABLE, StreamFailure
 from watchwall.video.rtsp.auth import Credentials, parse_challenges
 from watchwall.video.rtsp.depacketize import AccessUnit, Depacketizer
+from watchwall.video.rtsp.messages import MAX_MESSAGE, Response, content_length, parse_head
+from watchwall.video.rtsp.rtcp import ReceptionStats, next_interval
 from watchwall.video.rtsp.sdp import VideoMedia, parse_sdp
+from watchwall.video.rtsp.udp import ReorderBuffer, UdpPorts
 
 USER_AGENT = "WatchWall"
 SLICE_S = 0.25  # the longest a blocking step waits before looking at the stop request
-MAX_MESSAGE = 64 * 1024  # an RTSP answer longer than this is not an answer
 MAX_GARBAGE = 256 * 1024  # bytes between frames before the stream is declared broken
 RECEIVE_CHUNK = 256 * 1024
+MAX_OUTGOING = 64 * 1024  # requests and reports not yet taken by the server: more means it reads nothing
+TCP, UDP, AUTO = "tcp", "udp", "auto"
+TRANSPORTS = (AUTO, TCP, UDP)
+TRANSPORT_REFUSALS = (461, 400)  # 461 Unsupported Transport; some cameras answer 400 Bad Request
+INTERLEAVED = "RTP/AVP/TCP;unicast;interleaved=0-1"
 
 
-def split_credentials(url: str) -> tuple[str | None, str | None, str]:
-    """(user, password, URL without them), percent-decoded; raw passwords work too."""
-    userinfo, bare = split_userinfo(url)
-    if userinfo is None:
-        return None, None, url
-    user, _, password = userinfo.partition(":")
-    return unquote(user), unquote(password), bare
+class TransportRefused(StreamFailure):
+    """The server answered SETUP with a refusal of the transport asked for."""
 
-
-class Response:
-    def __init__(self, status: int, reason: str, headers: list[tuple[str, str]], body: bytes) -> None:
-        self.status, self.reason, self.headers, self.body = status, reason, headers, body
-
-    def header(self, name: str) -> str | None:
-        name = name.lower()
-        return next((value for key, value in self.headers if key == name), None)
-
-    def all(self, name: str) -> list[str]:
-        name = name.lower()
-        return [value for key, value in self.headers if key == name]
-
-
-def parse_head(head: bytes) -> tuple[str, list[tuple[str, str]]]:
-    lines = head.decode("utf-8", "replace").split("\r\n")
-    headers = []
-    for line in lines[1:]:
-        key, colon, value = line.partition(":")
-        if colon:
-            headers.append((key.strip().lower(), value.strip()))
-    return lines[0], headers
-
-
-def content_length(headers: list[tuple[str, str]]) -> int:
-    value = next((v for k, v in headers if k == "content-length"), "0")
-    try:
-        length = int(value)
-    except ValueError as exc:
-        raise StreamFailure(PROTOCOL, f"unreadable Content-Length {value!r}") from exc
-    if not 0 <= length <= MAX_MESSAGE:
-        raise StreamFailure(PROTOCOL, f"Content-Length {length} out of range")
-    return length
+    def __init__(self, detail: str, transport: str) -> None:
+        super().__init__(PROTOCOL, detail)
+        self.transport = transport
 
 
 class RtspSession:
     def __init__(
-        self, url: str, display: str, open_timeout_s: float, stop: threading.Event | None = None
+        self,
+        url: str,
+        display: str,
+        open_timeout_s: float,
+        stop: threading.Event | None = None,
+        transport: str = AUTO,
     ) -> None:
+        if transport not in TRANSPORTS:
+            raise StreamFailure(
+                CONFIG, f"{display}: transport {transport!r} is not one of {', '.join(TRANSPORTS)}"
+            )
         username, password, url = split_credentials(url)
         parts = urlsplit(url)
         if parts.scheme.lower() != "rtsp" or not parts.hostname:
@@ -86,7 +73,7 @@ class RtspSession:
         except ValueError as exc:
             raise StreamFailure(CONFIG, f"{display}: {exc}") from exc
         self.url = url  # never the credentials on the wire
-        self.credentials = Credentials(username, password) if username is not None else None
+        self.credentials = Credentials(username, password or "") if username is not None else None
         self.open_timeout_s = open_timeout_s
         self._stop = stop or threading.Event()
         self._sock: socket.socket | None = None
@@ -102,22 +89,36 @@ class RtspSession:
         self.last_data = 0.0
         self.bytes_received = 0
         self._garbage = 0
+        self.requested_transport = transport
+        self.transport: str | None = None  # what the session runs over, once SETUP succeeded
+        self.udp: UdpPorts | None = None
+        self.reorder: ReorderBuffer | None = None
+        self.stats: ReceptionStats | None = None
+        self._outgoing = bytearray()
+        self._control_open = True
+        self._rng = random.Random()
+        self._next_report = 0.0
 
     # --- handshake -----------------------------------------------------------------------------
 
-    def open(self) -> VideoMedia:
-        deadline = time.monotonic() + self.open_timeout_s
+    def _connect(self, deadline: float) -> None:
         try:
-            self._sock = socket.create_connection((self.host, self.port), timeout=self.open_timeout_s)
+            self._sock = socket.create_connection(
+                (self.host, self.port), timeout=max(0.1, deadline - time.monotonic())
+            )
         except OSError as exc:
             raise StreamFailure(UNREACHABLE, f"{self.display}: {exc.strerror or exc}") from exc
         self._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+        self._buffer.clear()
+
+    def open(self) -> VideoMedia:
+        deadline = time.monotonic() + self.open_timeout_s
+        self._connect(deadline)
         describe = self._request("DESCRIBE", self.url, {"Accept": "application/sdp"}, deadline)
         base = describe.header("content-base") or describe.header("content-location") or self.url
         media, self.session_url = parse_sdp(describe.body.decode("utf-8", "replace"), base)
-        transport = "RTP/AVP/TCP;unicast;interleaved=0-1"
-        setup = self._request("SETUP", media.control_url, {"Transport": transport}, deadline)
+        setup = self._setup(media, deadline)
         session = setup.header("session")
         if not session:
             raise StreamFailure(PROTOCOL, f"{self.display}: SETUP answered without a session")
@@ -126,14 +127,58 @@ class RtspSession:
         timeout = re.search(r"timeout\s*=\s*(\d+)", parameters)
         if timeout:
             self.keepalive_s = max(5.0, int(timeout.group(1)) / 2)
-        channels = re.search(r"interleaved\s*=\s*(\d+)", setup.header("transport") or "")
-        self.channel = int(channels.group(1)) if channels else 0
+        if self.transport == TCP:
+            channels = re.search(r"interleaved\s*=\s*(\d+)", setup.header("transport") or "")
+            self.channel = int(channels.group(1)) if channels else 0
+        self.stats = ReceptionStats(media.clock_rate)
         self._request("PLAY", self.session_url, {"Range": "npt=0.000-"}, deadline)
         self.media = media
         self.depacketizer = Depacketizer(media.codec, media.payload_type)
         self._sock.setblocking(False)
-        self.last_data = self._last_keepalive = time.monotonic()
+        self.last_data = self._last_keepalive = now = time.monotonic()
+        if self.udp is not None:
+            self.udp.send_control(self.stats.report(now))  # opens the way back through a NAT
+        self._next_report = now + next_interval(self._rng)
         return media
+
+    def _setup(self, media: VideoMedia, deadline: float) -> Response:
+        """SETUP over the transport asked for; ``auto`` tries TCP, then UDP if TCP is refused."""
+        order = {AUTO: (TCP, UDP), TCP: (TCP,), UDP: (UDP,)}[self.requested_transport]
+        refused = False
+        for lower in order:
+            try:
+                try:
+                    setup = self._setup_over(lower, media, deadline)
+                except StreamFailure as exc:
+                    if not refused or exc.kind != UNREACHABLE or self._stop.is_set():
+                        raise
+                    # Some servers close the connection after refusing a transport: a SETUP needs no
+                    # DESCRIBE before it on a new connection (RFC 2326 10.4).
+                    self._sock.close()
+                    self._connect(deadline)
+                    setup = self._setup_over(lower, media, deadline)
+            except TransportRefused:
+                if lower == order[-1]:
+                    raise
+                refused = True
+                continue
+            self.transport = lower
+            return setup
+        raise AssertionError("unreachable")
+
+    def _setup_over(self, lower: str, media: VideoMedia, deadline: float) -> Response:
+        if lower == TCP:
+            return self._request("SETUP", media.control_url, {"Transport": INTERLEAVED}, deadline)
+        local, peer = self._sock.getsockname()[0], self._sock.getpeername()[0]
+        ports = UdpPorts(local, self._sock.family)
+        try:
+            setup = self._request("SETUP", media.control_url, {"Transport": ports.transport}, deadline)
+            ports.accept(setup.header("transport"), peer, self.display)
+        except BaseException:
+            ports.close()
+            raise
+        self.udp, self.reorder = ports, ReorderBuffer()
+        return setup
 
     def _request(self, method: str, url: str, headers: dict[str, str], deadline: float) -> Response:
         response = self._exchange(method, url, headers, deadline)
@@ -147,6 +192,13 @@ class RtspSession:
             )
         if response.status == 404:
             raise StreamFailure(NOT_FOUND, f"{self.display}: {method} {response.status} {response.reason}")
+        if method == "SETUP" and response.status in TRANSPORT_REFUSALS:
+            over = "UDP" if "client_port" in headers.get("Transport", "") else "TCP"
+            hint = {"TCP": "set transport: udp or auto", "UDP": "set transport: tcp or auto"}[over]
+            raise TransportRefused(
+                f"{self.display}: SETUP {response.status} {response.reason} (RTP over {over} refused; {hint})",
+                over.lower(),
+            )
         if response.status == 503:
             raise StreamFailure(UNREACHABLE, f"{self.display}: {method} {response.status} {response.reason}")
         if not 200 <= response.status < 300:
@@ -165,7 +217,10 @@ class RtspSession:
 
     def _exchange(self, method: str, url: str, headers: dict[str, str], deadline: float) -> Response:
         assert self._sock is not None
-        self._sock.sendall(self._message(method, url, headers))
+        try:
+            self._sock.sendall(self._message(method, url, headers))
+        except OSError as exc:
+            raise StreamFailure(UNREACHABLE, f"{self.display}: {exc.strerror or exc}") from exc
         while True:
             response = self._take_response()
             if response is not None:
@@ -238,25 +293,69 @@ class RtspSession:
         """Take in all that arrived; append the access units it completes to ``out``."""
         assert self._sock is not None and self.depacketizer is not None
         received = False
-        while True:
+        while self._control_open:
             try:
                 chunk = self._receive(RECEIVE_CHUNK)
             except (BlockingIOError, InterruptedError):
+                break
+            except StreamFailure:
+                if self.udp is None:
+                    raise
+                # Over UDP the session outlives its RTSP connection (RFC 2326 1.1: a session is not a
+                # connection); the RTCP reports keep it alive.
+                self._control_open = False
                 break
             self.bytes_received += len(chunk)
             received = True
             if len(chunk) < RECEIVE_CHUNK:
                 break
         if received:
-            self.last_data = now
-            self._parse(out)
-        if now - self._last_keepalive >= self.keepalive_s:
+            self._parse(out, now)
+            if self.udp is None:
+                self.last_data = now
+        if self.udp is not None:
+            self._pump_udp(now, out)
+        if now >= self._next_report:
+            self._report(now)
+        if self._outgoing and self._control_open:
+            self._flush_outgoing()
+        if now - self._last_keepalive >= self.keepalive_s and self._control_open:
             self._keepalive(now)
 
-    def _parse(self, out: list[AccessUnit]) -> None:
+    def _pump_udp(self, now: float, out: list[AccessUnit]) -> None:
+        udp, stats, reorder, push = self.udp, self.stats, self.reorder, self.depacketizer.push
+        datagrams = udp.receive(udp.rtp, self.display)
+        ready: list[bytes] = []
+        for data, arrival in datagrams:
+            self.bytes_received += len(data)
+            if len(data) < 12 or data[0] >> 6 != 2:
+                self.depacketizer.bad_packets += 1
+                continue
+            stats.packet(data, 0, arrival)
+            reorder.push((data[2] << 8) | data[3], data, arrival, ready)
+        reorder.expire(now, ready)
+        for packet in ready:
+            push(packet, 0, len(packet), out)
+        if datagrams:
+            self.last_data = now
+        for data, arrival in udp.receive(udp.rtcp, self.display):
+            stats.control(data, arrival)
+
+    def _report(self, now: float) -> None:
+        """An RTCP receiver report: over UDP to the server's RTCP port, over TCP on the RTCP channel."""
+        self._next_report = now + next_interval(self._rng)
+        report = self.stats.report(now)
+        if self.udp is not None:
+            self.udp.send_control(report)
+        elif len(self._outgoing) < MAX_OUTGOING:
+            self._outgoing += bytes((0x24, self.channel + 1)) + len(report).to_bytes(2, "big") + report
+
+    def _parse(self, out: list[AccessUnit], now: float) -> None:
         buffer = self._buffer
         push = self.depacketizer.push
-        channel = self.channel
+        count = self.stats.packet
+        channel = self.channel if self.udp is None else -1  # over UDP, no media is interleaved
+        control = channel + 1 if self.udp is None else -1
         size = len(buffer)
         position = 0
         while size - position >= 4:
@@ -265,7 +364,11 @@ class RtspSession:
                 if size - position - 4 < length:
                     break
                 if buffer[position + 1] == channel:
+                    if length >= 12:
+                        count(buffer, position + 4, now)
                     push(buffer, position + 4, position + 4 + length, out)
+                elif buffer[position + 1] == control:
+                    self.stats.control(buffer[position + 4 : position + 4 + length], now)
                 position += 4 + length
                 continue
             skipped = self._skip_message(buffer, position, size)
@@ -298,20 +401,37 @@ class RtspSession:
     def _keepalive(self, now: float) -> None:
         """Servers end a session that says nothing for its timeout (60 s by default)."""
         self._last_keepalive = now
-        try:
-            self._sock.send(self._message("OPTIONS", self.session_url, {}))
-        except (BlockingIOError, InterruptedError):
-            pass  # the socket's buffer is full of our own requests: try again next time
-        except OSError as exc:
-            raise StreamFailure(UNREACHABLE, f"{self.display}: {exc.strerror or exc}") from exc
+        if len(self._outgoing) < MAX_OUTGOING:
+            self._outgoing += self._message("OPTIONS", self.session_url, {})
+        self._flush_outgoing()
+
+    def _flush_outgoing(self) -> None:
+        """Send what waits, whole: a request or a report cut in the middle would break the framing."""
+        while self._outgoing:
+            try:
+                sent = self._sock.send(self._outgoing)
+            except (BlockingIOError, InterruptedError):
+                return  # the socket's buffer is full: the rest goes next time
+            except OSError as exc:
+                if self.udp is not None:
+                    self._control_open = False
+                    self._outgoing.clear()
+                    return
+                raise StreamFailure(UNREACHABLE, f"{self.display}: {exc.strerror or exc}") from exc
+            del self._outgoing[:sent]
 
     def close(self) -> None:
         sock, self._sock = self._sock, None
+        udp, self.udp = self.udp, None
+        if udp is not None:
+            if self.stats is not None:
+                udp.send_control(self.stats.goodbye(time.monotonic()))
+            udp.close()
         if sock is None:
             return
-        if self.session_id:
+        if self.session_id and self._control_open:
             try:
-                sock.send(self._message("TEARDOWN", self.session_url, {}))
+                sock.send(bytes(self._outgoing) + self._message("TEARDOWN", self.session_url, {}))
             except OSError:
                 pass
         sock.close()

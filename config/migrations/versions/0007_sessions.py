@@ -2,14 +2,14 @@
 key kept outside the database).
 
 Revision ID: 0007_sessions
-Revises: 0012_segment_epoch
+Revises: 0006_camera_transport
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0007_sessions"
-down_revision = "0012_segment_epoch"  # chained after main's head when main was merged in
+down_revision = "0006_camera_transport"
 branch_labels = None
 depends_on = None
 

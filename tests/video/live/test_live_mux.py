@@ -11,7 +11,8 @@ import av
 import pytest
 
 from watchwall.config.site import DemoSource
-from watchwall.video.codec.fmp4 import nal_units, parameter_sets_from, split_annexb, to_sample
+from watchwall.video.codec.fmp4 import parameter_sets_from, to_sample
+from watchwall.video.codec.nal import nal_units, split_annexb
 from watchwall.video.ingest.demo_source import ensure_demo_clip
 from watchwall.video.ingest.fanout import Fanout
 from watchwall.video.ingest.packet import MediaPacket, StreamInfo
@@ -96,9 +97,9 @@ def test_samples_are_length_prefixed_without_parameter_sets():
     assert nal_units(to_sample(annexb)) == [idr]
 
 
-def test_hevc_is_not_muxed_for_the_browser():
-    with pytest.raises(ValueError, match="H.264 only"):
-        LiveMuxer(StreamInfo("hevc", 640, 360, Fraction(1, 90000)))
+def test_mjpeg_is_not_muxed_for_the_browser():
+    with pytest.raises(ValueError, match="H.264 and H.265 only"):
+        LiveMuxer(StreamInfo("mjpeg", 640, 360, Fraction(1, 90000)))
 
 
 def test_muxed_fragments_play_frame_for_frame(clip):

@@ -17,7 +17,15 @@ from watchwall.video.record.recorder import start_recording
 from watchwall.video.record.segments import file_sha256
 from watchwall.video.record.verify import verify_recordings
 
-DEMO = {"pattern": "counter", "width": 320, "height": 180, "fps": 10, "seconds": 3, "gop": 10}
+DEMO = {
+    "pattern": "counter",
+    "width": 320,
+    "height": 180,
+    "fps": 10,
+    "seconds": 3,
+    "gop": 10,
+    "clock": False,
+}  # the looped clip (MP4)
 
 
 def demo_site() -> Site:

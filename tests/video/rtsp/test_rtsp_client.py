@@ -12,7 +12,7 @@ import av
 import pytest
 
 from tests.support.rtsp_process import RTSP_PASSWORD, RTSP_USER, RtspServerProcess, wait_until
-from watchwall.video.codec.fmp4 import split_annexb
+from watchwall.video.codec.nal import split_annexb
 from watchwall.video.codec.parameter_sets import sequence_parameters
 from watchwall.video.ingest.fanout import Fanout
 from watchwall.video.ingest.health import CameraHealth

@@ -1,0 +1,115 @@
+"""Demo cameras with a wall-clock overlay, encoded live: no two keyframes alike, so a healthy demo
+raises no tamper alarm (before, a 10 s loop sampled every 10 s looked "frozen")."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import av
+import pytest
+
+from watchwall.config.settings import DEMO_SITE
+from watchwall.config.site import Camera, DemoSource
+from watchwall.video.ingest.analytics import KINDS, Thresholds, changed_pixels, to_analysis_size
+from watchwall.video.ingest.demo_live import LiveDemo
+from watchwall.video.ingest.source_url import source_for_camera
+
+ROOT = Path(__file__).resolve().parents[2]
+# one camera of each demo pattern of the shipped site, as the wall shows them
+CAMERAS = ("tianshui-command-1", "qinzhou-checkin-1", "tianshui-entrance-1")
+
+
+def _seconds(alarm: dict) -> float:
+    if not alarm.get("end"):
+        return float("inf")  # still active at the end
+    start, end = (datetime.fromisoformat(alarm[key].replace("Z", "+00:00")) for key in ("start", "end"))
+    return (end - start).total_seconds()
+
+
+def _grey(i420, width: int, height: int):
+    return to_analysis_size(i420[:height, :width], Thresholds().analysis_width)
+
+
+def test_the_same_scene_a_loop_later_differs_by_its_clock():
+    demo = DemoSource(pattern="room")
+    live = LiveDemo("qinzhou-checkin-1", demo, "qinzhou-checkin-1 Check-in room")
+    frames = demo.seconds * demo.fps
+    now = datetime(2026, 12, 4, 9, 30, 0).astimezone()
+    first = _grey(live.frame(0, now), live.width, live.height)
+    same = _grey(live.frame(0, now), live.width, live.height)
+    loop_later = _grey(live.frame(frames, now + timedelta(seconds=demo.seconds)), live.width, live.height)
+    tolerance = Thresholds()
+    assert changed_pixels(first, same, tolerance.pixel_tolerance) == 0
+    assert (
+        changed_pixels(first, loop_later, tolerance.pixel_tolerance)
+        >= 10 * tolerance.frozen_max_changed_pixels
+    )
+
+
+def test_a_demo_camera_streams_live_h264_and_a_clip_stays_available(tmp_path):
+    camera = Camera(id="demo-1", name="demo", demo={"pattern": "counter", "width": 320, "height": 180})
+    source = source_for_camera(camera, "demo-1", tmp_path)
+    assert source.url.startswith("pipe:") and source.is_network
+    container = av.open(source.url, options=source.options, timeout=(10, 10))
+    try:
+        stream = container.streams.video[0]
+        assert (stream.codec_context.name, stream.codec_context.width, stream.codec_context.height) == (
+            "h264",
+            320,
+            180,
+        )
+        packets = []
+        for packet in container.demux(stream):
+            if packet.size:
+                packets.append(packet)
+            if len(packets) >= 31:
+                break
+        assert packets[0].is_keyframe and packets[30].is_keyframe  # an IDR frame every gop (30) frames
+        assert not any(p.is_keyframe for p in packets[1:30])
+    finally:
+        container.close()
+    looped = Camera(
+        id="demo-2", name="demo", demo={"pattern": "counter", "clock": False, "width": 320, "height": 180}
+    )
+    assert source_for_camera(looped, "demo-2", tmp_path).url.endswith(".mp4")
+
+
+@pytest.mark.slow
+def test_the_shipped_demo_site_runs_five_minutes_without_an_alarm(tmp_path):
+    """Three cameras of the shipped site (one per pattern) through the real ingest: keyframe analytics at
+    the default thumbnail interval (10 s), recording on, for 5 minutes. ``frozen`` needs 4 identical
+    keyframes over 15 s and ``moved`` a changed view over 3 keyframes, so the looped clips of before
+    raised ``frozen`` within the first minute; the rest of the 5 minutes is for anything slower."""
+    env = {"WATCHWALL_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin", "PYTHONUNBUFFERED": "1"}
+    args = [
+        sys.executable,
+        "-m",
+        "watchwall.roles.cli",
+        "ingest",
+        "--site",
+        str(DEMO_SITE),
+        "--seconds",
+        "300",
+    ]
+    for camera in CAMERAS:
+        args += ["--camera", camera]
+    result = subprocess.run([*args, "--json"], env=env, cwd=ROOT, capture_output=True, text=True, timeout=480)
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads(result.stdout)
+    assert sorted(report) == sorted(CAMERAS)
+    for camera_id, row in report.items():
+        tamper = [alarm for alarm in row["alarms"] if alarm["kind"] in KINDS]
+        assert tamper == [], f"{camera_id}: {tamper}"
+        # video_loss is not the analytics' doing: on this shared 2-core machine at load 30+ a process
+        # can get no CPU for seconds, and its demo encoders go silent as a starved camera link would.
+        # Seen once (1.7 s); anything longer is a real fault.
+        losses = [alarm for alarm in row["alarms"] if alarm["kind"] not in KINDS]
+        assert all(alarm["kind"] == "video_loss" and _seconds(alarm) < 10 for alarm in losses), losses
+        # gaps are not alarms: on a shared machine at load 30+ the encoder thread can be starved for seconds
+        assert (row["state"], row["errors"], row["reconnects"]) == ("online", 0, 0), row
+        assert row["keyframes"] >= 120 and row["fps"] > 12  # 5 min at an IDR frame every 2 s
+        assert row["recording"]["errors"] == 0

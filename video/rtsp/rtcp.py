@@ -1,0 +1,143 @@
+"""RTCP for a receiver (RFC 3550): reception statistics, sender reports in, receiver reports out.
+
+A receiver that says nothing looks dead to some servers, and RFC 3550 6 asks every participant
+to report. :class:`ReceptionStats` keeps what a report block needs (A.1 sequence bookkeeping,
+A.3 loss, A.8 jitter), learns the last sender report's time (for LSR / DLSR), and
+:meth:`ReceptionStats.report` builds the compound packet to send: a receiver report (RR) with one
+report block, then an SDES with our CNAME (6.1: every compound packet carries both).
+
+Arrival times are taken when the client reads its socket (per datagram over UDP, per drain of the
+connection over TCP), so over TCP the jitter includes the RTSP loop's tick.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import socket
+import struct
+
+RTCP_VERSION = 2
+SR, RR, SDES, BYE = 200, 201, 202, 203
+SDES_CNAME = 1
+MIN_INTERVAL_S = 5.0  # RFC 3550 6.2: the recommended minimum
+_COMPENSATION = 2.71828 - 1.5  # 6.3.1: e - 3/2, so the randomised interval averages the chosen one
+_WRAP = 1 << 32
+
+
+def next_interval(rng: random.Random) -> float:
+    """Seconds to the next report: the minimum, randomised by [0.5, 1.5] (RFC 3550 6.3.1)."""
+    return MIN_INTERVAL_S * rng.uniform(0.5, 1.5) / _COMPENSATION
+
+
+class ReceptionStats:
+    """One RTP source as received; ``packet`` is called for every RTP packet, as it arrives."""
+
+    def __init__(self, clock_rate: int, cname: str | None = None) -> None:
+        self.clock_rate = clock_rate
+        self.own_ssrc = int.from_bytes(os.urandom(4), "big")
+        self.cname = (cname or f"watchwall@{socket.gethostname()}")[:255]
+        self.ssrc: int | None = None
+        self.base_seq = 0
+        self.max_seq = 0
+        self.cycles = 0
+        self.received = 0
+        self.expected_prior = 0
+        self.received_prior = 0
+        self.jitter = 0.0  # in RTP timestamp units
+        self._last_arrival: float | None = None
+        self._last_ts = 0
+        self.last_sr = 0  # middle 32 bits of the last sender report's NTP timestamp
+        self.last_sr_at: float | None = None  # when it arrived (monotonic seconds)
+        self.sender_reports = 0
+        self.reports_sent = 0
+
+    def packet(self, buf: bytes | bytearray, start: int, arrival: float) -> None:
+        """Count one RTP packet (header at ``buf[start:]``; at least 12 bytes)."""
+        sequence = (buf[start + 2] << 8) | buf[start + 3]
+        timestamp = int.from_bytes(buf[start + 4 : start + 8], "big")
+        ssrc = int.from_bytes(buf[start + 8 : start + 12], "big")
+        if ssrc != self.ssrc:  # first packet, or the source changed (a new encoder): start over
+            self.ssrc, self.base_seq, self.max_seq, self.cycles = ssrc, sequence, sequence, 0
+            self.received = self.expected_prior = self.received_prior = 0
+            self.jitter, self._last_arrival = 0.0, None
+        else:
+            ahead = (sequence - self.max_seq) & 0xFFFF
+            if 0 < ahead < 0x8000:
+                if sequence < self.max_seq:
+                    self.cycles += 1 << 16
+                self.max_seq = sequence
+        self.received += 1
+        if self._last_arrival is not None:  # A.8, from the differences of arrival and RTP times
+            step = (timestamp - self._last_ts) % _WRAP
+            if step >= _WRAP // 2:
+                step -= _WRAP
+            d = abs((arrival - self._last_arrival) * self.clock_rate - step)
+            self.jitter += (d - self.jitter) / 16
+        self._last_arrival, self._last_ts = arrival, timestamp
+
+    @property
+    def extended_max(self) -> int:
+        return self.cycles + self.max_seq
+
+    @property
+    def cumulative_lost(self) -> int:
+        if self.ssrc is None:
+            return 0
+        return self.extended_max - self.base_seq + 1 - self.received
+
+    def control(self, data: bytes | bytearray, arrival: float) -> None:
+        """Read a compound RTCP packet from the server; a sender report sets LSR."""
+        position = 0
+        while position + 4 <= len(data):
+            first, kind = data[position], data[position + 1]
+            length = 4 * (((data[position + 2] << 8) | data[position + 3]) + 1)
+            if first >> 6 != RTCP_VERSION or position + length > len(data):
+                return  # not RTCP, or cut short: nothing more to trust in it
+            if kind == SR and length >= 28:
+                ntp = data[position + 8 : position + 16]
+                self.last_sr = int.from_bytes(ntp[2:6], "big")
+                self.last_sr_at = arrival
+                self.sender_reports += 1
+            position += length
+
+    def report(self, now: float) -> bytes:
+        """The compound packet RR + SDES(CNAME) to send now (RFC 3550 6.4.2, 6.5)."""
+        if self.ssrc is None:
+            receiver = struct.pack("!BBHI", 0x80, RR, 1, self.own_ssrc)  # no source heard yet
+        else:
+            expected = self.extended_max - self.base_seq + 1
+            expected_interval = expected - self.expected_prior
+            received_interval = self.received - self.received_prior
+            self.expected_prior, self.received_prior = expected, self.received
+            lost_interval = expected_interval - received_interval
+            fraction = (
+                (lost_interval << 8) // expected_interval if expected_interval and lost_interval > 0 else 0
+            )
+            lost = max(-(1 << 23), min((1 << 23) - 1, self.cumulative_lost)) & 0xFFFFFF
+            delay = 0
+            if self.last_sr_at is not None:
+                delay = min(_WRAP - 1, int((now - self.last_sr_at) * 65536))
+            receiver = struct.pack(
+                "!BBHIIIIIII",
+                0x81,
+                RR,
+                7,
+                self.own_ssrc,
+                self.ssrc,
+                (min(fraction, 255) << 24) | lost,
+                self.extended_max & 0xFFFFFFFF,
+                min(_WRAP - 1, int(self.jitter)),
+                self.last_sr,
+                delay,
+            )
+        cname = self.cname.encode("utf-8")[:255]
+        chunk = struct.pack("!IBB", self.own_ssrc, SDES_CNAME, len(cname)) + cname + b"\x00"
+        chunk += b"\x00" * (-len(chunk) % 4)
+        description = struct.pack("!BBH", 0x81, SDES, len(chunk) // 4) + chunk
+        self.reports_sent += 1
+        return receiver + description
+
+    def goodbye(self, now: float) -> bytes:
+        """RR + SDES + BYE, for leaving (6.6)."""
+        return self.report(now) + struct.pack("!BBHI", 0x81, BYE, 1, self.own_ssrc)
