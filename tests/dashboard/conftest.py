@@ -188,7 +188,12 @@ def login():
 
 
 def login_as(browser, server: ServedWatchWall, username: str, **context_options):
-    """A new browser context (its own cookies) logged in as ``username``."""
+    """A new browser context (its own cookies) logged in as ``username``.
+
+    Playwright's ``wait_for_function`` evaluates its predicate with eval() in the page, which the
+    pages' CSP forbids, so contexts bypass the CSP unless a test asks otherwise; the CSP itself is
+    tested with ``bypass_csp=False`` (tests/dashboard/test_web_security_served.py)."""
+    context_options.setdefault("bypass_csp", True)
     context = browser.new_context(**context_options)
     page = context.new_page()
     page.goto(f"{server.url}/login")
