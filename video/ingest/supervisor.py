@@ -28,7 +28,7 @@ from typing import Any, Protocol
 from watchwall.config.settings import Settings, get_settings
 from watchwall.config.site import CameraPlace, Site
 from watchwall.config.timestamps import optional_utc_iso
-from watchwall.video.events import EventSink, MemorySink
+from watchwall.video.events import Alarm, Event, EventSink, MemorySink
 from watchwall.video.ingest.fanout import Fanout
 from watchwall.video.ingest.health import (
     ERROR,
@@ -52,10 +52,10 @@ from watchwall.video.rtsp.loop import RtspLoop
 
 log = logging.getLogger(__name__)
 
-STATUS_EVENT = "camera.status"
-STREAM_EVENT = "camera.stream"  # a sub stream's state changes
-ALARM_EVENT = "camera.alarm"
-VIDEO_LOSS = "video_loss"
+STATUS_EVENT = Event.CAMERA_STATUS
+STREAM_EVENT = Event.CAMERA_STREAM
+ALARM_EVENT = Event.CAMERA_ALARM
+VIDEO_LOSS = Alarm.VIDEO_LOSS
 WATCHDOG_TICK_S = 0.2
 ALARM_LOG_LENGTH = 100  # per camera
 
