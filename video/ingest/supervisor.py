@@ -39,8 +39,9 @@ from watchwall.video.ingest.health import (
     CameraHealth,
     HealthSnapshot,
 )
+from watchwall.video.ingest.keyframes import KeyframeWorker
 from watchwall.video.ingest.reader import CameraReader, ReaderOptions
-from watchwall.video.ingest.source_url import StreamSource, source_for_camera, sub_stream_source
+from watchwall.video.ingest.source_url import source_for_camera, sub_stream_source
 from watchwall.video.ingest.stream_pair import (
     MAIN,
     SUB,
@@ -48,6 +49,7 @@ from watchwall.video.ingest.stream_pair import (
     stream_summary,
     sub_larger_than_main,
 )
+from watchwall.video.ingest.stream_source import StreamSource
 from watchwall.video.rtsp.loop import RtspLoop
 
 log = logging.getLogger(__name__)
@@ -152,8 +154,6 @@ class IngestService:
     def _keyframe_worker(self, camera_id: str, place: CameraPlace):
         """The camera's thumbnail + analytics worker (video.ingest.keyframes), fed keyframes by the
         stream of the thumbnails role (the sub stream by default), and by the other one while that is silent."""
-        from watchwall.video.ingest.keyframes import KeyframeWorker
-
         fanouts = self.stream_fanouts[camera_id]
         chosen = place.camera.stream_for("thumbnails")
         other = next((fanout for name, fanout in fanouts.items() if name != chosen), None)
