@@ -9,11 +9,12 @@ from __future__ import annotations
 import argparse
 import json
 
-from watchwall.cameras.credentials import credentials_reference, redact_url, resolve
+from watchwall.cameras.credentials import credentials_reference, resolve
 from watchwall.cameras.describe import CameraDescription, describe_camera
 from watchwall.cameras.device import DEFAULT_TIMEOUT_S
 from watchwall.cameras.discovery import DiscoveredDevice, discover
 from watchwall.cameras.parsers import parse_address
+from watchwall.config.redaction import redact_url
 from watchwall.config.site import Credentials
 
 

@@ -10,8 +10,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 import yaml
 
 from watchwall.config.errors import UserError
-
-REDACTED = "***"
+from watchwall.config.redaction import REDACTED
 
 
 class CredentialsError(UserError, ValueError):
@@ -44,21 +43,6 @@ def credentials_reference(
     except ValueError as exc:
         first = exc.errors()[0]["msg"] if hasattr(exc, "errors") else str(exc)
         raise CredentialsError(f"invalid camera credentials: {first}") from exc
-
-
-def redact_url(url: str) -> str:
-    """The URL with any password replaced by ``***`` (user names are kept)."""
-    parts = urlsplit(url)
-    if parts.password is None and "@" not in parts.netloc:
-        return url
-    host = parts.hostname or ""
-    if ":" in host:
-        host = f"[{host}]"
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    user = parts.username or ""
-    netloc = f"{user}:{REDACTED}@{host}" if user else f"{REDACTED}@{host}"
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
 def with_credentials(url: str, credentials: ResolvedCredentials | None) -> str:

@@ -9,9 +9,9 @@ from __future__ import annotations
 import asyncio
 from dataclasses import asdict, dataclass, field
 
-from watchwall.cameras.credentials import redact_url
 from watchwall.cameras.device import DEFAULT_TIMEOUT_S, OnvifDevice
 from watchwall.cameras.parsers import DeviceInfo, StreamProfile, order_main_first
+from watchwall.config.redaction import redact_url
 
 
 @dataclass(frozen=True)

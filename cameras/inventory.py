@@ -19,7 +19,7 @@ from watchwall.cameras.describe import CameraDescription, describe_camera
 from watchwall.cameras.device import DEFAULT_TIMEOUT_S
 from watchwall.cameras.models import InventoryCamera, utc_now
 from watchwall.cameras.parsers import strip_credentials
-from watchwall.cameras.pull_list import check_place_in_site
+from watchwall.cameras.placement import check_place_in_site
 from watchwall.config.database import session_scope
 from watchwall.config.errors import UserError
 from watchwall.config.plain_text import unsafe_reason

@@ -4,7 +4,7 @@ Inventory cameras are placed under their centre and room, so every page, the
 ingest and the recorder see them exactly as they see the site file's cameras.
 The site file wins: an inventory camera whose id is already a site camera, or
 whose centre the site does not have, is left out (and logged); adding such a
-camera is refused up front (:func:`check_place_in_site`).
+camera is refused up front (:func:`watchwall.cameras.placement.check_place_in_site`).
 """
 
 from __future__ import annotations
@@ -18,26 +18,11 @@ from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
+from watchwall.cameras.inventory import list_cameras
 from watchwall.cameras.models import InventoryCamera
-from watchwall.config.errors import UserError
 from watchwall.config.site import STANDARD_ROOMS, Camera, Room, Site, same_stream
 
 log = logging.getLogger(__name__)
-
-
-class PlacementError(UserError, ValueError):
-    """An inventory camera that cannot go where it was asked to."""
-
-
-def check_place_in_site(site: Site, camera_id: str, centre: str) -> None:
-    """Refuse an inventory camera whose id the site file already uses, or whose centre it lacks."""
-    if any(place.camera.id == camera_id for place in site.cameras()):
-        raise PlacementError(
-            f"camera id {camera_id!r} is already a camera of the site file; choose another id"
-        )
-    codes = [c.code for c in site.centres]
-    if centre not in codes:
-        raise PlacementError(f"centre {centre!r} is not in the site (centres: {', '.join(codes)})")
 
 
 def _rtsp_or_none(uri: str | None) -> str | None:
@@ -141,8 +126,6 @@ def inventory_stamp(engine: Engine) -> InventoryStamp:
 
 
 def load_inventory(engine: Engine) -> list[InventoryCamera]:
-    from watchwall.cameras.inventory import list_cameras
-
     return list_cameras(engine)
 
 

@@ -23,6 +23,7 @@ from pydantic_settings import (
 from watchwall.config.checkin_windows import CheckinWindows
 from watchwall.config.errors import UserError
 from watchwall.config.incident_settings import IncidentSettings
+from watchwall.config.secret_key import load_or_create_secret_key
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 DEMO_SITE = PACKAGE_DIR / "sites" / "tianshui.yaml"
@@ -122,8 +123,6 @@ class Settings(BaseSettings):
 
     def secret_key(self) -> bytes:
         """The installation's secret, generated into the data dir on first use."""
-        from watchwall.config.secret_key import load_or_create_secret_key
-
         return load_or_create_secret_key(self.ensure_data_dir())
 
 

@@ -23,6 +23,7 @@ from pydantic import (
 )
 
 from watchwall.config.errors import UserError
+from watchwall.config.redaction import redact_url
 from watchwall.config.yaml_lines import YamlSyntaxError, line_of, load_with_lines
 
 CODE_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
@@ -253,8 +254,6 @@ class Camera(_Strict):
 
     def redacted_source(self) -> str:
         """The source as safe to print: never a password."""
-        from watchwall.cameras.credentials import redact_url
-
         if self.rtsp:
             control = f" (onvif {self.onvif.host}:{self.onvif.port})" if self.onvif else ""
             return redact_url(self.rtsp) + control

@@ -22,6 +22,8 @@ from werkzeug.exceptions import HTTPException
 from watchwall.dashboard import json_body
 from watchwall.dashboard.api_clients import ApiCaller, authenticate_token
 from watchwall.dashboard.context import current
+from watchwall.dashboard.openapi import MAX_BODY_BYTES, MAX_ROWS
+from watchwall.dashboard.openapi import openapi_document as build_openapi_document
 from watchwall.dashboard.prometheus import count_api_request
 from watchwall.metrics.import_rows import RawRow
 from watchwall.metrics.importer import ImportRefused, import_rows
@@ -29,8 +31,6 @@ from watchwall.metrics.importer import ImportRefused, import_rows
 log = logging.getLogger(__name__)
 
 PREFIX = "/api/v1"
-MAX_BODY_BYTES = 2 * 1024 * 1024
-MAX_ROWS = 5000
 WRITE_ATTEMPTS = 3  # a concurrent request inserting the same new ids makes the first attempt collide
 
 api = flask.Blueprint("api_v1", __name__, url_prefix=PREFIX)
@@ -147,9 +147,7 @@ def post_cases():
 
 @api.get("/openapi.json")
 def openapi_document():
-    from watchwall.dashboard.openapi import openapi_document as build
-
-    return flask.jsonify(build())
+    return flask.jsonify(build_openapi_document())
 
 
 @api.errorhandler(ApiError)

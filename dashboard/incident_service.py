@@ -7,9 +7,12 @@ handling it; a socket joins only the rooms of centres its user may see (``dashbo
 
 from __future__ import annotations
 
+from functools import partial
+
+from watchwall.dashboard.components.camera_live_cells import OPEN_INCIDENTS
 from watchwall.dashboard.context import AppContext
 from watchwall.incidents.intake import IncidentIntake, places_in, publish_through
-from watchwall.incidents.store import report_callback
+from watchwall.incidents.store import open_count, report_callback
 from watchwall.incidents.watch import IncidentWatch
 from watchwall.video.events import SocketIOSink
 
@@ -41,6 +44,7 @@ def start_intake(context: AppContext) -> IncidentIntake:
 def start_watch(context: AppContext) -> IncidentWatch:
     watch = IncidentWatch(context.engine, context.settings, publisher(context)).start()
     context.extras[WATCH_KEY] = watch
+    context.extras[OPEN_INCIDENTS] = partial(open_count, context.engine)  # the /admin camera table
     return watch
 
 

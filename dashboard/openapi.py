@@ -21,6 +21,9 @@ from watchwall.metrics.models import (
     SOURCE_AGENCIES,
 )
 
+MAX_BODY_BYTES = 2 * 1024 * 1024  # what the intake accepts in one request
+MAX_ROWS = 5000
+
 API_VERSION = "1.0.0"
 TIME_DESCRIPTION = (
     "ISO 8601 time, e.g. 2024-05-01T08:12:00+08:00; without an offset it is the site's local time"
@@ -111,8 +114,6 @@ def row_schema(what: str, kind: RowKind) -> dict:
 
 
 def _body_schema(what: str) -> dict:
-    from watchwall.dashboard.api import MAX_ROWS
-
     row = {"$ref": f"#/components/schemas/{_row_name(what)}"}
     many = {
         "type": "object",

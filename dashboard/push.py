@@ -22,6 +22,7 @@ from watchwall.dashboard import access
 from watchwall.dashboard.auth import current_principal
 from watchwall.dashboard.context import AppContext
 from watchwall.dashboard.prometheus import set_push_clients
+from watchwall.metrics.models import Case, ComplianceDaily, LocationCheck
 
 log = logging.getLogger(__name__)
 WALL_ROOM = "wall"
@@ -111,8 +112,6 @@ def camera_snapshot(context: AppContext, centres: list[str]) -> dict:
 
 
 def metrics_fingerprint(context: AppContext) -> tuple:
-    from watchwall.metrics.models import Case, ComplianceDaily, LocationCheck
-
     with context.engine.connect() as connection:
         # The key's min and max, each its own subquery, are index lookups (SQLite optimises a lone
         # min() or max() only); count(*) scanned every check: 0.8 s a call at 10 million, every

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from watchwall.video.events import Event
+
 CAMERA_KINDS = (
     "offline",
     "stalled",
@@ -36,9 +38,9 @@ SEVERITY = {
 CLOSE_REASONS = ("device_repaired", "phone_verified", "home_visited", "false_alarm", "other")
 
 # The media plane's events that open incidents (video.ingest.supervisor / keyframes, video.record.recorder).
-ALARM_EVENT = "camera.alarm"
-DISK_FULL_EVENT = "recorder.disk_full"
-WRITE_ERROR_EVENT = "recorder.write_error"
+ALARM_EVENT = Event.CAMERA_ALARM
+DISK_FULL_EVENT = Event.RECORDER_DISK_FULL
+WRITE_ERROR_EVENT = Event.RECORDER_WRITE_ERROR
 SOURCE_EVENTS = (ALARM_EVENT, DISK_FULL_EVENT, WRITE_ERROR_EVENT)
 
 # A lost stream is one problem whatever state the reader reported first.

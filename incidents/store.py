@@ -429,6 +429,17 @@ def counts_by_centre(engine: Engine, now: datetime | None = None) -> dict[str, d
     return {centre: {"open": int(total), "overdue": int(late or 0)} for centre, total, late in rows}
 
 
+def open_count(engine: Engine, camera_id: str) -> int:
+    """Incidents of one camera not yet closed: the /admin camera table's column."""
+    with engine.connect() as connection:
+        return int(
+            connection.execute(
+                select(func.count()).where(Incident.camera_id == camera_id, Incident.state != CLOSED)
+            ).scalar()
+            or 0
+        )
+
+
 def audit_count(engine: Engine, incident_id: int) -> int:
     with engine.connect() as connection:
         return connection.execute(

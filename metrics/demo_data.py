@@ -17,8 +17,11 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Engine, delete, func, select, text
+from sqlalchemy.engine import make_url
 
+from watchwall.config.database import upgrade
 from watchwall.config.errors import UserError
+from watchwall.config.settings import get_settings
 from watchwall.metrics.allocation import allocate
 from watchwall.metrics.bulk import bulk_insert
 from watchwall.metrics.counties import COUNTIES
@@ -265,11 +268,6 @@ def ensure_demo_data(engine: Engine, settings=None) -> bool:
     Brings the schema up to date first. Returns whether demo data was loaded. Called by
     ``watchwall serve``; a configured (non-default) database is never touched.
     """
-    from sqlalchemy.engine import make_url
-
-    from watchwall.config.database import upgrade
-    from watchwall.config.settings import get_settings
-
     settings = settings or get_settings()
     if not settings.uses_default_database or make_url(settings.effective_database_url) != engine.url:
         return False

@@ -9,6 +9,8 @@ from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from watchwall.config.checkin_windows import CheckinWindows
+from watchwall.config.settings import get_settings
+from watchwall.config.site import load_site
 from watchwall.metrics import cases, compliance, resources
 from watchwall.metrics.checkin_windows import DEFAULT_WINDOWS
 from watchwall.metrics.localtime import SHANGHAI, local_day
@@ -28,9 +30,6 @@ def figures_moment(today: date | None, now: datetime | None, zone: ZoneInfo) -> 
 
 
 def site_centre_count() -> int:
-    from watchwall.config.settings import get_settings
-    from watchwall.config.site import load_site
-
     return len(load_site(get_settings().site).centres)
 
 

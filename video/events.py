@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections import deque
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol
 
 from socketio import RedisManager
@@ -18,6 +19,32 @@ if TYPE_CHECKING:
     from watchwall.config.settings import Settings
 
 DEFAULT_CHANNEL = "flask-socketio"
+
+
+class Event(StrEnum):
+    """Every event the media plane emits (their socket.io names): the one list of them."""
+
+    CAMERA_STATUS = "camera.status"  # a camera's stream state changed (online, stalled, offline, error ...)
+    CAMERA_STREAM = "camera.stream"  # one of a camera's streams (the sub stream) changed state
+    CAMERA_ALARM = "camera.alarm"  # an alarm raised or cleared (see Alarm)
+    CAMERA_THUMBNAIL = "camera.thumbnail"  # a new keyframe thumbnail
+    RECORDER_DISK_FULL = "recorder.disk_full"
+    RECORDER_WRITE_ERROR = "recorder.write_error"
+    RETENTION_SHORT = "recording.retention_short"  # the disk floor cannot be met: the rest is held or recent
+
+
+class Alarm(StrEnum):
+    """The alarm kinds of a camera: video loss from the stream, the others from keyframe analytics."""
+
+    VIDEO_LOSS = "video_loss"
+    COVERED = "covered"
+    DEFOCUS = "defocus"
+    FROZEN = "frozen"
+    MOVED = "moved"
+
+
+ALARM_KINDS = tuple(Alarm)
+TAMPER_ALARMS = (Alarm.COVERED, Alarm.DEFOCUS, Alarm.FROZEN, Alarm.MOVED)  # from decoded keyframes
 
 
 class EventSink(Protocol):

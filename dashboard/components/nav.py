@@ -19,6 +19,7 @@ TOP_PAGES = (
     ("/wall", "nav.wall"),
     ("/incidents", "nav.incidents"),
     ("/recordings", "nav.recordings"),
+    ("/reports", "nav.reports"),
     ("/admin", "nav.admin"),
 )
 

@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 from watchwall.config.timestamps import utc_iso
 from watchwall.dashboard.context import AppContext
 from watchwall.dashboard.i18n import t
+from watchwall.video.events import ALARM_KINDS
 from watchwall.video.record.models import (
     GAP_CAMERA_OFFLINE,
     GAP_DROPPED,
@@ -24,7 +25,6 @@ from watchwall.video.record.playback import seek, timeline
 
 PLAY_WINDOW_S = 30 * 60
 GAP_REASONS = (GAP_CAMERA_OFFLINE, GAP_STALLED, GAP_RECORDER_STOPPED, GAP_RECORDER_CRASHED, GAP_DROPPED)
-ALARM_KINDS = ("video_loss", "covered", "defocus", "frozen", "moved")
 
 
 def timeline_labels(language: str) -> dict[str, str]:

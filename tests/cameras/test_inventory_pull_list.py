@@ -16,7 +16,8 @@ from tests.cameras.onvif_test_params import PASSWORD_ENV
 from watchwall.cameras.inventory import NewCamera, add_camera, list_cameras, set_enabled
 from watchwall.cameras.inventory_watch import InventoryWatcher, pull_list_now
 from watchwall.cameras.models import InventoryCamera
-from watchwall.cameras.pull_list import PlacementError, inventory_stamp, site_with_inventory
+from watchwall.cameras.placement import PlacementError
+from watchwall.cameras.pull_list import inventory_stamp, site_with_inventory
 from watchwall.config.database import make_engine, session_scope, upgrade
 from watchwall.config.errors import UserError
 from watchwall.config.site import Site

@@ -17,7 +17,7 @@ from watchwall.dashboard.language import remember_language, stored_language
 
 from .conftest import PASSWORD, login_as
 
-REGISTERED = ["/", "/wall", "/centres/<code>", "/recordings", "/admin"]
+REGISTERED = ["/", "/wall", "/centres/<code>", "/incidents", "/recordings", "/reports", "/admin"]
 COUNTIES = ["qinzhou", "maiji", "qingshui", "qinan", "gangu", "wushan", "zhangjiachuan"]
 
 
@@ -31,14 +31,22 @@ def context() -> AppContext:
     [
         (
             Principal("a", "admin"),
-            ["/wall", "/centres/tianshui", *(f"/centres/{c}" for c in COUNTIES), "/recordings", "/admin"],
+            [
+                "/wall",
+                "/centres/tianshui",
+                *(f"/centres/{c}" for c in COUNTIES),
+                "/incidents",
+                "/recordings",
+                "/reports",
+                "/admin",
+            ],
         ),
         (
             Principal("c", "city_command"),
-            ["/wall", "/centres/tianshui", *(f"/centres/{c}" for c in COUNTIES)],
+            ["/wall", "/centres/tianshui", *(f"/centres/{c}" for c in COUNTIES), "/incidents", "/reports"],
         ),
-        (Principal("s", "county_supervisor", ("maiji",)), ["/centres/maiji"]),
-        (Principal("i", "inspector"), ["/recordings"]),
+        (Principal("s", "county_supervisor", ("maiji",)), ["/centres/maiji", "/incidents", "/reports"]),
+        (Principal("i", "inspector"), ["/incidents", "/recordings", "/reports"]),
     ],
     ids=["admin", "city_command", "county_supervisor", "inspector"],
 )

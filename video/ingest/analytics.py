@@ -22,7 +22,9 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-KINDS = ("covered", "defocus", "frozen", "moved")
+from watchwall.video.events import TAMPER_ALARMS
+
+KINDS = TAMPER_ALARMS
 
 
 @dataclass(frozen=True)

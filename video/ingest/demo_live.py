@@ -30,7 +30,7 @@ import numpy as np
 from watchwall.config.settings import get_settings
 from watchwall.config.site import DemoSource
 from watchwall.video.ingest.demo_source import BACKGROUNDS, accent_colour, ascii_label, draw_moving_element
-from watchwall.video.ingest.source_url import StreamSource
+from watchwall.video.ingest.stream_source import StreamSource
 
 log = logging.getLogger(__name__)
 

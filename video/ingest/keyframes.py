@@ -24,15 +24,15 @@ import cv2
 import numpy as np
 
 from watchwall.config.timestamps import utc_iso
-from watchwall.video.events import EventSink
+from watchwall.video.events import Event, EventSink
 from watchwall.video.ingest.analytics import AlarmChange, HealthDetector, Thresholds
 from watchwall.video.ingest.fanout import Fanout, Subscription
 from watchwall.video.ingest.packet import MediaPacket, StreamInfo
 
 log = logging.getLogger(__name__)
 
-ALARM_EVENT = "camera.alarm"
-THUMBNAIL_EVENT = "camera.thumbnail"
+ALARM_EVENT = Event.CAMERA_ALARM
+THUMBNAIL_EVENT = Event.CAMERA_THUMBNAIL
 JPEG_QUALITY = 80
 ALARM_LOG_LENGTH = 1000
 

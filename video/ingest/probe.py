@@ -20,8 +20,8 @@ from watchwall.video.ingest.fanout import Fanout
 from watchwall.video.ingest.health import ERROR, OFFLINE, CameraHealth, HealthSnapshot
 from watchwall.video.ingest.packet import MediaPacket, StreamInfo
 from watchwall.video.ingest.reader import FFMPEG, CameraReader, ReaderOptions, open_stream
-from watchwall.video.ingest.source_url import StreamSource
 from watchwall.video.ingest.stream_errors import UNREACHABLE, StreamFailure, classify, describe
+from watchwall.video.ingest.stream_source import StreamSource
 
 FIRST_PACKET_GRACE_S = 5.0  # after the open timeout: a B-frame camera reconnects through FFmpeg
 

@@ -37,7 +37,7 @@ from watchwall.video.codec.parameter_sets import sequence_parameters
 from watchwall.video.ingest.fanout import Fanout
 from watchwall.video.ingest.health import CONNECTING, ERROR, OFFLINE, ONLINE, STALLED, STOPPED, CameraHealth
 from watchwall.video.ingest.packet import MediaPacket, StreamInfo
-from watchwall.video.ingest.source_url import THOROUGH_PROBE, StreamSource
+from watchwall.video.ingest.source_url import THOROUGH_PROBE
 from watchwall.video.ingest.stream_errors import (
     PERSISTENT_KINDS,
     PROTOCOL,
@@ -47,6 +47,7 @@ from watchwall.video.ingest.stream_errors import (
     classify,
     describe,
 )
+from watchwall.video.ingest.stream_source import StreamSource
 from watchwall.video.record.segments import annexb_parameter_sets
 from watchwall.video.rtsp.depacketize import AccessUnit
 from watchwall.video.rtsp.loop import RtspLoop

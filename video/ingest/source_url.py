@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from watchwall.cameras.credentials import REDACTED, ResolvedCredentials, redact_url, resolve, with_credentials
+from watchwall.cameras.credentials import ResolvedCredentials, resolve, with_credentials
 from watchwall.config.errors import UserError
+from watchwall.config.redaction import REDACTED, redact_url
 from watchwall.config.site import Camera
+from watchwall.video.ingest.demo_live import LiveDemo
+from watchwall.video.ingest.demo_source import ensure_demo_clip
+from watchwall.video.ingest.stream_source import StreamSource
 
 NETWORK_SCHEMES = ("rtsp", "rtsps")
 
@@ -28,22 +31,6 @@ THOROUGH_PROBE = {"analyzeduration": "2000000", "probesize": "2000000"}
 
 class SourceError(UserError, ValueError):
     """A camera or URL that cannot be turned into a stream source."""
-
-
-@dataclass(frozen=True)
-class StreamSource:
-    """What to open and how: ``url`` may carry credentials, ``display`` never does."""
-
-    url: str
-    display: str
-    options: dict[str, str] = field(default_factory=dict)
-    realtime: bool = False  # a file: pace packets by their timestamps, as a camera would send them
-    loop: bool = False  # a file: start again at the end
-    transport: str = "auto"  # RTSP: "tcp", "udp", or "auto" (TCP, then UDP when TCP is refused)
-
-    @property
-    def is_network(self) -> bool:
-        return not self.realtime
 
 
 def split_userinfo(url: str) -> tuple[str | None, str]:
@@ -141,12 +128,8 @@ def source_for_camera(
     if camera.file is not None:
         return file_source(camera.file, loop=True)
     if camera.demo is not None and camera.demo.clock:
-        from watchwall.video.ingest.demo_live import LiveDemo
-
         return LiveDemo(camera.id, camera.demo, label).open()
     if camera.demo is not None:
-        from watchwall.video.ingest.demo_source import ensure_demo_clip
-
         clip = ensure_demo_clip(camera.id, camera.demo, label, demo_cache_dir)
         return StreamSource(url=str(clip), display=camera.redacted_source(), realtime=True, loop=True)
     raise SourceError(

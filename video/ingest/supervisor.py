@@ -28,7 +28,7 @@ from typing import Any, Protocol
 from watchwall.config.settings import Settings, get_settings
 from watchwall.config.site import CameraPlace, Site
 from watchwall.config.timestamps import optional_utc_iso
-from watchwall.video.events import EventSink, MemorySink
+from watchwall.video.events import Alarm, Event, EventSink, MemorySink
 from watchwall.video.ingest.fanout import Fanout
 from watchwall.video.ingest.health import (
     ERROR,
@@ -39,8 +39,9 @@ from watchwall.video.ingest.health import (
     CameraHealth,
     HealthSnapshot,
 )
+from watchwall.video.ingest.keyframes import KeyframeWorker
 from watchwall.video.ingest.reader import CameraReader, ReaderOptions
-from watchwall.video.ingest.source_url import StreamSource, source_for_camera, sub_stream_source
+from watchwall.video.ingest.source_url import source_for_camera, sub_stream_source
 from watchwall.video.ingest.stream_pair import (
     MAIN,
     SUB,
@@ -48,14 +49,15 @@ from watchwall.video.ingest.stream_pair import (
     stream_summary,
     sub_larger_than_main,
 )
+from watchwall.video.ingest.stream_source import StreamSource
 from watchwall.video.rtsp.loop import RtspLoop
 
 log = logging.getLogger(__name__)
 
-STATUS_EVENT = "camera.status"
-STREAM_EVENT = "camera.stream"  # a sub stream's state changes
-ALARM_EVENT = "camera.alarm"
-VIDEO_LOSS = "video_loss"
+STATUS_EVENT = Event.CAMERA_STATUS
+STREAM_EVENT = Event.CAMERA_STREAM
+ALARM_EVENT = Event.CAMERA_ALARM
+VIDEO_LOSS = Alarm.VIDEO_LOSS
 WATCHDOG_TICK_S = 0.2
 ALARM_LOG_LENGTH = 100  # per camera
 
@@ -152,8 +154,6 @@ class IngestService:
     def _keyframe_worker(self, camera_id: str, place: CameraPlace):
         """The camera's thumbnail + analytics worker (video.ingest.keyframes), fed keyframes by the
         stream of the thumbnails role (the sub stream by default), and by the other one while that is silent."""
-        from watchwall.video.ingest.keyframes import KeyframeWorker
-
         fanouts = self.stream_fanouts[camera_id]
         chosen = place.camera.stream_for("thumbnails")
         other = next((fanout for name, fanout in fanouts.items() if name != chosen), None)

@@ -25,6 +25,7 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 
 from watchwall.config.database import session_scope
+from watchwall.video.events import Event
 from watchwall.video.ingest.fanout import Fanout
 from watchwall.video.ingest.packet import MediaPacket
 from watchwall.video.record.fence import RecordingFence
@@ -58,8 +59,8 @@ from watchwall.video.record.segments import (
 
 log = logging.getLogger(__name__)
 
-DISK_FULL_EVENT = "recorder.disk_full"
-WRITE_ERROR_EVENT = "recorder.write_error"
+DISK_FULL_EVENT = Event.RECORDER_DISK_FULL
+WRITE_ERROR_EVENT = Event.RECORDER_WRITE_ERROR
 MIN_GAP_S = 0.001
 
 # Recorder states (health "recorder", /admin)

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
+from watchwall.video.events import Event
 from watchwall.video.record.fence import RecordingFence
 from watchwall.video.record.playback import prune_playback_cache
 from watchwall.video.record.recorder import DISK_FULL_EVENT, Recorder, start_recording
@@ -27,7 +28,7 @@ from watchwall.video.record.segments import default_recordings_dir
 
 log = logging.getLogger(__name__)
 
-RETENTION_EVENT = "recording.retention_short"  # the floor cannot be met: everything left is held or recent
+RETENTION_EVENT = Event.RETENTION_SHORT
 DEFAULT_RETENTION_INTERVAL_S = 600.0
 GB = 1_000_000_000
 

@@ -17,8 +17,8 @@ from watchwall.video.codec.parameter_sets import sequence_parameters
 from watchwall.video.ingest.fanout import Fanout
 from watchwall.video.ingest.health import CameraHealth
 from watchwall.video.ingest.reader import CameraReader, ReaderOptions
-from watchwall.video.ingest.source_url import StreamSource
 from watchwall.video.ingest.stream_errors import AUTH, StreamFailure
+from watchwall.video.ingest.stream_source import StreamSource
 from watchwall.video.rtsp.auth import Credentials, parse_challenges
 from watchwall.video.rtsp.depacketize import START_CODE, AccessUnit, Depacketizer
 from watchwall.video.rtsp.sdp import NotDepacketised, parse_sdp
