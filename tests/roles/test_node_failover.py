@@ -268,7 +268,7 @@ def test_restarting_the_web_role_leaves_recording_unbroken(cluster, tmp_path):
         client.on("camera.snapshot", snapshots.append)
         cookie = "; ".join(f"{name}={value}" for name, value in session.cookies.items())
         client.connect(
-            url, headers={"Cookie": cookie, "Origin": url}, transports=["websocket"], wait_timeout=10
+            url, headers={"Cookie": cookie}, transports=["websocket"], wait_timeout=10
         )
         try:
             wait_for(lambda: snapshots, 20, "the camera snapshot")
