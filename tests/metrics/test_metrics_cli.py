@@ -31,7 +31,14 @@ def test_metrics_json_gives_every_headline_figure(demo_url, watchwall_env, capsy
     assert figures["bases"] == {"education": 16, "public_welfare": 37, "employment": 15}
     assert figures["staff"] == {"full_time": 29, "public_welfare_posts": 18, "certified_officers": 278}
     assert (figures["psych_assessed"], figures["reoffending_risk"]) == (49, 2)
-    assert set(figures["checkin_compliance"]) == {"today", "last_30_days", "by_county"}
+    assert set(figures["checkin_compliance"]) == {
+        "today",
+        "today_done",
+        "today_due",
+        "today_pending",
+        "last_30_days",
+        "by_county",
+    }
     assert len(figures["checkin_compliance"]["by_county"]) == 7
 
 

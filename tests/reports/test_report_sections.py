@@ -14,6 +14,7 @@ from watchwall.audit.log import AuditEntry
 from watchwall.config.database import make_engine, upgrade
 from watchwall.config.settings import get_settings
 from watchwall.config.site import load_site
+from watchwall.incidents.models import Incident
 from watchwall.metrics.localtime import SHANGHAI
 from watchwall.reports.gather import gather
 from watchwall.reports.period import ReportRequest, daily, monthly
@@ -43,25 +44,8 @@ def engine(sqlite_url):
 
 
 def incidents_table(metadata: MetaData) -> Table:
-    """The shape the incidents feature writes (its own branch); reports read it by reflection."""
-    stamp = DateTime(timezone=True)
-    return Table(
-        "incidents",
-        metadata,
-        Column("id", Integer, primary_key=True),
-        Column("kind", String(32)),
-        Column("severity", String(16)),
-        Column("state", String(16)),
-        Column("county", String(32)),
-        Column("centre", String(63)),
-        Column("room", String(63)),
-        Column("camera_id", String(63)),
-        Column("opened_at", stamp),
-        Column("acknowledged_at", stamp),
-        Column("closed_at", stamp),
-        Column("close_deadline_at", stamp),
-        Column("ack_deadline_at", stamp),
-    )
+    """The incidents feature's own table (the schema is migrated); reports read it by reflection."""
+    return Incident.__table__
 
 
 def incident(kind, county, opened, acknowledged=None, closed=None, deadline=None) -> dict:
@@ -73,7 +57,9 @@ def incident(kind, county, opened, acknowledged=None, closed=None, deadline=None
         "centre": county,
         "room": "checkin",
         "camera_id": f"{county}-checkin-1",
+        "problem_key": f"{kind}:{county}:{opened.isoformat()}",
         "opened_at": opened,
+        "last_seen_at": opened,
         "acknowledged_at": acknowledged,
         "closed_at": closed,
         "close_deadline_at": deadline,
