@@ -19,6 +19,7 @@ from tests.support.rtsp_process import RtspServerProcess
 from tests.video.record.recording_media import feed, h264_clip, media_packets, wait_drained
 from watchwall.audit.listing import AuditEntry, list_entries, verify_chain
 from watchwall.config.database import make_engine, session_scope
+from watchwall.config.settings import reset_settings_cache
 from watchwall.config.site import Site
 from watchwall.dashboard import evidence_marks
 from watchwall.dashboard.accounts import Principal, add_user
@@ -107,7 +108,10 @@ def audit_count(engine) -> int:
 
 
 @pytest.mark.rtsp
-def test_locked_span_survives_the_disk_floor_until_an_admin_unlocks_it(postgres_url, tmp_path):
+def test_locked_span_survives_the_disk_floor_until_an_admin_unlocks_it(postgres_url, tmp_path, monkeypatch):
+    # this process writes audit rows too (retention below): the same installation, the same anchor key
+    monkeypatch.setenv("WATCHWALL_DATA_DIR", str(tmp_path / "data"))
+    reset_settings_cache()
     camera = RtspServerProcess({"/cam0": "h264"}).start()
     try:
         site = tmp_path / "site.yaml"
@@ -218,6 +222,7 @@ def test_locked_span_survives_the_disk_floor_until_an_admin_unlocks_it(postgres_
         assert verify_chain(engine) == []
     finally:
         engine.dispose()
+        reset_settings_cache()
 
 
 def _iso(epoch: float) -> str:
