@@ -189,7 +189,7 @@ def register_callbacks(app, allowed: Callable[[], bool]) -> None:
     def delete(clicks, version, language):
         require(allowed())
         trigger = ctx.triggered_id
-        if not isinstance(trigger, dict) or not any(clicks or []):
+        if not isinstance(trigger, dict) or not any(clicks if isinstance(clicks, list) else [clicks]):
             return no_update, no_update, no_update
         context = current()
         try:
@@ -216,7 +216,7 @@ def register_callbacks(app, allowed: Callable[[], bool]) -> None:
     def open_editor(clicks):
         require(allowed())
         trigger = ctx.triggered_id
-        if not isinstance(trigger, dict) or not any(clicks or []):
+        if not isinstance(trigger, dict) or not any(clicks if isinstance(clicks, list) else [clicks]):
             return no_update, no_update, no_update, no_update, no_update
         context = current()
         principal = current_principal()
