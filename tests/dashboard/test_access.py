@@ -206,7 +206,12 @@ def test_every_callback_refuses_roles_that_may_not_use_it(served, http_login):
         else:
             assert refused.status_code == 403, (callback["output"], refused.status_code, refused.text[:200])
         assert "秦州区" not in refused.text
-        if callback["output"] in NOT_REPLAYED or first["id"].startswith("{") or "{" in callback["output"]:
+        if (
+            callback["output"] in NOT_REPLAYED
+            or first["id"].startswith("{")
+            or "{" in callback["output"]
+            or "@" in callback["output"]
+        ):
             continue
         allowed = admin.post(f"{served.url}/_dash-update-component", json=body, headers=headers, timeout=60)
         assert allowed.status_code in (200, 204), (callback["output"], allowed.text[:300])

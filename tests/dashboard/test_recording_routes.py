@@ -279,13 +279,15 @@ def test_export_downloads_a_package_that_watchwall_verify_accepts(served, record
 
 def replay_body(callback: dict, inputs: dict, states: dict) -> dict:
     """The request Dash's renderer would send for ``callback``, with the given values by property."""
+    outputs = [
+        {"id": part.split(".")[0], "property": part.split(".")[1]}
+        for part in callback["output"].strip(".").split("...")
+        if "." in part
+    ]
     return {
         "output": callback["output"],
-        "outputs": [
-            {"id": part.split(".")[0], "property": part.split(".")[1]}
-            for part in callback["output"].strip(".").split("...")
-            if "." in part
-        ],
+        # as Dash's renderer sends them: one output as an object, several as a list
+        "outputs": outputs[0] if len(outputs) == 1 and not callback["output"].startswith("..") else outputs,
         "inputs": [
             {"id": i["id"], "property": i["property"], "value": inputs.get(i["property"], 1)}
             for i in callback["inputs"]
@@ -315,5 +317,7 @@ def test_page_callbacks_refuse_other_roles_and_answer_inspectors(served, recorde
             assert maiji.post(url, json=body, headers=headers, timeout=30).status_code == 403, callback[
                 "output"
             ]
+            if "{" in callback["output"] or "@" in callback["output"]:
+                continue  # wildcard or duplicate outputs: a replay cannot say which components they have
             answer = inspector.post(url, json=body, headers=headers, timeout=60)
             assert answer.status_code in (200, 204), (callback["output"], answer.text[:300])
