@@ -135,7 +135,11 @@ def test_language_follows_the_user_across_pages_and_logins(served_factory, brows
         page.goto(f"{server.url}/centres/qinzhou")  # another user keeps the site's default
         assert "秦州区" in _header(page, "退出")
         links = page.eval_on_selector_all(".page-nav a", "links => links.map(a => a.getAttribute('href'))")
-        assert links == ["/centres/qinzhou"]  # a county supervisor: their centre only
+        assert links == [
+            "/centres/qinzhou",
+            "/incidents",
+            "/reports",
+        ]  # a county supervisor: their centre, their incidents and reports
         other.close()
     finally:
         server.stop()
