@@ -271,9 +271,7 @@ def test_restarting_the_web_role_leaves_recording_unbroken(cluster, tmp_path):
         client = socketio.Client(reconnection=False)
         client.on("camera.snapshot", snapshots.append)
         cookie = "; ".join(f"{name}={value}" for name, value in session.cookies.items())
-        client.connect(
-            url, headers={"Cookie": cookie}, transports=["websocket"], wait_timeout=10
-        )
+        client.connect(url, headers={"Cookie": cookie}, transports=["websocket"], wait_timeout=10)
         try:
             wait_for(lambda: snapshots, 20, "the camera snapshot")
         finally:

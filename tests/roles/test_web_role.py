@@ -106,9 +106,7 @@ def test_web_role_serves_pages_and_delivers_events_published_on_redis(how, postg
         heard: list[dict] = []
         client.on("cameras.changed", heard.append)
         cookie = "; ".join(f"{name}={value}" for name, value in session.cookies.items())
-        client.connect(
-            url, headers={"Cookie": cookie}, transports=["websocket"], wait_timeout=10
-        )
+        client.connect(url, headers={"Cookie": cookie}, transports=["websocket"], wait_timeout=10)
         marker = uuid.uuid4().hex
         sink = RedisSink(REDIS_URL)  # what an ingest process of another machine emits through
         deadline = time.monotonic() + 20
