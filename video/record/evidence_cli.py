@@ -152,33 +152,13 @@ def verify_command(args) -> int:
 
 
 def _verify_package(args) -> int:
-    from watchwall.video.record.signing import (
-        fingerprint,
-        key_path,
-        load_or_create_signing_key,
-        load_public_key,
-    )
+    from watchwall.video.record.signing import print_verdict, trusted_fingerprints
     from watchwall.video.record.verify import verify_package
 
-    settings = get_settings()
-    trusted = set()
-    if key_path(settings.data_dir).exists():
-        trusted.add(fingerprint(load_or_create_signing_key(settings.data_dir)))
-    for pem in args.trust_key:
-        try:
-            trusted.add(fingerprint(load_public_key(pem.read_bytes())))
-        except (OSError, ValueError) as exc:
-            raise UserError(f"--trust-key {pem}: {exc}") from exc
+    trusted = trusted_fingerprints(get_settings().data_dir, args.trust_key)
     if not args.package.is_file():
         raise UserError(f"{args.package} is not a file")
-    problems = verify_package(args.package, trusted)
-    if problems:
-        print(f"NOT VALID: {args.package}")
-        for problem in problems:
-            print(f"  {problem}")
-        return 1
-    print(f"valid: {args.package}")
-    return 0
+    return print_verdict(args.package, verify_package(args.package, trusted))
 
 
 def _verify_recordings(args) -> int:

@@ -74,3 +74,27 @@ def signature_valid(public: Ed25519PublicKey, data: bytes, signature: bytes) -> 
     except InvalidSignature:
         return False
     return True
+
+
+def trusted_fingerprints(data_dir: Path, trust_keys) -> set[str]:
+    """This installation's key (if it has one) and every ``--trust-key`` PEM file, by fingerprint."""
+    trusted = set()
+    if key_path(data_dir).exists():
+        trusted.add(fingerprint(load_or_create_signing_key(data_dir)))
+    for pem in trust_keys:
+        try:
+            trusted.add(fingerprint(load_public_key(pem.read_bytes())))
+        except (OSError, ValueError) as exc:
+            raise UserError(f"--trust-key {pem}: {exc}") from exc
+    return trusted
+
+
+def print_verdict(path: Path, problems) -> int:
+    """``valid: FILE``, or ``NOT VALID: FILE`` and each problem; the exit code."""
+    if problems:
+        print(f"NOT VALID: {path}")
+        for problem in problems:
+            print(f"  {problem}")
+        return 1
+    print(f"valid: {path}")
+    return 0
