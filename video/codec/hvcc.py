@@ -12,65 +12,7 @@ from dataclasses import dataclass
 
 from watchwall.video.codec.fmp4 import box
 from watchwall.video.codec.nal import HEVC_PPS, HEVC_SPS, HEVC_VPS, nal_type, nal_units, split_annexb
-from watchwall.video.codec.parameter_sets import BitReader, SpsError, unescape
-
-
-@dataclass(frozen=True)
-class HevcFacts:
-    """What the record needs from the SPS."""
-
-    profile_space: int
-    tier: int
-    profile_idc: int
-    compatibility: int  # 32 flags
-    constraints: bytes  # 6 bytes
-    level_idc: int
-    sub_layers: int
-    temporal_id_nesting: int
-    chroma_format: int
-    bit_depth_luma: int
-    bit_depth_chroma: int
-
-
-def hevc_facts(sps: bytes) -> HevcFacts:
-    """``sps`` is the SPS NAL unit with its 2-byte header, without start code."""
-    rbsp = unescape(sps[2:])
-    if len(rbsp) < 13:
-        raise SpsError("H.265 SPS too short")
-    first, ptl = rbsp[0], rbsp[1:13]
-    sub_layers = (first >> 1) & 0x07
-    reader = BitReader(rbsp[13:])
-    present = [(reader.flag(), reader.flag()) for _ in range(sub_layers)]
-    if sub_layers:
-        reader.bits(2 * (8 - sub_layers))
-    for profile_present, level_present in present:
-        if profile_present:
-            reader.bits(88)
-        if level_present:
-            reader.bits(8)
-    reader.ue()  # sps_seq_parameter_set_id
-    chroma = reader.ue()
-    if chroma == 3:
-        reader.flag()
-    reader.ue()  # width
-    reader.ue()  # height
-    if reader.flag():  # conformance window
-        for _ in range(4):
-            reader.ue()
-    luma, chroma_depth = reader.ue() + 8, reader.ue() + 8
-    return HevcFacts(
-        profile_space=ptl[0] >> 6,
-        tier=(ptl[0] >> 5) & 1,
-        profile_idc=ptl[0] & 0x1F,
-        compatibility=int.from_bytes(ptl[1:5], "big"),
-        constraints=bytes(ptl[5:11]),
-        level_idc=ptl[11],
-        sub_layers=sub_layers + 1,
-        temporal_id_nesting=first & 1,
-        chroma_format=chroma,
-        bit_depth_luma=luma,
-        bit_depth_chroma=chroma_depth,
-    )
+from watchwall.video.codec.parameter_sets import HevcFacts, SpsError, hevc_facts
 
 
 @dataclass(frozen=True)

@@ -141,18 +141,33 @@ def _skip_scaling_list(reader: BitReader, size: int) -> None:
         last = following or last
 
 
-def hevc_sps(nal: bytes) -> SequenceParameters:
-    """``nal`` is the SPS NAL unit, its 2-byte header included, without start code."""
-    reader = BitReader(unescape(nal[2:]))
-    reader.bits(4)  # sps_video_parameter_set_id
-    sub_layers = reader.bits(3)
-    reader.flag()  # temporal_id_nesting
-    reader.bits(2)  # general_profile_space
-    reader.flag()  # general_tier
-    profile_idc = reader.bits(5)
-    reader.bits(32)  # compatibility flags
-    reader.bits(48)  # progressive ... constraint flags (4 + 43 + 1 bits)
-    reader.bits(8)  # general_level_idc
+@dataclass(frozen=True)
+class HevcFacts:
+    """What the record needs from the SPS."""
+
+    profile_space: int
+    tier: int
+    profile_idc: int
+    compatibility: int  # 32 flags
+    constraints: bytes  # 6 bytes
+    level_idc: int
+    sub_layers: int
+    temporal_id_nesting: int
+    chroma_format: int
+    bit_depth_luma: int
+    bit_depth_chroma: int
+    width: int  # the picture, conformance window applied
+    height: int
+
+
+def hevc_facts(sps: bytes) -> HevcFacts:
+    """``sps`` is the SPS NAL unit with its 2-byte header, without start code."""
+    rbsp = unescape(sps[2:])
+    if len(rbsp) < 13:
+        raise SpsError("H.265 SPS too short")
+    first, ptl = rbsp[0], rbsp[1:13]
+    sub_layers = (first >> 1) & 0x07
+    reader = BitReader(rbsp[13:])
     present = [(reader.flag(), reader.flag()) for _ in range(sub_layers)]
     if sub_layers:
         reader.bits(2 * (8 - sub_layers))
@@ -172,10 +187,35 @@ def hevc_sps(nal: bytes) -> SequenceParameters:
         unit_y = 2 if chroma == 1 else 1
         width -= unit_x * (left + right)
         height -= unit_y * (top + bottom)
-    bit_depth = reader.ue() + 8
-    if width <= 0 or height <= 0:
-        raise SpsError(f"picture size {width}x{height}")
-    return SequenceParameters(width, height, HEVC_PROFILES.get(profile_idc), _pix_fmt(chroma, bit_depth))
+    luma, chroma_depth = reader.ue() + 8, reader.ue() + 8
+    return HevcFacts(
+        profile_space=ptl[0] >> 6,
+        tier=(ptl[0] >> 5) & 1,
+        profile_idc=ptl[0] & 0x1F,
+        compatibility=int.from_bytes(ptl[1:5], "big"),
+        constraints=bytes(ptl[5:11]),
+        level_idc=ptl[11],
+        sub_layers=sub_layers + 1,
+        temporal_id_nesting=first & 1,
+        chroma_format=chroma,
+        bit_depth_luma=luma,
+        bit_depth_chroma=chroma_depth,
+        width=width,
+        height=height,
+    )
+
+
+def hevc_sps(nal: bytes) -> SequenceParameters:
+    """``nal`` is the SPS NAL unit, its 2-byte header included, without start code."""
+    facts = hevc_facts(nal)
+    if facts.width <= 0 or facts.height <= 0:
+        raise SpsError(f"picture size {facts.width}x{facts.height}")
+    return SequenceParameters(
+        facts.width,
+        facts.height,
+        HEVC_PROFILES.get(facts.profile_idc),
+        _pix_fmt(facts.chroma_format, facts.bit_depth_luma),
+    )
 
 
 def sequence_parameters(annexb: bytes | None, codec: str) -> SequenceParameters | None:
