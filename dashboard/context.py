@@ -20,7 +20,9 @@ class AppContext:
     site: Site  # the site file's cameras and the inventory's; replaced whole when the inventory changes
     engine: Engine
     socketio: Any = None
-    media: Any = None  # the media plane as the web side sees it (watchwall.video.view.MediaView), if any
+    media: Any = (
+        None  # the media plane as the web side sees it (watchwall.video.state.view.MediaView), if any
+    )
     extras: dict[str, Any] = field(default_factory=dict)
     site_file: Site | None = None  # the site file alone (default: ``site``)
 

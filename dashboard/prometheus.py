@@ -24,7 +24,7 @@ from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamil
 
 from watchwall.dashboard.context import AppContext, current
 from watchwall.video.ingest.health import STATES
-from watchwall.video.view import LocalMediaView
+from watchwall.video.state.view import LocalMediaView
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ COMMAND_MODULES = (
     "watchwall.config.cli",
     "watchwall.metrics.cli",
     "watchwall.cameras.cli",
-    "watchwall.video.cli",
+    "watchwall.video.ingest.probe_cli",
     "watchwall.video.record.evidence_cli",
     "watchwall.dashboard.evidence_marks_cli",
     "watchwall.audit.cli",
@@ -34,7 +34,7 @@ LIGHT_COMMANDS = {
     "node": "watchwall.roles.node",
     "cluster": "watchwall.cluster.cli",
     "ingest": "watchwall.roles.ingest",
-    "probe": "watchwall.video.cli",
+    "probe": "watchwall.video.ingest.probe_cli",
 }
 
 

@@ -42,8 +42,8 @@ from watchwall.incidents.store import report_callback
 from watchwall.roles.media_plane import MediaPlane, build_media_plane
 from watchwall.video.events import RedisSink
 from watchwall.video.record.models import supersede_open_segments
-from watchwall.video.shared_state import StatePublisher
-from watchwall.video.view import LocalMediaView
+from watchwall.video.state.shared_state import StatePublisher
+from watchwall.video.state.view import LocalMediaView
 
 log = logging.getLogger(__name__)
 

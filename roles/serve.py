@@ -22,7 +22,7 @@ from watchwall.metrics.demo_data import ensure_demo_data
 from watchwall.reports.schedule import start_report_schedule
 from watchwall.roles.media_plane import build_media_plane
 from watchwall.video.events import SocketIOSink
-from watchwall.video.view import LocalMediaView
+from watchwall.video.state.view import LocalMediaView
 
 log = logging.getLogger(__name__)
 

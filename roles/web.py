@@ -24,7 +24,7 @@ from watchwall.dashboard import incident_service
 from watchwall.dashboard.app import create_app
 from watchwall.dashboard.push import watch_metrics
 from watchwall.roles.serve import prepare, watch_inventory
-from watchwall.video.shared_state import SharedStateView
+from watchwall.video.state.shared_state import SharedStateView
 
 METRICS_WATCH_INTERVAL_S = 5.0
 

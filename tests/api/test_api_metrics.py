@@ -126,7 +126,7 @@ def refused_port() -> int:
 def test_cameras_reconnects_and_recorders_of_a_running_ingest(api, tmp_path):
     from watchwall.video.ingest.supervisor import IngestService
     from watchwall.video.record.recorder import start_recording
-    from watchwall.video.view import LocalMediaView
+    from watchwall.video.state.view import LocalMediaView
 
     clip = tmp_path / "clip.ts"
     write_h264_file(clip)

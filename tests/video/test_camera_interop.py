@@ -22,7 +22,7 @@ from watchwall.video.ingest.health import CameraHealth
 from watchwall.video.ingest.reader import CameraReader, ReaderOptions
 from watchwall.video.ingest.source_url import rtsp_source
 from watchwall.video.record.verify import verify_recordings
-from watchwall.video.view import LocalMediaView
+from watchwall.video.state.view import LocalMediaView
 
 pytestmark = pytest.mark.rtsp
 

@@ -3,7 +3,7 @@
 Pages, sockets and /metrics ask a :class:`MediaView` for health, open alarms, the latest
 thumbnail, a camera's live channel and the recorders' figures; they never reach into ingest
 objects. :class:`LocalMediaView` answers from the media plane of the same process (``watchwall
-serve``); ``watchwall.video.shared_state.SharedStateView`` answers from what ingest nodes publish
+serve``); ``watchwall.video.state.shared_state.SharedStateView`` answers from what ingest nodes publish
 in Redis (the web role), where live channels are not in the process.
 """
 

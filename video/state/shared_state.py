@@ -3,7 +3,7 @@
 Every ``interval_s`` a node writes one JSON value per camera it pulls (its health snapshot and
 alarm log) into the hash ``watchwall:cameras`` and its latest thumbnail under
 ``watchwall:thumbnail:<camera>`` (expiring). A web role reads them through
-:class:`SharedStateView`, the cross-process :class:`~watchwall.video.view.MediaView`: a page that
+:class:`SharedStateView`, the cross-process :class:`~watchwall.video.state.view.MediaView`: a page that
 connects or reconnects to any web process sees every camera's state and open alarms, whichever
 node pulls it. Values older than ``stale_after_s`` (a node that died) are not shown.
 """
@@ -18,7 +18,7 @@ import time
 import redis
 
 from watchwall.video.ingest.health import HealthSnapshot
-from watchwall.video.view import MediaView, snapshot_from_dict
+from watchwall.video.state.view import MediaView, snapshot_from_dict
 
 log = logging.getLogger(__name__)
 
