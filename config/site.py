@@ -181,6 +181,7 @@ class Camera(_Strict):
     streams: StreamRoles = Field(default_factory=StreamRoles)
     ptz: bool = False
     enabled: bool = True
+    rollcall: bool = False  # the centre's duty-room camera for roll-calls (besides a monitoring room's)
     # in a cluster: recorded only by this ingest node, with no failover (it keeps recording
     # through a database or network outage)
     pinned_to: Code | None = None

@@ -19,14 +19,16 @@ from watchwall.dashboard import (
     push,
     recording_routes,
     report_routes,
+    rollcall_routes,
+    rollcall_socket,
     view_audit,
 )
 from watchwall.dashboard.api import PREFIX as API_PREFIX
 from watchwall.dashboard.api import register_api
-from watchwall.dashboard.components import county_map, incident_panel
+from watchwall.dashboard.components import county_map, incident_panel, rollcall_control
 from watchwall.dashboard.context import EXTENSION_KEY, AppContext
 from watchwall.dashboard.i18n import ASSETS_DIR, t
-from watchwall.dashboard.pages import admin, centre, incidents, recordings, reports, wall
+from watchwall.dashboard.pages import admin, centre, incidents, recordings, reports, rollcall, wall
 from watchwall.dashboard.prometheus import observe_callback, register_prometheus
 from watchwall.dashboard.proxies import TrustedProxyFix
 from watchwall.dashboard.web_security import SecurityHeaders, origin_allowed
@@ -133,6 +135,11 @@ def create_app(context: AppContext) -> dash.Dash:
     )
     incidents.register_callbacks(app)
     incident_panel.register_callbacks(app)
+    dash.register_page(
+        "rollcall", path="/rollcall", layout=rollcall.layout, title=t("rollcall.title", context.settings.language)
+    )
+    rollcall.register_callbacks(app)
+    rollcall_control.register_callbacks(app)
     app.layout = dash.html.Div([dash.page_container])
 
     context.socketio = SocketIO(
@@ -145,10 +152,12 @@ def create_app(context: AppContext) -> dash.Dash:
     )
     push.register(context.socketio, context)
     incident_socket.register(context.socketio, context)
+    rollcall_socket.register(context.socketio, context)
     live_routes.register(server)
     recording_routes.register(server)
     report_routes.register(server)
     incident_routes.register(server)
+    rollcall_routes.register(server)
     # Outermost first: the client's address is settled, then every response gets its headers.
     server.wsgi_app = TrustedProxyFix(
         SecurityHeaders(server.wsgi_app, app.csp_hashes), context.settings.trusted_proxies

@@ -97,6 +97,8 @@ def page_rule(path: str, principal: Principal, context: AppContext) -> bool | No
         return principal.role in ("inspector", "admin")
     if head == "admin":
         return access.can_administer(principal)
+    if head == "rollcall":  # the page and the clips list only the user's counties' roll-calls
+        return principal.role in ("city_command", "county_supervisor", "inspector", "admin")
     if head in ("incidents", "reports"):  # each lists only what the user's counties allow
         return principal.role in ("city_command", "county_supervisor", "inspector", "admin")
     return None

@@ -18,6 +18,7 @@ from watchwall.dashboard.i18n import t
 TOP_PAGES = (
     ("/wall", "nav.wall"),
     ("/incidents", "nav.incidents"),
+    ("/rollcall", "nav.rollcall"),
     ("/recordings", "nav.recordings"),
     ("/reports", "nav.reports"),
     ("/admin", "nav.admin"),

@@ -13,6 +13,7 @@ from watchwall.dashboard.auth import current_principal
 from watchwall.dashboard.components.county_map import county_map_panel
 from watchwall.dashboard.components.incident_items import centre_counts, incident_ticker, place_names
 from watchwall.dashboard.components.kpi import kpi_card
+from watchwall.dashboard.components.rollcall_control import rollcall_control
 from watchwall.dashboard.components.room_list import push_refresh_button
 from watchwall.dashboard.components.shell import header
 from watchwall.dashboard.components.stream_label import stream_labels
@@ -51,6 +52,7 @@ def layout(lang: str | None = None, **_query) -> html.Div:
                     html.Section(
                         [
                             incident_ticker(context, language, principal.role in ("city_command", "admin")),
+                            rollcall_control(context, principal, language),
                             html.Div(
                                 id="tile-grid",
                                 className="tile-grid",
