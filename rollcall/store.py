@@ -233,9 +233,18 @@ def answer(
     now = now or utcnow()
     with Session(engine) as session:
         call = session.get(RollcallCall, call_id)
-        if call is None or not rules.can_read(actor, call.county):
-            raise CallNotFound(f"no roll-call {call_id}")
-        county = call.county
+        county = call.county if call is not None and rules.can_read(actor, call.county) else None
+    if county is None:  # another county's call is not even named to this user
+        refusal = f"no roll-call {call_id} of your centre: your answer was not recorded"
+        _audit(
+            engine,
+            actor.username,
+            "rollcall.answer_refused",
+            f"rollcall_call:{call_id}",
+            {"why": refusal},
+            address,
+        )
+        raise CallNotFound(refusal)
     refusal = None
     if not rules.can_answer(actor, county):
         refusal = f"this roll-call calls {_centre_name(site, county)}, not your centre: your answer was not recorded"
