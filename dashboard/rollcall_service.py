@@ -43,7 +43,9 @@ def count_failed(summary: dict) -> None:
 def start_worker(context: AppContext) -> RollcallWorker:
     face_check = context.extras.get(FACE_CHECK_KEY)
     if face_check is None:
-        from watchwall.rollcall.face_adapter import face_check
+        from watchwall.rollcall.face_adapter import face_check_with
+
+        face_check = face_check_with(getattr(context.settings, "face_check", None))
     worker = RollcallWorker(
         context.engine,
         context.settings,
