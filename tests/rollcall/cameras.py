@@ -17,7 +17,8 @@ WIDTH, HEIGHT, FPS = 640, 360, 15
 
 
 def _encode(path: Path, frames, seconds: int) -> Path:
-    with av.open(str(path), "w", format="h264") as container:
+    # a raw Annex-B stream for the RTSP server's file: mount; an .mp4 for a site's file: camera
+    with av.open(str(path), "w", format="mp4" if path.suffix == ".mp4" else "h264") as container:
         stream = container.add_stream("libx264", rate=FPS)
         stream.width, stream.height, stream.pix_fmt = WIDTH, HEIGHT, "yuv420p"
         stream.options = {
