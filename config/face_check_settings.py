@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 
 
@@ -14,7 +16,7 @@ class FaceCheckSettings(BaseModel):
     sample_fps: float = Field(default=2.0, gt=0, le=10)
     # the smallest face counted, as its height in pixels of the analysed picture (analysis_height
     # tall): 32 of 320 is a face a tenth of the frame's height, whatever the camera's resolution
-    min_face_px: int = Field(default=32, ge=24, le=2000)
+    min_face_px: int = Field(default=32, ge=20, le=2000)
     # how many analysed frames must show a face for the span to count as "face present"
     min_frames_with_face: int = Field(default=2, ge=1)
     # frames taller than this are scaled down (aspect kept) before detection: the cost of a 1080p
@@ -22,6 +24,8 @@ class FaceCheckSettings(BaseModel):
     analysis_height: int = Field(default=320, ge=120, le=2160)
     # the cascade's step between face sizes: 1.1 finds a little more, and costs about twice 1.2
     scale_factor: float = Field(default=1.2, gt=1.0, le=2.0)
+    # which of OpenCV's frontal-face Haar cascades (benchmarks/README.md, "Face presence", compares them)
+    cascade: Literal["alt2", "alt", "default"] = "alt2"
     # the Haar cascade's minNeighbors: higher refuses more false faces and misses more real ones
     min_neighbors: int = Field(default=5, ge=1, le=20)
     snapshot_jpeg_quality: int = Field(default=80, ge=30, le=95)

@@ -99,9 +99,11 @@ def check_span(
     best: tuple[int, float, object] | None = None  # (face area, wall, frame)
     plain: list[tuple[float, object]] = []  # frames without a face: the middle one is the snapshot then
     middle = start + (end - start) / 2
+    last_face: Face | None = None
     for sample in sampled_frames(lookup.recordings_dir, segments, start, end, settings.sample_fps, cost):
         sampled += 1
-        faces = detector.faces(_grey(sample.frame))
+        faces = detector.faces(_grey(sample.frame), near=last_face)
+        last_face = faces[0] if faces else None
         if faces:
             with_face += 1
             if best is None or faces[0].area > best[0]:
