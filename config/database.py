@@ -34,6 +34,7 @@ MODEL_MODULES = (
     "watchwall.dashboard.api_clients",
     "watchwall.cluster.models",
     "watchwall.incidents.models",
+    "watchwall.dashboard.checkin_video_models",
 )
 
 NAMING_CONVENTION = {

@@ -12,7 +12,7 @@ from watchwall.cameras.inventory_watch import watch_inventory as start_watching
 from watchwall.config.database import make_engine, redact_database_url, upgrade
 from watchwall.config.settings import get_settings
 from watchwall.config.site import load_site
-from watchwall.dashboard import incident_service
+from watchwall.dashboard import checkin_video_worker, incident_service
 from watchwall.dashboard.accounts import count_users
 from watchwall.dashboard.app import create_app
 from watchwall.dashboard.context import AppContext
@@ -87,6 +87,7 @@ def serve_command(args) -> int:
     # alarms become incidents: the ingest's sink hands them to the intake, whose own thread writes them
     intake = incident_service.start_intake(context)
     incident_service.start_watch(context)
+    checkin_video_worker.start_worker(context)
     plane = None
     if not args.no_ingest:
         plane = build_media_plane(
@@ -118,6 +119,7 @@ def serve_command(args) -> int:
         watcher.stop()
         reports.stop()
         incident_service.stop(context)
+        checkin_video_worker.stop_worker(context)
         if plane is not None:
             plane.stop(recorder_timeout=10.0)
     return 0

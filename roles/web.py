@@ -20,7 +20,7 @@ import threading
 from gunicorn.app.base import BaseApplication
 
 from watchwall.config.errors import UserError
-from watchwall.dashboard import incident_service
+from watchwall.dashboard import checkin_video_worker, incident_service
 from watchwall.dashboard.app import create_app
 from watchwall.dashboard.push import watch_metrics
 from watchwall.roles.serve import prepare, watch_inventory
@@ -51,6 +51,7 @@ def build_web_app(site_path=None):
     context.socketio.start_background_task(watch_metrics, context, METRICS_WATCH_INTERVAL_S, stop)
     context.extras["inventory_watch"] = watch_inventory(context)
     incident_service.start_watch(context)  # deadlines and check-in incidents (each pass idempotent)
+    checkin_video_worker.start_worker(context)  # face checks of video check-ins (rows claimed one by one)
     return dash_app.server
 
 
