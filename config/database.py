@@ -35,6 +35,7 @@ MODEL_MODULES = (
     "watchwall.cluster.models",
     "watchwall.incidents.models",
     "watchwall.rollcall.models",
+    "watchwall.dashboard.checkin_video_models",
 )
 
 NAMING_CONVENTION = {

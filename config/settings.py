@@ -22,6 +22,7 @@ from pydantic_settings import (
 
 from watchwall.config.checkin_windows import CheckinWindows
 from watchwall.config.errors import UserError
+from watchwall.config.face_check_settings import CheckinVideoSettings, FaceCheckSettings
 from watchwall.config.incident_settings import IncidentSettings
 from watchwall.config.rollcall_settings import RollcallSettings
 from watchwall.config.secret_key import load_or_create_secret_key
@@ -71,6 +72,8 @@ class Settings(BaseSettings):
     checkin_windows: CheckinWindows = Field(default_factory=CheckinWindows)
     incidents: IncidentSettings = Field(default_factory=IncidentSettings)
     rollcall: RollcallSettings = Field(default_factory=RollcallSettings)
+    face_check: FaceCheckSettings = Field(default_factory=FaceCheckSettings)
+    checkin_video: CheckinVideoSettings = Field(default_factory=CheckinVideoSettings)
 
     # Web security (issue 13 B). Cookies only over HTTPS when the site is served behind TLS.
     session_cookie_secure: bool = False

@@ -21,6 +21,7 @@ from werkzeug.exceptions import HTTPException
 
 from watchwall.dashboard import json_body
 from watchwall.dashboard.api_clients import ApiCaller, authenticate_token
+from watchwall.dashboard.checkin_video_intake import VideoCheckinLinks
 from watchwall.dashboard.context import current
 from watchwall.dashboard.openapi import MAX_BODY_BYTES, MAX_ROWS
 from watchwall.dashboard.openapi import openapi_document as build_openapi_document
@@ -107,7 +108,12 @@ def _write(what: str, rows: list[RawRow]):
     for attempt in range(1, WRITE_ATTEMPTS + 1):
         try:
             return import_rows(
-                context.engine, what, rows, context.settings.zone, source=f"POST {PREFIX}/{what}"
+                context.engine,
+                what,
+                rows,
+                context.settings.zone,
+                source=f"POST {PREFIX}/{what}",
+                checkin_links=VideoCheckinLinks(lambda: context.site, context.settings.checkin_video),
             )
         except ImportRefused as exc:
             details = [{"index": index, "reason": reason} for index, reason in exc.problems]

@@ -54,6 +54,12 @@ COLUMN_SCHEMAS = {
         "result": _code_or_name(CHECK_RESULTS, {}, "outcome of the check"),
         "latitude": _coordinate(90, "WGS 84 latitude; give it together with longitude"),
         "longitude": _coordinate(180, "WGS 84 longitude; give it together with latitude"),
+        "camera_id": {
+            "type": ["string", "null"],
+            "maxLength": MAX_ID_LENGTH,
+            "description": "the room camera where the check happened, of the subject's county (required for "
+            "method video): the recorded span around checked_at is checked for a face",
+        },
     },
     "cases": {
         "external_id": _identifier("unique id of the case on the cross-department platform"),

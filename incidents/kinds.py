@@ -15,7 +15,7 @@ CAMERA_KINDS = (
     "recorder_error",
     "disk_full",
 )
-SUBJECT_KINDS = ("missed_checkin", "out_of_area", "rollcall_failed")
+SUBJECT_KINDS = ("missed_checkin", "out_of_area", "rollcall_failed", "checkin_no_face")
 KINDS = CAMERA_KINDS + SUBJECT_KINDS
 
 SEVERITIES = ("low", "medium", "high")
@@ -32,6 +32,7 @@ SEVERITY = {
     "missed_checkin": "medium",
     "out_of_area": "high",
     "rollcall_failed": "medium",
+    "checkin_no_face": "medium",  # a video-verified check-in whose recorded span shows no face
 }
 
 # Fixed list; the free text beside it says what was done.

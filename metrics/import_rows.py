@@ -10,10 +10,12 @@ the Chinese name.
   external_id   unique id of the check on the source system (<= 64 chars)
   subject       external id of the subject (must already be in the database)
   checked_at    when the check happened, e.g. 2024-05-01T08:12:00+08:00
-  method        electronic | dingtalk | home_visit  (信息化核查 | 钉钉打卡 | 入户走访)
+  method        electronic | dingtalk | home_visit | video  (信息化核查 | 钉钉打卡 | 入户走访 | 视频核查)
   result        ok | missed | out_of_area
   latitude      optional, -90..90; given together with longitude
   longitude     optional, -180..180
+  camera_id     optional: the room camera where the check happened (required for method video); its
+                recorded span is checked for a face (the REST API only: dashboard/checkin_video_intake.py)
 
 ``cases`` columns (one case from the cross-department platform each):
   external_id   unique id of the case on the platform (<= 64 chars)
@@ -52,8 +54,17 @@ from watchwall.metrics.models import (
 )
 
 AGENCY_NAMES_ZH = {"police": "公安", "procuratorate": "检察院", "court": "法院", "prison": "监狱"}
-CHECKIN_COLUMNS = ("external_id", "subject", "checked_at", "method", "result", "latitude", "longitude")
-CHECKIN_OPTIONAL = {"latitude", "longitude"}
+CHECKIN_COLUMNS = (
+    "external_id",
+    "subject",
+    "checked_at",
+    "method",
+    "result",
+    "latitude",
+    "longitude",
+    "camera_id",
+)
+CHECKIN_OPTIONAL = {"latitude", "longitude", "camera_id"}
 CASE_COLUMNS = ("external_id", "case_type", "source_agency", "county", "received_at", "closed_at")
 CASE_OPTIONAL = {"closed_at"}
 MAX_ID_LENGTH = 64
@@ -186,14 +197,21 @@ def checkin_row(values: dict, zone: ZoneInfo) -> dict:
     longitude = _coordinate(values, "longitude", 180)
     if (latitude is None) != (longitude is None):
         raise RowError("latitude/longitude: give both or neither")
+    method = _choice(values, "method", CHECK_METHODS, CHECK_METHOD_NAMES_ZH)
+    camera_id = _text(values, "camera_id", optional=True)
+    if camera_id is not None and len(camera_id) > MAX_ID_LENGTH:
+        raise RowError(f"camera_id: longer than {MAX_ID_LENGTH} characters")
+    if method == "video" and camera_id is None:
+        raise RowError("camera_id: required for method video (the camera whose recording verifies the check)")
     return {
         "external_id": _identifier(values, "external_id"),
         "subject": _identifier(values, "subject"),
         "checked_at": _moment(values, "checked_at", zone),
-        "method": _choice(values, "method", CHECK_METHODS, CHECK_METHOD_NAMES_ZH),
+        "method": method,
         "result": _choice(values, "result", CHECK_RESULTS, {}),
         "latitude": latitude,
         "longitude": longitude,
+        "camera_id": camera_id,
     }
 
 

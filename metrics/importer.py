@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Engine, bindparam, select, update
@@ -40,6 +41,17 @@ class ImportReport:
 
     def __str__(self) -> str:
         return f"{self.rows} rows: {self.inserted} new, {self.updated} updated, {self.unchanged} unchanged"
+
+
+class CheckinLinks(Protocol):
+    """What else a check-in row carries beyond the case database (its camera), checked and written
+    in the import's own transaction: a refused row refuses the whole import."""
+
+    def refused(self, connection: Connection, rows: list[tuple[int, dict, dict]]) -> list[tuple[int, str]]:
+        """Problems as (line, reason) of the (line, parsed row, record) triples."""
+
+    def write(self, connection: Connection, rows: list[tuple[int, dict, dict]]) -> None:
+        """After the checks are written (their ids exist)."""
 
 
 class ImportRefused(UserError):
@@ -146,6 +158,7 @@ def import_rows(
     *,
     source: Path | str = "rows",
     show_progress: bool = False,
+    checkin_links: CheckinLinks | None = None,
 ) -> ImportReport:
     """Validate already-read ``rows`` as ``what`` and upsert them in one transaction.
 
@@ -156,9 +169,13 @@ def import_rows(
     with tqdm(total=2 * len(rows), unit="row", disable=not show_progress, desc=f"import {what}") as progress:
         good, problems = validate_rows(rows, kind, zone, progress)
         with engine.begin() as connection:
+            linked: list[tuple[int, dict, dict]] = []
             if what == "checkins":
                 records, missing_subjects = _checkin_records(connection, good, zone)
                 problems = problems + missing_subjects
+                if not problems:
+                    linked = [(line, row, record) for (line, row), record in zip(good, records, strict=True)]
+                    problems = _link_problems(connection, linked, checkin_links)
             else:
                 records = _case_records(good, zone)
             if problems:
@@ -168,4 +185,18 @@ def import_rows(
             if what == "checkins" and (inserted or updated):
                 touched = [r["local_day"] for r in records] + [r["local_day"] for r in replaced]
                 rebuild_rollups(connection, min(touched), max(touched))
+            if checkin_links is not None and linked:
+                checkin_links.write(connection, linked)
     return ImportReport(len(records), inserted, updated, unchanged)
+
+
+def _link_problems(
+    connection: Connection, linked, checkin_links: CheckinLinks | None
+) -> list[tuple[int, str]]:
+    if checkin_links is not None:
+        return checkin_links.refused(connection, linked)
+    return [
+        (line, "camera_id: video-verified check-ins are taken by the REST API (POST /api/v1/checkins)")
+        for line, row, _record in linked
+        if row.get("camera_id")
+    ]

@@ -36,8 +36,13 @@ CATEGORY_NAMES_ZH = {
     "public_surveillance": "管制",
 }
 SUPERVISION_LEVELS = ("strict", "ordinary", "lenient")
-CHECK_METHODS = ("electronic", "dingtalk", "home_visit")
-CHECK_METHOD_NAMES_ZH = {"electronic": "信息化核查", "dingtalk": "钉钉打卡", "home_visit": "入户走访"}
+CHECK_METHODS = ("electronic", "dingtalk", "home_visit", "video")
+CHECK_METHOD_NAMES_ZH = {
+    "electronic": "信息化核查",
+    "dingtalk": "钉钉打卡",
+    "home_visit": "入户走访",
+    "video": "视频核查",  # a check at a room camera, its face presence checked in the recording
+}
 CHECK_RESULTS = ("ok", "missed", "out_of_area")
 CASE_TYPES = ("correction_reception", "committal_to_prison", "rewards_punishments", "pretrial_evaluation")
 CASE_TYPE_NAMES_ZH = {

@@ -27,6 +27,7 @@ COMMAND_MODULES = (
     "watchwall.roles.web",
     "watchwall.roles.node",
     "watchwall.incidents.cli",
+    "watchwall.dashboard.checkin_video_cli",
 )
 # Commands parsed from their own module alone, so that their process imports nothing else
 # (an ingest node must not load Dash, plotly or the socket.io server).

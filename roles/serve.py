@@ -12,7 +12,7 @@ from watchwall.cameras.inventory_watch import watch_inventory as start_watching
 from watchwall.config.database import make_engine, redact_database_url, upgrade
 from watchwall.config.settings import get_settings
 from watchwall.config.site import load_site
-from watchwall.dashboard import incident_service, rollcall_service
+from watchwall.dashboard import checkin_video_worker, incident_service, rollcall_service
 from watchwall.dashboard.accounts import count_users
 from watchwall.dashboard.app import create_app
 from watchwall.dashboard.context import AppContext
@@ -88,6 +88,7 @@ def serve_command(args) -> int:
     intake = incident_service.start_intake(context)
     incident_service.start_watch(context)
     rollcall_service.start_worker(context)  # countdowns, verdicts, scheduled roll-calls
+    checkin_video_worker.start_worker(context)
     plane = None
     if not args.no_ingest:
         plane = build_media_plane(
@@ -120,6 +121,7 @@ def serve_command(args) -> int:
         reports.stop()
         incident_service.stop(context)
         rollcall_service.stop(context)
+        checkin_video_worker.stop_worker(context)
         if plane is not None:
             plane.stop(recorder_timeout=10.0)
     return 0

@@ -20,7 +20,7 @@ import threading
 from gunicorn.app.base import BaseApplication
 
 from watchwall.config.errors import UserError
-from watchwall.dashboard import incident_service, rollcall_service
+from watchwall.dashboard import checkin_video_worker, incident_service, rollcall_service
 from watchwall.dashboard.app import create_app
 from watchwall.dashboard.push import watch_metrics
 from watchwall.roles.serve import prepare, watch_inventory
@@ -52,6 +52,7 @@ def build_web_app(site_path=None):
     context.extras["inventory_watch"] = watch_inventory(context)
     incident_service.start_watch(context)  # deadlines and check-in incidents (each pass idempotent)
     rollcall_service.start_worker(context)  # each call decided once, whichever worker gets there first
+    checkin_video_worker.start_worker(context)  # face checks of video check-ins (rows claimed one by one)
     return dash_app.server
 
 

@@ -1,14 +1,15 @@
 """Roll-calls (视频点名): roll-calls, their calls per centre, and the scheduled plan of each day.
 
 Revision ID: 0013_rollcall
-Revises: 0008_incidents
+Revises: 0014_checkin_video
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0013_rollcall"
-down_revision = "0008_incidents"
+# asked: 0008_incidents; chained after facecheck's 0014_checkin_video when that branch was merged in
+down_revision = "0014_checkin_video"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,49 @@
+"""Face presence in recorded video: sampling, thresholds, and the span a video-verified check-in links."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class FaceCheckSettings(BaseModel):
+    """How a recorded span is checked for a face (presence only: no identity, no embeddings)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # frames analysed per second of the span: one per window of 1/sample_fps s
+    sample_fps: float = Field(default=2.0, gt=0, le=10)
+    # the smallest face counted, as its height in pixels of the analysed picture (analysis_height
+    # tall): 32 of 320 is a face a tenth of the frame's height, whatever the camera's resolution
+    min_face_px: int = Field(default=32, ge=20, le=2000)
+    # how many analysed frames must show a face for the span to count as "face present"
+    min_frames_with_face: int = Field(default=2, ge=1)
+    # frames taller than this are scaled down (aspect kept) before detection: the cost of a 1080p
+    # frame becomes that of a 320p one
+    analysis_height: int = Field(default=320, ge=120, le=2160)
+    # the cascade's step between face sizes: 1.1 finds a little more, and costs about twice 1.2
+    scale_factor: float = Field(default=1.2, gt=1.0, le=2.0)
+    # which of OpenCV's frontal-face Haar cascades (benchmarks/README.md, "Face presence", compares them)
+    cascade: Literal["alt2", "alt", "default"] = "alt2"
+    # the Haar cascade's minNeighbors: higher refuses more false faces and misses more real ones
+    min_neighbors: int = Field(default=5, ge=1, le=20)
+    snapshot_jpeg_quality: int = Field(default=80, ge=30, le=95)
+    snapshot_max_width: int = Field(default=640, ge=160, le=1920)
+
+
+class CheckinVideoSettings(BaseModel):
+    """Which span a video-verified check-in links, and when its face check runs."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    before_s: float = Field(default=10.0, ge=0, le=300)
+    after_s: float = Field(default=20.0, gt=0, le=300)
+    # the check runs once the camera's recording has passed the span's end by this much
+    settle_margin_s: float = Field(default=2.0, ge=0, le=300)
+    # ... or, at the latest, this long after the span's end (a camera that stopped recording)
+    settle_timeout_s: float = Field(default=180.0, gt=0, le=86_400)
+    # how often the worker looks for checks that are due
+    poll_interval_s: float = Field(default=2.0, gt=0, le=300)
+    # at most this many checks run in one pass of the worker
+    batch_size: int = Field(default=8, ge=1, le=200)
