@@ -2,8 +2,8 @@
 
 A real ``watchwall serve`` (recording on, 2 s segments) runs the shipped Tianshui demo site's 49
 cameras (demo scenes as looped clips, ``clock: false``), except one camera per county, which is a
-file camera marked ``rollcall: true``: a face video (scikit-image's astronaut photograph, moving
-slightly) for most, an empty room for one. City command clicks 点名 for all centres on the wall in
+GStreamer RTSP camera marked ``rollcall: true``: the face-presence tests' face scene (scikit-image's
+astronaut photograph, drifting) for most, their empty room for one. City command clicks 点名 for all centres on the wall in
 Chromium; each county's supervisor is a socket.io client that answers 到 a few seconds after the
 call reaches it, except ``--unanswered`` centres, which let the countdown run out.
 
@@ -36,7 +36,8 @@ from sqlalchemy import create_engine, text
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.rollcall.cameras import empty_room_video, face_video  # noqa: E402
+from tests.support.rtsp_process import RtspServerProcess  # noqa: E402
+from tests.video.analysis.face_media import empty_room, face_scene, write_h264  # noqa: E402
 from watchwall.config.database import make_engine, upgrade  # noqa: E402
 from watchwall.config.settings import DEMO_SITE  # noqa: E402
 from watchwall.dashboard.accounts import add_user  # noqa: E402
@@ -53,9 +54,14 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def build_site(folder: Path, empty_county: str) -> tuple[Path, list[str]]:
-    face = face_video(folder / "face.mp4", seconds=10)
-    empty = empty_room_video(folder / "empty.mp4", seconds=10)
+def roll_call_cameras(folder: Path) -> RtspServerProcess:
+    """The GStreamer RTSP server playing the face-presence tests' two scenes in a loop."""
+    face = write_h264(folder / "face.h264", face_scene(640, 360), seconds=6)
+    empty = write_h264(folder / "empty.h264", empty_room(640, 360), seconds=6)
+    return RtspServerProcess({"/face": f"file:{face}", "/empty": f"file:{empty}"}).start()
+
+
+def build_site(folder: Path, cameras: RtspServerProcess, empty_county: str) -> tuple[Path, list[str]]:
     site = yaml.safe_load(DEMO_SITE.read_text(encoding="utf-8"))
     counties = []
     for centre in site["centres"]:
@@ -68,7 +74,7 @@ def build_site(folder: Path, empty_county: str) -> tuple[Path, list[str]]:
         counties.append(centre["code"])
         duty = centre["rooms"][0]["cameras"][0]
         duty.pop("demo", None)
-        duty["file"] = str(empty if centre["code"] == empty_county else face)
+        duty["rtsp"] = cameras.url("/empty" if centre["code"] == empty_county else "/face")
         duty["rollcall"] = True
     path = folder / "site.yaml"
     path.write_text(yaml.safe_dump(site, allow_unicode=True, sort_keys=False), encoding="utf-8")
@@ -143,7 +149,8 @@ def aware(value) -> datetime:
 def run(args) -> dict:
     folder = Path(tempfile.mkdtemp(prefix="rollcall-bench-"))
     rng = random.Random(args.seed)
-    site, counties = build_site(folder, empty_county="wushan")
+    cameras = roll_call_cameras(folder)
+    site, counties = build_site(folder, cameras, empty_county="wushan")
     database = f"sqlite:///{folder / 'watchwall.db'}"
     add_users(database, counties)
     port = free_port()
@@ -274,6 +281,7 @@ def run(args) -> dict:
         except subprocess.TimeoutExpired:
             server.kill()
         engine.dispose()
+        cameras.kill()
 
 
 def main() -> int:

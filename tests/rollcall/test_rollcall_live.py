@@ -17,8 +17,8 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from tests.dashboard.conftest import ARTIFACTS, login_as
-from tests.rollcall.cameras import empty_room_video, face_video
 from tests.support.rtsp_process import RtspServerProcess, wait_until
+from tests.video.analysis.face_media import empty_room, face_scene, write_h264
 
 pytestmark = [pytest.mark.browser, pytest.mark.rtsp, pytest.mark.slow]
 
@@ -30,8 +30,9 @@ AFTER_ANSWER_S = 4
 @pytest.fixture(scope="module")
 def cameras(tmp_path_factory):
     folder = tmp_path_factory.mktemp("rollcall-cameras")
-    face = face_video(folder / "face.h264")
-    empty = empty_room_video(folder / "empty.h264")
+    # the face-presence tests' cameras: scikit-image's astronaut photograph and an empty room, drifting
+    face = write_h264(folder / "face.h264", face_scene(640, 360), seconds=6)
+    empty = write_h264(folder / "empty.h264", empty_room(640, 360), seconds=6)
     server = RtspServerProcess({"/face": f"file:{face}", "/empty": f"file:{empty}", "/plain": "h264"}).start()
     yield server
     server.kill()
