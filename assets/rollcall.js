@@ -32,7 +32,7 @@
     var text = label("state." + call.state, call.state);
     if (call.state === "called") text += " · " + remaining(call) + " " + label("seconds", "s");
     if (call.reason) text += " · " + label("reason." + call.reason, call.reason);
-    if (call.face_present !== null && call.face_present !== undefined) {
+    if (call.face_present !== null && call.face_present !== undefined && call.reason !== "no_face") {
       text += " · " + label(call.face_present ? "face.yes" : "face.no");
     }
     if (call.time_to_answer_s !== null && call.time_to_answer_s !== undefined) text += " · " + call.time_to_answer_s + " s";
@@ -59,10 +59,12 @@
         tile.setAttribute("data-call", String(call.id));
         tile.setAttribute("data-county", call.county);
         tile.appendChild(el("div", "rollcall-tile-name", (names.centres[call.county] || call.county) + " · " + (names.cameras[call.camera_id] || call.camera_id)));
-        var video = el("video", "rollcall-tile-video");
-        video.muted = true; video.autoplay = true; video.playsInline = true;
-        video.setAttribute("data-live-camera", call.camera_id);
-        video.setAttribute("data-live-stream", "sub");
+        var video = el(call.watch ? "video" : "div", "rollcall-tile-video");
+        if (call.watch) {
+          video.muted = true; video.autoplay = true; video.playsInline = true;
+          video.setAttribute("data-live-camera", call.camera_id);
+          video.setAttribute("data-live-stream", "sub");
+        }
         tile.appendChild(video);
         tile.appendChild(el("div", "rollcall-tile-state"));
         board.appendChild(tile);

@@ -57,6 +57,7 @@ def register(socketio: SocketIO, context: AppContext) -> None:
         )
         for call in calls:
             call["answerable"] = call["state"] == "called" and rules.can_answer(principal, call["county"])
+            call["watch"] = access.can_watch_live(principal, call["county"])  # inspectors see no live video
         midnight = datetime.combine(
             utcnow().astimezone(context.settings.zone).date(), time(0), tzinfo=context.settings.zone
         )

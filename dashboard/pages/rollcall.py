@@ -69,11 +69,14 @@ def layout(lang: str | None = None, **_query) -> html.Div:
                             placeholder=t("rollcall.filter.county", language),
                             className="rollcall-filter",
                         ),
-                        dcc.DatePickerSingle(
-                            id="rollcall-filter-day",
-                            display_format="YYYY-MM-DD",
-                            placeholder=t("rollcall.filter.day", language),
-                            clearable=True,
+                        html.Div(
+                            dcc.DatePickerSingle(
+                                id="rollcall-filter-day",
+                                display_format="YYYY-MM-DD",
+                                placeholder=t("rollcall.filter.day", language),
+                                clearable=True,
+                            ),
+                            className="rollcall-filter-day",
                         ),
                         dcc.Dropdown(
                             id="rollcall-filter-result",
