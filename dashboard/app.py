@@ -136,7 +136,10 @@ def create_app(context: AppContext) -> dash.Dash:
     incidents.register_callbacks(app)
     incident_panel.register_callbacks(app)
     dash.register_page(
-        "rollcall", path="/rollcall", layout=rollcall.layout, title=t("rollcall.title", context.settings.language)
+        "rollcall",
+        path="/rollcall",
+        layout=rollcall.layout,
+        title=t("rollcall.title", context.settings.language),
     )
     rollcall.register_callbacks(app)
     rollcall_control.register_callbacks(app)

@@ -131,7 +131,8 @@ def plan_calls(site: Site, actor: rules.Actor, centres: Sequence[str], camera_id
                 f"{_centre_name(site, code)} is the city centre: only county centres are called"
             )
         if not rules.can_start(actor, code):
-            raise RollcallRefused(f"you may not roll-call {_centre_name(site, code)}")
+            # named by its code alone: another county's name is not shown to those who may not see it
+            raise RollcallRefused(f"centre {code} is not one you may see or roll-call")
         chosen = camera_in_centre(centre, camera_id) if camera_id else rollcall_camera(centre)
         if camera_id and chosen is None:
             raise RollcallRefused(f"no enabled camera {camera_id} in {_centre_name(site, code)}")

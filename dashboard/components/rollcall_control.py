@@ -84,7 +84,14 @@ def register_callbacks(app) -> None:
         prevent_initial_call=True,
     )
     def _all(_clicks, options):
-        return [option["value"] for option in options or []]
+        principal = current_principal()
+        access.require(principal is not None and rules.can_start_any(principal))
+        context = current()
+        return [
+            option["value"]
+            for option in options or []
+            if isinstance(option, dict) and option.get("value") in {c.code for c in context.site.counties}
+        ]
 
     @app.callback(
         Output("rollcall-camera", "options"),

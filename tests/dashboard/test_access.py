@@ -102,6 +102,7 @@ def fill(rule: str) -> str:
         rule.replace("<camera_id>", QINZHOU_CAMERA)
         .replace("<code>", "qinzhou")
         .replace("<int:incident_id>", "1")
+        .replace("<int:call_id>", "1")
         .replace("<report_id>", "qinzhou-daily-2026-12-03-zh-CN.pdf")
         .replace("<path:filename>", "wall.css")
         .replace("<path:path>", "centres/qinzhou")
@@ -133,7 +134,7 @@ def test_every_route_refuses_a_supervisor_of_another_county(served, http_login):
 
 
 # pages a county supervisor opens for their own county (their callbacks refuse other counties' data)
-OWN_COUNTY_PAGES = ("incidents-", "incident-", "reports-", "report-")
+OWN_COUNTY_PAGES = ("incidents-", "incident-", "reports-", "report-", "rollcall-")
 
 # WS-Discovery multicasts: never from a test outside its own network namespace (tests/cameras does that)
 NOT_REPLAYED = {"discover-result.children"}
@@ -154,6 +155,10 @@ VALUES_BY_ID = {
     "rec-timeline": None,
     "ptz-preset": None,
     "ptz-preset-name": None,
+    "rollcall-centres": ["qinzhou"],  # a supervisor of maiji calling qinzhou is refused by name
+    "rollcall-filter-county": None,
+    "rollcall-filter-day": None,
+    "rollcall-filter-result": None,
 }
 
 

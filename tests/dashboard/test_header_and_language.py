@@ -138,8 +138,9 @@ def test_language_follows_the_user_across_pages_and_logins(served_factory, brows
         assert links == [
             "/centres/qinzhou",
             "/incidents",
+            "/rollcall",
             "/reports",
-        ]  # a county supervisor: their centre, their incidents and reports
+        ]  # a county supervisor: their centre, their incidents, roll-calls and reports
         other.close()
     finally:
         server.stop()
