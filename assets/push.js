@@ -56,7 +56,8 @@
     var options = { hour12: false }, zone = el.getAttribute("data-zone");
     if (zone) options.timeZone = zone;
     var now = new Date();
-    el.textContent = now.toLocaleString(document.documentElement.lang || "zh-CN", options);
+    var tagged = el.closest("[lang]");  // the page's language (the wall sets it on its page)
+    el.textContent = now.toLocaleString((tagged && tagged.getAttribute("lang")) || "zh-CN", options);
     el.setAttribute("datetime", now.toISOString());
   }
 

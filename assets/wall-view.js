@@ -106,7 +106,7 @@
     if (!view || !holder) return;
     if (shownCamera !== cameraId) {
       var camera = tiles() && tiles().camera(cameraId);
-      var name = camera ? camera.name + " · " + camera.room : cameraId;
+      var name = camera ? camera.label : cameraId;
       var centre = "";
       (tour() ? tour().pages : []).forEach(function (shown) { if (camera && shown.centre === camera.centre) centre = shown.centre_label; });
       document.getElementById("camera-view-name").textContent = centre ? centre + " · " + name : name;

@@ -94,7 +94,8 @@ def month_label(month: str, language: str, with_year: bool = True) -> str:
 
 
 MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-DAY_TICKS = 6  # about this many dates under a day axis
+DAY_TICKS = 5  # at most this many dates under a day axis, so that they stand upright
+MONTH_TICKS = 6  # and months
 
 
 def county_label(code: str, names: Mapping[str, str]) -> str:
@@ -158,6 +159,7 @@ def compliance_by_day(rates: Mapping[date, float | None], language: str, scale: 
         "tickmode": "array",
         "tickvals": [day.isoformat() for day in ticks],
         "ticktext": [day_label(day, language) for day in ticks],
+        "tickangle": 0,
     }
     return _figure([line], t("chart.compliance_day", language), percent_axis=True, scale=scale, xaxis=xaxis)
 
@@ -179,15 +181,19 @@ def cases_by_month_and_type(
         }
         for index, (case_type, per_month) in enumerate(sorted(counts.items()))
     ]
-    # months as categories labelled here (the year on the first month and on each January)
+    # months as categories labelled here (the year on the first month labelled and on each January),
+    # counted back from the latest month
+    every = max(1, ceil(len(months) / MONTH_TICKS))
+    labelled = months[::-1][::every][::-1]
     xaxis = {
         "type": "category",
         "tickmode": "array",
-        "tickvals": months,
+        "tickvals": labelled,
         "ticktext": [
             month_label(month, language, with_year=index == 0 or month.endswith("-01"))
-            for index, month in enumerate(months)
+            for index, month in enumerate(labelled)
         ],
+        "tickangle": 0,
     }
     return _figure(bars, t("chart.cases_month", language), barmode="stack", scale=scale, xaxis=xaxis)
 

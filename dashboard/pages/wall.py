@@ -106,15 +106,16 @@ def tour_pages(context: AppContext, language: str) -> list[dict]:
             place.camera.name.get(language),
         )
         centres[place.centre.code] = centre
+        label = name if room in name else f"{name} · {room}"  # many cameras are named after their room
         by_centre.setdefault(place.centre.code, []).append(
             {
                 "id": place.camera.id,
                 "name": name,
                 "room": room,
                 "centre": place.centre.code,
-                "label": f"{name} · {room}",
+                "label": label,
                 # the video's accessible name: the camera and its room (and centre)
-                "aria": f"{name}, {room}, {centre}",
+                "aria": f"{label}, {centre}",
             }
         )
     pages = []
