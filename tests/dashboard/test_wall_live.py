@@ -18,6 +18,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.rtsp]
 
 CAMERAS = [f"/cam{index}" for index in range(8)]
 # the ticker's incidents of lost video (the test pattern, a ball on black, may rightly be "covered" too)
+# the tour shows one centre a page: each of the two centres' 4 cameras
+TILES_A_PAGE = 4
 LOSS_ITEMS = ", ".join(f".incident-item[data-kind={kind}]" for kind in ("offline", "stalled", "video_loss"))
 
 
@@ -330,11 +332,11 @@ def test_tiles_play_and_an_outage_opens_incidents_that_recover(
     try:
         page.goto(f"{live_served.url}/wall?lang=en")
         page.wait_for_selector(".tile video", timeout=30_000)
-        tiles = wait_all_playing(page, 8, timeout=60)
+        tiles = wait_all_playing(page, TILES_A_PAGE, timeout=60)
         lags = [item["lag"] for item in playing(page)]
         (screenshots / "wall-live-lag.json").write_text(json.dumps({"lag_s": lags}), encoding="utf-8")
         assert max(lags) < 3.0, f"tiles lag the live edge: {lags}"
-        assert len(tiles) >= 8
+        assert len(tiles) >= TILES_A_PAGE
         page.screenshot(path=str(screenshots / "wall-live-rtsp.png"))
 
         killed_at = time.monotonic()
@@ -346,7 +348,7 @@ def test_tiles_play_and_an_outage_opens_incidents_that_recover(
         page.wait_for_selector(".tile[data-state=offline], .tile[data-state=stalled]", timeout=10_000)
         # each tile with an open alarm is outlined in the alarm's colour and says why
         page.wait_for_function(
-            "document.querySelectorAll('.tile[data-alarm] .tile-alarm:not(:empty)').length >= 8",
+            f"document.querySelectorAll('.tile[data-alarm] .tile-alarm:not(:empty)').length >= {TILES_A_PAGE}",
             timeout=15_000,
         )
         outlines = page.evaluate(
@@ -373,7 +375,7 @@ def test_tiles_play_and_an_outage_opens_incidents_that_recover(
                 return items.length >= 8 && items.every(item => item.getAttribute('data-recovered') === '1'); }}""",
             timeout=30_000,
         )
-        wait_all_playing(page, 8, timeout=60)
+        wait_all_playing(page, TILES_A_PAGE, timeout=60)
         (screenshots / "wall-live-alarm.json").write_text(json.dumps({"first_alarm_s": first_alarm_s}))
 
         # a click on a ticker alarm opens its camera full screen, playing; "back" returns to the tour
@@ -389,6 +391,6 @@ def test_tiles_play_and_an_outage_opens_incidents_that_recover(
         page.click("#camera-view-back")
         page.wait_for_selector("#camera-view", state="hidden", timeout=10_000)
         assert page.evaluate("location.hash") == "" and page.is_visible("#tile-grid")
-        wait_all_playing(page, 8, timeout=60)
+        wait_all_playing(page, TILES_A_PAGE, timeout=60)
     finally:
         context.close()
