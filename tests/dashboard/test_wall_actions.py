@@ -224,3 +224,33 @@ def test_the_keyboard_reaches_a_tile_and_enter_opens_it(login, browser, served, 
         assert page.evaluate("document.activeElement.getAttribute('data-camera')") == camera
     finally:
         page.context.close()
+
+
+def test_a_ticker_item_is_counted_and_opens_its_place_from_the_keyboard(login, browser, served, screenshots):
+    page = open_wall(login, browser, served, "zh-CN")
+    try:
+        page.wait_for_selector("#incident-ticker .incident-item", timeout=30_000)
+        items = page.locator("#incident-ticker .incident-item")
+        assert page.inner_text("#ticker-count") == str(items.count())
+        # the items scroll inside their bar: the last one can be brought into view, whole
+        last = items.last
+        last.focus()
+        page.wait_for_timeout(600)
+        box, bar = last.bounding_box(), page.locator("#incident-ticker").bounding_box()
+        assert bar["x"] - 1 <= box["x"] and box["x"] + box["width"] <= bar["x"] + bar["width"] + 1, (box, bar)
+        first = items.first
+        first.focus()
+        camera, incident = first.get_attribute("data-camera"), first.get_attribute("data-incident")
+        expected = page.evaluate(
+            "id => { const i = WatchWallIncidents.state()[id]; return i.camera_id ? 'camera=' + i.camera_id"
+            " : 'centre=' + (i.centre || i.county); }",
+            incident,
+        )
+        page.keyboard.press("Enter")
+        page.wait_for_function(f"location.hash === '#{expected}'", timeout=5_000)
+        if camera is None:  # an incident about a person: its centre's cameras, the tour paused
+            centre = expected.split("=", 1)[1]
+            page.wait_for_selector(f"#tile-grid[data-centre={centre}]", timeout=5_000)
+        page.screenshot(path=str(screenshots / "wall-ticker-opened-zh-CN.png"))
+    finally:
+        page.context.close()
