@@ -90,6 +90,18 @@
     }
     var bar = document.getElementById("tour-bar");
     if (bar) bar.setAttribute("data-paused", paused ? "1" : "0");
+    markCentreOnShow();
+  }
+
+  // the centre board marks the centre whose cameras are on screen (Dash redraws the board on push)
+  function markCentreOnShow() {
+    var shown = currentPage(), code = shown ? shown.centre : null;
+    document.querySelectorAll(".centre-board .centre-row[data-centre]").forEach(function (row) {
+      var on = row.getAttribute("data-centre") === code;
+      if (row.classList.contains("on-tour") !== on) row.classList.toggle("on-tour", on);
+      if (on && row.getAttribute("aria-current") !== "true") row.setAttribute("aria-current", "true");
+      else if (!on && row.hasAttribute("aria-current")) row.removeAttribute("aria-current");
+    });
   }
 
   function updateTileStates() {
@@ -364,6 +376,7 @@
   // tiles only if the page on show changed, so the other tiles' video carries on
   function findGrid() {
     watchTicker();
+    if (tour) markCentreOnShow();
     var found = document.getElementById("tile-grid");
     var text = found ? found.getAttribute("data-tour") : null;
     if (found === grid && text === tourText) return;

@@ -94,7 +94,7 @@ def month_label(month: str, language: str, with_year: bool = True) -> str:
 
 
 MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-DAY_TICKS = 5  # at most this many dates under a day axis, so that they stand upright
+DAY_TICKS = 4  # at most this many dates under a day axis, so that they stand upright
 MONTH_TICKS = 6  # and months
 
 
