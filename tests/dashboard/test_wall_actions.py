@@ -226,8 +226,11 @@ def test_the_keyboard_reaches_a_tile_and_enter_opens_it(login, browser, served, 
         page.context.close()
 
 
-def test_a_ticker_item_is_counted_and_opens_its_place_from_the_keyboard(login, browser, served, screenshots):
-    page = open_wall(login, browser, served, "zh-CN")
+@pytest.mark.parametrize("language", ["zh-CN", "en"])
+def test_a_ticker_item_is_counted_and_opens_its_place_from_the_keyboard(
+    login, browser, served, screenshots, language
+):
+    page = open_wall(login, browser, served, language)
     try:
         page.wait_for_selector("#incident-ticker .incident-item", timeout=30_000)
         items = page.locator("#incident-ticker .incident-item")
@@ -251,6 +254,6 @@ def test_a_ticker_item_is_counted_and_opens_its_place_from_the_keyboard(login, b
         if camera is None:  # an incident about a person: its centre's cameras, the tour paused
             centre = expected.split("=", 1)[1]
             page.wait_for_selector(f"#tile-grid[data-centre={centre}]", timeout=5_000)
-        page.screenshot(path=str(screenshots / "wall-ticker-opened-zh-CN.png"))
+        page.screenshot(path=str(screenshots / f"wall-ticker-opened-{language}.png"))
     finally:
         page.context.close()
