@@ -49,9 +49,16 @@
     }, CAMERAS_SETTLE_MS);
   }
 
+  // The site's time (data-zone, e.g. Asia/Shanghai), whatever zone the browser is in.
   function tickClock() {
     var el = document.getElementById("wall-clock");
-    if (el) el.textContent = new Date().toLocaleString(document.documentElement.lang || "zh-CN", { hour12: false });
+    if (!el) return;
+    var options = { hour12: false }, zone = el.getAttribute("data-zone");
+    if (zone) options.timeZone = zone;
+    var now = new Date();
+    var tagged = el.closest("[lang]");  // the page's language (the wall sets it on its page)
+    el.textContent = now.toLocaleString((tagged && tagged.getAttribute("lang")) || "zh-CN", options);
+    el.setAttribute("datetime", now.toISOString());
   }
 
   function start() {
@@ -70,6 +77,7 @@
     socket.on("camera.status", refreshCentre);
     socket.on("camera.alarm", refreshCentre);
     document.dispatchEvent(new CustomEvent("watchwall:socket", { detail: socket }));
+    tickClock();
     setInterval(tickClock, 1000);
     setInterval(function () { showStatus(socket.connected); }, 2000);
   }

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dash import dcc, html
 
 from watchwall.dashboard.components.nav import page_nav
+from watchwall.dashboard.context import current
 from watchwall.dashboard.i18n import t
 
 
@@ -25,7 +26,12 @@ def header(title: str, language: str, path: str) -> html.Header:
                             "data-offline": t("status.disconnected", language),
                         },
                     ),
-                    html.Span(id="wall-clock", className="wall-clock"),
+                    # the site's time zone, not the browser's: the clock shows the date the data has
+                    html.Time(
+                        id="wall-clock",
+                        className="wall-clock",
+                        **{"data-zone": current().settings.timezone},
+                    ),
                     dcc.Link(
                         t("nav.language", language),
                         href=f"{path}?lang={other}",

@@ -17,9 +17,17 @@ from watchwall.dashboard.components.rollcall_control import rollcall_control
 from watchwall.dashboard.components.room_list import push_refresh_button
 from watchwall.dashboard.components.shell import header
 from watchwall.dashboard.components.stream_label import stream_labels
+from watchwall.dashboard.components.wall_camera_view import (
+    camera_health_table,
+    camera_view,
+    focused_camera,
+    view_labels,
+)
+from watchwall.dashboard.components.wall_tour import tour_bar, with_ticker_count
 from watchwall.dashboard.context import AppContext, current
 from watchwall.dashboard.i18n import normalise, t
 from watchwall.dashboard.language import page_language
+from watchwall.incidents.kinds import SEVERITY
 from watchwall.incidents.store import counts_by_centre
 from watchwall.metrics import cases, compliance, resources
 from watchwall.metrics.headline import headline_figures
@@ -44,6 +52,10 @@ def layout(lang: str | None = None, **_query) -> html.Div:
             html.Button(id="wall-charts-go", n_clicks=0, hidden=True),
             push_refresh_button("wall-cameras-refresh"),  # cameras.changed: the tour and the ticker's names
             dcc.Store(id="wall-language", data=language),
+            # the screen's width, written by wall-tiles.js: the charts' text is sized from it
+            dcc.Store(id="wall-viewport", data=None),
+            # #camera=ID opens one camera full screen, #centre=CODE its centre's page (browser back closes)
+            dcc.Location(id="wall-location", refresh=False),
             header(t("wall.title", language), language, "/wall"),
             html.Section(id="wall-kpis", className="kpi-row"),
             html.Main(
@@ -51,8 +63,14 @@ def layout(lang: str | None = None, **_query) -> html.Div:
                     html.Section(id="wall-centres", className="centre-board"),
                     html.Section(
                         [
-                            incident_ticker(context, language, principal.role in ("city_command", "admin")),
+                            with_ticker_count(
+                                incident_ticker(
+                                    context, language, principal.role in ("city_command", "admin")
+                                ),
+                                language,
+                            ),
                             rollcall_control(context, principal, language),
+                            tour_bar(language),
                             html.Div(
                                 id="tile-grid",
                                 className="tile-grid",
@@ -68,24 +86,47 @@ def layout(lang: str | None = None, **_query) -> html.Div:
                 [html.Section(id="wall-charts", className="chart-row"), county_map_panel("wall", language)],
                 className="wall-lower",
             ),
+            camera_view(language),
         ],
         className="wall-page",
         lang=language,
     )
 
 
-def tour_pages(context: AppContext, language: str) -> list[list[dict]]:
-    """The cameras of the tour, centre by centre, in pages of ``wall_tiles``."""
+def tour_pages(context: AppContext, language: str) -> list[dict]:
+    """The cameras of the tour in pages of at most ``wall_tiles``, one centre a page (a centre with
+    more cameras takes several pages), each page naming its centre."""
     per_page = context.settings.wall_tiles
-    cameras = [
-        {
-            "id": place.camera.id,
-            "label": f"{place.centre.label.get(language)} · {place.camera.name.get(language)}",
-        }
-        for place in context.site.cameras()
-        if place.camera.enabled
-    ]
-    return [cameras[index : index + per_page] for index in range(0, len(cameras), per_page)]
+    by_centre: dict[str, list[dict]] = {}
+    centres = {}
+    for place in context.site.cameras():
+        if not place.camera.enabled:
+            continue
+        centre, room, name = (
+            place.centre.label.get(language),
+            place.room.name.get(language),
+            place.camera.name.get(language),
+        )
+        centres[place.centre.code] = centre
+        label = name if room in name else f"{name} · {room}"  # many cameras are named after their room
+        by_centre.setdefault(place.centre.code, []).append(
+            {
+                "id": place.camera.id,
+                "name": name,
+                "room": room,
+                "centre": place.centre.code,
+                "label": label,
+                # the video's accessible name: the camera and its room (and centre)
+                "aria": f"{label}, {centre}",
+            }
+        )
+    pages = []
+    for code, cameras in by_centre.items():
+        for index in range(0, len(cameras), per_page):
+            pages.append(
+                {"centre": code, "centre_label": centres[code], "cameras": cameras[index : index + per_page]}
+            )
+    return pages
 
 
 def tour_json(context: AppContext, language: str) -> str:
@@ -96,6 +137,9 @@ def tour_json(context: AppContext, language: str) -> str:
             "interval": context.settings.tour_interval_s,
             "states": states,
             "streams": stream_labels(language),  # which stream a tile shows (wall-tiles.js)
+            "severity": SEVERITY,  # an alarm's colour on its tile
+            "zone": context.settings.timezone,  # the playback link's times are the site's
+            "labels": view_labels(language),
         },
         ensure_ascii=False,
     )
@@ -205,21 +249,24 @@ def centre_board(
                     centre_counts(centre.code, incidents.get(centre.code), language),
                 ],
                 className=f"centre-row level-{centre.level}",
-                **{"data-centre": centre.code},
+                # wall-tiles.js: a click, Enter or Space shows the centre's cameras
+                tabIndex="0",
+                role="button",
+                **{"data-centre": centre.code, "aria-label": centre.label.get(language)},
             )
         )
     return rows
 
 
-def charts(context: AppContext, data: dict, language: str) -> list:
+def charts(context: AppContext, data: dict, language: str, scale: float = 1.0) -> list:
     names = context.county_names(language)
     rates = data["headline"]["checkin_compliance"]["by_county"]
     drawn = {
-        "compliance-county": figures.compliance_by_county(rates, names, language),
-        "compliance-day": figures.compliance_by_day(data["by_day"], language),
-        "cases-month": figures.cases_by_month_and_type(data["cases_by_month_and_type"], language),
+        "compliance-county": figures.compliance_by_county(rates, names, language, scale),
+        "compliance-day": figures.compliance_by_day(data["by_day"], language, scale),
+        "cases-month": figures.cases_by_month_and_type(data["cases_by_month_and_type"], language, scale),
         "resources-county": figures.resources_by_county(
-            data["bases_by_county"], data["staff_by_county"], names, language
+            data["bases_by_county"], data["staff_by_county"], names, language, scale
         ),
     }
     return [
@@ -257,18 +304,36 @@ def register_callbacks(app) -> None:
         Input("wall-charts-go", "n_clicks"),
         Input("push-refresh", "n_clicks"),
         State("wall-language", "data"),
+        State("wall-viewport", "data"),
         prevent_initial_call=True,
     )
-    def refresh_charts(_go, _version, language):
+    def refresh_charts(_go, _version, language, viewport):
         principal = current_principal()
         require(principal is not None and can_see_wall(principal))
         context = current()
         language = normalise(language)
+        width = viewport.get("width") if isinstance(viewport, dict) else None
+        scale = round(figures.text_scale(width if isinstance(width, int | float) else None), 2)
         return figure_cache.cached(
             context,
-            ("wall-charts", language),
-            lambda: charts(context, wall_data(context, language), language),
+            ("wall-charts", language, scale),
+            lambda: charts(context, wall_data(context, language), language, scale),
         )
+
+    @app.callback(
+        Output("camera-view-health", "children"),
+        Input("wall-location", "hash"),
+        Input("camera-view-refresh", "n_clicks"),
+        State("wall-language", "data"),
+        prevent_initial_call=True,
+    )
+    def refresh_camera_health(hash_, _refresh, language):
+        """The health table of the camera opened full screen (its live cells, as /admin shows them)."""
+        principal = current_principal()
+        require(principal is not None and can_see_wall(principal))
+        context = current()
+        camera_id = focused_camera(hash_)
+        return camera_health_table(context, camera_id, normalise(language)) if camera_id else []
 
     @app.callback(
         Output("tile-grid", "data-tour"),

@@ -18,6 +18,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.rtsp]
 
 CAMERAS = [f"/cam{index}" for index in range(8)]
 # the ticker's incidents of lost video (the test pattern, a ball on black, may rightly be "covered" too)
+# the tour shows one centre a page: each of the two centres' 4 cameras
+TILES_A_PAGE = 4
 LOSS_ITEMS = ", ".join(f".incident-item[data-kind={kind}]" for kind in ("offline", "stalled", "video_loss"))
 
 
@@ -279,6 +281,49 @@ def test_a_camera_not_pulled_does_not_hold_up_the_rest_of_its_page(paged_served,
     assert after_close == b""
 
 
+VIEW_VIDEO = "() => { const v = document.querySelector('#camera-view video'); return v ? [v.currentTime, v.getVideoPlaybackQuality().totalVideoFrames] : null; }"
+
+
+def wait_view_plays(page, timeout: float = 45) -> None:
+    """The full-screen view's video advances (time and decoded frames) over a second."""
+    page.wait_for_selector("#camera-view video", state="visible", timeout=15_000)
+    deadline = time.monotonic() + timeout
+    before = page.evaluate(VIEW_VIDEO)
+    while time.monotonic() < deadline:
+        page.wait_for_timeout(1000)
+        now = page.evaluate(VIEW_VIDEO)
+        if before and now and now[0] > before[0] and now[1] > before[1]:
+            return
+        before = now
+    raise AssertionError(f"the full-screen camera does not play: {page.evaluate(VIEW_VIDEO)}")
+
+
+@pytest.mark.parametrize("language", ["zh-CN", "en"])
+def test_a_camera_link_opens_it_full_screen_playing_and_back_returns_to_the_tour(
+    login, browser, live_served, screenshots, language
+):
+    context = login(browser, live_served, "command", viewport={"width": 1920, "height": 1080})
+    page = context.new_page()
+    try:
+        page.goto(f"{live_served.url}/wall?lang={language}#camera=qinzhou-cam1")
+        page.wait_for_selector("#camera-view[data-camera=qinzhou-cam1]", timeout=30_000)
+        wait_view_plays(page)
+        assert page.get_attribute("#camera-view video", "aria-label").startswith("摄像机 1")
+        page.wait_for_selector("#camera-view-health table", timeout=15_000)
+        page.wait_for_function(
+            "document.getElementById('camera-view-state').getAttribute('data-state') === 'online'",
+            timeout=15_000,
+        )
+        page.screenshot(path=str(screenshots / f"wall-camera-full-screen-{language}.png"))
+        page.click("#camera-view-back")
+        page.wait_for_selector("#camera-view", state="hidden", timeout=10_000)
+        assert page.evaluate("location.hash") == ""
+        assert page.url.endswith(f"/wall?lang={language}")  # still the wall: a link's hash is cleared
+        wait_all_playing(page, 4, timeout=60)
+    finally:
+        context.close()
+
+
 def test_tiles_play_and_an_outage_opens_incidents_that_recover(
     login, browser, live_served, cameras, screenshots
 ):
@@ -287,11 +332,11 @@ def test_tiles_play_and_an_outage_opens_incidents_that_recover(
     try:
         page.goto(f"{live_served.url}/wall?lang=en")
         page.wait_for_selector(".tile video", timeout=30_000)
-        tiles = wait_all_playing(page, 8, timeout=60)
+        tiles = wait_all_playing(page, TILES_A_PAGE, timeout=60)
         lags = [item["lag"] for item in playing(page)]
         (screenshots / "wall-live-lag.json").write_text(json.dumps({"lag_s": lags}), encoding="utf-8")
         assert max(lags) < 3.0, f"tiles lag the live edge: {lags}"
-        assert len(tiles) >= 8
+        assert len(tiles) >= TILES_A_PAGE
         page.screenshot(path=str(screenshots / "wall-live-rtsp.png"))
 
         killed_at = time.monotonic()
@@ -301,6 +346,19 @@ def test_tiles_play_and_an_outage_opens_incidents_that_recover(
         first_alarm_s = time.monotonic() - killed_at
         page.wait_for_function(f"document.querySelectorAll('{LOSS_ITEMS}').length >= 8", timeout=15_000)
         page.wait_for_selector(".tile[data-state=offline], .tile[data-state=stalled]", timeout=10_000)
+        # each tile with an open alarm is outlined in the alarm's colour and says why
+        page.wait_for_function(
+            f"document.querySelectorAll('.tile[data-alarm] .tile-alarm:not(:empty)').length >= {TILES_A_PAGE}",
+            timeout=15_000,
+        )
+        outlines = page.evaluate(
+            """[...document.querySelectorAll('.tile[data-alarm]')].map(t => [getComputedStyle(t).borderTopColor,
+                getComputedStyle(t.querySelector('.tile-alarm')).backgroundColor, t.querySelector('.tile-alarm').textContent])"""
+        )
+        assert all(
+            border == band and border != "rgba(0, 0, 0, 0)" and why for border, band, why in outlines
+        ), outlines
+        assert page.inner_text("#ticker-count") == str(page.locator(".incident-item").count())
         page.screenshot(path=str(screenshots / "wall-live-outage.png"))
         # A ticker full of incidents must not widen the page: the wall clips, so look at the boxes.
         beyond = page.evaluate(
@@ -317,7 +375,22 @@ def test_tiles_play_and_an_outage_opens_incidents_that_recover(
                 return items.length >= 8 && items.every(item => item.getAttribute('data-recovered') === '1'); }}""",
             timeout=30_000,
         )
-        wait_all_playing(page, 8, timeout=60)
+        wait_all_playing(page, TILES_A_PAGE, timeout=60)
         (screenshots / "wall-live-alarm.json").write_text(json.dumps({"first_alarm_s": first_alarm_s}))
+
+        # a click on a ticker alarm opens its camera full screen, playing; "back" returns to the tour
+        item = page.locator(f"#incident-ticker :is({LOSS_ITEMS})[data-camera]").first
+        camera = item.get_attribute("data-camera")
+        item.scroll_into_view_if_needed()
+        item.click()
+        page.wait_for_selector(f"#camera-view[data-camera='{camera}']", state="visible", timeout=10_000)
+        assert page.evaluate("location.hash") == f"#camera={camera}"
+        wait_view_plays(page)
+        page.wait_for_selector("#camera-view-incidents [data-incident]", timeout=10_000)
+        page.screenshot(path=str(screenshots / "wall-live-alarm-opened.png"))
+        page.click("#camera-view-back")
+        page.wait_for_selector("#camera-view", state="hidden", timeout=10_000)
+        assert page.evaluate("location.hash") == "" and page.is_visible("#tile-grid")
+        wait_all_playing(page, TILES_A_PAGE, timeout=60)
     finally:
         context.close()

@@ -334,7 +334,11 @@ def test_an_overdue_incident_is_escalated_to_the_wall_and_acknowledged_there(wor
         assert "overdue" in counts
         page.wait_for_timeout(1500)
         screenshot(page, world, "wall-incidents-overdue.png")
+        # a click on the ticker opens the camera full screen; its open incidents are acknowledged there
         page.click(item)
+        page.click(f"#camera-view [data-ack='{incident['id']}']")
+        page.wait_for_selector(f"#camera-view [data-incident='{incident['id']}'][data-state=acknowledged]")
+        page.click("#camera-view-back")
         page.wait_for_selector(f"{item}.acknowledged", timeout=15_000)
         screenshot(page, world, "wall-incidents-acknowledged.png")
     finally:
