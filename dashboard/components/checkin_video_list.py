@@ -28,7 +28,6 @@ def checkin_video_item(check: dict, language: str, zone: ZoneInfo) -> html.Li:
             src=f"/checkins/video/{check['id']}/snapshot.jpg",
             alt=t("checkin_video.snapshot_alt", language),
             className="checkin-video-snapshot",
-            loading="lazy",
         )
         if check["has_snapshot"]
         else html.Div(className="checkin-video-snapshot checkin-video-empty")

@@ -109,7 +109,7 @@ def test_the_county_page_shows_the_frame_beside_the_check(served_with_check, bro
     try:
         page.goto(f"{server.url}/centres/qinzhou?lang=en")
         item = page.locator(f'.checkin-video-item[data-check="{CHECK}"]')
-        item.wait_for(timeout=30_000)
+        item.wait_for(state="attached", timeout=90_000)  # the page's layout comes by callback; a busy machine
         image = item.locator("img.checkin-video-snapshot")
         image.scroll_into_view_if_needed()
         page.wait_for_function(
