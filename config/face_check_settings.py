@@ -22,8 +22,13 @@ class FaceCheckSettings(BaseModel):
     # frames taller than this are scaled down (aspect kept) before detection: the cost of a 1080p
     # frame becomes that of a 320p one
     analysis_height: int = Field(default=320, ge=120, le=2160)
-    # the cascade's step between face sizes: 1.1 finds a little more, and costs about twice 1.2
-    scale_factor: float = Field(default=1.2, gt=1.0, le=2.0)
+    # the cascade's step between face sizes when the whole picture is searched: 1.1 finds a little
+    # more and costs about twice 1.2; 1.25 costs about 0.6 of 1.2 (benchmarks/README.md, "Face presence")
+    scale_factor: float = Field(default=1.25, gt=1.0, le=2.0)
+    # a sample whose picture differs from the last analysed one by less than this (mean absolute
+    # difference of 8-bit grey levels, on an 80x45 thumbnail) is the same picture: it gets the same
+    # answer without a new search (a still, empty room costs one search, not one per sample); 0: off
+    still_difference: float = Field(default=1.5, ge=0, le=50)
     # which of OpenCV's frontal-face Haar cascades (benchmarks/README.md, "Face presence", compares them)
     cascade: Literal["alt2", "alt", "default"] = "alt2"
     # the Haar cascade's minNeighbors: higher refuses more false faces and misses more real ones

@@ -12,6 +12,7 @@ from flask_socketio import SocketIO
 
 from watchwall.dashboard import (
     auth,
+    checkin_video_routes,
     incident_routes,
     incident_socket,
     json_body,
@@ -161,6 +162,7 @@ def create_app(context: AppContext) -> dash.Dash:
     report_routes.register(server)
     incident_routes.register(server)
     rollcall_routes.register(server)
+    checkin_video_routes.register(server)
     # Outermost first: the client's address is settled, then every response gets its headers.
     server.wsgi_app = TrustedProxyFix(
         SecurityHeaders(server.wsgi_app, app.csp_hashes), context.settings.trusted_proxies

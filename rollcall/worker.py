@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
@@ -40,6 +41,7 @@ log = logging.getLogger(__name__)
 FACE_WORKERS = 2
 MAX_CALLS_PER_TICK = 50
 BOOKMARK_TRIES = 3
+RETRY_S = 10.0
 
 
 def recorded_until(engine: Engine, camera_id: str) -> float | None:
@@ -84,6 +86,7 @@ class RollcallWorker:
         self._thread: threading.Thread | None = None
         self._pool = ThreadPoolExecutor(FACE_WORKERS, thread_name_prefix="rollcall-face")
         self._in_flight: set[int] = set()
+        self._retry_after: dict[int, float] = {}  # a check that raised waits before it is tried again
         self._lock = threading.Lock()
 
     # --- lifecycle ---
@@ -140,7 +143,7 @@ class RollcallWorker:
         grace = timedelta(seconds=self.rollcall.recording_grace_s)
         for call in store.answered_due(self.engine, now, limit=MAX_CALLS_PER_TICK):
             with self._lock:
-                if call["id"] in self._in_flight:
+                if call["id"] in self._in_flight or self._retry_after.get(call["id"], 0) > time.monotonic():
                     continue
             end = _moment(call["clip_end_at"])
             recorded = recorded_until(self.engine, call["camera_id"])
@@ -159,14 +162,18 @@ class RollcallWorker:
                 log.info("roll-call %s face check: %s", call["id"], exc)
                 verdict = FaceVerdict(False, 0, 0, NO_RECORDING)
             decided = store.record_verdict(self.engine, call["id"], verdict, self.now())
+            with self._lock:
+                self._retry_after.pop(call["id"], None)
             if decided is None:
                 return
             if decided["state"] == "failed":
                 self._failed(decided)
             else:
                 self.publish(decided)
-        except Exception:  # a pool thread must not die silently: the call is retried next tick
-            log.exception("roll-call %s: the verdict failed", call["id"])
+        except Exception:  # a pool thread must not die silently: the call is tried again later
+            log.exception("roll-call %s: the verdict failed; trying again in %s s", call["id"], RETRY_S)
+            with self._lock:
+                self._retry_after[call["id"]] = time.monotonic() + RETRY_S
         finally:
             with self._lock:
                 self._in_flight.discard(call["id"])

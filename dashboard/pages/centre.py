@@ -11,6 +11,7 @@ from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 from watchwall.dashboard import access, figure_cache, figures
 from watchwall.dashboard.auth import audit, current_principal
 from watchwall.dashboard.camera_control import DIRECTIONS, control_for, pulse
+from watchwall.dashboard.components.checkin_video_list import checkin_video_panel
 from watchwall.dashboard.components.county_map import county_map_panel
 from watchwall.dashboard.components.incident_panel import incident_panel
 from watchwall.dashboard.components.kpi import kpi_card
@@ -96,6 +97,7 @@ def layout(code: str | None = None, lang: str | None = None, camera: str | None 
                             ),
                             html.H3(t("centre.missed", language)),
                             html.Div(id="centre-missed", className="missed-list"),
+                            checkin_video_panel(context.engine, centre.code, language, context.settings.zone),
                         ],
                         className="side-column",
                     ),

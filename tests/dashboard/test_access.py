@@ -103,6 +103,7 @@ def fill(rule: str) -> str:
         .replace("<code>", "qinzhou")
         .replace("<int:incident_id>", "1")
         .replace("<int:call_id>", "1")
+        .replace("<int:video_id>", "1")
         .replace("<report_id>", "qinzhou-daily-2026-12-03-zh-CN.pdf")
         .replace("<path:filename>", "wall.css")
         .replace("<path:path>", "centres/qinzhou")

@@ -143,7 +143,9 @@ def test_a_roll_call_of_three_centres(world, browser):
     wall_context, wall = open_page(browser, server, "command", "/wall?lang=en")
     qinzhou_context, qinzhou = open_page(browser, server, "sup-qinzhou", "/centres/qinzhou?lang=en")
     maiji_context, maiji = open_page(browser, server, "sup-maiji", "/centres/maiji?lang=en")
-    qingshui_context, qingshui = open_page(browser, server, "sup-qingshui", "/centres/qingshui?lang=en")
+    qingshui_context, qingshui = open_page(
+        browser, server, "sup-qingshui", "/centres/qingshui"
+    )  # the site's default: zh-CN
     try:
         # the segments of every camera are being written before the call
         wait_until(
@@ -193,6 +195,9 @@ def test_a_roll_call_of_three_centres(world, browser):
             left = int(page.inner_text("#rollcall-prompt .rollcall-countdown"))
             assert 0 < left <= COUNTDOWN_S
         screenshot(qinzhou, folder, "rollcall-centre-prompt.png")
+        assert qingshui.inner_text("#rollcall-prompt .rollcall-answer") == "到"
+        assert "视频点名" in qingshui.inner_text("#rollcall-prompt")
+        screenshot(qingshui, folder, "rollcall-centre-prompt-zh.png")
 
         # another county's supervisor answering qinzhou's call changes nothing
         refusal = emit(maiji, "rollcall.answer", {"id": called["qinzhou"]["id"]})

@@ -59,7 +59,7 @@ class HaarFaceDetector:
         min_face_px: int,
         analysis_height: int,
         min_neighbors: int = 5,
-        scale_factor: float = 1.2,
+        scale_factor: float = 1.25,
         cascade: str = "alt2",
     ) -> None:
         self.classifier = cv2.CascadeClassifier(str(cascade_path(cascade)))

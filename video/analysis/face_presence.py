@@ -100,9 +100,14 @@ def check_span(
     plain: list[tuple[float, object]] = []  # frames without a face: the middle one is the snapshot then
     middle = start + (end - start) / 2
     last_face: Face | None = None
+    still = StillPicture(settings.still_difference)
     for sample in sampled_frames(lookup.recordings_dir, segments, start, end, settings.sample_fps, cost):
         sampled += 1
-        faces = detector.faces(_grey(sample.frame), near=last_face)
+        grey = _grey(sample.frame)
+        faces = still.answer(grey)
+        if faces is None:
+            faces = detector.faces(grey, near=last_face)
+            still.remember(faces)
         last_face = faces[0] if faces else None
         if faces:
             with_face += 1
@@ -125,6 +130,35 @@ def check_span(
         snapshot_utc=snapshot_wall,
         segment_hashes=[segment.sha256 for segment in cost.segments_used],
     )
+
+
+class StillPicture:
+    """The last analysed picture as a thumbnail, and what the detector answered for it.
+
+    A camera's still picture (an empty room) gives the same answer every time: a sample that
+    differs from the last analysed one by less than ``threshold`` (sensor noise) takes that answer.
+    """
+
+    SIZE = (80, 45)
+
+    def __init__(self, threshold: float) -> None:
+        self.threshold = threshold
+        self.thumbnail: np.ndarray | None = None
+        self.current: np.ndarray | None = None
+        self.faces: list[Face] = []
+        self.reused = 0
+
+    def answer(self, grey: np.ndarray) -> list[Face] | None:
+        if self.threshold <= 0:
+            return None
+        self.current = cv2.resize(grey, self.SIZE, interpolation=cv2.INTER_AREA)
+        if self.thumbnail is None or cv2.absdiff(self.current, self.thumbnail).mean() >= self.threshold:
+            return None
+        self.reused += 1
+        return list(self.faces)
+
+    def remember(self, faces: list[Face]) -> None:
+        self.thumbnail, self.faces = self.current, list(faces)
 
 
 def expected_samples(start: float, end: float, settings: FaceCheckSettings) -> int:

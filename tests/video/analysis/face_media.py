@@ -68,20 +68,30 @@ def drifted(scene: np.ndarray, index: int) -> np.ndarray:
     return cv2.warpAffine(scene, shift, (scene.shape[1], scene.shape[0]), borderMode=cv2.BORDER_REPLICATE)
 
 
-def write_h264(path: Path, scene: np.ndarray, seconds: float, fps: int = 15, gop_s: float = 1.0) -> Path:
-    """A raw H.264 (Annex-B) file of ``scene`` drifting, ``fps`` frames a second, a keyframe every ``gop_s``."""
+def write_h264(
+    path: Path,
+    scene: np.ndarray,
+    seconds: float,
+    fps: int = 15,
+    gop_s: float = 1.0,
+    kbps: int | None = None,
+    still: bool = False,
+) -> Path:
+    """A raw H.264 (Annex-B) file of ``scene`` drifting (``still``: not), ``fps`` frames a second, a keyframe
+    every ``gop_s``; ``kbps``: a camera's constant bit rate (default: x264's own choice)."""
     height, width = scene.shape[:2]
     gop = max(1, round(fps * gop_s))
+    rate = f":bitrate={kbps}:vbv-maxrate={kbps}:vbv-bufsize={kbps}" if kbps else ""
     with av.open(str(path), "w", format="h264") as container:
         stream = container.add_stream("libx264", rate=fps)
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
         stream.options = {
             "preset": "ultrafast",
             "tune": "zerolatency",
-            "x264-params": f"keyint={gop}:min-keyint={gop}:scenecut=0:bframes=0:repeat-headers=1",
+            "x264-params": f"keyint={gop}:min-keyint={gop}:scenecut=0:bframes=0:repeat-headers=1{rate}",
         }
         for index in range(round(seconds * fps)):
-            frame = av.VideoFrame.from_ndarray(drifted(scene, index), format="rgb24")
+            frame = av.VideoFrame.from_ndarray(scene if still else drifted(scene, index), format="rgb24")
             frame.pts, frame.time_base = index, Fraction(1, fps)
             container.mux(stream.encode(frame))
         container.mux(stream.encode(None))
