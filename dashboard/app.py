@@ -19,6 +19,7 @@ from watchwall.dashboard import (
     push,
     recording_routes,
     report_routes,
+    state_link,
     view_audit,
 )
 from watchwall.dashboard.api import PREFIX as API_PREFIX
@@ -149,6 +150,7 @@ def create_app(context: AppContext) -> dash.Dash:
     recording_routes.register(server)
     report_routes.register(server)
     incident_routes.register(server)
+    state_link.register(server)
     # Outermost first: the client's address is settled, then every response gets its headers.
     server.wsgi_app = TrustedProxyFix(
         SecurityHeaders(server.wsgi_app, app.csp_hashes), context.settings.trusted_proxies
