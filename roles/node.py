@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from watchwall.cameras.inventory_watch import pull_list_now
 from watchwall.cluster.backends import require_cluster_backends
@@ -123,8 +124,11 @@ class IngestNode:
     def cameras(self) -> list[CameraSpec]:
         try:
             self._stamp, self.site = pull_list_now(self.site_file, self.engine)
-        except UserError as exc:  # the inventory's database is away: keep the last list
-            log.warning("node: camera list not refreshed: %s", exc)
+        except (UserError, SQLAlchemyError) as exc:  # the inventory's database is away: keep the last list
+            log.warning(
+                "node: camera list not refreshed: %s",
+                str(exc).strip().splitlines()[0] if str(exc).strip() else exc,
+            )
         return camera_specs(self.site)
 
     def on_tick(self, result: TickResult) -> None:
