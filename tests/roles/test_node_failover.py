@@ -300,3 +300,21 @@ def test_restarting_the_web_role_leaves_recording_unbroken(cluster, tmp_path):
     )
     everything = query(database_url, "SELECT camera_id, status, start_utc, end_utc FROM recording_segments")
     assert {row.camera_id for row in recorded} == set(CAMERAS), (began, everything, a.log())
+
+
+def test_a_county_node_owns_its_county_s_cameras_loses_them_when_killed_and_gets_them_back(cluster):
+    start, database_url, nodes = cluster
+    city = start("node-city")
+    county = start("node-qz", "--county", "qinzhou")
+
+    def of_county(owner: str):
+        owned = settled(city.env)
+        return owned and all(owned[camera] == owner for camera in COUNTIES["qinzhou"]) and owned
+
+    owned = wait_for(lambda: of_county("node-qz"), 120, "node-qz owning qinzhou's cameras")
+    assert all(owned[camera] == "node-city" for camera in COUNTIES["maiji"]), owned
+    county.kill()
+    wait_for(lambda: of_county("node-city"), 60, "qinzhou's cameras moving to node-city")
+    start("node-qz", "--county", "qinzhou")  # the same name again, restarted
+    owned = wait_for(lambda: of_county("node-qz"), 120, "qinzhou's cameras coming back to node-qz")
+    assert all(owned[camera] == "node-city" for camera in COUNTIES["maiji"]), owned
