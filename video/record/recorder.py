@@ -479,6 +479,15 @@ class Recorder:
         if writer is None:
             return
         writer.abandon()
+        if self._held_open is not None:  # a disk error during a database outage: the span is a gap
+            held, self._held_open = self._held_open, None
+            log.error(
+                "recorder %s: %s left without an index row (disk and database both failed)",
+                self.camera_id,
+                held.path,
+            )
+            self._pending_gap = (held.start_utc, reason)
+            return
         end = self._finish_from_disk(writer.path)
         if end is not None:
             self._pending_gap = (end, reason)
