@@ -4,7 +4,8 @@ A GStreamer RTSP camera, node processes on one PostgreSQL database and Redis, a 
 gunicorn, and Chromium: the live view plays through the web role's relay and goes on playing
 without a reload when the camera moves to another node (a node of its county joins); a span
 recorded partly on each node plays in the browser and exports through the web role, and the
-evidence package verifies. A node serves no video without a token signed with the cluster's secret.
+evidence package verifies; the camera's node killed, the open page plays the camera from the
+node that takes it over. A node serves no video without a token signed with the cluster's secret.
 """
 
 from __future__ import annotations
@@ -160,7 +161,7 @@ def test_live_playback_and_export_through_the_web_role_across_two_nodes(relay_cl
 
         # a node of the camera's county joins: the camera moves there at a segment boundary, and
         # the open page goes on playing through the web role without a reload
-        start_node("node-b", "--county", "qinzhou")
+        b = start_node("node-b", "--county", "qinzhou")
         wait_for(lambda: owner(a.env) == "node-b", 90, "the camera moving to node-b")
         played = page.evaluate("() => window.__played")
         page.wait_for_function(f"() => window.__played > {played} + 3", timeout=60_000)
@@ -223,3 +224,19 @@ def test_live_playback_and_export_through_the_web_role_across_two_nodes(relay_cl
         timeout=120,
     )
     assert verified.returncode == 0, verified.stdout + verified.stderr
+
+    # kill -9 the camera's node: the other node takes the camera over and an open page plays it
+    # again through the web role, without a reload
+    context = login_as(browser, web, "command", viewport={"width": 1280, "height": 720})
+    page = context.new_page()
+    try:
+        page.goto(f"{web.url}/centres/qinzhou?lang=en")
+        page.wait_for_selector(f"#centre-live[data-live-camera={CAMERA}]", timeout=30_000)
+        page.evaluate(PLAYED_COUNTER)
+        page.wait_for_function("() => window.__played > 2", timeout=60_000)
+        b.kill()
+        wait_for(lambda: owner(a.env) == "node-a", 60, "node-a taking the camera over")
+        played = page.evaluate("() => window.__played")
+        page.wait_for_function(f"() => window.__played > {played} + 3", timeout=90_000)
+    finally:
+        context.close()
