@@ -4,7 +4,8 @@ The SHA-256 links alone let someone with write access to the database edit a row
 every later hash; ``verify`` would then call the chain intact. The anchor is keyed with a key
 derived from the installation secret (``<data dir>/secret_key``, never in the database), so a
 recomputed row carries a MAC that does not match, and ``watchwall audit verify`` says so.
-Every process that appends (``serve``, ``ingest``, the CLI) reads the same secret file.
+Every process that appends (``serve``, ``ingest``, the CLI) reads the same secret file; the roles
+of a cluster share it through the ``secret_key_file`` setting.
 """
 
 from __future__ import annotations
@@ -14,21 +15,23 @@ import hmac
 from functools import lru_cache
 from pathlib import Path
 
-from watchwall.config.secret_key import load_or_create_secret_key
+from watchwall.config.secret_key import SECRET_FILE_NAME, load_or_create_secret
 from watchwall.config.settings import get_settings
 
 KEY_LABEL = b"watchwall audit chain anchor v1"
 
 
 @lru_cache(maxsize=8)
-def _key_of(data_dir: Path) -> bytes:
-    data_dir.mkdir(parents=True, exist_ok=True)
-    return hmac.new(load_or_create_secret_key(data_dir), KEY_LABEL, hashlib.sha256).digest()
+def _key_of(secret_file: Path) -> bytes:
+    secret_file.parent.mkdir(parents=True, exist_ok=True)
+    return hmac.new(load_or_create_secret(secret_file), KEY_LABEL, hashlib.sha256).digest()
 
 
 def anchor_key() -> bytes:
-    """This installation's anchor key (from the settings' data dir)."""
-    return _key_of(Path(get_settings().data_dir).expanduser().resolve())
+    """This installation's anchor key (from its secret file: the setting, else in the data dir)."""
+    settings = get_settings()
+    secret_file = settings.secret_key_file or Path(settings.data_dir) / SECRET_FILE_NAME
+    return _key_of(Path(secret_file).expanduser().resolve())
 
 
 def entry_mac(key: bytes, entry_hash: str) -> str:

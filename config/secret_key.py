@@ -11,19 +11,33 @@ SECRET_BYTES = 32
 
 
 def load_or_create_secret_key(data_dir: Path) -> bytes:
-    path = data_dir / SECRET_FILE_NAME
+    return load_or_create_secret(data_dir / SECRET_FILE_NAME)
+
+
+def load_or_create_secret(path: Path) -> bytes:
+    """The secret in ``path`` (hex), made on first use. The roles of a cluster share one such file."""
+    too_short = False
     try:
         value = bytes.fromhex(path.read_text().strip())
         if len(value) >= SECRET_BYTES:
             return value
+        too_short = True
     except FileNotFoundError:
         pass
     except ValueError as exc:
         raise RuntimeError(f"{path}: not a hex secret key; delete it to generate a new one") from exc
     value = secrets.token_bytes(SECRET_BYTES)
-    tmp = path.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as handle:
         handle.write(value.hex() + "\n")
-    os.replace(tmp, path)
+    if too_short:
+        os.replace(tmp, path)
+        return value
+    try:
+        os.link(tmp, path)  # never replaces: of processes racing to make it, all read the first one's
+    except FileExistsError:
+        return load_or_create_secret(path)
+    finally:
+        os.unlink(tmp)
     return value

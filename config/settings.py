@@ -25,7 +25,7 @@ from watchwall.config.errors import UserError
 from watchwall.config.face_check_settings import CheckinVideoSettings, FaceCheckSettings
 from watchwall.config.incident_settings import IncidentSettings
 from watchwall.config.rollcall_settings import RollcallSettings
-from watchwall.config.secret_key import load_or_create_secret_key
+from watchwall.config.secret_key import load_or_create_secret, load_or_create_secret_key
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 DEMO_SITE = PACKAGE_DIR / "sites" / "tianshui.yaml"
@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Shanghai"
     language: Literal["zh-CN", "en"] = "zh-CN"
     secrets_file: Path | None = None
+    # The installation secret (cookies, the audit anchor, the roles' media tokens); default
+    # <data_dir>/secret_key. Every machine of a cluster gets a copy of the same file.
+    secret_key_file: Path | None = None
     thumbnail_interval_s: float = (
         10.0  # keyframe decode + analytics dominate monitoring cost: see benchmarks/README.md
     )
@@ -127,7 +130,9 @@ class Settings(BaseSettings):
         return self.data_dir
 
     def secret_key(self) -> bytes:
-        """The installation's secret, generated into the data dir on first use."""
+        """The installation's secret: ``secret_key_file``, else generated into the data dir on first use."""
+        if self.secret_key_file is not None:
+            return load_or_create_secret(Path(self.secret_key_file).expanduser())
         return load_or_create_secret_key(self.ensure_data_dir())
 
 

@@ -22,6 +22,7 @@ from watchwall.dashboard import (
     report_routes,
     rollcall_routes,
     rollcall_socket,
+    state_link,
     view_audit,
 )
 from watchwall.dashboard.api import PREFIX as API_PREFIX
@@ -163,6 +164,7 @@ def create_app(context: AppContext) -> dash.Dash:
     incident_routes.register(server)
     rollcall_routes.register(server)
     checkin_video_routes.register(server)
+    state_link.register(server)
     # Outermost first: the client's address is settled, then every response gets its headers.
     server.wsgi_app = TrustedProxyFix(
         SecurityHeaders(server.wsgi_app, app.csp_hashes), context.settings.trusted_proxies

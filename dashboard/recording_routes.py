@@ -32,6 +32,7 @@ from watchwall.config.timestamps import utc_iso
 from watchwall.dashboard import access, view_audit
 from watchwall.dashboard.auth import client_address, current_principal
 from watchwall.dashboard.context import current
+from watchwall.dashboard.recordings_source import recordings_dir_for
 from watchwall.video.record.evidence_cli import parse_instant
 from watchwall.video.record.export import export_clip
 from watchwall.video.record.playback import (
@@ -42,7 +43,6 @@ from watchwall.video.record.playback import (
     read_range,
     seek,
 )
-from watchwall.video.record.segments import default_recordings_dir
 from watchwall.video.record.signing import load_or_create_signing_key
 
 MAX_SPAN_S = 24 * 3600
@@ -156,7 +156,7 @@ def register(server: flask.Flask) -> None:
         settings = context.settings
         played = playback_file(
             context.engine,
-            default_recordings_dir(settings),
+            recordings_dir_for(camera_id, span.start_utc, span.end_utc),
             playback_cache_dir(settings),
             camera_id,
             span.start_utc,
@@ -239,7 +239,7 @@ def _export_download(place: CameraPlace, span: Span, reason: str):
     try:
         export_clip(
             context.engine,
-            default_recordings_dir(settings),
+            recordings_dir_for(camera_id, span.start_utc, span.end_utc),
             camera_id,
             span.start_utc,
             span.end_utc,

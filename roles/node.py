@@ -12,20 +12,22 @@ A takeover of a camera whose old owner left a segment open (a node killed or fro
 segment superseded and starts the new owner's recording with a ``node_failover`` gap.
 
 Camera events go out on Redis (Flask-SocketIO's message queue) for the web role to deliver; this
-process imports neither Dash nor the socket.io server. ``--listen`` serves the node's health.
+process imports neither Dash nor the socket.io server. ``--listen`` serves the node's health, and
+the live video and recorded segments of its cameras to web nodes that hold a token signed with the
+cluster's shared secret (``watchwall.roles.media_server``).
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import signal
+import socket
 import threading
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from watchwall.cameras.inventory_watch import pull_list_now
 from watchwall.cluster.backends import require_cluster_backends
@@ -40,8 +42,11 @@ from watchwall.config.timestamps import utc_iso
 from watchwall.incidents.intake import IncidentIntake, places_in, publish_through
 from watchwall.incidents.store import report_callback
 from watchwall.roles.media_plane import MediaPlane, build_media_plane
+from watchwall.roles.media_server import MediaServer
+from watchwall.roles.media_tokens import media_key
 from watchwall.video.events import RedisSink
 from watchwall.video.record.models import supersede_open_segments
+from watchwall.video.record.segments import default_recordings_dir
 from watchwall.video.state.shared_state import StatePublisher
 from watchwall.video.state.view import LocalMediaView
 
@@ -52,7 +57,12 @@ def register(subparsers) -> None:
     node = subparsers.add_parser("node", help="run an ingest node of a cluster (PostgreSQL + Redis)")
     node.add_argument("--name", required=True, help="this node's name, unique in the cluster")
     node.add_argument("--max-cameras", type=int, default=50, help="most cameras to record (default 50)")
-    node.add_argument("--listen", default="127.0.0.1:8060", help="HOST:PORT of the node's health page")
+    node.add_argument(
+        "--listen",
+        default="127.0.0.1:8060",
+        help="HOST:PORT where the node serves its health, live video and segments (port 0: any free one)",
+    )
+    node.add_argument("--advertise", help="HOST:PORT web nodes use to reach it (default: --listen)")
     node.add_argument("--county", help="take this county's cameras first (placement over the county's LAN)")
     node.add_argument("--site", type=Path, help="site file (default: the configured site)")
     node.set_defaults(func=node_command)
@@ -114,8 +124,11 @@ class IngestNode:
     def cameras(self) -> list[CameraSpec]:
         try:
             self._stamp, self.site = pull_list_now(self.site_file, self.engine)
-        except UserError as exc:  # the inventory's database is away: keep the last list
-            log.warning("node: camera list not refreshed: %s", exc)
+        except (UserError, SQLAlchemyError) as exc:  # the inventory's database is away: keep the last list
+            log.warning(
+                "node: camera list not refreshed: %s",
+                str(exc).strip().splitlines()[0] if str(exc).strip() else exc,
+            )
         return camera_specs(self.site)
 
     def on_tick(self, result: TickResult) -> None:
@@ -214,29 +227,6 @@ class IngestNode:
         }
 
 
-def serve_health(node: IngestNode, listen: str) -> ThreadingHTTPServer:
-    host, _, port = listen.rpartition(":")
-
-    class Health(BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802 (http.server's name)
-            if self.path != "/health":
-                self.send_error(404)
-                return
-            body = json.dumps(node.health(), ensure_ascii=False).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args) -> None:
-            pass
-
-    server = ThreadingHTTPServer((host or "127.0.0.1", int(port)), Health)
-    threading.Thread(target=server.serve_forever, name="node-health", daemon=True).start()
-    return server
-
-
 def _listen_address(listen: str) -> str:
     host, _, port = listen.rpartition(":")
     if not host or not port.isdigit() or not 0 <= int(port) < 65536:
@@ -244,15 +234,47 @@ def _listen_address(listen: str) -> str:
     return listen
 
 
+def _bind(listen: str, settings) -> MediaServer:
+    host, _, port = listen.rpartition(":")
+    try:
+        return MediaServer(
+            (host, int(port)),
+            key=media_key(settings.secret_key()),
+            recordings_dir=default_recordings_dir(settings),
+        )
+    except OSError as exc:
+        raise UserError(f"cannot listen on {listen}: {exc.strerror or exc}") from None
+
+
+def _advertised(server: MediaServer, advertise: str | None) -> str:
+    if advertise:
+        return _listen_address(advertise)
+    host, port = server.server_address[:2]
+    if host in ("0.0.0.0", "::", ""):  # every interface: name this machine
+        host = socket.gethostname()
+    return f"{host}:{port}"
+
+
 def node_command(args) -> int:
     settings = get_settings()
     require_cluster_backends(settings)
+    if settings.secret_key_file is None:
+        raise UserError(
+            "a node serves its cameras' video to web nodes under the cluster's shared secret: "
+            "set WATCHWALL_SECRET_KEY_FILE to the secret key file every role of the cluster shares"
+        )
     listen = _listen_address(args.listen)
+    server = _bind(listen, settings)
+    address = _advertised(server, args.advertise)
     url = settings.effective_database_url
     upgrade(url)
     engine = make_engine(url)
-    leases = LeaseEngine(url, args.name, address=listen, county=args.county, max_cameras=args.max_cameras)
-    leases.register()
+    leases = LeaseEngine(url, args.name, address=address, county=args.county, max_cameras=args.max_cameras)
+    try:
+        leases.register()
+    except BaseException:
+        server.server_close()
+        raise
     sink = RedisSink(settings.redis_url)
     # the node's alarms become incidents, written in batches on the intake's own thread
     planned = {"site": load_site(args.site or settings.site)}
@@ -272,14 +294,13 @@ def node_command(args) -> int:
     node = IngestNode(engine, load_site(args.site or settings.site), leases, plane_factory)
     node.plane.start()
     node.start_sync()
-    health = serve_health(node, listen)
-    publisher = StatePublisher(
-        settings.redis_url, LocalMediaView(node.plane.ingest, node.plane.live), args.name
-    )
+    view = LocalMediaView(node.plane.ingest, node.plane.live)
+    server.start(view, node.health)
+    publisher = StatePublisher(settings.redis_url, view, args.name, address=address)
     publisher.start()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    print(f"WatchWall ingest node {args.name}: health on http://{listen}/health  (Ctrl-C stops)", flush=True)
+    print(f"WatchWall ingest node {args.name}: health on http://{address}/health  (Ctrl-C stops)", flush=True)
     try:
         leases.run(node.cameras, node.on_tick, stop)
     except NodeSuperseded as exc:
@@ -289,7 +310,7 @@ def node_command(args) -> int:
         pass
     finally:
         publisher.stop()
-        health.shutdown()
+        server.stop()
         node.stop_sync()
         node.plane.stop(recorder_timeout=10.0)  # every open segment closed, then the leases given up
         intake.stop()

@@ -16,6 +16,7 @@ caches (figures) warm; scale by more web processes, joined by Redis.
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 from gunicorn.app.base import BaseApplication
 
@@ -23,8 +24,12 @@ from watchwall.config.errors import UserError
 from watchwall.dashboard import checkin_video_worker, incident_service, rollcall_service
 from watchwall.dashboard.app import create_app
 from watchwall.dashboard.push import watch_metrics
+from watchwall.dashboard.recordings_source import SEGMENT_RELAY
+from watchwall.roles.media_relay import RelayMediaView
+from watchwall.roles.media_tokens import media_key
+from watchwall.roles.segment_relay import SegmentRelay
 from watchwall.roles.serve import prepare, watch_inventory
-from watchwall.video.state.shared_state import SharedStateView
+from watchwall.video.record.segments import default_recordings_dir
 
 METRICS_WATCH_INTERVAL_S = 5.0
 
@@ -44,8 +49,17 @@ def register(subparsers) -> None:
 def build_web_app(site_path=None):
     """The Flask app of one web worker: the pages and sockets, the figures' push, the inventory watch."""
     context = prepare(site_path)
-    if context.settings.redis_url:  # camera states, alarms and thumbnails as the ingest nodes publish them
-        context.media = SharedStateView(context.settings.redis_url)
+    settings = context.settings
+    if settings.redis_url:  # camera states, alarms and thumbnails as the ingest nodes publish them
+        key = media_key(settings.secret_key())
+        # live video relayed from the node that pulls each camera, recordings from the nodes that hold them
+        context.media = RelayMediaView(settings.redis_url, key)
+        context.extras[SEGMENT_RELAY] = SegmentRelay(
+            context.engine,
+            key,
+            Path(settings.data_dir) / "cache" / "segments",
+            default_recordings_dir(settings),
+        )
     dash_app = create_app(context)
     stop = threading.Event()
     context.socketio.start_background_task(watch_metrics, context, METRICS_WATCH_INTERVAL_S, stop)

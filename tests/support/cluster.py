@@ -121,6 +121,8 @@ def node_env(data_dir: Path, database_url: str, site: Path, segment_s: float = 4
         WATCHWALL_SITE=str(site),
         WATCHWALL_RECORDING_SEGMENT_S=str(segment_s),
         WATCHWALL_THUMBNAIL_INTERVAL_S="30",
+        # the cluster's one installation secret, beside the nodes' own data dirs (each its "disk")
+        WATCHWALL_SECRET_KEY_FILE=str(data_dir.parent / "cluster_secret_key"),
         PYTHONUNBUFFERED="1",
     )
     return env

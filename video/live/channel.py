@@ -318,9 +318,13 @@ class LiveHub:
         """The stream's channel; KeyError when the camera (or that stream of it) is not pulled."""
         with self._lock:
             key = (camera_id, stream)
-            if key not in self._channels:
-                self._channels[key] = LiveChannel(camera_id, self._fanout(camera_id, stream))
-            return self._channels[key]
+            fanout = self._fanout(camera_id, stream)
+            channel = self._channels.get(key)
+            # a camera pulled again (restarted, or given back to this node) has a new fan-out: a
+            # channel of the old one would never get a packet; its viewers end on their own
+            if channel is None or channel.fanout is not fanout:
+                channel = self._channels[key] = LiveChannel(camera_id, fanout)
+            return channel
 
     def stop(self) -> None:
         for channel in list(self._channels.values()):

@@ -30,6 +30,7 @@ from watchwall.video.ingest.fanout import Fanout
 from watchwall.video.ingest.packet import MediaPacket
 from watchwall.video.record.fence import RecordingFence
 from watchwall.video.record.h264_segment import H264SegmentWriter
+from watchwall.video.record.index_journal import HeldClose, HeldOpen, HeldSegment, database_unreachable
 from watchwall.video.record.models import (
     GAP_CAMERA_OFFLINE,
     GAP_DISK_FULL,
@@ -62,6 +63,7 @@ log = logging.getLogger(__name__)
 DISK_FULL_EVENT = Event.RECORDER_DISK_FULL
 WRITE_ERROR_EVENT = Event.RECORDER_WRITE_ERROR
 MIN_GAP_S = 0.001
+JOURNAL_RETRY_S = 1.0  # how often a recorder holding index rows tries the database again
 
 # Recorder states (health "recorder", /admin)
 RECORDING = "recording"
@@ -120,6 +122,11 @@ class Recorder:
         self._opened_after: tuple[tuple[float, str] | None, int | None] = (None, None)
         self.fence = fence
         self.fenced = False  # the lease moved on: nothing more is written
+        # index rows held while the database is away (index_journal), oldest first
+        self._journal: list[HeldSegment | HeldClose] = []
+        self._held_open: HeldOpen | None = None  # the open segment's row, when it could not be written
+        self._journal_retry_at = 0.0
+        self.rows_held = 0  # index rows written late, after an outage (figures)
         self.unrecordable_codec: str | None = None  # the camera's codec, while it is one we do not record
 
     # -- life cycle -------------------------------------------------------------------------------------
@@ -203,6 +210,10 @@ class Recorder:
     def _handle(self, packet: MediaPacket) -> None:
         if self.fenced:
             return
+        if self._journal:
+            self._flush_journal()
+            if self.fenced:
+                return
         if self.fence is not None and not self.fence.may_write():
             self._lapse()  # writing resumes at a keyframe once the lease is renewed in time again
             return
@@ -256,6 +267,8 @@ class Recorder:
             self._pending_gap = (self._pending_gap[0], reason)
 
     def _close_if_idle(self) -> None:
+        if self._journal:
+            self._flush_journal()
         if self._writer and time.monotonic() - self._last_arrival > self.idle_close_s:
             end = self._writer.end_utc
             self._close_segment()
@@ -292,6 +305,54 @@ class Recorder:
             start += 0.001
             relative = segment_relative_path(self.camera_id, start)
         info = packet.stream
+        if self._journal:
+            self._flush_journal()  # older segments' rows go first, to keep the chain in order
+            if self.fenced:
+                return False
+        if self._journal:
+            self._hold_open(relative.as_posix(), start, packet)
+        else:
+            try:
+                if not self._index_open(relative.as_posix(), start, packet):
+                    return False
+            except Exception as exc:
+                if not database_unreachable(exc):
+                    raise
+                self._database_away(exc)
+                self._hold_open(relative.as_posix(), start, packet)
+        self._pending_gap = None
+        try:
+            writer = H264SegmentWriter if info.codec == "h264" else SegmentWriter
+            self._writer = writer(self.recordings_dir / relative, info, start)
+        except OSError as exc:
+            self._held_open = None
+            self._on_write_error(exc, self.recordings_dir / relative)
+            return False
+        return True
+
+    def _hold_open(self, relative: str, start: float, packet: MediaPacket) -> None:
+        """The database is away: the segment opens all the same, its row (and gap) held."""
+        gap = None
+        if self._pending_gap is not None and packet.wallclock - self._pending_gap[0] > MIN_GAP_S:
+            gap = (self._pending_gap[0], packet.wallclock, self._pending_gap[1])
+        info = packet.stream
+        self._opened_after = self._pending_gap, None
+        self._row_id = None
+        self._held_open = HeldOpen(
+            self.camera_id,
+            relative,
+            start,
+            info.codec,
+            info.width,
+            info.height,
+            self.fence.epoch if self.fence is not None else None,
+            self._node,
+            gap,
+        )
+
+    def _index_open(self, relative: str, start: float, packet: MediaPacket) -> bool:
+        """The segment's row (and the gap it ends) in the index; False when fenced off."""
+        info = packet.stream
         with session_scope(self.engine) as session:
             if self.fence is not None and not self.fence.check(session):
                 session.rollback()
@@ -309,7 +370,7 @@ class Recorder:
                     self._opened_after = self._pending_gap, gap.id
             row = RecordingSegment(
                 camera_id=self.camera_id,
-                path=relative.as_posix(),
+                path=relative,
                 start_utc=start,
                 codec=info.codec,
                 width=info.width,
@@ -321,13 +382,7 @@ class Recorder:
             session.add(row)
             session.flush()
             self._row_id = row.id
-        self._pending_gap = None
-        try:
-            writer = H264SegmentWriter if info.codec == "h264" else SegmentWriter
-            self._writer = writer(self.recordings_dir / relative, info, start)
-        except OSError as exc:
-            self._on_write_error(exc, self.recordings_dir / relative)
-            return False
+        self._held_open = None
         return True
 
     def _close_segment(self) -> None:
@@ -338,8 +393,32 @@ class Recorder:
             summary = writer.close()
         except OSError as exc:
             self._alarm(exc, writer.path)
+            if self._held_open is not None:  # no row to close: what reached the disk has no index entry
+                self._held_open = None
+                return
             self._finish_from_disk(writer.path)
             return
+        if self._held_open is not None:
+            self._journal.append(HeldSegment(self._held_open, summary.end_utc, summary.bytes, summary.sha256))
+            self._held_open = None
+            self.segments_closed += 1
+            self._journal_retry_at = 0.0
+            self._flush_journal()
+            return
+        try:
+            self._index_close(writer, summary)
+        except Exception as exc:
+            if not database_unreachable(exc) or self._row_id is None:
+                raise
+            self._database_away(exc)
+            relative = writer.path.relative_to(self.recordings_dir).as_posix()
+            self._journal.append(
+                HeldClose(self._row_id, relative, summary.end_utc, summary.bytes, summary.sha256)
+            )
+            self._row_id = None
+            self.segments_closed += 1
+
+    def _index_close(self, writer, summary) -> None:
         with session_scope(self.engine) as session:
             if self.fence is not None and not self.fence.check(session):
                 session.rollback()
@@ -358,11 +437,57 @@ class Recorder:
             )
         self.segments_closed += 1
 
+    def _database_away(self, exc: BaseException) -> None:
+        if not self._journal and self._held_open is None:
+            log.warning(
+                "recorder %s: the database does not answer (%s); recording on, index rows held",
+                self.camera_id,
+                str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__,
+            )
+        self._journal_retry_at = time.monotonic() + JOURNAL_RETRY_S
+
+    def _flush_journal(self) -> None:
+        """Write the held rows in one transaction, oldest first, if the database answers now."""
+        if not self._journal or time.monotonic() < self._journal_retry_at:
+            return
+        held = list(self._journal)
+        try:
+            with session_scope(self.engine) as session:
+                if self.fence is not None and not self.fence.check(session):
+                    session.rollback()
+                    self._journal.clear()
+                    for entry in held:  # another node owns the camera now: its failover gap covers these
+                        path = entry.opened.path if isinstance(entry, HeldSegment) else entry.path
+                        (self.recordings_dir / path).unlink(missing_ok=True)
+                    self._fence_off("a newer lease epoch exists (rows held during the outage dropped)")
+                    return
+                for entry in held:
+                    entry.apply(session)
+        except Exception as exc:
+            if not database_unreachable(exc):
+                raise
+            self._journal_retry_at = time.monotonic() + JOURNAL_RETRY_S
+            return
+        del self._journal[: len(held)]
+        self.rows_held += len(held)
+        log.warning(
+            "recorder %s: the database is back; %d held index row(s) written", self.camera_id, len(held)
+        )
+
     def _abandon_segment(self, reason: str) -> None:
         writer, self._writer = self._writer, None
         if writer is None:
             return
         writer.abandon()
+        if self._held_open is not None:  # a disk error during a database outage: the span is a gap
+            held, self._held_open = self._held_open, None
+            log.error(
+                "recorder %s: %s left without an index row (disk and database both failed)",
+                self.camera_id,
+                held.path,
+            )
+            self._pending_gap = (held.start_utc, reason)
+            return
         end = self._finish_from_disk(writer.path)
         if end is not None:
             self._pending_gap = (end, reason)

@@ -26,17 +26,24 @@ CAMERAS_KEY = "watchwall:cameras"
 THUMBNAIL_KEY = "watchwall:thumbnail:{camera_id}"
 DEFAULT_INTERVAL_S = 2.0
 STALE_AFTER_S = 10.0
+LINK_CHECK_S = 1.0
 
 
 class StatePublisher:
     """Publishes one process's cameras (through its local view) to Redis, on a thread of its own."""
 
     def __init__(
-        self, redis_url: str, view: MediaView, node: str, interval_s: float = DEFAULT_INTERVAL_S
+        self,
+        redis_url: str,
+        view: MediaView,
+        node: str,
+        interval_s: float = DEFAULT_INTERVAL_S,
+        address: str | None = None,
     ) -> None:
         self._redis = redis.Redis.from_url(redis_url, socket_timeout=2, socket_connect_timeout=2)
         self._view = view
         self._node = node
+        self._address = address  # where web nodes ask for the live video (the node's media server)
         self._interval_s = interval_s
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="state-publisher", daemon=True)
@@ -56,6 +63,7 @@ class StatePublisher:
                 self.publish_once()
             except redis.RedisError as exc:  # Redis away: pages show their connection state; retry
                 log.warning("state publisher: Redis unreachable: %s", exc)
+                self._thumbnail_sent.clear()  # a Redis that comes back empty gets every thumbnail again
             self._stop.wait(self._interval_s)
 
     def publish_once(self) -> int:
@@ -66,6 +74,7 @@ class StatePublisher:
             values[camera_id] = json.dumps(
                 {
                     "node": self._node,
+                    "address": self._address,
                     "published_at": now,
                     "health": snapshot.as_dict(),
                     "alarms": self._view.alarms(camera_id),
@@ -89,6 +98,21 @@ class SharedStateView:
     def __init__(self, redis_url: str, stale_after_s: float = STALE_AFTER_S) -> None:
         self._redis = redis.Redis.from_url(redis_url, socket_timeout=2, socket_connect_timeout=2)
         self._stale_after_s = stale_after_s
+        self._link: tuple[float, str | None] = (float("-inf"), None)  # (checked at, problem)
+
+    def state_problem(self) -> str | None:
+        """Why the shared state cannot be read now (the pages then say "connection lost"), or None.
+        Asked at most once a second, whatever the number of pages asking."""
+        checked_at, problem = self._link
+        if time.monotonic() - checked_at < LINK_CHECK_S:
+            return problem
+        try:
+            self._redis.ping()
+            problem = None
+        except redis.RedisError as exc:
+            problem = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        self._link = (time.monotonic(), problem)
+        return problem
 
     def _fresh(self) -> dict[str, dict]:
         try:

@@ -1,0 +1,105 @@
+"""Index rows a recorder holds while its database cannot be reached, written in order when it returns.
+
+A county's node keeps recording through an outage of its link to the city's database (a pinned
+camera, whose lease nobody else may take): the segments go to disk as always, and what the index
+would have got (the gap before a segment, the segment's row, its close with size and hash) waits
+here. When the database answers again the whole journal goes in one transaction, oldest first,
+so each segment links to the one before it in the hash chain exactly as if it had been written
+at once, and the fence is checked once for all of it. A journal is in memory: a node that dies
+during an outage leaves those segments' files on its disk without index rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+
+from watchwall.video.record.models import (
+    SEGMENT_CLOSED,
+    SEGMENT_OPEN,
+    RecordingGap,
+    RecordingSegment,
+    close_segment_row,
+)
+
+
+def database_unreachable(exc: BaseException) -> bool:
+    """Whether ``exc`` says the database server is away (as opposed to a refused or wrong statement).
+
+    SQLite is a file beside the process, with no link to lose: its OperationalError (a missing
+    table, a locked or failing file) is an error of the write, handled as such."""
+    origin = getattr(exc, "orig", None)
+    if origin is not None and type(origin).__module__.startswith("sqlite3"):
+        return False
+    if isinstance(exc, OperationalError | InterfaceError):
+        return True
+    return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)
+
+
+@dataclass(frozen=True)
+class HeldOpen:
+    """A segment opened while the database was away: its row (and the gap before it) not yet written."""
+
+    camera_id: str
+    path: str
+    start_utc: float
+    codec: str
+    width: int
+    height: int
+    epoch: int | None
+    node: str | None
+    gap: tuple[float, float, str] | None  # (start, end, reason) of the gap it ends
+
+
+@dataclass(frozen=True)
+class HeldSegment:
+    """A whole segment written to disk while the database was away."""
+
+    opened: HeldOpen
+    end_utc: float
+    bytes: int
+    sha256: str
+
+    def apply(self, session) -> None:
+        opened = self.opened
+        if opened.gap is not None:
+            start, end, reason = opened.gap
+            session.add(RecordingGap(camera_id=opened.camera_id, start_utc=start, end_utc=end, reason=reason))
+        row = RecordingSegment(
+            camera_id=opened.camera_id,
+            path=opened.path,
+            start_utc=opened.start_utc,
+            codec=opened.codec,
+            width=opened.width,
+            height=opened.height,
+            status=SEGMENT_OPEN,
+            epoch=opened.epoch,
+            node=opened.node,
+        )
+        session.add(row)
+        session.flush()
+        close_segment_row(
+            session, row, end_utc=self.end_utc, size=self.bytes, sha256=self.sha256, status=SEGMENT_CLOSED
+        )
+        session.flush()  # the next entry's chain link reads this row
+
+
+@dataclass(frozen=True)
+class HeldClose:
+    """The close of a segment whose row was written before the database went away."""
+
+    row_id: int
+    path: str
+    end_utc: float
+    bytes: int
+    sha256: str
+
+    def apply(self, session) -> None:
+        row = session.get(RecordingSegment, self.row_id)
+        if row is None:
+            return
+        close_segment_row(
+            session, row, end_utc=self.end_utc, size=self.bytes, sha256=self.sha256, status=SEGMENT_CLOSED
+        )
+        session.flush()
