@@ -69,6 +69,9 @@ class Settings(BaseSettings):
     # when each check-in slot is owed (local time); a slot is missed only once its window closed
     checkin_windows: CheckinWindows = Field(default_factory=CheckinWindows)
     incidents: IncidentSettings = Field(default_factory=IncidentSettings)
+    # County supervisors play back and bookmark their county's recordings; exporting stays with
+    # inspectors unless this grants it.
+    supervisors_may_export: bool = False
 
     # Web security (issue 13 B). Cookies only over HTTPS when the site is served behind TLS.
     session_cookie_secure: bool = False

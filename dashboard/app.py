@@ -19,6 +19,7 @@ from watchwall.dashboard import (
     push,
     recording_routes,
     report_routes,
+    snapshot_routes,
     view_audit,
 )
 from watchwall.dashboard.api import PREFIX as API_PREFIX
@@ -147,6 +148,7 @@ def create_app(context: AppContext) -> dash.Dash:
     incident_socket.register(context.socketio, context)
     live_routes.register(server)
     recording_routes.register(server)
+    snapshot_routes.register(server)
     report_routes.register(server)
     incident_routes.register(server)
     # Outermost first: the client's address is settled, then every response gets its headers.

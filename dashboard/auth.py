@@ -94,7 +94,14 @@ def page_rule(path: str, principal: Principal, context: AppContext) -> bool | No
             return None  # the route answers 404
         return access.can_watch_live(principal, centre)
     if head == "recordings":
-        return principal.role in ("inspector", "admin")
+        if not access.can_open_recordings(principal):
+            return False
+        if len(parts) == 3 and parts[1] in ("play", "seek"):  # the routes check again, per camera
+            try:
+                return access.can_see_recordings(principal, context.site.camera(parts[2]).centre.code)
+            except KeyError:
+                return None  # the route answers 404
+        return True
     if head == "admin":
         return access.can_administer(principal)
     if head in ("incidents", "reports"):  # each lists only what the user's counties allow
