@@ -152,7 +152,7 @@ def camera_tools(place, language: str) -> list:
             html.Button(t("ptz.goto", language), id="ptz-goto", className="ptz-button"),
             html.Label(
                 [
-                    html.Span(t("ptz.new_preset", language), className="visually-hidden"),
+                    html.Span(t("ptz.new_preset", language), className="ptz-label"),
                     dcc.Input(id="ptz-preset-name", placeholder=t("ptz.new_preset", language), maxLength=32),
                 ]
             ),

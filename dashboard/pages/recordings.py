@@ -298,9 +298,7 @@ def player_controls(language: str) -> html.Div:
                 id="rec-seek-request",
                 type="text",
                 value="",
-                style={"display": "none"},
-                **{"aria-hidden": "true"},
-                tabIndex="-1",
+                style={"display": "none"},  # not shown, so neither in the tab order nor read out
             ),
         ],
         className="rec-player-controls",

@@ -206,7 +206,8 @@ def test_a_supervisor_plays_their_own_county_but_does_not_export_by_default(serv
     answer = session.get(play_url(served, recorded), headers={"Range": "bytes=0-"}, timeout=60)
     assert answer.status_code == 206 and answer.content[4:8] == b"ftyp"
     seek = session.get(
-        f"{served.url}/recordings/seek/{recorded.camera}?at={recorded.iso(recorded.start_utc + 1)}", timeout=30
+        f"{served.url}/recordings/seek/{recorded.camera}?at={recorded.iso(recorded.start_utc + 1)}",
+        timeout=30,
     )
     assert seek.status_code == 200 and seek.json()["recorded"] is True
     (row, *_) = audit_rows(served, "playback", "sup-qinzhou")
@@ -228,7 +229,9 @@ def test_who_may_export_follows_the_setting():
         return Principal(username=role, role=role, counties=tuple(counties))
 
     supervisor = principal("county_supervisor", ["qinzhou"])
-    assert access.can_see_recordings(supervisor, "qinzhou") and not access.can_see_recordings(supervisor, "maiji")
+    assert access.can_see_recordings(supervisor, "qinzhou") and not access.can_see_recordings(
+        supervisor, "maiji"
+    )
     assert not access.can_export(supervisor, "qinzhou")
     assert access.can_export(supervisor, "qinzhou", supervisors_may_export=True)
     assert not access.can_export(supervisor, "maiji", supervisors_may_export=True)
@@ -358,8 +361,7 @@ def test_page_callbacks_refuse_other_roles_and_answer_inspectors(served, recorde
     url = f"{served.url}/_dash-update-component"
     for callback in callbacks:
         names_camera = any(
-            item["id"] == "rec-camera" and item["property"] == "value"
-            for item in callback["inputs"]
+            item["id"] == "rec-camera" and item["property"] == "value" for item in callback["inputs"]
         )
         for values in ({}, real):  # junk values, and the real camera of another county
             body = replay_body(callback, values, {})
