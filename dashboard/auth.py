@@ -96,12 +96,15 @@ def page_rule(path: str, principal: Principal, context: AppContext) -> bool | No
     if head == "recordings":
         if not access.can_open_recordings(principal):
             return False
-        if len(parts) == 3 and parts[1] in ("play", "seek"):  # the routes check again, per camera
-            try:
-                return access.can_see_recordings(principal, context.site.camera(parts[2]).centre.code)
-            except KeyError:
-                return None  # the route answers 404
-        return True
+        camera_id = parts[2] if len(parts) == 3 and parts[1] in ("play", "seek") else None
+        if len(parts) == 1:  # the page opened on a camera (?camera=): refused whole for another county
+            camera_id = flask.request.args.get("camera") or None
+        if camera_id is None:
+            return True
+        try:  # the routes and the page's callbacks check again
+            return access.can_see_recordings(principal, context.site.camera(camera_id).centre.code)
+        except KeyError:
+            return None  # the route answers 404 (the page: no such camera, nothing chosen)
     if head == "admin":
         return access.can_administer(principal)
     if head in ("incidents", "reports"):  # each lists only what the user's counties allow

@@ -109,10 +109,18 @@ def initial_start(start, context: AppContext) -> float | None:
     """``?start=ISO`` (an offset, or the site's local time): the instant a link asks to play from."""
     if not start:
         return None
+    text = str(start).strip()
+    if " " in text[10:]:  # an offset's "+" left unencoded in a link arrives as a space
+        head, _, offset = text.rpartition(" ")
+        text = f"{head}+{offset}"
     try:
-        return parse_instant(str(start), context.settings.zone)
+        return parse_instant(text, context.settings.zone)
     except (UserError, ValueError, OverflowError):
         return None
+
+
+def shown_time(epoch: float, context: AppContext) -> str:
+    return local_text(epoch, context).replace("T", " ")
 
 
 def layout(
@@ -451,7 +459,7 @@ def register_callbacks(app) -> None:
         except UserError as exc:
             return "", "", "", name, str(exc), camera_id, no_update, no_update
         span_text = (
-            f"{t('rec.span', language)} {local_text(actual_start, context)} – {local_text(actual_end, context)}"
+            f"{t('rec.span', language)} {shown_time(actual_start, context)} – {shown_time(actual_end, context)}"
             f" ({t('pb.local_time', language)})"
         )
         if gap_reason:
