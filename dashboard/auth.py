@@ -97,8 +97,8 @@ def page_rule(path: str, principal: Principal, context: AppContext) -> bool | No
         if not access.can_open_recordings(principal):
             return False
         camera_id = parts[2] if len(parts) == 3 and parts[1] in ("play", "seek") else None
-        if len(parts) == 1:  # the page opened on a camera (?camera=): refused whole for another county
-            camera_id = flask.request.args.get("camera") or None
+        if len(parts) == 1 and flask.has_request_context() and flask.request.path == path:
+            camera_id = flask.request.args.get("camera") or None  # opened on another county's camera: refused
         if camera_id is None:
             return True
         try:  # the routes and the page's callbacks check again
