@@ -375,3 +375,34 @@ def test_page_callbacks_refuse_other_roles_and_answer_inspectors(served, recorde
                 continue  # wildcard or duplicate outputs: a replay cannot say which components they have
             answer = inspector.post(url, json=body, headers=headers, timeout=60)
             assert answer.status_code in (200, 204), (callback["output"], answer.text[:300])
+
+
+def test_the_setting_lets_supervisors_export_their_own_county_only(
+    tmp_path_factory, served_factory, http_login
+):
+    folder = tmp_path_factory.mktemp("supervisors-export")
+    server = served_factory(
+        folder, {"WATCHWALL_SUPERVISORS_MAY_EXPORT": "true"}, users=("sup-qinzhou", "sup-maiji")
+    )
+    recorded = record_with_gap(folder)
+    server.start("--no-ingest", timeout=300)
+    try:
+        own = http_login(server, "sup-qinzhou").post(
+            f"{server.url}/recordings/export",
+            data=export_form(recorded, "county review"),
+            headers={"Origin": server.url},
+            timeout=120,
+        )
+        assert own.status_code == 200 and own.headers["Content-Type"] == "application/zip", own.text[:300]
+        assert own.headers["Content-Disposition"].endswith('+0800.zip"')
+        other = http_login(server, "sup-maiji").post(
+            f"{server.url}/recordings/export",
+            data=export_form(recorded, "not mine"),
+            headers={"Origin": server.url},
+            timeout=120,
+        )
+        assert other.status_code == 403 and not other.content.startswith(b"PK")
+        (row, *_) = audit_rows(server, "export", "sup-qinzhou")
+        assert row.target == recorded.camera and not audit_rows(server, "export", "sup-maiji")
+    finally:
+        server.stop()
