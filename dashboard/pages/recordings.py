@@ -110,13 +110,14 @@ def initial_start(start, context: AppContext) -> float | None:
     if not start:
         return None
     text = str(start).strip()
-    if " " in text[10:]:  # an offset's "+" left unencoded in a link arrives as a space
-        head, _, offset = text.rpartition(" ")
-        text = f"{head}+{offset}"
-    try:
-        return parse_instant(text, context.settings.zone)
-    except (UserError, ValueError, OverflowError):
-        return None
+    head, _, offset = text.rpartition(" ")
+    # an offset's "+" left unencoded in a link arrives as a space
+    for candidate in (text, f"{head}+{offset}") if head and ":" in head else (text,):
+        try:
+            return parse_instant(candidate, context.settings.zone)
+        except (UserError, ValueError, OverflowError):
+            continue
+    return None
 
 
 def shown_time(epoch: float, context: AppContext) -> str:

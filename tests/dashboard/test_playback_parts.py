@@ -88,5 +88,6 @@ def test_a_links_start_survives_an_unencoded_plus():
     assert initial_start("2026-12-05T01:58:30 08:00", context) == expected  # '+' read as a space
     assert initial_start("2026-12-04T17:58:30Z", context) == expected
     assert initial_start("2026-12-05T01:58:30", context) == expected  # naive: the site's time
+    assert initial_start("2026-12-05 01:58:30", context) == expected
     assert initial_start("yesterday", context) is None
     assert initial_start(None, context) is None
