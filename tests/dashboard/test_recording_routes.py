@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import time as pytime
 import zipfile
 from dataclasses import dataclass
@@ -406,3 +407,47 @@ def test_the_setting_lets_supervisors_export_their_own_county_only(
         assert row.target == recorded.camera and not audit_rows(server, "export", "sup-maiji")
     finally:
         server.stop()
+
+
+def test_another_countys_bookmark_is_refused_by_id(served, recorded, http_login):
+    """Edit and delete name a bookmark by id: one of another county is a 403, and stays as it was."""
+    from watchwall.video.record.bookmarks import add_bookmark, get_bookmark
+
+    engine = served_engine(served)
+    try:
+        bookmark = add_bookmark(
+            engine,
+            camera_id=recorded.camera,
+            centre="qinzhou",
+            start_utc=recorded.start_utc + 1,
+            end_utc=None,
+            title="qinzhou only",
+            note=None,
+            category="other",
+            author="inspector",
+        )
+    finally:
+        engine.dispose()
+    maiji = http_login(served, "sup-maiji")
+    headers = {"Origin": served.url, "Content-Type": "application/json"}
+    callbacks = maiji.get(f"{served.url}/_dash-dependencies", timeout=30).json()
+    (delete,) = [c for c in callbacks if '"rec-bm-delete"' in c["inputs"][0]["id"]]
+    outputs = [
+        {"id": part.split(".")[0], "property": part.split(".", 1)[1]}
+        for part in delete["output"].strip(".").split("...")
+    ]
+    pattern = {"id": bookmark.id, "type": "rec-bm-delete"}
+    body = {
+        "output": delete["output"],
+        "outputs": outputs,
+        "inputs": [[{"id": pattern, "property": "n_clicks", "value": 1}]],
+        "state": [{"id": s["id"], "property": s["property"], "value": 0} for s in delete["state"]],
+        "changedPropIds": [json.dumps(pattern, separators=(",", ":"), sort_keys=True) + ".n_clicks"],
+    }
+    answer = maiji.post(f"{served.url}/_dash-update-component", json=body, headers=headers, timeout=30)
+    assert answer.status_code == 403, answer.text[:300]
+    engine = served_engine(served)
+    try:
+        assert get_bookmark(engine, bookmark.id).title == "qinzhou only"
+    finally:
+        engine.dispose()
