@@ -150,6 +150,30 @@
     }
   }, true);
 
+  /* The bookmark's and the lock's pickers: an end before the start is refused here, before the
+   * click reaches Dash (a capture listener on the document runs before React's on its root). */
+  var MARK_FORMS = {
+    "rec-bm-submit": ["rec-bm-from", "rec-bm-to", "rec-bm-message"],
+    "rec-lock-submit": ["rec-lock-from", "rec-lock-to", "rec-lock-message"]
+  };
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest ? event.target.closest("button") : null;
+    var form = button && MARK_FORMS[button.id];
+    if (!form) return;
+    var from = naiveSeconds((document.getElementById(form[0]) || {}).value);
+    var to = naiveSeconds((document.getElementById(form[1]) || {}).value);
+    var exportForm = document.getElementById("rec-export-form");
+    if (from !== null && to !== null && to < from && exportForm) {
+      event.preventDefault();
+      event.stopPropagation();
+      var message = document.getElementById(form[2]);
+      if (message) {
+        message.textContent = exportForm.getAttribute("data-msg-order");
+        message.style.color = "#ff6b6b";
+      }
+    }
+  }, true);
+
   document.addEventListener("click", function (event) {
     var button = event.target.closest ? event.target.closest("button") : null;
     if (!button) return;
