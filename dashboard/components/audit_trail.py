@@ -129,9 +129,9 @@ def readable_detail(detail: str | None, context: AppContext, language: str = "en
     marker = f" ({t('pb.detail.local', language)})"
     parts = []
     for key, value in values.items():
-        if key.endswith("_utc") and isinstance(value, int | float):
+        if key.endswith(("_utc", "_at")) and isinstance(value, int | float):
             value = _local_seconds(float(value), context) + marker
-        elif key.endswith("_utc") and isinstance(value, str) and value.endswith("Z"):
+        elif key.endswith(("_utc", "_at")) and isinstance(value, str) and value.endswith("Z"):
             try:
                 value = local_text(parse_iso(value), context.settings.zone) + marker
             except ValueError:

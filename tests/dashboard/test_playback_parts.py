@@ -69,6 +69,12 @@ def test_audit_details_are_labelled_in_the_pages_language_with_local_times_marke
         readable_detail(detail, context, "zh-CN")
         == "起: 2026-12-05 01:58:30 (本地时间) · 原因: 核查 · 宽: 1920"
     )
+    export = json.dumps(
+        {"file": "evidence-x.zip", "opened_at": "2026-12-04T17:58:30.000Z", "clip_sha256": "ab" * 32}
+    )
+    assert readable_detail(export, context, "zh-CN") == (
+        "文件: evidence-x.zip · opened_at: 2026-12-05 01:58:30 (本地时间) · 视频 SHA-256: " + "ab" * 8 + "…"
+    )
     assert readable_detail('{"unknown_key": 1}', context, "en") == "unknown_key: 1"
     assert readable_detail("not json", context, "en") == "not json"
 
