@@ -77,6 +77,9 @@ class Settings(BaseSettings):
     rollcall: RollcallSettings = Field(default_factory=RollcallSettings)
     face_check: FaceCheckSettings = Field(default_factory=FaceCheckSettings)
     checkin_video: CheckinVideoSettings = Field(default_factory=CheckinVideoSettings)
+    # County supervisors play back and bookmark their county's recordings; exporting stays with
+    # inspectors unless this grants it.
+    supervisors_may_export: bool = False
 
     # Web security (issue 13 B). Cookies only over HTTPS when the site is served behind TLS.
     session_cookie_secure: bool = False

@@ -1,7 +1,8 @@
 """Who may see and do what: pure decisions on a Principal, used by every route, callback and socket.
 
 Roles: ``city_command`` sees everything and changes no configuration;
-``county_supervisor`` sees its one county (pages, streams, snapshots, PTZ);
+``county_supervisor`` sees its one county (pages, streams, snapshots, PTZ, and the playback and
+bookmarks of its county's recordings; export only where the setting ``supervisors_may_export`` grants it);
 ``inspector`` works on recordings, exports and the audit trail of all counties
 or of those assigned; ``admin`` may do everything.
 """
@@ -40,11 +41,19 @@ def can_move_camera(principal: Principal, centre: str) -> bool:
     return principal.role in ("county_supervisor", "admin") and can_see_centre(principal, centre)
 
 
+def can_open_recordings(principal: Principal) -> bool:
+    """The /recordings page itself; what it shows is limited to the centres of ``can_see_recordings``."""
+    return principal.role in ("inspector", "county_supervisor", "admin")
+
+
 def can_see_recordings(principal: Principal, centre: str) -> bool:
-    return principal.role in ("inspector", "admin") and can_see_centre(principal, centre)
+    """Timeline, playback and seek of a centre's cameras."""
+    return can_open_recordings(principal) and can_see_centre(principal, centre)
 
 
-def can_export(principal: Principal, centre: str) -> bool:
+def can_export(principal: Principal, centre: str, supervisors_may_export: bool = False) -> bool:
+    if principal.role == "county_supervisor" and not supervisors_may_export:
+        return False
     return can_see_recordings(principal, centre)
 
 
@@ -54,7 +63,7 @@ def can_bookmark(principal: Principal, centre: str) -> bool:
 
 
 def can_lock(principal: Principal, centre: str) -> bool:
-    return can_see_recordings(principal, centre)
+    return principal.role in ("inspector", "admin") and can_see_centre(principal, centre)
 
 
 def can_unlock(principal: Principal) -> bool:

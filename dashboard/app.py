@@ -23,6 +23,7 @@ from watchwall.dashboard import (
     rollcall_routes,
     rollcall_socket,
     state_link,
+    snapshot_routes,
     view_audit,
 )
 from watchwall.dashboard.api import PREFIX as API_PREFIX
@@ -160,6 +161,7 @@ def create_app(context: AppContext) -> dash.Dash:
     rollcall_socket.register(context.socketio, context)
     live_routes.register(server)
     recording_routes.register(server)
+    snapshot_routes.register(server)
     report_routes.register(server)
     incident_routes.register(server)
     rollcall_routes.register(server)

@@ -94,7 +94,17 @@ def page_rule(path: str, principal: Principal, context: AppContext) -> bool | No
             return None  # the route answers 404
         return access.can_watch_live(principal, centre)
     if head == "recordings":
-        return principal.role in ("inspector", "admin")
+        if not access.can_open_recordings(principal):
+            return False
+        camera_id = parts[2] if len(parts) == 3 and parts[1] in ("play", "seek") else None
+        if len(parts) == 1 and flask.has_request_context() and flask.request.path == path:
+            camera_id = flask.request.args.get("camera") or None  # opened on another county's camera: refused
+        if camera_id is None:
+            return True
+        try:  # the routes and the page's callbacks check again
+            return access.can_see_recordings(principal, context.site.camera(camera_id).centre.code)
+        except KeyError:
+            return None  # the route answers 404 (the page: no such camera, nothing chosen)
     if head == "admin":
         return access.can_administer(principal)
     if head == "rollcall":  # the page and the clips list only the user's counties' roll-calls

@@ -1,4 +1,6 @@
-"""Recorded video over HTTP for inspectors: playback with Range, seek, and evidence export.
+"""Recorded video over HTTP for inspectors and county supervisors (their county's cameras only):
+playback with Range, seek, and evidence export (inspectors; supervisors where the setting
+``supervisors_may_export`` grants it).
 
 ``GET /recordings/play/<camera>?from=ISO&to=ISO`` answers fMP4 (206 for a byte
 range, 416 for one outside the file) and is audited once per playback: on the
@@ -34,7 +36,7 @@ from watchwall.dashboard.auth import client_address, current_principal
 from watchwall.dashboard.context import current
 from watchwall.dashboard.recordings_source import recordings_dir_for
 from watchwall.video.record.evidence_cli import parse_instant
-from watchwall.video.record.export import export_clip
+from watchwall.video.record.export import export_clip, package_name
 from watchwall.video.record.playback import (
     NoRecordingError,
     parse_range,
@@ -219,7 +221,8 @@ def register(server: flask.Flask) -> None:
         camera_id = text_field(values.get("camera"), "camera")
         if not camera_id:
             raise BadRequest("'camera' is required")
-        place = camera_for(camera_id, access.can_export)
+        may_export = current().settings.supervisors_may_export
+        place = camera_for(camera_id, lambda who, centre: access.can_export(who, centre, may_export))
         span = checked_span(values.get("from"), values.get("to"))
         reason = text_field(values.get("reason"), "reason").strip()
         if not reason:
@@ -233,7 +236,7 @@ def _export_download(place: CameraPlace, span: Span, reason: str):
     context = current()
     settings = context.settings
     camera_id = place.camera.id
-    name = f"evidence-{camera_id}-{datetime.fromtimestamp(span.start_utc, UTC):%Y%m%dT%H%M%SZ}.zip"
+    name = package_name(camera_id, span.start_utc, settings.zone)
     scratch = Path(tempfile.mkdtemp(prefix="watchwall-export-", dir=settings.ensure_data_dir()))
     out = scratch / name
     try:

@@ -82,7 +82,7 @@ def audit_table(context: AppContext, language: str, action: str | None, actor: s
                 html.Td(action_label(entry.action, language), style=short, **{"data-action": entry.action}),
                 html.Td(entry.target or "", style=short),
                 html.Td(
-                    readable_detail(entry.detail, context),
+                    readable_detail(entry.detail, context, language),
                     title=entry.detail or "",
                     style={**cell, "fontSize": "0.85em", "wordBreak": "break-all"},
                 ),
@@ -96,15 +96,28 @@ def audit_table(context: AppContext, language: str, action: str | None, actor: s
         rows = [html.Tr(html.Td(t("rec.audit.none", language), colSpan=len(heads), style=cell))]
     return html.Table(
         [
-            html.Thead(html.Tr([html.Th(t(f"rec.audit.{h}", language), style=short) for h in heads])),
+            html.Thead(html.Tr([html.Th(heading(h, context, language), style=short) for h in heads])),
             html.Tbody(rows),
         ],
         style={"width": "100%", "borderCollapse": "collapse"},
     )
 
 
-def readable_detail(detail: str | None, context: AppContext) -> str:
-    """An entry's JSON detail as ``key: value`` pairs, epoch times in local time (the raw JSON is its tooltip)."""
+def heading(name: str, context: AppContext, language: str) -> str:
+    text = t(f"rec.audit.{name}", language)
+    if name == "when":  # the times of the table are the site's local time, and say so
+        text += f" ({t('pb.detail.local', language)}, {context.settings.timezone})"
+    return text
+
+
+def detail_label(key: str, language: str) -> str:
+    label = t(f"pb.detail.{key}", language)
+    return key if label.startswith("pb.") else label
+
+
+def readable_detail(detail: str | None, context: AppContext, language: str = "en") -> str:
+    """An entry's JSON detail as ``label: value`` pairs in the page's language, times in the site's
+    local time and marked so (the raw JSON is its tooltip)."""
     if not detail:
         return ""
     try:
@@ -113,18 +126,21 @@ def readable_detail(detail: str | None, context: AppContext) -> str:
         return detail
     if not isinstance(values, dict):
         return detail
+    marker = f" ({t('pb.detail.local', language)})"
     parts = []
     for key, value in values.items():
-        if key.endswith("_utc") and isinstance(value, int | float):
-            value = _local_seconds(float(value), context)
-        elif key.endswith("_utc") and isinstance(value, str) and value.endswith("Z"):
+        if key.endswith(("_utc", "_at")) and isinstance(value, int | float):
+            value = _local_seconds(float(value), context) + marker
+        elif key.endswith(("_utc", "_at")) and isinstance(value, str) and value.endswith("Z"):
             try:
-                value = local_text(parse_iso(value), context.settings.zone)
+                value = local_text(parse_iso(value), context.settings.zone) + marker
             except ValueError:
                 pass
         elif key.endswith("sha256") and isinstance(value, str):
             value = value[:16] + "…"
-        parts.append(f"{key}: {value}")
+        elif isinstance(value, dict | list):
+            value = json.dumps(value, ensure_ascii=False)
+        parts.append(f"{detail_label(key, language)}: {value}")
     return " · ".join(parts)
 
 

@@ -174,6 +174,15 @@ def _day_bounds(text, context: AppContext, end: bool) -> float | None:
     return datetime.combine(day, time(0), context.settings.zone).timestamp()
 
 
+def refuse_other_county(context: AppContext, bookmark_id: str) -> None:
+    """A bookmark of a county the user may not see is refused outright (403), not explained."""
+    try:
+        centre = get_bookmark(context.engine, bookmark_id).centre
+    except UserError:
+        return  # unknown: evidence_marks says so
+    require(can_bookmark(current_principal(), centre))
+
+
 def register_callbacks(app, allowed: Callable[[], bool]) -> None:
     """``allowed`` is the page's access check, run again in every callback."""
 
@@ -192,6 +201,7 @@ def register_callbacks(app, allowed: Callable[[], bool]) -> None:
         if not isinstance(trigger, dict) or not any(clicks if isinstance(clicks, list) else [clicks]):
             return no_update, no_update, no_update
         context = current()
+        refuse_other_county(context, str(trigger.get("id")))
         try:
             bookmark = evidence_marks.delete_bookmark(
                 context.engine,
@@ -246,6 +256,7 @@ def register_callbacks(app, allowed: Callable[[], bool]) -> None:
         if not bookmark_id:
             return no_update, no_update, no_update, EDITOR_HIDDEN
         context = current()
+        refuse_other_county(context, str(bookmark_id))
         try:
             bookmark = evidence_marks.edit_bookmark(
                 context.engine,

@@ -14,7 +14,7 @@ from dash import Input, Output, State, dcc, html, no_update
 from watchwall.audit.log import AuditLog
 from watchwall.config.errors import UserError
 from watchwall.dashboard import evidence_marks
-from watchwall.dashboard.access import require
+from watchwall.dashboard.access import can_bookmark, require
 from watchwall.dashboard.auth import client_address, current_principal
 from watchwall.dashboard.components.panel_style import BUTTON, CONTROL, INPUT, PANEL, labelled
 from watchwall.dashboard.context import AppContext, current
@@ -70,13 +70,21 @@ def bookmark_form(language: str) -> html.Section:
     def text_input(name: str, label: str, **extra):
         return labelled(label, dcc.Input(id=f"rec-bm-{name}", type="text", style=INPUT, **extra))
 
+    def picker(name: str, label: str):  # the site's local time, to the second
+        return labelled(
+            label,
+            dcc.Input(
+                id=f"rec-bm-{name}", type="datetime-local", step=1, style={**INPUT, "colorScheme": "dark"}
+            ),
+        )
+
     return html.Section(
         [
             dcc.Store(id="rec-bm-version", data=0),
             html.H2(t("ev.bm.title", language), style={"margin": 0, "fontSize": "1.1em"}),
             html.P(t("ev.bm.hint", language), style={"margin": 0, "opacity": 0.7, "fontSize": "0.85em"}),
-            text_input("from", t("ev.bm.from", language)),
-            text_input("to", t("ev.bm.to", language)),
+            picker("from", t("ev.bm.from", language)),
+            picker("to", t("ev.bm.to", language)),
             text_input("heading", t("ev.bm.heading", language), maxLength=200),
             labelled(
                 t("ev.bm.category", language),
@@ -131,6 +139,11 @@ def register_callbacks(app, allowed: Callable[[], bool]) -> None:
     def add(_clicks, camera_id, start, end, title, category, note, version, language):
         require(allowed())
         context = current()
+        try:  # another county's camera is refused outright (403), as every route of the page does
+            centre = context.site.camera(str(camera_id or "")).centre.code
+        except KeyError:
+            centre = None
+        require(centre is None or can_bookmark(current_principal(), centre))
         try:
             bookmark = evidence_marks.add_bookmark(
                 context.engine,

@@ -37,6 +37,14 @@ def lock_form(language: str, admin: bool) -> html.Section:
     def text_input(name: str, label: str, **extra):
         return labelled(label, dcc.Input(id=f"rec-lock-{name}", type="text", style=INPUT, **extra))
 
+    def picker(name: str, label: str):  # the site's local time, to the second
+        return labelled(
+            label,
+            dcc.Input(
+                id=f"rec-lock-{name}", type="datetime-local", step=1, style={**INPUT, "colorScheme": "dark"}
+            ),
+        )
+
     unlock = html.Div(
         [
             labelled(
@@ -62,8 +70,8 @@ def lock_form(language: str, admin: bool) -> html.Section:
                 t("ev.lock.cameras", language),
                 dcc.Dropdown(id="rec-lock-cameras", multi=True, style=CONTROL),
             ),
-            text_input("from", t("ev.lock.from", language)),
-            text_input("to", t("ev.lock.to", language)),
+            picker("from", t("ev.lock.from", language)),
+            picker("to", t("ev.lock.to", language)),
             text_input("reason", t("ev.lock.reason", language), maxLength=500),
             text_input("expires", t("ev.lock.expires", language)),
             html.P(id="rec-lock-message", role="status", style=ERROR),

@@ -21,9 +21,11 @@ from watchwall.video.record.models import (
     GAP_RECORDER_STOPPED,
     GAP_STALLED,
 )
-from watchwall.video.record.playback import seek, timeline
+from watchwall.video.record.playback import playback_file, seek, timeline
+from watchwall.video.record.segments import default_recordings_dir
 
 PLAY_WINDOW_S = 30 * 60
+JUMPS_S = (-300, -30, 30, 300)  # the player's jump buttons, in seconds
 GAP_REASONS = (GAP_CAMERA_OFFLINE, GAP_STALLED, GAP_RECORDER_STOPPED, GAP_RECORDER_CRASHED, GAP_DROPPED)
 
 
@@ -83,3 +85,30 @@ def clicked_instant(click) -> float | None:
 
 def play_url(camera_id: str, start: float, end: float) -> str:
     return f"/recordings/play/{camera_id}?" + urlencode({"from": utc_iso(start), "to": utc_iso(end)})
+
+
+def seek_request_instant(value) -> float | None:
+    """The epoch seconds of the player's seek request (``"<epoch>|<nonce>"``, set by a jump out of the
+    loaded span); None for anything else."""
+    try:
+        epoch = float(str(value).split("|", 1)[0])
+    except (TypeError, ValueError):
+        return None
+    return epoch if 0 < epoch < 1e11 else None
+
+
+def played_span(context: AppContext, camera_id: str, start: float, end: float) -> tuple[float, float]:
+    """Where the file the player will fetch really starts and ends (the keyframe at or before ``start``):
+    the player's time 0 is this instant, which the playhead adds its ``currentTime`` to. The file is
+    made here once and cached; the playback route serves (and audits) that same file."""
+    from watchwall.dashboard.recording_routes import playback_cache_dir
+
+    played = playback_file(
+        context.engine,
+        default_recordings_dir(context.settings),
+        playback_cache_dir(context.settings),
+        camera_id,
+        start,
+        end,
+    )
+    return played.actual_start_utc, played.actual_end_utc

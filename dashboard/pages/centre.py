@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from datetime import UTC, datetime
 
 from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
@@ -45,6 +44,15 @@ def _centre_or_403(context: AppContext, code: str | None):
         raise access.Forbidden() from None
 
 
+def video_name(centre, camera_id: str | None, language: str) -> str:
+    """The live video's accessible name: the camera and its room."""
+    for room in centre.rooms:
+        for camera in room.cameras:
+            if camera.id == camera_id:
+                return f"{t('centre.live_label', language)}: {camera.name.get(language)} · {room.name.get(language)}"
+    return t("centre.live_label", language)
+
+
 def layout(code: str | None = None, lang: str | None = None, camera: str | None = None, **_query) -> html.Div:
     context = current()
     principal, centre = _centre_or_403(context, code)
@@ -72,6 +80,7 @@ def layout(code: str | None = None, lang: str | None = None, camera: str | None 
                                         muted=True,
                                         controls=False,
                                         **{
+                                            "aria-label": video_name(centre, chosen, language),
                                             "data-live-camera": chosen or "",
                                             "data-stream-labels": stream_labels_json(language),
                                         },
@@ -95,7 +104,6 @@ def layout(code: str | None = None, lang: str | None = None, camera: str | None 
                             county_map_panel(
                                 "centre", language, centre.code if centre.level == "county" else None
                             ),
-                            html.H3(t("centre.missed", language)),
                             html.Div(id="centre-missed", className="missed-list"),
                             checkin_video_panel(context.engine, centre.code, language, context.settings.zone),
                         ],
@@ -112,38 +120,62 @@ def layout(code: str | None = None, lang: str | None = None, camera: str | None 
 
 
 def camera_tools(place, language: str) -> list:
+    """Snapshot (full resolution, server-side; assets/centre-snapshot.js shows and saves it) and the
+    PTZ panel: live for a camera with PTZ, greyed out with the reason for one without."""
     camera = place.camera
     tools = [
-        html.A(
+        html.Button(
             t("centre.snapshot", language),
-            href=f"/snapshot/{camera.id}.jpg",
-            download=f"{camera.id}-{int(time.time())}.jpg",
+            id="snapshot-button",
+            type="button",
             className="tool-button",
-            id="snapshot-link",
-        )
+            **{
+                "data-camera": camera.id,
+                "data-taken": t("centre.snapshot_taken", language),
+                "data-failed": t("centre.snapshot_failed", language),
+                "data-preview": t("centre.snapshot_preview", language),
+            },
+        ),
+        html.Div(id="snapshot-toast", className="snapshot-toast", role="status", **{"aria-live": "polite"}),
     ]
-    if camera.controllable:
-        tools.append(
-            html.Div(
-                [
-                    html.Button(
-                        t(f"ptz.{direction}", language),
-                        id={"type": "ptz", "direction": direction},
-                        className="ptz-button",
-                    )
-                    for direction in DIRECTIONS
-                ]
-                + [
-                    dcc.Dropdown(
-                        id="ptz-preset", placeholder=t("ptz.presets", language), className="ptz-presets"
-                    ),
-                    html.Button(t("ptz.goto", language), id="ptz-goto", className="ptz-button"),
-                    dcc.Input(id="ptz-preset-name", placeholder=t("ptz.new_preset", language), maxLength=32),
-                    html.Button(t("ptz.save", language), id="ptz-save", className="ptz-button"),
-                ],
-                className="ptz-panel",
-            )
+    controllable = camera.controllable
+    buttons = [
+        html.Button(
+            t(f"ptz.{direction}", language),
+            id={"type": "ptz", "direction": direction},
+            className="ptz-button",
+            disabled=not controllable,
         )
+        for direction in DIRECTIONS
+    ]
+    if controllable:
+        buttons += [
+            dcc.Dropdown(id="ptz-preset", placeholder=t("ptz.presets", language), className="ptz-presets"),
+            html.Button(t("ptz.goto", language), id="ptz-goto", className="ptz-button"),
+            html.Label(
+                [
+                    html.Span(t("ptz.new_preset", language), className="ptz-label"),
+                    dcc.Input(id="ptz-preset-name", placeholder=t("ptz.new_preset", language), maxLength=32),
+                ]
+            ),
+            html.Button(t("ptz.save", language), id="ptz-save", className="ptz-button"),
+        ]
+    panel = [
+        html.H4(t("centre.ptz", language), className="ptz-title"),
+        html.Div(buttons, className="ptz-buttons"),
+    ]
+    if not controllable:
+        panel.append(html.P(t("centre.ptz_none", language), className="ptz-reason", id="ptz-reason"))
+    tools.append(
+        html.Div(
+            panel,
+            className="ptz-panel" + ("" if controllable else " ptz-disabled"),
+            id="ptz-panel",
+            role="group",
+            **{"aria-label": t("centre.ptz", language), "aria-disabled": "false" if controllable else "true"},
+            style={} if controllable else {"opacity": 0.45, "filter": "grayscale(1)"},
+        )
+    )
     return tools
 
 
@@ -216,30 +248,51 @@ def county_figures(context: AppContext, code: str, language: str) -> tuple[list,
             f"{bases.get('education', 0)} / {bases.get('public_welfare', 0)} / {bases.get('employment', 0)}",
         ),
     ]
+    missed_table = people_table(
+        "missed-table",
+        missed,
+        language,
+        outcome=True,
+        empty=t("centre.none_missed", language),
+    )
+    pending_table = people_table(
+        "pending-table",
+        pending,
+        language,
+        outcome=False,
+        empty=t("centre.none_pending", language),
+    )
+    return kpis, [
+        html.H3([t("centre.missed", language), count_badge("missed-count", len(missed), language)]),
+        missed_table,
+        html.H3([t("centre.pending", language), count_badge("pending-count", len(pending), language)]),
+        pending_table,
+    ]
+
+
+def count_badge(badge_id: str, count: int, language: str) -> html.Span:
+    return html.Span(
+        f" ({t('centre.count', language).format(count=count)})",
+        id=badge_id,
+        className="list-count",
+        **{"data-count": str(count)},
+    )
+
+
+def people_table(table_id: str, items: list[dict], language: str, *, outcome: bool, empty: str) -> html.Table:
+    """The missed (with their outcome) or pending check-ins: a header row, then one row a person."""
+    columns = ["name", "slot"] + (["outcome"] if outcome else [])
+    head = html.Thead(html.Tr([html.Th(t(f"centre.col.{c}", language), scope="col") for c in columns]))
     rows = [
         html.Tr(
-            [
-                html.Td(item["name"]),
-                html.Td(t(f"slot.{item['slot']}", language)),
-                html.Td(t(f"outcome.{item['outcome']}", language)),
-            ]
+            [html.Td(item["name"]), html.Td(t(f"slot.{item['slot']}", language))]
+            + ([html.Td(t(f"outcome.{item['outcome']}", language))] if outcome else [])
         )
-        for item in missed
+        for item in items
     ]
-    missed_table = html.Table(
-        rows or [html.Tr(html.Td(t("centre.none_missed", language)))],
-        className="missed-table",
-        id="missed-table",
-    )
-    pending_rows = [
-        html.Tr([html.Td(item["name"]), html.Td(t(f"slot.{item['slot']}", language))]) for item in pending
-    ]
-    pending_table = html.Table(
-        pending_rows or [html.Tr(html.Td(t("centre.none_pending", language)))],
-        className="missed-table",
-        id="pending-table",
-    )
-    return kpis, [missed_table, html.H3(t("centre.pending", language)), pending_table]
+    if not rows:
+        rows = [html.Tr(html.Td(empty, colSpan=len(columns)))]
+    return html.Table([head, html.Tbody(rows)], className="missed-table", id=table_id)
 
 
 def register_callbacks(app) -> None:
@@ -269,6 +322,7 @@ def register_callbacks(app) -> None:
 
     @app.callback(
         Output("centre-live", "data-live-camera"),
+        Output("centre-live", "aria-label"),
         Output("centre-camera-tools", "children"),
         Output("centre-health", "children"),
         Output("centre-kpis", "children"),
@@ -292,9 +346,10 @@ def register_callbacks(app) -> None:
         )
         classes = ["camera-pick" + (" chosen" if item["camera"] == camera_id else "") for item in pick_ids]
         if place is None:
-            return "", [], [], kpis, missed, classes
+            return "", video_name(centre, None, language), [], [], kpis, missed, classes
         return (
             camera_id,
+            video_name(centre, camera_id, language),
             camera_tools(place, language),
             health_rows(context, camera_id, language),
             kpis,

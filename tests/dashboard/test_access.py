@@ -135,7 +135,7 @@ def test_every_route_refuses_a_supervisor_of_another_county(served, http_login):
 
 
 # pages a county supervisor opens for their own county (their callbacks refuse other counties' data)
-OWN_COUNTY_PAGES = ("incidents-", "incident-", "reports-", "report-", "rollcall-")
+OWN_COUNTY_PAGES = ("incidents-", "incident-", "reports-", "report-", "rollcall-", "rec-")
 
 # WS-Discovery multicasts: never from a test outside its own network namespace (tests/cameras does that)
 NOT_REPLAYED = {"discover-result.children"}

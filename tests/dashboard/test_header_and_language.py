@@ -45,7 +45,10 @@ def context() -> AppContext:
             Principal("c", "city_command"),
             ["/wall", "/centres/tianshui", *(f"/centres/{c}" for c in COUNTIES), "/incidents", "/reports"],
         ),
-        (Principal("s", "county_supervisor", ("maiji",)), ["/centres/maiji", "/incidents", "/reports"]),
+        (
+            Principal("s", "county_supervisor", ("maiji",)),
+            ["/centres/maiji", "/incidents", "/recordings", "/reports"],  # playback of their own county
+        ),
         (Principal("i", "inspector"), ["/incidents", "/recordings", "/reports"]),
     ],
     ids=["admin", "city_command", "county_supervisor", "inspector"],
@@ -139,8 +142,9 @@ def test_language_follows_the_user_across_pages_and_logins(served_factory, brows
             "/centres/qinzhou",
             "/incidents",
             "/rollcall",
+            "/recordings",
             "/reports",
-        ]  # a county supervisor: their centre, their incidents, roll-calls and reports
+        ]  # a county supervisor: their centre, their incidents, roll-calls, recordings and reports
         other.close()
     finally:
         server.stop()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import time as pytime
 import zipfile
 from dataclasses import dataclass
@@ -181,13 +182,15 @@ def test_path_tricks_never_reach_a_file(served, recorded, inspector, camera):
         assert b"SQLite format" not in answer.content and b"ftyp" not in answer.content[:16]
 
 
-@pytest.mark.parametrize("username", ["sup-maiji", "sup-qinzhou", "command"])
+@pytest.mark.parametrize("username", ["sup-maiji", "command"])
 def test_other_roles_and_counties_are_refused(served, recorded, http_login, username):
     session = http_login(served, username)
     span = f"from={recorded.iso(recorded.start_utc)}&to={recorded.iso(recorded.start_utc + 5)}"
-    assert (
-        session.get(f"{served.url}/recordings/play/{recorded.camera}?{span}", timeout=30).status_code == 403
-    )
+    for headers in ({}, {"Range": "bytes=0-99"}):
+        answer = session.get(
+            f"{served.url}/recordings/play/{recorded.camera}?{span}", headers=headers, timeout=30
+        )
+        assert answer.status_code == 403 and b"ftyp" not in answer.content and b"moof" not in answer.content
     assert session.get(f"{served.url}/recordings/seek/{recorded.camera}?at=x", timeout=30).status_code == 403
     export = session.post(
         f"{served.url}/recordings/export",
@@ -196,6 +199,46 @@ def test_other_roles_and_counties_are_refused(served, recorded, http_login, user
         timeout=30,
     )
     assert export.status_code == 403
+    assert not audit_rows(served, "playback", username)
+
+
+def test_a_supervisor_plays_their_own_county_but_does_not_export_by_default(served, recorded, http_login):
+    session = http_login(served, "sup-qinzhou")
+    answer = session.get(play_url(served, recorded), headers={"Range": "bytes=0-"}, timeout=60)
+    assert answer.status_code == 206 and answer.content[4:8] == b"ftyp"
+    seek = session.get(
+        f"{served.url}/recordings/seek/{recorded.camera}?at={recorded.iso(recorded.start_utc + 1)}",
+        timeout=30,
+    )
+    assert seek.status_code == 200 and seek.json()["recorded"] is True
+    (row, *_) = audit_rows(served, "playback", "sup-qinzhou")
+    assert row.target == recorded.camera
+    export = session.post(
+        f"{served.url}/recordings/export",
+        data=export_form(recorded, "look"),
+        headers={"Origin": served.url},
+        timeout=60,
+    )
+    assert export.status_code == 403 and b"PK" not in export.content[:2]
+
+
+def test_who_may_export_follows_the_setting():
+    from watchwall.dashboard import access
+    from watchwall.dashboard.accounts import Principal
+
+    def principal(role, counties):
+        return Principal(username=role, role=role, counties=tuple(counties))
+
+    supervisor = principal("county_supervisor", ["qinzhou"])
+    assert access.can_see_recordings(supervisor, "qinzhou") and not access.can_see_recordings(
+        supervisor, "maiji"
+    )
+    assert not access.can_export(supervisor, "qinzhou")
+    assert access.can_export(supervisor, "qinzhou", supervisors_may_export=True)
+    assert not access.can_export(supervisor, "maiji", supervisors_may_export=True)
+    assert not access.can_lock(supervisor, "qinzhou")
+    assert access.can_export(principal("inspector", []), "maiji")
+    assert not access.can_see_recordings(principal("city_command", []), "qinzhou")
 
 
 def test_logged_out_is_refused(served, recorded):
@@ -261,6 +304,9 @@ def test_export_downloads_a_package_that_watchwall_verify_accepts(served, record
     assert answer.headers["Content-Type"] == "application/zip"
     disposition = answer.headers["Content-Disposition"]
     assert disposition.startswith("attachment;") and f"evidence-{recorded.camera}-" in disposition
+    # named in the site's local time with its offset: 09:00:01 local is 01:00:01Z
+    local_start = datetime.fromtimestamp(recorded.start_utc + 1, UTC).astimezone(Settings().zone)
+    assert f'-{local_start:%Y%m%dT%H%M%S}+0800.zip"' in disposition, disposition
     package = tmp_path / "evidence.zip"
     package.write_bytes(answer.content)
     with zipfile.ZipFile(io.BytesIO(answer.content)) as archive:
@@ -301,6 +347,8 @@ def replay_body(callback: dict, inputs: dict, states: dict) -> dict:
 
 
 def test_page_callbacks_refuse_other_roles_and_answer_inspectors(served, recorded, inspector, http_login):
+    """City command may use none of the page's callbacks; a supervisor of another county is refused
+    every one driven by this county's camera (the page is theirs now, for their own county)."""
     callbacks = [
         c
         for c in inspector.get(f"{served.url}/_dash-dependencies", timeout=30).json()
@@ -308,16 +356,98 @@ def test_page_callbacks_refuse_other_roles_and_answer_inspectors(served, recorde
     ]
     assert len(callbacks) >= 6
     headers = {"Origin": served.url, "Content-Type": "application/json"}
+    command = http_login(served, "command")
     maiji = http_login(served, "sup-maiji")
     real = {"value": recorded.camera, "date": recorded.iso(recorded.start_utc)[:10], "n_clicks": 1}
+    url = f"{served.url}/_dash-update-component"
     for callback in callbacks:
+        names_camera = any(
+            item["id"] == "rec-camera" and item["property"] == "value" for item in callback["inputs"]
+        )
         for values in ({}, real):  # junk values, and the real camera of another county
             body = replay_body(callback, values, {})
-            url = f"{served.url}/_dash-update-component"
-            assert maiji.post(url, json=body, headers=headers, timeout=30).status_code == 403, callback[
+            assert command.post(url, json=body, headers=headers, timeout=30).status_code == 403, callback[
                 "output"
             ]
+            if values is real and names_camera:
+                refused = maiji.post(url, json=body, headers=headers, timeout=30)
+                assert refused.status_code == 403, callback["output"]
             if "{" in callback["output"] or "@" in callback["output"]:
                 continue  # wildcard or duplicate outputs: a replay cannot say which components they have
             answer = inspector.post(url, json=body, headers=headers, timeout=60)
             assert answer.status_code in (200, 204), (callback["output"], answer.text[:300])
+
+
+def test_the_setting_lets_supervisors_export_their_own_county_only(
+    tmp_path_factory, served_factory, http_login
+):
+    folder = tmp_path_factory.mktemp("supervisors-export")
+    server = served_factory(
+        folder, {"WATCHWALL_SUPERVISORS_MAY_EXPORT": "true"}, users=("sup-qinzhou", "sup-maiji")
+    )
+    recorded = record_with_gap(folder)
+    server.start("--no-ingest", timeout=300)
+    try:
+        own = http_login(server, "sup-qinzhou").post(
+            f"{server.url}/recordings/export",
+            data=export_form(recorded, "county review"),
+            headers={"Origin": server.url},
+            timeout=120,
+        )
+        assert own.status_code == 200 and own.headers["Content-Type"] == "application/zip", own.text[:300]
+        assert own.headers["Content-Disposition"].endswith('+0800.zip"')
+        other = http_login(server, "sup-maiji").post(
+            f"{server.url}/recordings/export",
+            data=export_form(recorded, "not mine"),
+            headers={"Origin": server.url},
+            timeout=120,
+        )
+        assert other.status_code == 403 and not other.content.startswith(b"PK")
+        (row, *_) = audit_rows(server, "export", "sup-qinzhou")
+        assert row.target == recorded.camera and not audit_rows(server, "export", "sup-maiji")
+    finally:
+        server.stop()
+
+
+def test_another_countys_bookmark_is_refused_by_id(served, recorded, http_login):
+    """Edit and delete name a bookmark by id: one of another county is a 403, and stays as it was."""
+    from watchwall.video.record.bookmarks import add_bookmark, get_bookmark
+
+    engine = served_engine(served)
+    try:
+        bookmark = add_bookmark(
+            engine,
+            camera_id=recorded.camera,
+            centre="qinzhou",
+            start_utc=recorded.start_utc + 1,
+            end_utc=None,
+            title="qinzhou only",
+            note=None,
+            category="other",
+            author="inspector",
+        )
+    finally:
+        engine.dispose()
+    maiji = http_login(served, "sup-maiji")
+    headers = {"Origin": served.url, "Content-Type": "application/json"}
+    callbacks = maiji.get(f"{served.url}/_dash-dependencies", timeout=30).json()
+    (delete,) = [c for c in callbacks if '"rec-bm-delete"' in c["inputs"][0]["id"]]
+    outputs = [
+        {"id": part.split(".")[0], "property": part.split(".", 1)[1]}
+        for part in delete["output"].strip(".").split("...")
+    ]
+    pattern = {"id": bookmark.id, "type": "rec-bm-delete"}
+    body = {
+        "output": delete["output"],
+        "outputs": outputs,
+        "inputs": [[{"id": pattern, "property": "n_clicks", "value": 1}]],
+        "state": [{"id": s["id"], "property": s["property"], "value": 0} for s in delete["state"]],
+        "changedPropIds": [json.dumps(pattern, separators=(",", ":"), sort_keys=True) + ".n_clicks"],
+    }
+    answer = maiji.post(f"{served.url}/_dash-update-component", json=body, headers=headers, timeout=30)
+    assert answer.status_code == 403, answer.text[:300]
+    engine = served_engine(served)
+    try:
+        assert get_bookmark(engine, bookmark.id).title == "qinzhou only"
+    finally:
+        engine.dispose()

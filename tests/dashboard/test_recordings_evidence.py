@@ -159,16 +159,16 @@ def test_a_bookmark_added_on_the_page_is_drawn_exported_and_verified(
 
         # An end before the start is refused with the reason, and nothing is written.
         before = bookmark_count(engine)
-        page.fill("#rec-bm-to", "2000-01-01 00:00:00")
+        page.fill("#rec-bm-to", "2000-01-01T00:00:00")  # a date and time picker (site time)
         page.fill("#rec-bm-heading", "宣告时未宣读权利义务")
         page.click("#rec-bm-submit")
-        wait_text(page, "#rec-bm-message", "text.includes('before its start')")
+        wait_text(page, "#rec-bm-message", "text.includes('end must come after the start')")  # in the browser
         assert bookmark_count(engine) == before
 
         end_text = page.evaluate(
             "(s) => { const d = new Date(s.replace(' ', 'T')); d.setSeconds(d.getSeconds() + 3);"
             " const p = n => String(n).padStart(2, '0');"
-            " return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:"
+            " return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:"
             "${p(d.getMinutes())}:${p(d.getSeconds())}`; }",
             start_text,
         )

@@ -53,6 +53,13 @@ class ExportResult:
     clip_sha256: str
 
 
+def package_name(camera_id: str, start_utc: float, zone: ZoneInfo) -> str:
+    """``evidence-<camera>-20261205T015830+0800.zip``: the span's start in the site's local time, with
+    its offset, so the name reads like the page (and still names one instant)."""
+    local = datetime.fromtimestamp(start_utc, UTC).astimezone(zone)
+    return f"evidence-{checked_camera_id(camera_id)}-{local:%Y%m%dT%H%M%S%z}.zip"
+
+
 def moment(epoch: float, zone: ZoneInfo) -> dict:
     """An instant as UTC and local ISO 8601."""
     utc = datetime.fromtimestamp(epoch, UTC)

@@ -95,6 +95,13 @@ class LocalMediaView:
     def stream_states(self, camera_id: str) -> dict[str, tuple[str, str | None]]:
         return self._ingest.stream_states(camera_id)
 
+    def stream_fanout(self, camera_id: str, stream: str = "main"):
+        """The camera's fan-out of one stream in this process (full-resolution snapshots), or None."""
+        try:
+            return self._ingest.stream_fanout(camera_id, stream)
+        except KeyError:
+            return None
+
     def recorder_figures(self) -> dict[str, dict]:
         return {
             camera_id: {
