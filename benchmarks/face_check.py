@@ -136,6 +136,7 @@ def span_costs(rounds: int) -> list[dict]:
                         fps=fps,
                         gop_s=gop_s,
                         kbps=KBPS[height],
+                        still=scene_name.endswith("_still"),
                     )
                     partial.replace(clip)
                 index_as_segment(engine, lookup.recordings_dir, camera, clip, T0)
@@ -191,10 +192,15 @@ def cascade_comparison() -> list[dict]:
     empty = []
     for name in NO_FACE_PICTURES:
         picture = getattr(data, name)()
+        if picture.dtype != np.uint8:  # horse is a bool mask
+            picture = (
+                (picture > 0).astype(np.uint8) * 255 if picture.dtype == bool else picture.astype(np.uint8)
+            )
         if picture.ndim == 2:
             picture = np.stack([picture] * 3, axis=-1)
         picture = np.ascontiguousarray(picture[..., :3])
-        scene = _letterboxed(picture, width, height, face_share=1.0)
+        fit = min(1.0, (width / height) / (picture.shape[1] / picture.shape[0]))  # wide pictures fit by width
+        scene = _letterboxed(picture, width, height, face_share=fit * 0.98)
         empty += [cv2.cvtColor(drifted(scene, i), cv2.COLOR_RGB2GRAY) for i in range(0, 48, 6)]
     empty += [cv2.cvtColor(drifted(empty_room(width, height), i), cv2.COLOR_RGB2GRAY) for i in range(8)]
     rows = []
@@ -231,8 +237,10 @@ def main() -> int:
         "opencv": cv2.__version__,
         "av": av.__version__,
     }
+    OUT.mkdir(parents=True, exist_ok=True)
     if args.only != "cascades":
         report["span"] = span_costs(args.rounds)
+        (OUT / "face_check-span-latest.json").write_text(json.dumps(report, indent=1, ensure_ascii=False))
     if args.only != "span":
         report["cascades"] = cascade_comparison()
     OUT.mkdir(parents=True, exist_ok=True)

@@ -22,8 +22,8 @@ from watchwall.dashboard import (
     report_routes,
     rollcall_routes,
     rollcall_socket,
-    state_link,
     snapshot_routes,
+    state_link,
     view_audit,
 )
 from watchwall.dashboard.api import PREFIX as API_PREFIX
