@@ -11,7 +11,12 @@ from watchwall.config.errors import UserError
 from watchwall.dashboard import access
 from watchwall.dashboard.auth import current_principal
 from watchwall.dashboard.components.incident_items import incident_refresh_button
-from watchwall.dashboard.components.incident_panel import local_time
+from watchwall.dashboard.components.incident_panel import (
+    assignable_counties,
+    incident_card,
+    local_time,
+    register_actions,
+)
 from watchwall.dashboard.components.shell import header
 from watchwall.dashboard.context import current
 from watchwall.dashboard.i18n import normalise, t
@@ -22,6 +27,7 @@ from watchwall.incidents.states import STATES
 from watchwall.incidents.store import get_incident, list_incidents
 
 PAGE_ROWS = 300
+HISTORY = "incident-history"  # the ids' prefix of the picked incident's card
 COLUMNS = ("id", "opened_at", "county", "kind", "what", "state", "count", "flags")
 
 
@@ -90,7 +96,14 @@ def layout(lang: str | None = None, **_query) -> html.Div:
                 [
                     html.Div(id="incidents-table"),
                     html.Section(
-                        [html.H3(t("incident.history", language)), html.Div(id="incidents-history")],
+                        [
+                            html.H3(t("incident.history", language)),
+                            dcc.Store(id="incidents-picked", data=None),
+                            html.Div(
+                                id="incidents-history-result", className="incident-result", role="status"
+                            ),
+                            html.Div(id="incidents-history"),
+                        ],
                         className="incident-history",
                     ),
                 ],
@@ -181,9 +194,10 @@ def register_callbacks(app) -> None:
         Input("incidents-from", "value"),
         Input("incidents-to", "value"),
         Input("incidents-refresh", "n_clicks"),
+        Input("incidents-history-result", "children"),
         State("incidents-language", "data"),
     )
-    def show(county, kind, state, overdue, first, last, _refresh, language):
+    def show(county, kind, state, overdue, first, last, _refresh, _acted, language):
         principal = _reader()
         context = current()
         language = normalise(language)
@@ -210,48 +224,64 @@ def register_callbacks(app) -> None:
 
     @app.callback(
         Output("incidents-history", "children"),
+        Output("incidents-picked", "data"),
         Input({"type": "incident-pick", "incident": ALL}, "n_clicks"),
+        Input("incidents-history-result", "children"),
+        State("incidents-picked", "data"),
         State("incidents-language", "data"),
         prevent_initial_call=True,
     )
-    def history(_clicks, language):
+    def history(_clicks, _result, picked, language):
         principal = _reader()
         trigger = ctx.triggered_id
-        if not isinstance(trigger, dict) or not ctx.triggered[0].get("value"):
-            return no_update
+        if isinstance(trigger, dict):
+            if not ctx.triggered[0].get("value"):
+                return no_update, no_update
+            picked = trigger["incident"]
+        elif picked is None:  # an action's answer with nothing picked
+            return no_update, no_update
         language = normalise(language)
-        found = get_incident(current().engine, trigger["incident"])
+        context = current()
+        found = get_incident(context.engine, picked)
         if found is None or not can_read(principal, found[0]["county"]):
-            return t("incident.none", language)
-        summary, notes, evidence = found
-        items = [
-            html.Li(f"{summary['opened_at']} · system · {t('incident.state.open', language)}"),
-            *[
-                html.Li(
-                    f"{note['at']} · {note['author']} · "
-                    f"{t('incident.action.' + note['action'], language) if note['action'] != 'reopen' else 'reopen'}"
-                    + (
-                        f" · {t('incident.reason.' + summary['close_reason'], language)}"
-                        if note["action"] == "close" and summary["close_reason"]
-                        else ""
-                    )
-                    + (f" · {note['text']}" if note["text"] else "")
+            return t("incident.none", language), None
+        return history_view(found, language, principal, context), picked
+
+    register_actions(app, HISTORY, "incidents-history-result", "incidents-language")
+
+
+def history_view(found, language: str, principal, context) -> list:
+    """The picked incident: its card (the actions its reader may take, the linked clip) and its notes log."""
+    summary, notes, _evidence = found
+    items = [
+        html.Li(f"{summary['opened_at']} · system · {t('incident.state.open', language)}"),
+        *[
+            html.Li(
+                f"{note['at']} · {note['author']} · "
+                f"{t('incident.action.' + note['action'], language) if note['action'] != 'reopen' else 'reopen'}"
+                + (
+                    f" · {t('incident.reason.' + summary['close_reason'], language)}"
+                    if note["action"] == "close" and summary["close_reason"]
+                    else ""
                 )
-                for note in notes
-            ],
-        ]
-        clips = [
-            html.Video(
-                src=f"/incidents/{summary['id']}/clip",
-                controls=True,
-                preload="none",
-                className="incident-clip",
+                + (f" · {note['text']}" if note["text"] else ""),
+                className=f"incident-note-entry note-{note['action']}",
             )
-            for item in evidence
-            if item["kind"] == "span"
-        ]
-        return [
-            html.H4(f"#{summary['id']} {t('incident.kind.' + summary['kind'], language)}"),
-            html.Ul(items),
-            *clips,
-        ]
+            for note in notes
+        ],
+    ]
+    names = {place.camera.id: place.camera.name.get(language) for place in context.site.cameras()}
+    card = incident_card(
+        summary,
+        language,
+        principal,
+        names,
+        context.settings.zone,
+        counties=assignable_counties(context, language),
+        prefix=HISTORY,
+    )
+    return [
+        html.H4(f"#{summary['id']} {t('incident.kind.' + summary['kind'], language)}"),
+        card,
+        html.Ul(items, className="incident-notes"),
+    ]
