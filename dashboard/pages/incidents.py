@@ -3,6 +3,7 @@ with its history (notes, linked evidence) and a CSV export of the filtered list.
 
 from __future__ import annotations
 
+from datetime import datetime
 from urllib.parse import urlencode
 
 from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
@@ -25,6 +26,7 @@ from watchwall.incidents.kinds import KINDS
 from watchwall.incidents.rules import READERS, can_read
 from watchwall.incidents.states import STATES
 from watchwall.incidents.store import get_incident, list_incidents
+from watchwall.video.record.bookmarks import bookmarks_for
 
 PAGE_ROWS = 300
 HISTORY = "incident-history"  # the ids' prefix of the picked incident's card
@@ -284,4 +286,25 @@ def history_view(found, language: str, principal, context) -> list:
         html.H4(f"#{summary['id']} {t('incident.kind.' + summary['kind'], language)}"),
         card,
         html.Ul(items, className="incident-notes"),
+        *linked_bookmarks(context, summary, language),
     ]
+
+
+def linked_bookmarks(context, summary: dict, language: str) -> list:
+    """The bookmarks the incident links to, each opening its camera's day on /recordings."""
+    marks = bookmarks_for(context.engine, "incident", str(summary["id"]))
+    if not marks:
+        return []
+    zone = context.settings.zone
+    items = []
+    for mark in marks:
+        at = datetime.fromtimestamp(mark.start_utc, zone)
+        query = urlencode({"camera": mark.camera_id, "day": at.date().isoformat(), "lang": language})
+        items.append(
+            html.Li(
+                html.A(f"{at:%m-%d %H:%M:%S} · {mark.title}", href=f"/recordings?{query}"),
+                className="incident-bookmark",
+                **{"data-bookmark": mark.id},
+            )
+        )
+    return [html.H4(t("incident.bookmarks", language)), html.Ul(items, className="incident-bookmarks")]
