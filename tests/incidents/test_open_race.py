@@ -9,7 +9,7 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import func, insert, inspect, select, text
 
 from watchwall.audit.log import AuditEntry
 from watchwall.config.database import make_engine, upgrade
@@ -214,3 +214,34 @@ def test_the_migration_closes_older_duplicates_an_older_database_holds(backend, 
         engine.dispose()
     assert [(r.id, r.state) for r in rows] == [(1, "closed"), (2, "acknowledged"), (3, "closed")]
     assert rows[0].close_note == "duplicate of incident 2 (migration 0016)" and rows[0].closed_at is not None
+
+
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_the_migrated_incident_tables_equal_the_models(backend, tmp_path, request):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from watchwall.config.database import import_all_models
+
+    url = (
+        f"sqlite:///{tmp_path / 'schema.db'}"
+        if backend == "sqlite"
+        else request.getfixturevalue("postgres").migrated("ww_race_schema")
+    )
+    upgrade(url)
+    tables = {"incidents", "incident_notes", "incident_evidence"}
+
+    def ours(obj, name, type_, reflected, compare_to) -> bool:
+        return (name if type_ == "table" else obj.table.name) in tables
+
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            context = MigrationContext.configure(
+                connection, opts={"compare_type": True, "include_object": ours}
+            )
+            assert compare_metadata(context, import_all_models()) == []
+            indexes = {index["name"]: index for index in inspect(connection).get_indexes("incidents")}
+    finally:
+        engine.dispose()
+    assert indexes["uq_incidents_open_problem_key"]["unique"]
