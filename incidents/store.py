@@ -348,9 +348,13 @@ def act(
     address: str | None = None,
     settings: IncidentSettings | None = None,
     now: datetime | None = None,
+    on_change: Callable[[dict], None] | None = None,
 ) -> dict:
     """One person's action on one incident. Refused (nothing changed) when the actor may not,
-    the state does not allow it, or ``version`` is not the incident's current version (a stale form)."""
+    the state does not allow it, or ``version`` is not the incident's current version (a stale form).
+
+    ``on_change`` (the push to the pages) is given the new summary as soon as the change is
+    committed, before its audit row is written: the pages need not wait for the audit chain."""
     now = now or utcnow()
     note = (note or "").strip() or None
     with session_scope(engine) as session:
@@ -391,6 +395,8 @@ def act(
         session.flush()
         result = summary(incident, now)
         entry = _audit_entry(f"incident.{action}", incident, now, detail, actor=actor.username)
+    if on_change is not None:
+        on_change(result)
     write_audit(engine, [entry], address=address)
     return result
 

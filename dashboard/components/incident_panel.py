@@ -211,10 +211,10 @@ def register_actions(app, prefix: str, result_id: str, language_id: str) -> None
                 known_counties=[centre.code for centre in context.site.counties],
                 address=client_address(),
                 settings=context.settings.incidents,
+                on_change=publisher(context),
             )
         except UserError as exc:
             return f"#{iid}: {exc}"
-        publisher(context)(done)
         action_label = t("incident.action." + action, language)
         return f"#{iid}: {action_label} · {t('incident.state.' + done['state'], language)} ✓"
 
