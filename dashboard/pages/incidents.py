@@ -234,20 +234,34 @@ def register_callbacks(app) -> None:
         prevent_initial_call=True,
     )
     def history(_clicks, _result, picked, language):
+        """``picked``: {"id", "version"} of the incident shown; it is drawn again only when it changed
+        (a refused action leaves the person's form alone)."""
         principal = _reader()
-        trigger = ctx.triggered_id
-        if isinstance(trigger, dict):
-            if not ctx.triggered[0].get("value"):
-                return no_update, no_update
-            picked = trigger["incident"]
-        elif picked is None:  # an action's answer with nothing picked
+        # Dash may merge an action's answer with the table drawn again (new, unclicked pick
+        # buttons) into one call, and name only the latter: so anything but a click looks at the
+        # incident shown and draws it again if it changed (an action here, or someone else's)
+        clicked = [
+            ident["incident"]
+            for item in ctx.triggered
+            if item.get("value") and isinstance(ident := ctx.triggered_prop_ids.get(item["prop_id"]), dict)
+        ]
+        if clicked:
+            wanted, shown_version = clicked[0], None
+        elif picked:
+            wanted, shown_version = picked["id"], picked["version"]
+        else:
             return no_update, no_update
         language = normalise(language)
         context = current()
-        found = get_incident(context.engine, picked)
+        found = get_incident(context.engine, wanted)
         if found is None or not can_read(principal, found[0]["county"]):
             return t("incident.none", language), None
-        return history_view(found, language, principal, context), picked
+        if found[0]["version"] == shown_version:
+            return no_update, no_update
+        return history_view(found, language, principal, context), {
+            "id": wanted,
+            "version": found[0]["version"],
+        }
 
     register_actions(app, HISTORY, "incidents-history-result", "incidents-language")
 
