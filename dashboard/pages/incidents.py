@@ -247,8 +247,8 @@ def register_callbacks(app) -> None:
         ]
         if clicked:
             wanted, shown_version = clicked[0], None
-        elif picked:
-            wanted, shown_version = picked["id"], picked["version"]
+        elif isinstance(picked, dict) and isinstance(picked.get("id"), int):  # the page's own store
+            wanted, shown_version = picked["id"], picked.get("version")
         else:
             return no_update, no_update
         language = normalise(language)
