@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, exists, select
+from sqlalchemy import and_, delete, exists, select, update
 from sqlalchemy.engine import Engine
 
 from watchwall.audit.log import AuditLog
@@ -46,10 +46,40 @@ def waiting(engine: Engine, now: datetime) -> list[Incident]:
         return list(session.scalars(query))
 
 
+def _claim(engine: Engine, incident: Incident) -> int | None:
+    """The id of this pass's claim (an evidence row without its bookmark yet), or None when another
+    pass has one: the incident's row is locked meanwhile, so two web nodes never both bookmark it."""
+    with session_scope(engine) as session:
+        locked = session.get(Incident, incident.id, with_for_update=True)
+        taken = session.scalar(
+            select(IncidentEvidence.id).where(
+                IncidentEvidence.incident_id == incident.id, IncidentEvidence.kind == "bookmark"
+            )
+        )
+        if locked is None or taken is not None:
+            return None
+        claim = IncidentEvidence(
+            incident_id=incident.id,
+            kind="bookmark",
+            camera_id=incident.camera_id,
+            start_at=incident.opened_at - timedelta(seconds=LEAD_IN_S),
+            end_at=incident.opened_at,
+            ref=None,
+            added_at=incident.opened_at,
+        )
+        session.add(claim)
+        session.flush()
+        return claim.id
+
+
 def bookmark_incident(
     engine: Engine, incident: Incident, title: str, audit: Callable[..., object] | None = None
 ) -> str | None:
-    """The bookmark made for ``incident`` (its id), or None while its lead-in is not recorded yet."""
+    """The bookmark made for ``incident`` (its id), or None while its lead-in is not recorded yet
+    (or another pass is making it)."""
+    claim = _claim(engine, incident)
+    if claim is None:
+        return None
     opened = incident.opened_at.timestamp()
     try:
         bookmark = add_bookmark(
@@ -65,20 +95,12 @@ def bookmark_incident(
             audit=audit,
         )
     except BookmarkError:
+        with session_scope(engine) as session:  # released: a later pass tries again
+            session.execute(delete(IncidentEvidence).where(IncidentEvidence.id == claim))
         return None
     link_bookmark(engine, bookmark.id, "incident", str(incident.id), user=SYSTEM, audit=audit)
     with session_scope(engine) as session:
-        session.add(
-            IncidentEvidence(
-                incident_id=incident.id,
-                kind="bookmark",
-                camera_id=incident.camera_id,
-                start_at=incident.opened_at - timedelta(seconds=LEAD_IN_S),
-                end_at=incident.opened_at,
-                ref=bookmark.id,
-                added_at=incident.opened_at,
-            )
-        )
+        session.execute(update(IncidentEvidence).where(IncidentEvidence.id == claim).values(ref=bookmark.id))
     return bookmark.id
 
 

@@ -4,6 +4,7 @@ PostgreSQL."""
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -80,3 +81,33 @@ def test_a_camera_incident_gets_a_bookmark_linked_both_ways(pg_engine, tmp_path)
     assert [i.id for i in waiting(pg_engine, OPENED + timedelta(minutes=2))] == [unrecorded["id"]]
     assert waiting(pg_engine, OPENED + GIVE_UP_AFTER + timedelta(seconds=1)) == []
     assert get_incident(pg_engine, subject["id"])[2] == []
+
+
+def test_two_watch_passes_at_once_make_one_bookmark(pg_engine, tmp_path):
+    """Two web nodes' incident watches run the same pass at the same moment."""
+    record(pg_engine, tmp_path / "recordings", "cam1", T0, seconds=10.0)
+    settings = IncidentSettings()
+    ids = [
+        open_incident(
+            pg_engine, settings, kind=kind, county="qinzhou", centre="qinzhou", camera_id="cam1", at=OPENED
+        )["id"]
+        for kind in ("covered", "defocus", "frozen", "moved")
+    ]
+    start = threading.Barrier(2, timeout=30)
+    made: list[dict] = []
+
+    def watch_pass() -> None:
+        start.wait()
+        made.append(bookmark_new_incidents(pg_engine, OPENED + timedelta(minutes=1)))
+
+    passes = [threading.Thread(target=watch_pass) for _ in range(2)]
+    for thread in passes:
+        thread.start()
+    for thread in passes:
+        thread.join(60)
+    assert sorted(i for found in made for i in found) == sorted(ids)  # each incident by one pass
+    for incident_id in ids:
+        assert len(bookmarks_for(pg_engine, "incident", str(incident_id))) == 1
+        marks = [e for e in get_incident(pg_engine, incident_id)[2] if e["kind"] == "bookmark"]
+        assert len(marks) == 1 and marks[0]["ref"] is not None
+    assert len(search_bookmarks(pg_engine, centres=["qinzhou"])) == len(ids)
