@@ -11,6 +11,7 @@ from functools import partial
 
 from watchwall.dashboard.components.camera_live_cells import OPEN_INCIDENTS
 from watchwall.dashboard.context import AppContext
+from watchwall.dashboard.i18n import t
 from watchwall.incidents.intake import IncidentIntake, places_in, publish_through
 from watchwall.incidents.store import open_count, report_callback
 from watchwall.incidents.watch import IncidentWatch
@@ -41,8 +42,15 @@ def start_intake(context: AppContext) -> IncidentIntake:
     return intake
 
 
+def bookmark_title(incident) -> str:
+    """A camera incident's bookmark as the recordings' list shows it (in the site's language, Chinese)."""
+    return f"事件 #{incident.id} {t('incident.kind.' + incident.kind, 'zh-CN')}"
+
+
 def start_watch(context: AppContext) -> IncidentWatch:
-    watch = IncidentWatch(context.engine, context.settings, publisher(context)).start()
+    watch = IncidentWatch(
+        context.engine, context.settings, publisher(context), bookmark_title=bookmark_title
+    ).start()
     context.extras[WATCH_KEY] = watch
     context.extras[OPEN_INCIDENTS] = partial(open_count, context.engine)  # the /admin camera table
     return watch

@@ -51,8 +51,8 @@ def register(socketio: SocketIO, context: AppContext) -> None:
                 known_counties=[centre.code for centre in context.site.centres],
                 address=client_address(),
                 settings=context.settings.incidents,
+                on_change=publish,
             )
         except UserError as exc:
             return {"ok": False, "error": str(exc)}
-        publish(summary)
         return {"ok": True, "incident": summary}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from watchwall.config.database import Base
@@ -21,6 +21,14 @@ class Incident(Base):
     __table_args__ = (
         Index("ix_incidents_problem_key_opened", "problem_key", "opened_at"),
         Index("ix_incidents_state_county", "state", "county"),
+        # one incident not closed per problem: two racing openers make one (migration 0016)
+        Index(
+            "uq_incidents_open_problem_key",
+            "problem_key",
+            unique=True,
+            postgresql_where=text("state <> 'closed'"),
+            sqlite_where=text("state <> 'closed'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

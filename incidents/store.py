@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from watchwall.audit.log import AuditEntry, append
@@ -29,6 +30,7 @@ from watchwall.incidents.states import CLOSED, OPEN, Facts, TransitionRefused
 SYSTEM = "system:incidents"
 SPAN_BEFORE_S = 30  # the recorded span linked to a camera incident: this long before its opening ...
 SPAN_AFTER_S = 30  # ... to this long after
+RACE_ATTEMPTS = 5  # a batch lost a race on this many problems at most before it gives up
 
 
 @dataclass(frozen=True)
@@ -122,6 +124,24 @@ def _set_deadlines(incident: Incident, settings: IncidentSettings, start: dateti
     )
 
 
+class _LostRace(Exception):
+    """Another transaction opened an incident for the same problem first (the partial unique index
+    on ``problem_key`` of incidents not closed, migration 0016); this one was rolled back."""
+
+    def __init__(self, problem_key: str) -> None:
+        super().__init__(problem_key)
+        self.problem_key = problem_key
+
+
+def _flush_or_raced(session: Session, problem_key: str) -> None:
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        if "problem_key" in str(exc.orig):
+            raise _LostRace(problem_key) from exc
+        raise
+
+
 def _open(session: Session, report: Report, settings: IncidentSettings) -> Incident:
     incident = Incident(
         kind=report.kind,
@@ -142,7 +162,7 @@ def _open(session: Session, report: Report, settings: IncidentSettings) -> Incid
     )
     _set_deadlines(incident, settings, report.at)
     session.add(incident)
-    session.flush()
+    _flush_or_raced(session, report.problem_key)
     if report.camera_id is not None:
         session.add(
             IncidentEvidence(
@@ -161,14 +181,36 @@ def apply_reports(
     engine: Engine, reports: Iterable[Report], settings: IncidentSettings
 ) -> tuple[list[dict], list[dict]]:
     """Apply the reports in order, in one transaction. Returns (changed incidents' summaries, audit
-    entries to write); the caller writes the audit entries with :func:`write_audit`."""
+    entries to write); the caller writes the audit entries with :func:`write_audit`.
+
+    When another transaction opened (or reopened) an incident for one of the problems first, the
+    whole batch is rolled back and applied again; the report that lost then gives the incident the
+    winner opened, unchanged (one problem reported by two openers at once is one report)."""
+    reports = list(reports)
+    lost: set[str] = set()
+    for _attempt in range(RACE_ATTEMPTS):
+        try:
+            return _apply(engine, reports, settings, lost)
+        except _LostRace as race:
+            lost.add(race.problem_key)
+    return _apply(engine, reports, settings, lost)
+
+
+def _apply(
+    engine: Engine, reports: list[Report], settings: IncidentSettings, lost: set[str]
+) -> tuple[list[dict], list[dict]]:
     changed: dict[int, Incident] = {}
     audits: list[dict] = []
+    lost = set(lost)
     with session_scope(engine) as session:
         for report in reports:
             if report.kind not in KINDS:
                 continue
             latest = _latest(session, report.problem_key)
+            if report.active and report.problem_key in lost and latest is not None and latest.state != CLOSED:
+                lost.discard(report.problem_key)  # the winner's incident stands for this report
+                changed[latest.id] = latest
+                continue
             if not report.active:
                 if latest is not None and latest.state != CLOSED and latest.recovered_at is None:
                     latest.recovered_at = report.at
@@ -180,6 +222,9 @@ def apply_reports(
                 if latest is None
                 else states.on_recurrence(facts_of(latest), report.at, settings.quiet_period_s)
             )
+            if decision == "count" and latest.recovered_at is None and latest.last_seen_at == report.at:
+                changed[latest.id] = latest  # the same report again (two openers of one moment): no change
+                continue
             if decision == "count":
                 latest.count += 1
                 latest.last_seen_at = report.at
@@ -194,6 +239,7 @@ def apply_reports(
                 _set_deadlines(latest, settings, report.at)
                 latest.version += 1
                 session.add(IncidentNote(incident_id=latest.id, at=report.at, author=SYSTEM, action="reopen"))
+                _flush_or_raced(session, report.problem_key)
                 incident = latest
                 audits.append(_audit_entry("incident.reopen", latest, report.at, {"count": latest.count}))
             else:
@@ -302,9 +348,13 @@ def act(
     address: str | None = None,
     settings: IncidentSettings | None = None,
     now: datetime | None = None,
+    on_change: Callable[[dict], None] | None = None,
 ) -> dict:
     """One person's action on one incident. Refused (nothing changed) when the actor may not,
-    the state does not allow it, or ``version`` is not the incident's current version (a stale form)."""
+    the state does not allow it, or ``version`` is not the incident's current version (a stale form).
+
+    ``on_change`` (the push to the pages) is given the new summary as soon as the change is
+    committed, before its audit row is written: the pages need not wait for the audit chain."""
     now = now or utcnow()
     note = (note or "").strip() or None
     with session_scope(engine) as session:
@@ -345,6 +395,8 @@ def act(
         session.flush()
         result = summary(incident, now)
         entry = _audit_entry(f"incident.{action}", incident, now, detail, actor=actor.username)
+    if on_change is not None:
+        on_change(result)
     write_audit(engine, [entry], address=address)
     return result
 

@@ -1,5 +1,5 @@
 """The incidents' background loop: escalate what is overdue, open incidents for missed check-in
-slots (once their window closed) and out-of-area checks. Runs beside the web server
+slots (once their window closed) and out-of-area checks, bookmark camera incidents' recordings. Runs beside the web server
 (``watchwall serve``); each pass is idempotent, so two web nodes may run it."""
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from watchwall.config.settings import Settings
+from watchwall.incidents.bookmarking import bookmark_new_incidents, default_title
 from watchwall.incidents.checkin_source import missed_slot_reports, out_of_area_reports
 from watchwall.incidents.store import apply_reports, escalate_overdue, write_audit
 
@@ -20,8 +21,15 @@ log = logging.getLogger(__name__)
 
 
 class IncidentWatch:
-    def __init__(self, engine: Engine, settings: Settings, publish: Callable[[dict], None]) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        settings: Settings,
+        publish: Callable[[dict], None],
+        bookmark_title: Callable = default_title,
+    ) -> None:
         self.engine = engine
+        self.bookmark_title = bookmark_title
         self.settings = settings
         self.publish = publish
         self._done_slots: set[tuple[date, str]] = set()
@@ -44,6 +52,7 @@ class IncidentWatch:
             write_audit(self.engine, audits)
             changed += summaries
         changed += escalate_overdue(self.engine, now)
+        bookmark_new_incidents(self.engine, now, self.bookmark_title)
         for summary in changed:
             self.publish(summary)
         self.passes += 1

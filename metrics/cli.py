@@ -1,4 +1,4 @@
-"""``watchwall demo-data``, ``watchwall metrics`` and ``watchwall import checkins|cases``."""
+"""``watchwall demo-data``, ``watchwall metrics`` and ``watchwall import checkins|cases|areas``."""
 
 from __future__ import annotations
 
@@ -28,8 +28,10 @@ def register(subparsers) -> None:
     )
     metrics.set_defaults(func=show_metrics)
 
-    importer = subparsers.add_parser("import", help="import location checks or platform cases (.csv, .jsonl)")
-    importer.add_argument("what", choices=["checkins", "cases"])
+    importer = subparsers.add_parser(
+        "import", help="import location checks, platform cases or subjects' assigned areas (.csv, .jsonl)"
+    )
+    importer.add_argument("what", choices=["checkins", "cases", "areas"])
     importer.add_argument("file", type=Path)
     importer.add_argument(
         "--progress", action="store_true", help="show a progress bar even when not on a terminal"
@@ -111,13 +113,17 @@ def _print_figures(figures: dict, indent: str = "") -> None:
 
 
 def import_rows(args) -> int:
+    from watchwall.metrics.geo.area_import import import_area_file
     from watchwall.metrics.importer import import_file
 
     url, engine = _engine()
     try:
         _require_schema(engine, url)
         show = args.progress or sys.stderr.isatty()
-        report = import_file(engine, args.what, args.file, zone=get_settings().zone, show_progress=show)
+        if args.what == "areas":
+            report = import_area_file(engine, args.file)
+        else:
+            report = import_file(engine, args.what, args.file, zone=get_settings().zone, show_progress=show)
     finally:
         engine.dispose()
     print(f"{args.file}: {report}")

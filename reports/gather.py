@@ -14,12 +14,13 @@ import statistics
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine, MetaData, Table, case, func, inspect, select
+from sqlalchemy import Engine, MetaData, Table, case, func, inspect, or_, select
 from sqlalchemy.orm import Session
 
 from watchwall.audit.log import AuditEntry
 from watchwall.config.site import Site
 from watchwall.config.timestamps import utc_iso
+from watchwall.incidents.models import Incident
 from watchwall.metrics import cases, compliance, resources
 from watchwall.metrics.headline import headline_figures
 from watchwall.metrics.localtime import days_between, month_key
@@ -304,12 +305,21 @@ def _median(values: list[float]) -> float | None:
 def incident_figures(engine: Engine, window: Window, county: str | None) -> dict | None:
     """Incidents by kind: opened, closed and overdue in the window, median time to acknowledge
     and to close; None when the database has no incident table."""
-    table = _reflect(engine, INCIDENT_TABLE)
-    if table is None:
+    if not inspect(engine).has_table(INCIDENT_TABLE):
         return None
-    query = select(table)
-    if county is not None and "county" in table.c:
-        query = query.where(table.c.county == county)
+    # only the incidents that touch the window, and only the columns counted (not every incident
+    # ever, reflected: the table grows for as long as the installation runs)
+    start = datetime.fromtimestamp(window.start, UTC)
+    end = datetime.fromtimestamp(window.observed_end, UTC)
+    query = select(
+        Incident.kind,
+        Incident.opened_at,
+        Incident.acknowledged_at,
+        Incident.closed_at,
+        Incident.close_deadline_at,
+    ).where(Incident.opened_at < end, or_(Incident.closed_at.is_(None), Incident.closed_at >= start))
+    if county is not None:
+        query = query.where(Incident.county == county)
     by_kind: dict[str, dict] = {}
     with engine.connect() as connection:
         rows = connection.execute(query).mappings().all()

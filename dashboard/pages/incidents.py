@@ -3,6 +3,7 @@ with its history (notes, linked evidence) and a CSV export of the filtered list.
 
 from __future__ import annotations
 
+from datetime import datetime
 from urllib.parse import urlencode
 
 from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
@@ -11,7 +12,12 @@ from watchwall.config.errors import UserError
 from watchwall.dashboard import access
 from watchwall.dashboard.auth import current_principal
 from watchwall.dashboard.components.incident_items import incident_refresh_button
-from watchwall.dashboard.components.incident_panel import local_time
+from watchwall.dashboard.components.incident_panel import (
+    assignable_counties,
+    incident_card,
+    local_time,
+    register_actions,
+)
 from watchwall.dashboard.components.shell import header
 from watchwall.dashboard.context import current
 from watchwall.dashboard.i18n import normalise, t
@@ -20,8 +26,10 @@ from watchwall.incidents.kinds import KINDS
 from watchwall.incidents.rules import READERS, can_read
 from watchwall.incidents.states import STATES
 from watchwall.incidents.store import get_incident, list_incidents
+from watchwall.video.record.bookmarks import bookmarks_for
 
 PAGE_ROWS = 300
+HISTORY = "incident-history"  # the ids' prefix of the picked incident's card
 COLUMNS = ("id", "opened_at", "county", "kind", "what", "state", "count", "flags")
 
 
@@ -90,7 +98,14 @@ def layout(lang: str | None = None, **_query) -> html.Div:
                 [
                     html.Div(id="incidents-table"),
                     html.Section(
-                        [html.H3(t("incident.history", language)), html.Div(id="incidents-history")],
+                        [
+                            html.H3(t("incident.history", language)),
+                            dcc.Store(id="incidents-picked", data=None),
+                            html.Div(
+                                id="incidents-history-result", className="incident-result", role="status"
+                            ),
+                            html.Div(id="incidents-history"),
+                        ],
                         className="incident-history",
                     ),
                 ],
@@ -181,9 +196,10 @@ def register_callbacks(app) -> None:
         Input("incidents-from", "value"),
         Input("incidents-to", "value"),
         Input("incidents-refresh", "n_clicks"),
+        Input("incidents-history-result", "children"),
         State("incidents-language", "data"),
     )
-    def show(county, kind, state, overdue, first, last, _refresh, language):
+    def show(county, kind, state, overdue, first, last, _refresh, _acted, language):
         principal = _reader()
         context = current()
         language = normalise(language)
@@ -210,48 +226,99 @@ def register_callbacks(app) -> None:
 
     @app.callback(
         Output("incidents-history", "children"),
+        Output("incidents-picked", "data"),
         Input({"type": "incident-pick", "incident": ALL}, "n_clicks"),
+        Input("incidents-history-result", "children"),
+        State("incidents-picked", "data"),
         State("incidents-language", "data"),
         prevent_initial_call=True,
     )
-    def history(_clicks, language):
+    def history(_clicks, _result, picked, language):
+        """``picked``: {"id", "version"} of the incident shown; it is drawn again only when it changed
+        (a refused action leaves the person's form alone)."""
         principal = _reader()
-        trigger = ctx.triggered_id
-        if not isinstance(trigger, dict) or not ctx.triggered[0].get("value"):
-            return no_update
+        # Dash may merge an action's answer with the table drawn again (new, unclicked pick
+        # buttons) into one call, and name only the latter: so anything but a click looks at the
+        # incident shown and draws it again if it changed (an action here, or someone else's)
+        clicked = [
+            ident["incident"]
+            for item in ctx.triggered
+            if item.get("value") and isinstance(ident := ctx.triggered_prop_ids.get(item["prop_id"]), dict)
+        ]
+        if clicked:
+            wanted, shown_version = clicked[0], None
+        elif isinstance(picked, dict) and isinstance(picked.get("id"), int):  # the page's own store
+            wanted, shown_version = picked["id"], picked.get("version")
+        else:
+            return no_update, no_update
         language = normalise(language)
-        found = get_incident(current().engine, trigger["incident"])
+        context = current()
+        found = get_incident(context.engine, wanted)
         if found is None or not can_read(principal, found[0]["county"]):
-            return t("incident.none", language)
-        summary, notes, evidence = found
-        items = [
-            html.Li(f"{summary['opened_at']} · system · {t('incident.state.open', language)}"),
-            *[
-                html.Li(
-                    f"{note['at']} · {note['author']} · "
-                    f"{t('incident.action.' + note['action'], language) if note['action'] != 'reopen' else 'reopen'}"
-                    + (
-                        f" · {t('incident.reason.' + summary['close_reason'], language)}"
-                        if note["action"] == "close" and summary["close_reason"]
-                        else ""
-                    )
-                    + (f" · {note['text']}" if note["text"] else "")
+            return t("incident.none", language), None
+        if found[0]["version"] == shown_version:
+            return no_update, no_update
+        return history_view(found, language, principal, context), {
+            "id": wanted,
+            "version": found[0]["version"],
+        }
+
+    register_actions(app, HISTORY, "incidents-history-result", "incidents-language")
+
+
+def history_view(found, language: str, principal, context) -> list:
+    """The picked incident: its card (the actions its reader may take, the linked clip) and its notes log."""
+    summary, notes, _evidence = found
+    items = [
+        html.Li(f"{summary['opened_at']} · system · {t('incident.state.open', language)}"),
+        *[
+            html.Li(
+                f"{note['at']} · {note['author']} · "
+                f"{t('incident.action.' + note['action'], language) if note['action'] != 'reopen' else 'reopen'}"
+                + (
+                    f" · {t('incident.reason.' + summary['close_reason'], language)}"
+                    if note["action"] == "close" and summary["close_reason"]
+                    else ""
                 )
-                for note in notes
-            ],
-        ]
-        clips = [
-            html.Video(
-                src=f"/incidents/{summary['id']}/clip",
-                controls=True,
-                preload="none",
-                className="incident-clip",
+                + (f" · {note['text']}" if note["text"] else ""),
+                className=f"incident-note-entry note-{note['action']}",
             )
-            for item in evidence
-            if item["kind"] == "span"
-        ]
-        return [
-            html.H4(f"#{summary['id']} {t('incident.kind.' + summary['kind'], language)}"),
-            html.Ul(items),
-            *clips,
-        ]
+            for note in notes
+        ],
+    ]
+    names = {place.camera.id: place.camera.name.get(language) for place in context.site.cameras()}
+    card = incident_card(
+        summary,
+        language,
+        principal,
+        names,
+        context.settings.zone,
+        counties=assignable_counties(context, language),
+        prefix=HISTORY,
+    )
+    return [
+        html.H4(f"#{summary['id']} {t('incident.kind.' + summary['kind'], language)}"),
+        card,
+        html.Ul(items, className="incident-notes"),
+        *linked_bookmarks(context, summary, language),
+    ]
+
+
+def linked_bookmarks(context, summary: dict, language: str) -> list:
+    """The bookmarks the incident links to, each opening its camera's day on /recordings."""
+    marks = bookmarks_for(context.engine, "incident", str(summary["id"]))
+    if not marks:
+        return []
+    zone = context.settings.zone
+    items = []
+    for mark in marks:
+        at = datetime.fromtimestamp(mark.start_utc, zone)
+        query = urlencode({"camera": mark.camera_id, "day": at.date().isoformat(), "lang": language})
+        items.append(
+            html.Li(
+                html.A(f"{at:%m-%d %H:%M:%S} · {mark.title}", href=f"/recordings?{query}"),
+                className="incident-bookmark",
+                **{"data-bookmark": mark.id},
+            )
+        )
+    return [html.H4(t("incident.bookmarks", language)), html.Ul(items, className="incident-bookmarks")]

@@ -245,10 +245,6 @@ def test_flapping_ten_times_is_one_incident_that_stays_open_when_recovered(world
     assert {action for action, _ in actions} <= {"incident.open", "incident.escalate"}  # never opened twice
 
 
-@pytest.mark.skip(
-    reason="since the merges the close from the county page leaves the card in place "
-    "(the store's close is tested in tests/incidents/test_store.py; open, see the closing note)"
-)
 def test_the_county_supervisor_acknowledges_and_closes_it_on_the_county_page(world, browser):
     server, engine = world["server"], world["engine"]
     (incident,) = camera_incidents(engine, "qinzhou-flap")

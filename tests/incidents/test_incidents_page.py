@@ -1,4 +1,5 @@
-"""/incidents in Chromium: filters, history and the CSV export, each user seeing only what is theirs."""
+"""/incidents in Chromium: filters, history and the CSV export, each user seeing only what is theirs;
+comments and assigning an incident back to a county, on /incidents and on the county page."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import io
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import text
 
 from tests.dashboard.conftest import login_as
 from watchwall.config.database import make_engine
@@ -43,7 +45,7 @@ def page_world(tmp_path_factory, served_factory):
     }
     act(engine, Supervisor(), ids["camera"], "close", reason="false_alarm", note="演练")
     server.start("--no-ingest")
-    yield server, ids
+    yield server, ids, database
     server.stop()
     engine.dispose()
 
@@ -53,7 +55,7 @@ def rows_shown(page) -> list[str]:
 
 
 def test_filters_history_and_export_for_city_command(page_world, browser, http_login):
-    server, ids = page_world
+    server, ids, _database = page_world
     context = login_as(browser, server, "command", viewport={"width": 1920, "height": 1080})
     page = context.new_page()
     try:
@@ -90,7 +92,7 @@ def test_filters_history_and_export_for_city_command(page_world, browser, http_l
 
 
 def test_a_county_supervisor_sees_its_county_and_an_inspector_reads_only(page_world, browser, http_login):
-    server, ids = page_world
+    server, ids, _database = page_world
     context = login_as(browser, server, "sup-qinzhou", viewport={"width": 1920, "height": 1080})
     page = context.new_page()
     try:
@@ -106,3 +108,108 @@ def test_a_county_supervisor_sees_its_county_and_an_inspector_reads_only(page_wo
         )
     )
     assert {row["id"] for row in rows} == {str(i) for i in ids.values()}
+
+
+def incident_row(database: str, incident_id: int) -> dict:
+    engine = make_engine(database)
+    try:
+        with engine.connect() as connection:
+            row = connection.execute(text("SELECT * FROM incidents WHERE id = :id"), {"id": incident_id})
+            return dict(row.one()._mapping)
+    finally:
+        engine.dispose()
+
+
+def people_actions(database: str, incident_id: int) -> list[tuple[str, str, str]]:
+    engine = make_engine(database)
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(
+                text("SELECT action, actor, detail FROM audit_log WHERE target = :target ORDER BY id"),
+                {"target": f"incident:{incident_id}"},
+            )
+            return [(r.action, r.actor, r.detail) for r in rows if r.actor != "system:incidents"]
+    finally:
+        engine.dispose()
+
+
+def wait_for_answer(page, result: str, before: str) -> str:
+    page.wait_for_function(
+        f"() => document.querySelector({result!r}).textContent !== {before!r}", timeout=15_000
+    )
+    return page.inner_text(result)
+
+
+def test_city_command_comments_and_assigns_back_and_the_county_comments_on_its_page(page_world, browser):
+    """Run last in this module: it moves an incident of maiji to qinzhou."""
+    server, _ids, database = page_world
+    engine = make_engine(database)
+    try:
+        moved = open_incident(
+            engine, IncidentSettings(), kind="frozen", county="maiji", camera_id="maiji-checkin-1"
+        )["id"]
+    finally:
+        engine.dispose()
+    result = "#incidents-history-result"
+    card = f"#incidents-history .incident-card[data-incident='{moved}']"
+    context = login_as(browser, server, "command", viewport={"width": 1920, "height": 1080})
+    page = context.new_page()
+    try:
+        page.goto(f"{server.url}/incidents?lang=en")
+        page.wait_for_selector(f"#incident-table tbody tr[data-incident='{moved}']", timeout=30_000)
+        page.click(f"#incident-table tbody tr[data-incident='{moved}'] button")
+        page.wait_for_selector(f"{card}[data-county=maiji]", timeout=15_000)
+        # an empty comment is refused, and nothing changes
+        answer = page.inner_text(result)
+        page.click(f"{card} button.incident-comment")
+        answer = wait_for_answer(page, result, answer)
+        assert "needs some text" in answer
+        assert incident_row(database, moved)["version"] == 1
+        page.fill(f"{card} .incident-note input", "请县里查一下线路")
+        page.click(f"{card} button.incident-comment")
+        answer = wait_for_answer(page, result, answer)
+        assert "Comment" in answer and "✓" in answer
+        page.wait_for_function(
+            "() => document.querySelector('#incidents-history .incident-notes').textContent"
+            ".includes('请县里查一下线路')",
+            timeout=15_000,
+        )
+        # assigning without a county is refused; then back to Qinzhou
+        page.click(f"{card} button.incident-assign")
+        answer = wait_for_answer(page, result, answer)
+        assert "unknown county" in answer
+        assert incident_row(database, moved)["county"] == "maiji"
+        page.click(f"{card} .incident-assign-county")
+        page.get_by_role("option", name="Qinzhou", exact=True).click()
+        page.click(f"{card} button.incident-assign")
+        page.wait_for_selector(f"{card}[data-county=qinzhou]", timeout=15_000)
+        assert "✓" in page.inner_text(result)
+    finally:
+        context.close()
+    row = incident_row(database, moved)
+    assert (row["county"], row["state"], row["escalated_at"]) == ("qinzhou", "open", None)
+
+    # the county's supervisor now has it on the county page, and comments there
+    context = login_as(browser, server, "sup-qinzhou", viewport={"width": 1920, "height": 1080})
+    page = context.new_page()
+    panel_card = f"#incident-panel-list .incident-card[data-incident='{moved}']"
+    try:
+        page.goto(f"{server.url}/centres/qinzhou?lang=en")
+        page.wait_for_selector(panel_card, timeout=30_000)
+        assert page.query_selector(f"{panel_card} button.incident-assign") is None  # city command's
+        before = page.inner_text("#incident-panel-result")
+        page.fill(f"{panel_card} .incident-note input", "已派人检查")
+        page.click(f"{panel_card} button.incident-comment")
+        answer = wait_for_answer(page, "#incident-panel-result", before)
+        assert "✓" in answer
+    finally:
+        context.close()
+    actions = people_actions(database, moved)
+    assert [(action, actor) for action, actor, _ in actions] == [
+        ("incident.comment", "command"),
+        ("incident.assign", "command"),
+        ("incident.comment", "sup-qinzhou"),
+    ]
+    assert (
+        "请县里查一下线路" in actions[0][2] and '"qinzhou"' in actions[1][2] and "已派人检查" in actions[2][2]
+    )

@@ -209,3 +209,21 @@ def test_open_incident_is_the_api_for_other_features(incident_engine):
     )
     with pytest.raises(TransitionRefused, match="unknown incident kind"):
         open_incident(incident_engine, SETTINGS, kind="bored", county="maiji")
+
+
+def test_the_push_goes_out_once_the_change_is_committed_before_its_audit_row(incident_engine):
+    (incident,) = apply(incident_engine, loss(T0))
+    seen: dict = {}
+
+    def pushed(summary: dict) -> None:  # what a page asking the database at that moment would see
+        seen["summary"] = summary
+        seen["stored"] = get_incident(incident_engine, incident["id"])[0]["state"]
+        seen["audited"] = audit_actions(incident_engine, incident["id"])
+
+    done = act(incident_engine, SUPERVISOR, incident["id"], "acknowledge", on_change=pushed)
+    assert seen["summary"] == done and seen["stored"] == "acknowledged"
+    assert seen["audited"] == ["incident.open"]
+    assert audit_actions(incident_engine, incident["id"]) == ["incident.open", "incident.acknowledge"]
+    with pytest.raises(TransitionRefused):  # a refusal pushes nothing
+        act(incident_engine, SUPERVISOR, incident["id"], "acknowledge", on_change=pushed)
+    assert seen["summary"] == done
