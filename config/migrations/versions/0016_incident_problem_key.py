@@ -6,7 +6,7 @@ be able to insert two rows; the second now fails on the index and the store retu
 newest not-closed incident stays, older ones are closed as ``other`` with a note naming it.
 
 Revision ID: 0016_incident_problem_key
-Revises: 0008_incidents
+Revises: 0013_rollcall
 """
 
 from datetime import UTC, datetime
