@@ -33,6 +33,10 @@ class NotOnvif(OnvifError):
     pass
 
 
+class NotACamera(OnvifError):
+    """Answers ONVIF, but offers no media profile: nothing to pull."""
+
+
 def _chain(exc: BaseException):
     seen = set()
     while exc is not None and id(exc) not in seen:

@@ -12,6 +12,7 @@ from flask_socketio import SocketIO
 
 from watchwall.dashboard import (
     auth,
+    html_lang,
     incident_routes,
     incident_socket,
     json_body,
@@ -87,6 +88,7 @@ def create_app(context: AppContext) -> dash.Dash:
     register_api(server)
     register_prometheus(server)
     _time_callbacks(server)
+    html_lang.install(server)
     app = dash.Dash(
         "watchwall.dashboard",
         server=server,
