@@ -54,9 +54,10 @@ class NewCamera:
         return credentials_reference(self.username, self.password_env, self.password_secret)
 
     def resolved(self, secrets_file: Path | None) -> ResolvedCredentials | None:
+        reference = self.credentials()  # checks the parts first
         if self.password:
             return ResolvedCredentials(self.username or "", self.password)
-        return resolve(self.credentials(), secrets_file)
+        return resolve(reference, secrets_file)
 
 
 def _check_codes(new: NewCamera) -> None:

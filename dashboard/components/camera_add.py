@@ -84,12 +84,15 @@ def _missing(form: CameraForm, language: str) -> list[str]:
 
 def add_by_address(context: AppContext, form: CameraForm, language: str) -> AddOutcome:
     """Describe the camera at the form's address over ONVIF and store it; nothing is stored on failure."""
-    refused = t("admin.action_refused", language)
+
+    def refused(reason: str) -> AddOutcome:
+        return AddOutcome(False, t("admin.refused_because", language).format(reason=reason))
+
     missing = _missing(form, language)
     if missing:
-        return AddOutcome(False, f"{refused}: {t('admin.fill_in', language)} {', '.join(missing)}")
+        return refused(f"{t('admin.fill_in', language)} {', '.join(missing)}")
     if form.password and not (form.user or "").strip():
-        return AddOutcome(False, f"{refused}: {t('admin.password_needs_user', language)}")
+        return refused(t("admin.password_needs_user", language))
     timeout = context.settings.onvif_timeout_s
     address = (form.address or "").strip()
     try:
@@ -113,8 +116,8 @@ def add_by_address(context: AppContext, form: CameraForm, language: str) -> AddO
             key_dir=context.settings.data_dir,
         )
     except OnvifError as exc:
-        return AddOutcome(False, onvif_message(exc, address, timeout, language))
+        return refused(onvif_message(exc, address, timeout, language))
     except (UserError, ValueError) as exc:  # the form's own values: the reason as the checks word it
-        return AddOutcome(False, f"{refused}: {exc}")
+        return refused(str(exc))
     audit("config_change", target=f"camera:{row.id}", detail={"added": "onvif", "host": row.onvif_host})
-    return AddOutcome(True, t("admin.camera_added", language) + f" {row.id}")
+    return AddOutcome(True, t("admin.camera_added", language) + row.id)

@@ -63,7 +63,7 @@ def move_to(context: AppContext, camera_id: str | None, address: str | None, lan
         )
     except OnvifError as exc:  # the camera at the new address: one translated line per failure
         message = onvif_message(exc, (address or "").strip(), context.settings.onvif_timeout_s, language)
-        return Outcome(False, f"{t('admin.action_refused', language)}: {message}")
+        return Outcome(False, t("admin.refused_because", language).format(reason=message))
     except UserError as exc:  # unknown camera, bad address or port, a camera that does not answer
         return Outcome(False, f"{t('admin.action_refused', language)}: {exc}")
     audit(

@@ -25,6 +25,7 @@ from watchwall.dashboard.i18n import normalise, t
 from watchwall.dashboard.language import page_language
 
 DISCOVERY_TIMEOUT_S = 3.0
+LIVE_REFRESH_MS = 5000  # the camera table's live cells (state, fps, last packet) are redrawn this often
 CAMERA_FIELDS = ("cam-centre", "cam-room", "cam-new-room", "cam-id", "cam-name", "cam-address", "cam-user")
 USER_FIELDS = ("user-name", "user-role", "user-county", "user-password")
 
@@ -191,7 +192,9 @@ def layout(lang: str | None = None, **_query) -> html.Div:
     return html.Div(
         [
             dcc.Store(id="admin-language", data=language),
+            dcc.Store(id="admin-cameras-added"),
             push_refresh_button("admin-cameras-refresh"),  # another admin's or the CLI's change shows up
+            dcc.Interval(id="admin-live-refresh", interval=LIVE_REFRESH_MS),
             header(t("admin.title", language), language, "/admin"),
             html.Div(
                 [
@@ -337,41 +340,44 @@ def register_callbacks(app) -> None:
         return room != NEW_ROOM
 
     @app.callback(
-        Output("admin-camera-table", "children"),
         Output("cam-result", "children"),
-        Output("inv-camera", "options"),
+        Output("admin-cameras-added", "data"),
         *[Output(name, "value", allow_duplicate=True) for name in CAMERA_FIELDS],
         Output("cam-password", "value"),
         Input("cam-add", "n_clicks"),
-        Input("inv-result", "children"),
-        Input("admin-cameras-refresh", "n_clicks"),
         *[State(name, "value") for name in CAMERA_FIELDS],
         State("cam-password", "value"),
         State("admin-language", "data"),
-        prevent_initial_call="initial_duplicate",
+        prevent_initial_call=True,
     )
-    def cameras(
-        _clicks, _action, _push, centre, room, new_room, camera_id, name, address, user, password, language
-    ):
-        """Adds a camera on its button; the table is redrawn after every inventory action or push.
+    def add_camera(_clicks, centre, room, new_room, camera_id, name, address, user, password, language):
+        """Adds a camera. The password field is emptied after every attempt (it never stays in the
+        page); the other fields only after a success, which also redraws the table."""
+        _admin_only()
+        form = CameraForm(centre, room, new_room, camera_id, name, address, user, password)
+        outcome = add_by_address(current(), form, normalise(language))
+        if not outcome.ok:
+            return result_line(outcome.message, False), no_update, *[no_update] * len(CAMERA_FIELDS), ""
+        cleared = [None, None, "", "", "", "", ""]
+        return result_line(outcome.message, True), form.camera_id, *cleared, ""
 
-        The password field is emptied after every attempt (it never stays in the page); the other
-        fields only after a success."""
+    @app.callback(
+        Output("admin-camera-table", "children"),
+        Output("inv-camera", "options"),
+        Input("admin-cameras-added", "data"),
+        Input("inv-result", "children"),
+        Input("admin-cameras-refresh", "n_clicks"),
+        Input("admin-live-refresh", "n_intervals"),
+        State("admin-language", "data"),
+    )
+    def cameras(_added, _action, _push, _tick, language):
+        """The table, after every add, inventory action or push, and every few seconds for its live
+        cells (a callback of its own: a slow ONVIF add is never overtaken by a redraw)."""
         _admin_only()
         context = current()
-        language = normalise(language)
-        message, cleared = no_update, [no_update] * len(CAMERA_FIELDS)
-        password_value = no_update
-        if ctx.triggered_id == "cam-add":
-            form = CameraForm(centre, room, new_room, camera_id, name, address, user, password)
-            outcome = add_by_address(context, form, language)
-            message = result_line(outcome.message, outcome.ok)
-            password_value = ""
-            if outcome.ok:
-                cleared = [None, None, "", "", "", "", ""]
         inventory = list_cameras(context.engine)
         options = [{"label": f"{c.id} ({c.centre}/{c.room})", "value": c.id} for c in inventory]
-        return camera_rows(context, language, inventory), message, options, *cleared, password_value
+        return camera_rows(context, normalise(language), inventory), options
 
     @app.callback(
         Output("inv-result", "children"),
@@ -440,7 +446,7 @@ def register_callbacks(app) -> None:
                     known,
                 )
                 audit("user_change", target=username, detail={"added": role, "county": county})
-                message = result_line(t("admin.user_added", language) + f" {username}", True)
+                message = result_line(t("admin.user_added", language) + username, True)
                 fields = ["", None, None, ""]
             except UserError as exc:
                 message = result_line(f"{t('admin.action_refused', language)}: {exc}", False)
