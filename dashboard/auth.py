@@ -15,7 +15,7 @@ import hmac
 import html
 import logging
 import secrets
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import flask
 
@@ -202,8 +202,10 @@ def _login_page(language: str, error: str | None = None, status: int = 200, user
     token = flask.session.get("csrf") or secrets.token_urlsafe(32)
     flask.session["csrf"] = token
     other = "en" if language == "zh-CN" else "zh-CN"
-    next_target = html.escape(flask.request.args.get("next", ""), quote=True)
-    action = "/login" + (f"?next={next_target}" if next_target else "")
+    query = {"lang": language}  # the answer to a refused attempt speaks the same language
+    if flask.request.args.get("next"):
+        query["next"] = flask.request.args["next"]
+    action = html.escape("/login?" + urlencode(query), quote=True)
     error_html = f'<p class="login-error" role="alert">{html.escape(error)}</p>' if error else ""
     username = username[:64]
     username_value = f' value="{html.escape(username, quote=True)}"' if username else ""
