@@ -87,6 +87,9 @@ def translate(exc: BaseException, endpoint: str, timeout: float, username: str |
             item, zeep.exceptions.XMLSyntaxError | zeep.exceptions.XMLParseError | etree.XMLSyntaxError
         ):
             return NotOnvif(f"{endpoint} answered, but not as an ONVIF device (no SOAP XML)")
+        if isinstance(item, AttributeError) and "getroottree" in str(item):
+            # zeep handed a reply without an XML document (an HTML page, an empty body) to its parser
+            return NotOnvif(f"{endpoint} answered, but not as an ONVIF device (no SOAP XML)")
         if isinstance(item, aiohttp.ClientConnectorError):
             return CameraUnreachable(f"cannot connect to camera {endpoint}: {_os_reason(item.os_error)}")
         if isinstance(item, aiohttp.ServerDisconnectedError):
