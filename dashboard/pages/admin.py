@@ -337,6 +337,7 @@ def register_callbacks(app) -> None:
 
     @app.callback(Output("cam-new-room-field", "hidden"), Input("cam-room", "value"))
     def new_room_field(room):
+        _admin_only()  # every callback of the page is the admin's alone
         return room != NEW_ROOM
 
     @app.callback(
