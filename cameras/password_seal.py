@@ -20,9 +20,15 @@ KEY_FILE_NAME = "camera_key"
 SEALED_PREFIX = "fernet:"  # what sealed the value, so a later scheme can sit beside it
 
 
-def _fernet(key_dir: Path) -> Fernet:
+def _fernet(key_dir: Path, *, create: bool) -> Fernet:
+    """The key of ``key_dir``; made there only when sealing (a node that lacks it must not invent one)."""
+    path = key_dir / KEY_FILE_NAME
+    if not create and not path.exists():
+        raise CredentialsError(
+            f"a stored camera password needs the camera key {path}: copy it from the server that stored it"
+        )
     key_dir.mkdir(parents=True, exist_ok=True)
-    raw = load_or_create_key_file(key_dir / KEY_FILE_NAME)
+    raw = load_or_create_key_file(path)
     return Fernet(base64.urlsafe_b64encode(raw[:32]))
 
 
@@ -33,7 +39,7 @@ def default_key_dir() -> Path:
 
 
 def seal(password: str, key_dir: Path | None = None) -> str:
-    token = _fernet(key_dir or default_key_dir()).encrypt(password.encode("utf-8"))
+    token = _fernet(key_dir or default_key_dir(), create=True).encrypt(password.encode("utf-8"))
     return SEALED_PREFIX + token.decode("ascii")
 
 
@@ -43,7 +49,11 @@ def unseal(sealed: str, key_dir: Path | None = None) -> str:
     if not sealed.startswith(SEALED_PREFIX):
         raise CredentialsError("a stored camera password is in an unknown format")
     try:
-        return _fernet(key_dir).decrypt(sealed.removeprefix(SEALED_PREFIX).encode("ascii")).decode("utf-8")
+        return (
+            _fernet(key_dir, create=False)
+            .decrypt(sealed.removeprefix(SEALED_PREFIX).encode("ascii"))
+            .decode("utf-8")
+        )
     except (InvalidToken, ValueError) as exc:
         raise CredentialsError(
             f"a stored camera password cannot be opened with {key_dir / KEY_FILE_NAME} "

@@ -18,7 +18,7 @@ from tests.cameras.onvif_test_params import CAMERA_PASSWORD, CAMERA_USER
 from watchwall.cameras.credentials import CredentialsError, resolve
 from watchwall.cameras.errors import CameraAuthError
 from watchwall.cameras.inventory import NewCamera, add_camera, get_camera, list_cameras, move_camera
-from watchwall.cameras.password_seal import KEY_FILE_NAME, SEALED_PREFIX
+from watchwall.cameras.password_seal import KEY_FILE_NAME, SEALED_PREFIX, seal
 from watchwall.cameras.pull_list import camera_of_row
 from watchwall.config.database import make_engine, upgrade
 from watchwall.config.errors import UserError
@@ -87,8 +87,13 @@ def test_a_typed_password_is_sealed_in_the_database_and_opened_only_with_the_key
     assert CAMERA_PASSWORD not in repr(camera)
     resolved = resolve(camera.credentials, key_dir=key_dir)
     assert (resolved.username, resolved.password) == (CAMERA_USER, CAMERA_PASSWORD)
-    with pytest.raises(CredentialsError) as refused:
-        resolve(camera.credentials, key_dir=tmp_path / "another-installation")
+    elsewhere = tmp_path / "another-installation"
+    with pytest.raises(CredentialsError, match="needs the camera key"):
+        resolve(camera.credentials, key_dir=elsewhere)
+    assert not (elsewhere / KEY_FILE_NAME).exists()  # reading never invents a key
+    seal("something else", elsewhere)  # that installation's own key
+    with pytest.raises(CredentialsError, match="cannot be opened") as refused:
+        resolve(camera.credentials, key_dir=elsewhere)
     assert stored.password_sealed not in str(refused.value)
 
     # a move asks the camera again with the sealed password
