@@ -48,12 +48,9 @@ def unseal(sealed: str, key_dir: Path | None = None) -> str:
     key_dir = key_dir or default_key_dir()
     if not sealed.startswith(SEALED_PREFIX):
         raise CredentialsError("a stored camera password is in an unknown format")
+    fernet = _fernet(key_dir, create=False)
     try:
-        return (
-            _fernet(key_dir, create=False)
-            .decrypt(sealed.removeprefix(SEALED_PREFIX).encode("ascii"))
-            .decode("utf-8")
-        )
+        return fernet.decrypt(sealed.removeprefix(SEALED_PREFIX).encode("ascii")).decode("utf-8")
     except (InvalidToken, ValueError) as exc:
         raise CredentialsError(
             f"a stored camera password cannot be opened with {key_dir / KEY_FILE_NAME} "
