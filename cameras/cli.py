@@ -195,7 +195,15 @@ def run_camera_list(args) -> int:
         )
         print(
             json.dumps(
-                [{name: getattr(row, name) for name in fields} for row in rows], ensure_ascii=False, indent=2
+                [
+                    {
+                        **{name: getattr(row, name) for name in fields},
+                        "password_stored": bool(row.password_sealed),
+                    }
+                    for row in rows
+                ],
+                ensure_ascii=False,
+                indent=2,
             )
         )
         return 0

@@ -52,6 +52,7 @@ class CameraControl:
                 username=camera.username,
                 password_env=camera.password_env,
                 password_secret=camera.password_secret,
+                password_sealed=camera.password_sealed,
             )
         resolved = resolve(credentials, secrets_file)
         return cls(

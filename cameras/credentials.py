@@ -27,19 +27,27 @@ class ResolvedCredentials:
 
 
 def credentials_reference(
-    username: str | None, password_env: str | None = None, password_secret: str | None = None
+    username: str | None,
+    password_env: str | None = None,
+    password_secret: str | None = None,
+    password_sealed: str | None = None,
 ):
     """A site-file ``Credentials`` reference from its parts (None without a user), validated."""
     from watchwall.config.site import Credentials
 
     if not username:
-        if password_env or password_secret:
+        if password_env or password_secret or password_sealed:
             raise CredentialsError(
                 "a password reference (--password-env/--password-secret) needs a user name (--user)"
             )
         return None
     try:
-        return Credentials(username=username, password_env=password_env, password_secret=password_secret)
+        return Credentials(
+            username=username,
+            password_env=password_env,
+            password_secret=password_secret,
+            password_sealed=password_sealed,
+        )
     except ValueError as exc:
         first = exc.errors()[0]["msg"] if hasattr(exc, "errors") else str(exc)
         raise CredentialsError(f"invalid camera credentials: {first}") from exc
@@ -59,10 +67,19 @@ def with_credentials(url: str, credentials: ResolvedCredentials | None) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
-def resolve(credentials, secrets_file: Path | None = None) -> ResolvedCredentials | None:
-    """Turn a site-file ``Credentials`` reference into a username and password."""
+def resolve(
+    credentials, secrets_file: Path | None = None, key_dir: Path | None = None
+) -> ResolvedCredentials | None:
+    """Turn a site-file ``Credentials`` reference into a username and password.
+
+    ``key_dir``: where the camera key of sealed passwords is (default: the settings' data dir).
+    """
     if credentials is None:
         return None
+    if getattr(credentials, "password_sealed", None):
+        from watchwall.cameras.password_seal import unseal
+
+        return ResolvedCredentials(credentials.username, unseal(credentials.password_sealed, key_dir))
     if credentials.password_env:
         value = os.environ.get(credentials.password_env)
         if value is None:

@@ -33,6 +33,10 @@ class NotOnvif(OnvifError):
     pass
 
 
+class NotACamera(OnvifError):
+    """Answers ONVIF, but offers no media profile: nothing to pull."""
+
+
 def _chain(exc: BaseException):
     seen = set()
     while exc is not None and id(exc) not in seen:
@@ -82,6 +86,9 @@ def translate(exc: BaseException, endpoint: str, timeout: float, username: str |
         if isinstance(
             item, zeep.exceptions.XMLSyntaxError | zeep.exceptions.XMLParseError | etree.XMLSyntaxError
         ):
+            return NotOnvif(f"{endpoint} answered, but not as an ONVIF device (no SOAP XML)")
+        if isinstance(item, AttributeError) and "getroottree" in str(item):
+            # zeep handed a reply without an XML document (an HTML page, an empty body) to its parser
             return NotOnvif(f"{endpoint} answered, but not as an ONVIF device (no SOAP XML)")
         if isinstance(item, aiohttp.ClientConnectorError):
             return CameraUnreachable(f"cannot connect to camera {endpoint}: {_os_reason(item.os_error)}")

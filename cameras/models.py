@@ -1,14 +1,15 @@
 """The camera inventory: cameras added by ONVIF address, with their resolved stream URIs.
 
-No password is ever stored: only a reference to where it lives (an env var name or a
-key of the secrets file). URIs are stored without credentials.
+No password is stored in clear text: either a reference to where it lives (an env var name or a
+key of the secrets file), or the password typed into /admin sealed under the data dir's camera key
+(:mod:`watchwall.cameras.password_seal`). URIs are stored without credentials.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import Boolean, CheckConstraint, DateTime, Integer, String
+from sqlalchemy import Boolean, CheckConstraint, DateTime, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from watchwall.config.database import Base
@@ -37,6 +38,7 @@ class InventoryCamera(Base):
     username: Mapped[str | None] = mapped_column(String(128))
     password_env: Mapped[str | None] = mapped_column(String(128))
     password_secret: Mapped[str | None] = mapped_column(String(128))
+    password_sealed: Mapped[str | None] = mapped_column(Text)  # ciphertext only, never shown
     manufacturer: Mapped[str | None] = mapped_column(String(128))
     model: Mapped[str | None] = mapped_column(String(128))
     serial_number: Mapped[str | None] = mapped_column(String(128))

@@ -48,6 +48,7 @@ def camera_of_row(row: InventoryCamera) -> Camera:
             "username": row.username,
             "password_env": row.password_env,
             "password_secret": row.password_secret,
+            "password_sealed": row.password_sealed,
         }
     main = _rtsp_or_none(row.main_stream_uri)
     sub = _rtsp_or_none(row.sub_stream_uri) if main else None

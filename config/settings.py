@@ -70,6 +70,7 @@ class Settings(BaseSettings):
     rtsp_poll_interval_s: float = Field(default=0.1, ge=0.01, le=0.5)
     recording_segment_s: float = Field(default=60, gt=0)
     retention_days: int = Field(default=30, ge=1)
+    onvif_timeout_s: float = Field(default=8.0, gt=0, le=120)  # /admin waits this long for a camera
     retention_min_free_gb: float | None = Field(default=None, ge=0)  # keep at least this much disk free
     # when each check-in slot is owed (local time); a slot is missed only once its window closed
     checkin_windows: CheckinWindows = Field(default_factory=CheckinWindows)

@@ -79,11 +79,15 @@ class Credentials(_Strict):
     username: str = Field(min_length=1)
     password_env: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
     password_secret: str | None = Field(default=None, min_length=1)
+    # a password typed into /admin, sealed under the data dir's camera key (cameras/password_seal.py)
+    password_sealed: str | None = Field(default=None, min_length=1, repr=False)
 
     @model_validator(mode="after")
     def _one_reference(self) -> Credentials:
         if self.password_env and self.password_secret:
             raise ValueError("give password_env or password_secret, not both")
+        if self.password_sealed and (self.password_env or self.password_secret):
+            raise ValueError("a sealed password goes with no other password reference")
         return self
 
 

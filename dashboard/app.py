@@ -13,6 +13,7 @@ from flask_socketio import SocketIO
 from watchwall.dashboard import (
     auth,
     checkin_video_routes,
+    html_lang,
     incident_routes,
     incident_socket,
     json_body,
@@ -92,6 +93,7 @@ def create_app(context: AppContext) -> dash.Dash:
     register_api(server)
     register_prometheus(server)
     _time_callbacks(server)
+    html_lang.install(server)
     app = dash.Dash(
         "watchwall.dashboard",
         server=server,

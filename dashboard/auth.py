@@ -15,7 +15,7 @@ import hmac
 import html
 import logging
 import secrets
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import flask
 
@@ -161,14 +161,14 @@ def install(server: flask.Flask) -> None:
         address = client_address()
         wait = throttle.retry_after(username, address)
         if wait > 0:
-            response = _login_page(language, t("login.too_many", language), status=429)
+            response = _login_page(language, t("login.too_many", language), status=429, username=username)
             response.headers["Retry-After"] = str(int(wait) + 1)
             return response
         principal = authenticate(current().engine, username, password) if username and password else None
         if principal is None:
             throttle.failed(username, address)
             audit("login_failed", target=username[:64], actor="anonymous")
-            return _login_page(language, t("login.failed", language), status=401)
+            return _login_page(language, t("login.failed", language), status=401, username=username)
         throttle.succeeded(username, address)
         settings = current().settings
         flask.session.clear()
@@ -209,13 +209,19 @@ def refuse(status: int, message: str):
     return flask.jsonify({"error": message}), status
 
 
-def _login_page(language: str, error: str | None = None, status: int = 200):
+def _login_page(language: str, error: str | None = None, status: int = 200, username: str = ""):
+    """The login form; after a refused attempt it keeps the user name typed (never the password)."""
     token = flask.session.get("csrf") or secrets.token_urlsafe(32)
     flask.session["csrf"] = token
     other = "en" if language == "zh-CN" else "zh-CN"
-    next_target = html.escape(flask.request.args.get("next", ""), quote=True)
-    action = "/login" + (f"?next={next_target}" if next_target else "")
+    query = {"lang": language}  # the answer to a refused attempt speaks the same language
+    if flask.request.args.get("next"):
+        query["next"] = flask.request.args["next"]
+    action = html.escape("/login?" + urlencode(query), quote=True)
     error_html = f'<p class="login-error" role="alert">{html.escape(error)}</p>' if error else ""
+    username = username[:64]
+    username_value = f' value="{html.escape(username, quote=True)}"' if username else ""
+    focus_user, focus_password = ("", " autofocus") if username else (" autofocus", "")
     body = f"""<!doctype html>
 <html lang="{language}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
 <title>{html.escape(t("login.title", language))}</title><link rel="stylesheet" href="/assets/vendor/noto-sans-sc/noto-sans-sc-400.css"><link rel="stylesheet" href="/assets/vendor/noto-sans-sc/noto-sans-sc-700.css"><link rel="stylesheet" href="/assets/login.css"></head>
@@ -223,8 +229,10 @@ def _login_page(language: str, error: str | None = None, status: int = 200):
 <h1>{html.escape(t("app.title", language))}</h1>
 <form method="post" action="{action}" class="login-form">
 <input type="hidden" name="csrf" value="{token}">
-<label>{html.escape(t("login.username", language))}<input name="username" autocomplete="username" required autofocus></label>
-<label>{html.escape(t("login.password", language))}<input name="password" type="password" autocomplete="current-password" required></label>
+<label for="login-username">{html.escape(t("login.username", language))}</label>
+<input id="login-username" name="username" autocomplete="username" required{username_value}{focus_user}>
+<label for="login-password">{html.escape(t("login.password", language))}</label>
+<input id="login-password" name="password" type="password" autocomplete="current-password" required{focus_password}>
 {error_html}
 <button type="submit">{html.escape(t("login.submit", language))}</button>
 </form>

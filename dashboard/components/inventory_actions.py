@@ -9,14 +9,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from watchwall.cameras.errors import OnvifError
 from watchwall.cameras.inventory import get_camera, move_camera, set_enabled
 from watchwall.cameras.parsers import parse_address
 from watchwall.config.errors import UserError
 from watchwall.dashboard.auth import audit
+from watchwall.dashboard.components.camera_add import onvif_message
 from watchwall.dashboard.context import AppContext
 from watchwall.dashboard.i18n import t
 
-MOVE_TIMEOUT_S = 8.0  # the page waits for the camera's answer at the new address
 ACTIONS = ("enable", "disable", "move")
 
 
@@ -57,8 +58,12 @@ def move_to(context: AppContext, camera_id: str | None, address: str | None, lan
             host=host,
             port=port,
             secrets_file=context.settings.secrets_file,
-            timeout=MOVE_TIMEOUT_S,
+            timeout=context.settings.onvif_timeout_s,
+            key_dir=context.settings.data_dir,
         )
+    except OnvifError as exc:  # the camera at the new address: one translated line per failure
+        message = onvif_message(exc, (address or "").strip(), context.settings.onvif_timeout_s, language)
+        return Outcome(False, t("admin.refused_because", language).format(reason=message))
     except UserError as exc:  # unknown camera, bad address or port, a camera that does not answer
         return Outcome(False, f"{t('admin.action_refused', language)}: {exc}")
     audit(

@@ -49,4 +49,5 @@ def header(title: str, language: str, path: str) -> html.Header:
             ),
         ],
         className="wall-header",
+        lang=language,  # assets/page-lang.js copies it to <html lang> on every page change
     )

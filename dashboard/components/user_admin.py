@@ -11,6 +11,7 @@ from watchwall.config.errors import UserError
 from watchwall.dashboard import access
 from watchwall.dashboard.accounts import User, remove_user, set_active, set_password
 from watchwall.dashboard.auth import audit, current_principal
+from watchwall.dashboard.components.form_field import field, result_line
 from watchwall.dashboard.context import current
 from watchwall.dashboard.i18n import normalise, t
 
@@ -20,12 +21,15 @@ CHANGES = ("passwd", "disable", "enable", "remove")
 def manage_form(language: str) -> html.Div:
     return html.Div(
         [
-            dcc.Dropdown(id="user-pick", options=[], placeholder=t("admin.user_pick", language)),
-            dcc.Input(
-                id="user-new-password",
-                type="password",
-                placeholder=t("admin.user_new_password", language),
-                autoComplete="new-password",
+            field(
+                t("admin.user_pick", language),
+                dcc.Dropdown(id="user-pick", options=[], placeholder=t("admin.choose", language)),
+                "user-pick",
+            ),
+            field(
+                t("admin.user_new_password", language),
+                dcc.Input(id="user-new-password", type="password", autoComplete="new-password"),
+                "user-new-password",
             ),
             *[
                 html.Button(t(f"admin.user_{change}", language), id=f"user-{change}", className="tool-button")
@@ -80,18 +84,18 @@ def register_callbacks(app, user_rows) -> None:
         if change not in CHANGES:
             return user_rows(context, language), "", ""
         if not isinstance(username, str) or not username:
-            return user_rows(context, language), t("admin.user_pick_first", language), ""
+            return user_rows(context, language), result_line(t("admin.user_pick_first", language), False), ""
         if change in ("disable", "remove") and username == current_principal().username:
-            return user_rows(context, language), t("admin.user_self", language), ""
+            return user_rows(context, language), result_line(t("admin.user_self", language), False), ""
         try:
             ended = apply_change(change, username, password if isinstance(password, str) else None)
         except UserError as exc:
-            return user_rows(context, language), str(exc), ""
+            return user_rows(context, language), result_line(str(exc), False), ""
         audit("user_change", target=username, detail={change: True, "sessions_ended": ended})
         message = t("admin.user_changed", language).format(
             user=username, change=t(f"admin.user_{change}", language), sessions=ended
         )
-        return user_rows(context, language), message, ""
+        return user_rows(context, language), result_line(message, True), ""
 
 
 def require_admin() -> None:

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-import yaml
 from dash import Input, Output, State, ctx, dcc, html, no_update
 from sqlalchemy.orm import Session
 
 from watchwall.cameras.discovery import discover
-from watchwall.cameras.inventory import NewCamera, add_camera, list_cameras
-from watchwall.cameras.parsers import parse_address
+from watchwall.cameras.inventory import list_cameras
+from watchwall.config import retention_setting
 from watchwall.config.errors import UserError
+from watchwall.config.site import STANDARD_ROOMS
 from watchwall.dashboard import access
 from watchwall.dashboard.accounts import ROLES, User, add_user
 from watchwall.dashboard.auth import audit, current_principal
 from watchwall.dashboard.components import user_admin
+from watchwall.dashboard.components.camera_add import NEW_ROOM, CameraForm, add_by_address
 from watchwall.dashboard.components.camera_live_cells import live_cells, live_headers
+from watchwall.dashboard.components.form_field import field, result_line
 from watchwall.dashboard.components.inventory_actions import ACTIONS, run_action
 from watchwall.dashboard.components.room_list import push_refresh_button
 from watchwall.dashboard.components.shell import header
@@ -23,6 +25,9 @@ from watchwall.dashboard.i18n import normalise, t
 from watchwall.dashboard.language import page_language
 
 DISCOVERY_TIMEOUT_S = 3.0
+LIVE_REFRESH_MS = 5000  # the camera table's live cells (state, fps, last packet) are redrawn this often
+CAMERA_FIELDS = ("cam-centre", "cam-room", "cam-new-room", "cam-id", "cam-name", "cam-address", "cam-user")
+USER_FIELDS = ("user-name", "user-role", "user-county", "user-password")
 
 
 def _admin_only():
@@ -42,16 +47,154 @@ def _table(headers: list[str], rows: list[list], table_id: str) -> html.Table:
     )
 
 
+def role_options(language: str) -> list[dict]:
+    return [{"label": t(f"admin.role.{role}", language), "value": role} for role in ROLES]
+
+
+def county_options(context: AppContext, language: str) -> list[dict]:
+    return [{"label": c.label.get(language), "value": c.code} for c in context.site.counties]
+
+
+def room_options(context: AppContext, centre_code: str | None, language: str) -> list[dict]:
+    """The centre's rooms (site file and inventory), the standard rooms it has not yet, and "new room"."""
+    if not centre_code:
+        return []
+    centre = next((c for c in context.site.centres if c.code == centre_code), None)
+    if centre is None:
+        return []
+    options = [{"label": room.name.get(language), "value": room.code} for room in centre.rooms]
+    present = {room.code for room in centre.rooms}
+    for code, (zh, en) in STANDARD_ROOMS.items():
+        if code not in present:
+            name = en if language == "en" else zh
+            options.append({"label": t("admin.room_standard_new", language).format(room=name), "value": code})
+    options.append({"label": t("admin.room_new", language), "value": NEW_ROOM})
+    return options
+
+
+def camera_form(language: str, centres: list[dict]) -> html.Div:
+    return html.Div(
+        [
+            field(
+                t("admin.centre", language),
+                dcc.Dropdown(id="cam-centre", options=centres, placeholder=t("admin.choose", language)),
+                "cam-centre",
+            ),
+            field(
+                t("admin.room", language),
+                dcc.Dropdown(id="cam-room", options=[], placeholder=t("admin.choose_centre_first", language)),
+                "cam-room",
+            ),
+            field(
+                t("admin.new_room_code", language),
+                dcc.Input(id="cam-new-room", placeholder="meeting-2"),
+                "cam-new-room",
+                wrapper_id="cam-new-room-field",
+                hidden=True,
+            ),
+            field(t("admin.camera_id", language), dcc.Input(id="cam-id", placeholder="qz-door"), "cam-id"),
+            field(t("admin.camera_name", language), dcc.Input(id="cam-name"), "cam-name"),
+            field(
+                t("admin.onvif_address", language),
+                dcc.Input(id="cam-address", placeholder="192.0.2.10:80"),
+                "cam-address",
+            ),
+            field(
+                t("admin.onvif_user", language),
+                dcc.Input(id="cam-user", autoComplete="off", placeholder="admin"),
+                "cam-user",
+            ),
+            field(
+                t("admin.camera_password", language),
+                dcc.Input(id="cam-password", type="password", autoComplete="new-password"),
+                "cam-password",
+            ),
+            html.Button(t("admin.add", language), id="cam-add", className="tool-button"),
+        ],
+        className="admin-form",
+    )
+
+
+def user_form(language: str, counties: list[dict]) -> html.Div:
+    return html.Div(
+        [
+            field(
+                t("login.username", language),
+                dcc.Input(id="user-name", autoComplete="off"),
+                "user-name",
+            ),
+            field(
+                t("admin.role", language),
+                dcc.Dropdown(
+                    id="user-role", options=role_options(language), placeholder=t("admin.choose", language)
+                ),
+                "user-role",
+            ),
+            field(
+                t("admin.county", language),
+                dcc.Dropdown(
+                    id="user-county", options=counties, placeholder=t("admin.county_if_any", language)
+                ),
+                "user-county",
+            ),
+            field(
+                t("login.password", language),
+                dcc.Input(id="user-password", type="password", autoComplete="new-password"),
+                "user-password",
+            ),
+            html.Button(t("admin.add", language), id="user-add", className="tool-button"),
+        ],
+        className="admin-form",
+    )
+
+
+def retention_form(context: AppContext, language: str) -> html.Div:
+    by_env = retention_setting.set_by_environment()
+    return html.Div(
+        [
+            html.Div(
+                [
+                    field(
+                        t("admin.retention_days", language),
+                        dcc.Input(
+                            id="retention-days",
+                            type="number",
+                            min=retention_setting.MIN_DAYS,
+                            max=retention_setting.MAX_DAYS,
+                            value=retention_setting.current_days(context.settings),
+                            disabled=by_env,
+                        ),
+                        "retention-days",
+                    ),
+                    html.Button(
+                        t("admin.save", language),
+                        id="retention-save",
+                        className="tool-button",
+                        disabled=by_env,
+                    ),
+                ],
+                className="admin-form",
+            ),
+            html.P(
+                t("admin.retention_by_env" if by_env else "admin.retention_when", language),
+                className="admin-note",
+                id="retention-note",
+            ),
+        ]
+    )
+
+
 def layout(lang: str | None = None, **_query) -> html.Div:
     _admin_only()
     context = current()
     language = page_language(lang)  # a ?lang= choice is remembered for the user
-    counties = [{"label": c.label.get(language), "value": c.code} for c in context.site.counties]
     centres = [{"label": c.label.get(language), "value": c.code} for c in context.site.centres]
     return html.Div(
         [
             dcc.Store(id="admin-language", data=language),
+            dcc.Store(id="admin-cameras-added"),
             push_refresh_button("admin-cameras-refresh"),  # another admin's or the CLI's change shows up
+            dcc.Interval(id="admin-live-refresh", interval=LIVE_REFRESH_MS),
             header(t("admin.title", language), language, "/admin"),
             html.Div(
                 [
@@ -61,27 +204,7 @@ def layout(lang: str | None = None, **_query) -> html.Div:
                             html.Div(id="admin-camera-table"),
                             inventory_form(language),
                             html.H3(t("admin.add_camera", language)),
-                            html.Div(
-                                [
-                                    dcc.Dropdown(
-                                        id="cam-centre",
-                                        options=centres,
-                                        placeholder=t("admin.centre", language),
-                                    ),
-                                    dcc.Input(id="cam-room", placeholder=t("admin.room", language)),
-                                    dcc.Input(id="cam-id", placeholder=t("admin.camera_id", language)),
-                                    dcc.Input(id="cam-name", placeholder=t("admin.camera_name", language)),
-                                    dcc.Input(id="cam-address", placeholder="192.0.2.10:80"),
-                                    dcc.Input(id="cam-user", placeholder=t("admin.onvif_user", language)),
-                                    dcc.Input(
-                                        id="cam-password-env", placeholder=t("admin.password_env", language)
-                                    ),
-                                    html.Button(
-                                        t("admin.add", language), id="cam-add", className="tool-button"
-                                    ),
-                                ],
-                                className="admin-form",
-                            ),
+                            camera_form(language, centres),
                             html.Div(id="cam-result", className="admin-result", role="status"),
                             html.Button(
                                 t("admin.discover", language), id="discover", className="tool-button"
@@ -94,51 +217,11 @@ def layout(lang: str | None = None, **_query) -> html.Div:
                         [
                             html.H2(t("admin.users", language)),
                             html.Div(id="admin-user-table"),
-                            html.Div(
-                                [
-                                    dcc.Input(id="user-name", placeholder=t("login.username", language)),
-                                    dcc.Dropdown(
-                                        id="user-role",
-                                        options=list(ROLES),
-                                        placeholder=t("admin.role", language),
-                                    ),
-                                    dcc.Dropdown(
-                                        id="user-county",
-                                        options=counties,
-                                        placeholder=t("admin.county", language),
-                                    ),
-                                    dcc.Input(
-                                        id="user-password",
-                                        type="password",
-                                        placeholder=t("login.password", language),
-                                    ),
-                                    html.Button(
-                                        t("admin.add", language), id="user-add", className="tool-button"
-                                    ),
-                                ],
-                                className="admin-form",
-                            ),
+                            user_form(language, county_options(context, language)),
                             user_admin.manage_form(language),
                             html.Div(id="user-result", className="admin-result", role="status"),
                             html.H2(t("admin.retention", language)),
-                            html.Div(
-                                [
-                                    html.Label(t("admin.retention_days", language)),
-                                    dcc.Input(
-                                        id="retention-days",
-                                        type="number",
-                                        min=1,
-                                        max=3650,
-                                        value=getattr(context.settings, "retention_days", 30),
-                                    ),
-                                    html.Button(
-                                        t("admin.save", language),
-                                        id="retention-save",
-                                        className="tool-button",
-                                    ),
-                                ],
-                                className="admin-form",
-                            ),
+                            retention_form(context, language),
                             html.Div(id="retention-result", className="admin-result", role="status"),
                         ],
                         className="admin-section",
@@ -159,10 +242,18 @@ def inventory_form(language: str) -> html.Div:
             html.H3(t("admin.inventory_actions", language)),
             html.Div(
                 [
-                    dcc.Dropdown(id="inv-camera", placeholder=t("admin.camera_id", language)),
+                    field(
+                        t("admin.inventory_camera", language),
+                        dcc.Dropdown(id="inv-camera", placeholder=t("admin.choose", language)),
+                        "inv-camera",
+                    ),
                     html.Button(t("admin.enable", language), id="inv-enable", className="tool-button"),
                     html.Button(t("admin.disable", language), id="inv-disable", className="tool-button"),
-                    dcc.Input(id="inv-address", placeholder=t("admin.new_address", language)),
+                    field(
+                        t("admin.new_address", language),
+                        dcc.Input(id="inv-address", placeholder="192.0.2.10:80"),
+                        "inv-address",
+                    ),
                     html.Button(t("admin.move", language), id="inv-move", className="tool-button"),
                 ],
                 className="admin-form",
@@ -174,6 +265,15 @@ def inventory_form(language: str) -> html.Div:
 
 def _enabled_label(enabled: bool, language: str) -> str:
     return t("admin.enabled" if enabled else "admin.disabled", language)
+
+
+def _place_names(context: AppContext, centre_code: str, room_code: str, language: str) -> tuple[str, str]:
+    """The centre's and room's display names (their codes when the site does not have them)."""
+    centre = next((c for c in context.site.centres if c.code == centre_code), None)
+    if centre is None:
+        return centre_code, room_code
+    room = next((r for r in centre.rooms if r.code == room_code), None)
+    return centre.label.get(language), room.name.get(language) if room is not None else room_code
 
 
 def camera_rows(context: AppContext, language: str, inventory: list) -> html.Table:
@@ -192,8 +292,7 @@ def camera_rows(context: AppContext, language: str, inventory: list) -> html.Tab
     rows += [
         [
             c.id,
-            c.centre,
-            c.room,
+            *_place_names(context, c.centre, c.room, language),
             f"onvif://{c.onvif_host}:{c.onvif_port}",
             t("admin.inventory", language),
             _enabled_label(bool(c.enabled), language),
@@ -209,81 +308,77 @@ def camera_rows(context: AppContext, language: str, inventory: list) -> html.Tab
 def user_rows(context: AppContext, language: str) -> html.Table:
     with Session(context.engine) as session:
         users = session.query(User).order_by(User.username).all()
-    rows = [[u.username, u.role, u.counties or "–", "✓" if u.active else "✗"] for u in users]
+    names = {c.code: c.label.get(language) for c in context.site.counties}
+    rows = [
+        [
+            u.username,
+            t(f"admin.role.{u.role}", language),
+            ", ".join(names.get(code, code) for code in u.counties.split(",") if code) or "–",
+            "✓" if u.active else "✗",
+        ]
+        for u in users
+    ]
     headers = [t(f"admin.col.{k}", language) for k in ("user", "role", "county", "active")]
     return _table(headers, rows, "user-table")
-
-
-def add_by_address(context: AppContext, centre, room, camera_id, name, address, user, password_env, language):
-    """Describe the camera at ``address`` over ONVIF and store it; the line to show either way."""
-    try:
-        host, port = parse_address(address or "")
-        new = NewCamera(
-            camera_id=(camera_id or "").strip(),
-            centre=centre or "",
-            room=(room or "").strip(),
-            name=(name or "").strip(),
-            host=host,
-            port=port,
-            username=(user or None),
-            password_env=(password_env or None),
-        )
-        row, _description = add_camera(
-            context.engine,
-            new,
-            secrets_file=context.settings.secrets_file,
-            timeout=8,
-            site=context.site_file,
-        )
-    except (UserError, ValueError) as exc:
-        return str(exc)
-    audit("config_change", target=f"camera:{row.id}", detail={"added": "onvif", "host": row.onvif_host})
-    return t("admin.camera_added", language) + f" {row.id}"
-
-
-def write_retention_days(context: AppContext, days: int) -> None:
-    """Kept in the data dir's settings file, read at the next start (env vars still win)."""
-    path = context.settings.data_dir / "watchwall.yaml"
-    current_values = yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else {}
-    current_values = current_values or {}
-    current_values["retention_days"] = days
-    path.write_text(yaml.safe_dump(current_values, allow_unicode=True), encoding="utf-8")
 
 
 def register_callbacks(app) -> None:
     user_admin.register_callbacks(app, user_rows)
 
     @app.callback(
-        Output("admin-camera-table", "children"),
-        Output("cam-result", "children"),
-        Output("inv-camera", "options"),
-        Input("cam-add", "n_clicks"),
-        Input("inv-result", "children"),
-        Input("admin-cameras-refresh", "n_clicks"),
-        State("cam-centre", "value"),
-        State("cam-room", "value"),
-        State("cam-id", "value"),
-        State("cam-name", "value"),
-        State("cam-address", "value"),
-        State("cam-user", "value"),
-        State("cam-password-env", "value"),
+        Output("cam-room", "options"),
+        Output("cam-room", "value"),
+        Input("cam-centre", "value"),
         State("admin-language", "data"),
     )
-    def cameras(
-        _clicks, _action, _push, centre, room, camera_id, name, address, user, password_env, language
-    ):
-        """Adds a camera on its button; the table is redrawn after every inventory action or push."""
+    def rooms_of_centre(centre, language):
+        _admin_only()
+        return room_options(current(), centre, normalise(language)), None
+
+    @app.callback(Output("cam-new-room-field", "hidden"), Input("cam-room", "value"))
+    def new_room_field(room):
+        _admin_only()  # every callback of the page is the admin's alone
+        return room != NEW_ROOM
+
+    @app.callback(
+        Output("cam-result", "children"),
+        Output("admin-cameras-added", "data"),
+        *[Output(name, "value", allow_duplicate=True) for name in CAMERA_FIELDS],
+        Output("cam-password", "value"),
+        Input("cam-add", "n_clicks"),
+        *[State(name, "value") for name in CAMERA_FIELDS],
+        State("cam-password", "value"),
+        State("admin-language", "data"),
+        prevent_initial_call=True,
+    )
+    def add_camera(_clicks, centre, room, new_room, camera_id, name, address, user, password, language):
+        """Adds a camera. The password field is emptied after every attempt (it never stays in the
+        page); the other fields only after a success, which also redraws the table."""
+        _admin_only()
+        form = CameraForm(centre, room, new_room, camera_id, name, address, user, password)
+        outcome = add_by_address(current(), form, normalise(language))
+        if not outcome.ok:
+            return result_line(outcome.message, False), no_update, *[no_update] * len(CAMERA_FIELDS), ""
+        cleared = [None, None, "", "", "", "", ""]
+        return result_line(outcome.message, True), form.camera_id, *cleared, ""
+
+    @app.callback(
+        Output("admin-camera-table", "children"),
+        Output("inv-camera", "options"),
+        Input("admin-cameras-added", "data"),
+        Input("inv-result", "children"),
+        Input("admin-cameras-refresh", "n_clicks"),
+        Input("admin-live-refresh", "n_intervals"),
+        State("admin-language", "data"),
+    )
+    def cameras(_added, _action, _push, _tick, language):
+        """The table, after every add, inventory action or push, and every few seconds for its live
+        cells (a callback of its own: a slow ONVIF add is never overtaken by a redraw)."""
         _admin_only()
         context = current()
-        language = normalise(language)
-        message = no_update
-        if ctx.triggered_id == "cam-add":
-            message = add_by_address(
-                context, centre, room, camera_id, name, address, user, password_env, language
-            )
         inventory = list_cameras(context.engine)
         options = [{"label": f"{c.id} ({c.centre}/{c.room})", "value": c.id} for c in inventory]
-        return camera_rows(context, language, inventory), message, options
+        return camera_rows(context, normalise(language), inventory), options
 
     @app.callback(
         Output("inv-result", "children"),
@@ -300,7 +395,8 @@ def register_callbacks(app) -> None:
         action = str(ctx.triggered_id or "").removeprefix("inv-")
         if action not in ACTIONS:
             return no_update
-        return run_action(current(), action, camera_id, address, normalise(language)).message
+        outcome = run_action(current(), action, camera_id, address, normalise(language))
+        return result_line(outcome.message, outcome.ok)
 
     @app.callback(
         Output("discover-result", "children"),
@@ -314,7 +410,7 @@ def register_callbacks(app) -> None:
         try:
             devices = discover(timeout=DISCOVERY_TIMEOUT_S)
         except UserError as exc:
-            return str(exc)
+            return result_line(str(exc), False)
         audit("config_change", target="discovery", detail={"found": len(devices)})
         if not devices:
             return t("admin.none_found", language)
@@ -327,19 +423,19 @@ def register_callbacks(app) -> None:
     @app.callback(
         Output("admin-user-table", "children"),
         Output("user-result", "children"),
+        *[Output(name, "value") for name in USER_FIELDS],
         Input("user-add", "n_clicks"),
-        State("user-name", "value"),
-        State("user-role", "value"),
-        State("user-county", "value"),
-        State("user-password", "value"),
+        *[State(name, "value") for name in USER_FIELDS],
         State("admin-language", "data"),
     )
     def users(_clicks, username, role, county, password, language):
+        """Adds a user on its button: a success empties the form, a refusal keeps all but the password."""
         _admin_only()
         context = current()
         language = normalise(language)
-        message = ""
+        message, fields = "", [no_update] * len(USER_FIELDS)
         if ctx.triggered_id == "user-add":
+            fields[-1] = ""
             try:
                 known = {c.code for c in context.site.counties}
                 add_user(
@@ -351,13 +447,15 @@ def register_callbacks(app) -> None:
                     known,
                 )
                 audit("user_change", target=username, detail={"added": role, "county": county})
-                message = t("admin.user_added", language) + f" {username}"
+                message = result_line(t("admin.user_added", language) + username, True)
+                fields = ["", None, None, ""]
             except UserError as exc:
-                message = str(exc)
-        return user_rows(context, language), message
+                message = result_line(f"{t('admin.action_refused', language)}: {exc}", False)
+        return user_rows(context, language), message, *fields
 
     @app.callback(
         Output("retention-result", "children"),
+        Output("retention-days", "value"),
         Input("retention-save", "n_clicks"),
         State("retention-days", "value"),
         State("admin-language", "data"),
@@ -365,9 +463,15 @@ def register_callbacks(app) -> None:
     )
     def retention(_clicks, days, language):
         _admin_only()
+        context = current()
         language = normalise(language)
-        if not isinstance(days, int | float) or not 1 <= int(days) <= 3650:
-            return t("admin.retention_bad", language)
-        write_retention_days(current(), int(days))
-        audit("config_change", target="retention_days", detail={"days": int(days)})
-        return t("admin.saved", language) if ctx.triggered_id else no_update
+        saved = retention_setting.current_days(context.settings)
+        if not isinstance(days, int | float) or int(days) != days:
+            return result_line(t("admin.retention_bad", language), False), saved
+        try:
+            retention_setting.save_days(context.settings, int(days))
+        except UserError:
+            return result_line(t("admin.retention_bad", language), False), saved
+        audit("config_change", target="retention_days", detail={"days": int(days), "was": saved})
+        message = t("admin.retention_saved", language).format(days=int(days))
+        return result_line(message, True), int(days)

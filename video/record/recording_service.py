@@ -19,6 +19,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
+from watchwall.config.retention_setting import current_days
 from watchwall.video.events import Event
 from watchwall.video.record.fence import RecordingFence
 from watchwall.video.record.playback import prune_playback_cache
@@ -33,10 +34,11 @@ DEFAULT_RETENTION_INTERVAL_S = 600.0
 GB = 1_000_000_000
 
 
-def retention_policy(settings) -> RetentionPolicy:
+def retention_policy(settings, days: int | None = None) -> RetentionPolicy:
+    """The settings' policy; ``days`` instead of ``settings.retention_days`` when given."""
     floor = settings.retention_min_free_gb
     return RetentionPolicy(
-        default_days=float(settings.retention_days),
+        default_days=float(settings.retention_days if days is None else days),
         min_free_bytes=None if floor is None else int(floor * GB),
     )
 
@@ -59,8 +61,10 @@ class RetentionLoop:
         audit: Callable[..., object] | None = None,
         sink=None,
         node: str | None = None,
+        policy_source: Callable[[], RetentionPolicy] | None = None,
     ) -> None:
         self.engine = engine
+        self.policy_source = policy_source  # asked before every pass: a changed setting needs no restart
         self.node = node
         self.recordings_dir = Path(recordings_dir)
         self.policy = policy
@@ -94,6 +98,8 @@ class RetentionLoop:
 
     def run_once(self) -> RetentionReport | None:
         try:
+            if self.policy_source is not None:
+                self.policy = self.policy_source()
             report = apply_retention(
                 self.engine, self.recordings_dir, self.policy, audit=self.audit, node=self.node
             )
@@ -266,6 +272,7 @@ def start_site_recording(
             audit=audit,
             sink=sink,
             node=node,
+            policy_source=lambda: retention_policy(settings, current_days(settings)),
         ).start()
     recorders_of_ingest = getattr(ingest, "recorders", None)
     service = RecordingService(
