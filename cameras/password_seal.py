@@ -3,7 +3,8 @@ the database.
 
 The key is the data dir's ``camera_key`` file (owner-only, like the session secret): a copy of
 the database, a dump or a backup holds only ciphertext. Processes that pull cameras (``serve``,
-``ingest``) must see the same file; a node without it reports the camera's credentials as unusable.
+``ingest``, ``node``) must see the same file: in a cluster it sits beside the shared
+``secret_key_file``; a node without it reports the camera's credentials as unusable.
 """
 
 from __future__ import annotations
@@ -33,9 +34,14 @@ def _fernet(key_dir: Path, *, create: bool) -> Fernet:
 
 
 def default_key_dir() -> Path:
+    """The data dir; in a cluster, the folder of the shared ``secret_key_file``, so every role that
+    shares the secret also shares the camera key."""
     from watchwall.config.settings import get_settings
 
-    return get_settings().data_dir
+    settings = get_settings()
+    if settings.secret_key_file:
+        return Path(settings.secret_key_file).expanduser().parent
+    return settings.data_dir
 
 
 def seal(password: str, key_dir: Path | None = None) -> str:
