@@ -104,13 +104,9 @@ def site_yaml(path: Path, cameras: list[tuple[str, str | None]]) -> Path:
     return path
 
 
-def ingest(
-    name: str, site: Path, scratch: Path, seconds: float, arenas: str | None = None
-) -> subprocess.Popen:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("WATCHWALL_") and k != "MALLOC_ARENA_MAX"}
+def ingest(name: str, site: Path, scratch: Path, seconds: float) -> subprocess.Popen:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WATCHWALL_")}
     env.update(WATCHWALL_DATA_DIR=str(scratch / name), WATCHWALL_RECORDING_SEGMENT_S="60")
-    if arenas is not None:
-        env["WATCHWALL_MALLOC_ARENAS"] = arenas
     return subprocess.Popen(
         [sys.executable, "-m", "watchwall.roles.cli", "ingest", "--site", str(site), "--seconds", str(seconds),
          "--json"],
@@ -118,7 +114,7 @@ def ingest(
     )  # fmt: skip
 
 
-def run(cameras: int, window_s: float, warmup_s: float, compare_arenas: bool = False) -> dict:
+def run(cameras: int, window_s: float, warmup_s: float) -> dict:
     OUT.mkdir(parents=True, exist_ok=True)
     clips = OUT / "streams-clips"
     clips.mkdir(exist_ok=True)
@@ -142,17 +138,6 @@ def run(cameras: int, window_s: float, warmup_s: float, compare_arenas: bool = F
         processes["main_sub_1"] = ingest(
             "main_sub_1", site_yaml(scratch / "single.yaml", pairs[:1]), scratch, run_s
         )
-        if compare_arenas:  # the same ingest with glibc's default arenas (no cap), side by side
-            processes["main_sub_glibc_arenas"] = ingest(
-                "main_sub_glibc_arenas", site_yaml(scratch / "two.yaml", pairs), scratch, run_s, arenas="0"
-            )
-            processes["main_sub_1_glibc_arenas"] = ingest(
-                "main_sub_1_glibc_arenas",
-                site_yaml(scratch / "single.yaml", pairs[:1]),
-                scratch,
-                run_s,
-                arenas="0",
-            )
         (scratch / "ffmpeg").mkdir()
         for index, (main, sub) in enumerate(pairs):
             ffmpegs.append(subprocess.Popen(
@@ -168,7 +153,7 @@ def run(cameras: int, window_s: float, warmup_s: float, compare_arenas: bool = F
             ))  # fmt: skip
         # Start-up (imports, migrations, stream probing) is no part of the figures: the window
         # opens once every ingest records every camera, plus the warm-up.
-        expected = {name: 1 if name.startswith("main_sub_1") else cameras for name in processes}
+        expected = {"main_sub": cameras, "main_only": cameras, "main_sub_1": 1}
         deadline = time.monotonic() + 180
         while not all(
             sum(1 for path in (scratch / name / "recordings").rglob("*") if path.is_file()) >= count
@@ -232,15 +217,6 @@ def run(cameras: int, window_s: float, warmup_s: float, compare_arenas: bool = F
         "rss_mib_per_camera_both_streams": round(
             (rss["main_sub"] - rss["main_sub_1"]) / max(1, cameras - 1), 2
         ),
-        **(
-            {
-                "rss_mib_per_camera_both_streams_glibc_arenas": round(
-                    (rss["main_sub_glibc_arenas"] - rss["main_sub_1_glibc_arenas"]) / max(1, cameras - 1), 2
-                )
-            }
-            if compare_arenas
-            else {}
-        ),
         "rss_mib_per_camera_two_ffmpeg": round(rss["ffmpeg"] / cameras, 1),
         "states": {
             name: sorted(
@@ -263,13 +239,10 @@ def main() -> None:
     parser.add_argument("--cameras", type=int, default=3)
     parser.add_argument("--window", type=float, default=60.0)
     parser.add_argument("--warmup", type=float, default=15.0)
-    parser.add_argument(
-        "--compare-arenas", action="store_true", help="also run main+sub with glibc's default malloc arenas"
-    )
     args = parser.parse_args()
     if args.cameras < 2:
         parser.error("--cameras must be at least 2 (memory per camera is a difference)")
-    result = run(args.cameras, args.window, args.warmup, args.compare_arenas)
+    result = run(args.cameras, args.window, args.warmup)
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "streams.json").write_text(json.dumps(result, indent=2), encoding="utf-8")
     print(json.dumps(result, indent=2))

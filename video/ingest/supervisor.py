@@ -40,7 +40,6 @@ from watchwall.video.ingest.health import (
     HealthSnapshot,
 )
 from watchwall.video.ingest.keyframes import KeyframeWorker
-from watchwall.video.ingest.malloc_arenas import cap_malloc_arenas
 from watchwall.video.ingest.reader import CameraReader, ReaderOptions
 from watchwall.video.ingest.source_url import source_for_camera, sub_stream_source
 from watchwall.video.ingest.stream_pair import (
@@ -296,7 +295,6 @@ class IngestService:
     # --- lifecycle -----------------------------------------------------------------------------
 
     def start(self) -> None:
-        cap_malloc_arenas()  # before the per-camera threads allocate
         with self._lock:
             self._started = True
             for worker in self.keyframe_workers.values():
