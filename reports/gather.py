@@ -26,12 +26,11 @@ from watchwall.metrics.headline import headline_figures
 from watchwall.metrics.localtime import days_between, month_key
 from watchwall.metrics.models import BASE_KINDS, CASE_TYPES
 from watchwall.reports.period import CITY, ReportRequest
+from watchwall.reports.recording_daily import Span, recorded_by_camera
 from watchwall.video.record.models import (
     GAP_CAMERA_OFFLINE,
     GAP_STALLED,
-    SEGMENT_EMPTY,
     RecordingGap,
-    RecordingSegment,
 )
 
 # Gap reasons that mean the camera itself was not delivering video (its downtime); the others
@@ -89,7 +88,7 @@ def gather(engine: Engine, site: Site, request: ReportRequest, zone, now: dateti
             "compliance": _compliance(session, period, county),
             "cases": _cases(session, period, county),
             "bases": _bases(session, county),
-            "cameras": _cameras(session, places, window),
+            "cameras": _cameras(session, places, window, zone),
             "inspection": _inspection(session, window, places, county),
         }
     data["coverage"] = _coverage(data["cameras"])
@@ -159,27 +158,15 @@ def _clipped_seconds(model, window: Window, end_column):
     return func.sum(clipped_end - clipped_start)
 
 
-def _cameras(session: Session, places, window: Window) -> list[dict]:
+def _cameras(session: Session, places, window: Window, zone) -> list[dict]:
     """Per camera: recorded seconds, gap seconds by reason, uptime; None where nothing is known."""
     ids = [place.camera.id for place in places]
     recorded: dict[str, float] = {}
     gaps: dict[str, dict[str, float]] = {}
     if ids and window.observed_s > 0:
-        segments = (
-            select(
-                RecordingSegment.camera_id,
-                _clipped_seconds(RecordingSegment, window, RecordingSegment.end_utc),
-            )
-            .where(
-                RecordingSegment.camera_id.in_(ids),
-                RecordingSegment.start_utc >= window.start - SEGMENT_SLACK_S,
-                RecordingSegment.start_utc < window.observed_end,
-                func.coalesce(RecordingSegment.end_utc, window.as_of) > window.start,
-                RecordingSegment.status != SEGMENT_EMPTY,
-            )
-            .group_by(RecordingSegment.camera_id)
-        )
-        recorded = {camera: float(seconds or 0.0) for camera, seconds in session.execute(segments)}
+        # per closed day from the kept roll-ups, the open day live: equal to one SUM over the segments
+        by_camera = recorded_by_camera(session, ids, Span(window.start, window.end, window.as_of), zone)
+        recorded = {camera: seconds for camera, (seconds, _) in by_camera.items()}
         gap_rows = (
             select(
                 RecordingGap.camera_id,

@@ -8,7 +8,7 @@ keeps the chain verifiable after its file is gone.
 
 from __future__ import annotations
 
-from sqlalchemy import Float, Index, Integer, String, Text, func, select, update
+from sqlalchemy import BigInteger, Float, Index, Integer, String, Text, func, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
 from watchwall.config.database import Base
@@ -63,6 +63,24 @@ class RecordingSegment(Base):
     @property
     def resolution(self) -> str:
         return f"{self.width}x{self.height}"
+
+
+class RecordingDaily(Base):
+    """One camera's recorded seconds over one closed local day, kept for the reports.
+
+    Computed from the segments when first asked for (``watchwall.reports.recording_daily``);
+    triggers of migration 0017 delete a day's row whenever a segment touching it changes.
+    """
+
+    __tablename__ = "recording_daily"
+
+    camera_id: Mapped[str] = mapped_column(String(63), primary_key=True)
+    day_start_utc: Mapped[float] = mapped_column(Float(precision=53), primary_key=True)
+    day_end_utc: Mapped[float] = mapped_column(Float(precision=53), nullable=False)
+    day: Mapped[str] = mapped_column(String(10), nullable=False)  # local date, ISO
+    seconds: Mapped[float] = mapped_column(Float(precision=53), nullable=False)
+    bytes: Mapped[int] = mapped_column(BigInteger, nullable=False)  # of the segments started that day
+    segments: Mapped[int] = mapped_column(Integer, nullable=False)
 
     @property
     def on_disk(self) -> bool:
