@@ -6,14 +6,14 @@ day a written, changed or deleted segment touches (the recorder, recovery and re
 so a kept row always equals the direct sum and is computed again when next asked for.
 
 Revision ID: 0017_recording_daily
-Revises: 0016_incident_problem_key
+Revises: 0015_camera_secrets
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0017_recording_daily"
-down_revision = "0016_incident_problem_key"
+down_revision = "0015_camera_secrets"
 branch_labels = None
 depends_on = None
 
