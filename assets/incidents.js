@@ -16,7 +16,7 @@
 
   // An incident's time in the site's zone (the header clock's data-zone), not the browser's.
   function siteTime(iso) {
-    var options = { hour12: false }, clock = document.getElementById("wall-clock");
+    var options = { hourCycle: "h23" }, clock = document.getElementById("wall-clock");  // not hour12: false (24:05 at midnight)
     var zone = clock && clock.getAttribute("data-zone");
     if (zone) options.timeZone = zone;
     return new Date(iso).toLocaleTimeString(document.documentElement.lang || "zh-CN", options);
