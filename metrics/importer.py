@@ -213,7 +213,7 @@ def _link_problems(
     if checkin_links is not None:
         return checkin_links.refused(connection, linked)
     return [
-        (line, "camera_id: video-verified check-ins are taken by the REST API (POST /api/v1/checkins)")
+        (line, "camera_id: this import checks no cameras (use `watchwall import` or POST /api/v1/checkins)")
         for line, row, _record in linked
         if row.get("camera_id")
     ]
