@@ -14,6 +14,14 @@
     return node;
   }
 
+  // An incident's time in the site's zone (the header clock's data-zone), not the browser's.
+  function siteTime(iso) {
+    var options = { hourCycle: "h23" }, clock = document.getElementById("wall-clock");  // not hour12: false (24:05 at midnight)
+    var zone = clock && clock.getAttribute("data-zone");
+    if (zone) options.timeZone = zone;
+    return new Date(iso).toLocaleTimeString(document.documentElement.lang || "zh-CN", options);
+  }
+
   function json(node, name) {
     try { return JSON.parse(node.getAttribute(name) || "{}"); } catch (e) { return {}; }
   }
@@ -43,7 +51,7 @@
       if (incident.camera_id) item.setAttribute("data-camera", incident.camera_id);
       var what = incident.camera_id ? ((names.cameras || {})[incident.camera_id] || incident.camera_id)
         : ((names.centres || {})[incident.county] || incident.county) + " " + (incident.subject || "");
-      var since = incident.opened_at ? new Date(incident.opened_at).toLocaleTimeString(document.documentElement.lang || "zh-CN", { hour12: false }) : "";
+      var since = incident.opened_at ? siteTime(incident.opened_at) : "";
       var text = what + " · " + ((labels.kinds || {})[incident.kind] || incident.kind) + " · " + since;
       if (incident.count > 1) text += " ×" + incident.count;
       if (incident.recovered) text += " · " + labels.recovered;

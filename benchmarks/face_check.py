@@ -114,7 +114,7 @@ def decode_all(lookup, camera, start, end) -> int:
     return frames
 
 
-def span_costs(rounds: int) -> list[dict]:
+def span_costs(rounds: int, scenes: list[str] | None = None) -> list[dict]:
     folder = Path(tempfile.mkdtemp(prefix="face-bench-"))
     url = f"sqlite:///{folder / 'bench.db'}"
     upgrade(url)
@@ -125,6 +125,8 @@ def span_costs(rounds: int) -> list[dict]:
     for width, height in SIZES:
         for fps, gop_s in CADENCES:
             for scene_name, scene in SCENES.items():
+                if scenes and scene_name not in scenes:
+                    continue
                 camera = f"{scene_name}-{height}p{fps}"
                 clip = CLIPS / f"{camera}-{KBPS[height]}k.h264"
                 if not clip.exists():
@@ -142,18 +144,26 @@ def span_costs(rounds: int) -> list[dict]:
                 index_as_segment(engine, lookup.recordings_dir, camera, clip, T0)
                 cameras.append((camera, width, height, fps, gop_s, scene_name))
     settings = FaceCheckSettings()
+    EVERY_SAMPLE = settings.model_copy(update={"search_every": 1})  # noqa: N806
     start, end = T0 + SPAN[0], T0 + SPAN[1]
     results = []
     for camera, width, height, fps, gop_s, scene_name in cameras:
-        checks, demuxes, decodes = [], [], []
+        checks, every_sample, demuxes, decodes = [], [], [], []
         for _ in range(rounds):
             detector = HaarFaceDetector.from_settings(settings)
             seconds, result = cpu(lambda: check_span(lookup, camera, start, end, settings, detector=detector))  # noqa: B023
             checks.append(seconds)
+            # the check as it was before search_every (every sample searched): side by side
+            seconds, all_result = cpu(
+                lambda: check_span(lookup, camera, start, end, EVERY_SAMPLE, detector=detector)  # noqa: B023
+            )
+            every_sample.append(seconds)
             demuxes.append(cpu(lambda: demux_only(lookup, camera, start, end))[0])  # noqa: B023
             seconds, frames_all = cpu(lambda: decode_all(lookup, camera, start, end))  # noqa: B023
             decodes.append(seconds)
-        check_s, demux_s, decode_s = (statistics.median(x) for x in (checks, demuxes, decodes))
+        check_s, every_s, demux_s, decode_s = (
+            statistics.median(x) for x in (checks, every_sample, demuxes, decodes)
+        )
         results.append(
             {
                 "camera": camera,
@@ -168,6 +178,9 @@ def span_costs(rounds: int) -> list[dict]:
                 "frames_in_span": frames_all,
                 "kbps": KBPS[height],
                 "check_cpu_s": round(check_s, 3),
+                "every_sample_cpu_s": round(every_s, 3),
+                "every_sample_frames_with_face": all_result.frames_with_face,
+                "check_vs_every_sample": round(check_s / every_s, 2) if every_s else None,
                 "ms_per_decoded_frame": round(1000 * check_s / max(1, result.frames_decoded), 2),
                 "ms_per_sampled_frame": round(1000 * check_s / max(1, result.frames_sampled), 2),
                 "demux_only_cpu_s": round(demux_s, 4),
@@ -231,6 +244,7 @@ def main() -> int:
     )
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--only", choices=["span", "cascades"])
+    parser.add_argument("--scenes", nargs="+", choices=sorted(SCENES), help="only these scenes' spans")
     args = parser.parse_args()
     report = {
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -239,7 +253,7 @@ def main() -> int:
     }
     OUT.mkdir(parents=True, exist_ok=True)
     if args.only != "cascades":
-        report["span"] = span_costs(args.rounds)
+        report["span"] = span_costs(args.rounds, args.scenes)
         (OUT / "face_check-span-latest.json").write_text(json.dumps(report, indent=1, ensure_ascii=False))
     if args.only != "span":
         report["cascades"] = cascade_comparison()

@@ -29,6 +29,11 @@ class FaceCheckSettings(BaseModel):
     # difference of 8-bit grey levels, on an 80x45 thumbnail) is the same picture: it gets the same
     # answer without a new search (a still, empty room costs one search, not one per sample); 0: off
     still_difference: float = Field(default=1.5, ge=0, le=50)
+    # a sample after one without a face is searched only if the next one shows a face (then both are):
+    # a face seen in two samples in a row is always found and every frame with it counted; a face in
+    # one lone sample can be missed. 2 halves the whole-picture searches of a busy room without
+    # anyone; 1: every sample is searched (benchmarks/README.md, "Face presence")
+    search_every: Literal[1, 2] = 2
     # which of OpenCV's frontal-face Haar cascades (benchmarks/README.md, "Face presence", compares them)
     cascade: Literal["alt2", "alt", "default"] = "alt2"
     # the Haar cascade's minNeighbors: higher refuses more false faces and misses more real ones

@@ -29,7 +29,7 @@ from watchwall.dashboard import (
 )
 from watchwall.dashboard.api import PREFIX as API_PREFIX
 from watchwall.dashboard.api import register_api
-from watchwall.dashboard.components import county_map, incident_panel, rollcall_control
+from watchwall.dashboard.components import checkin_video_list, county_map, incident_panel, rollcall_control
 from watchwall.dashboard.context import EXTENSION_KEY, AppContext
 from watchwall.dashboard.i18n import ASSETS_DIR, t
 from watchwall.dashboard.pages import admin, centre, incidents, recordings, reports, rollcall, wall
@@ -131,6 +131,7 @@ def create_app(context: AppContext) -> dash.Dash:
         "reports", path="/reports", layout=reports.layout, title=t("reports.title", context.settings.language)
     )
     centre.register_callbacks(app)
+    checkin_video_list.register_callbacks(app)
     county_map.register_callbacks(app)
     dash.register_page(
         "incidents",

@@ -38,6 +38,7 @@ STALE_CLAIM_S = 600.0
 MAX_ATTEMPTS = 3  # a check that fails (an unreadable segment) this often is stored as failed
 RETRY_AFTER_S = 30.0
 CHECK_FAILED = "check_failed"
+VERDICT_EVENT = "checkin_video.changed"  # {"check", "county", "face_present"}, to the county's room
 
 
 def no_face_key(check_external_id: str) -> str:
@@ -53,12 +54,14 @@ class CheckinVideoWorker:
         *,
         clock: Callable[[], float] = time.time,
         on_verdict: Callable[[dict], None] | None = None,
+        on_incident: Callable[[dict], None] | None = None,
     ) -> None:
         self.engine = engine
         self.settings = settings
         self.lookup = lookup
         self.clock = clock
         self.on_verdict = on_verdict
+        self.on_incident = on_incident
         self.detector = HaarFaceDetector.from_settings(settings.face_check)
         self.checked = 0
         self._stop = threading.Event()
@@ -230,13 +233,32 @@ class CheckinVideoWorker:
             },
             at=check.checked_at,
         )
+        if self.on_incident is not None:
+            self.on_incident(summary)
         return summary["id"]
 
 
 def start_worker(context) -> CheckinVideoWorker:
     """The worker of a running WatchWall (``serve`` and the web role), kept in ``context.extras``."""
+    from watchwall.dashboard.incident_service import publisher
+    from watchwall.video.events import SocketIOSink
+
+    sink = SocketIOSink(context.socketio)
+
+    def pushed(verdict: dict) -> None:
+        """The county page's list of video checks reloads (assets/checkin-video.js)."""
+        sink.emit(
+            VERDICT_EVENT,
+            {"check": verdict["check"], "county": verdict["county"], "face_present": verdict["face_present"]},
+            room=verdict["county"],
+        )
+
     worker = CheckinVideoWorker(
-        context.engine, context.settings, RecordingLookup.from_settings(context.engine, context.settings)
+        context.engine,
+        context.settings,
+        RecordingLookup.from_settings(context.engine, context.settings),
+        on_verdict=pushed,
+        on_incident=publisher(context),
     ).start()
     context.extras[WORKER_KEY] = worker
     return worker

@@ -112,6 +112,24 @@ def _print_figures(figures: dict, indent: str = "") -> None:
             print(f"{indent}{key}: {'-' if value is None else value}")
 
 
+def _checkin_links(engine: Engine):
+    """Rows naming a camera are checked as the REST intake checks them: the site file's cameras and
+    the inventory's, in the check's county; their spans are queued for the face check."""
+    from watchwall.cameras.inventory_watch import pull_list_now
+    from watchwall.config.site import load_site
+    from watchwall.dashboard.checkin_video_intake import VideoCheckinLinks
+
+    settings = get_settings()
+    site: list = []
+
+    def current_site():
+        if not site:  # read once, and only when the file has check-ins
+            site.append(pull_list_now(load_site(settings.site), engine)[1])
+        return site[0]
+
+    return VideoCheckinLinks(current_site, settings.checkin_video)
+
+
 def import_rows(args) -> int:
     from watchwall.metrics.geo.area_import import import_area_file
     from watchwall.metrics.importer import import_file
@@ -123,7 +141,15 @@ def import_rows(args) -> int:
         if args.what == "areas":
             report = import_area_file(engine, args.file)
         else:
-            report = import_file(engine, args.what, args.file, zone=get_settings().zone, show_progress=show)
+            links = _checkin_links(engine) if args.what == "checkins" else None
+            report = import_file(
+                engine,
+                args.what,
+                args.file,
+                zone=get_settings().zone,
+                show_progress=show,
+                checkin_links=links,
+            )
     finally:
         engine.dispose()
     print(f"{args.file}: {report}")

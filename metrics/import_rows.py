@@ -15,7 +15,7 @@ the Chinese name.
   latitude      optional, -90..90; given together with longitude
   longitude     optional, -180..180
   camera_id     optional: the room camera where the check happened (required for method video); its
-                recorded span is checked for a face (the REST API only: dashboard/checkin_video_intake.py)
+                recorded span is checked for a face (REST API and `watchwall import`: dashboard/checkin_video_intake.py)
 
 ``cases`` columns (one case from the cross-department platform each):
   external_id   unique id of the case on the platform (<= 64 chars)

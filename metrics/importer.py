@@ -144,10 +144,27 @@ def _write(connection: Connection, table, records: list[dict], progress) -> tupl
 
 
 def import_file(
-    engine: Engine, what: str, path: Path, zone: ZoneInfo = SHANGHAI, show_progress: bool = False
+    engine: Engine,
+    what: str,
+    path: Path,
+    zone: ZoneInfo = SHANGHAI,
+    show_progress: bool = False,
+    checkin_links: CheckinLinks | None = None,
 ) -> ImportReport:
-    """Validate ``path`` as ``what`` (``checkins`` or ``cases``) and upsert it in one transaction."""
-    return import_rows(engine, what, read_rows(path), zone, source=path, show_progress=show_progress)
+    """Validate ``path`` as ``what`` (``checkins`` or ``cases``) and upsert it in one transaction.
+
+    ``checkin_links``: what checks a row's ``camera_id`` (the same as the REST intake's); without it
+    a row naming a camera is refused.
+    """
+    return import_rows(
+        engine,
+        what,
+        read_rows(path),
+        zone,
+        source=path,
+        show_progress=show_progress,
+        checkin_links=checkin_links,
+    )
 
 
 def import_rows(
@@ -196,7 +213,7 @@ def _link_problems(
     if checkin_links is not None:
         return checkin_links.refused(connection, linked)
     return [
-        (line, "camera_id: video-verified check-ins are taken by the REST API (POST /api/v1/checkins)")
+        (line, "camera_id: this import checks no cameras (use `watchwall import` or POST /api/v1/checkins)")
         for line, row, _record in linked
         if row.get("camera_id")
     ]

@@ -101,8 +101,13 @@ def check_span(
     middle = start + (end - start) / 2
     last_face: Face | None = None
     still = StillPicture(settings.still_difference)
-    for sample in sampled_frames(lookup.recordings_dir, segments, start, end, settings.sample_fps, cost):
-        sampled += 1
+    deferred: list = []  # a sample left unsearched after one without a face (settings.search_every)
+    # no early exit at min_frames_with_face: the record reports frames_with_face (``checkins show
+    # --json``, the no-face incident's detail), and a face, once found, costs only the cheap search
+    # around it in the next samples; the costly case (no face) has nothing to stop early on
+
+    def look(sample) -> list[Face]:
+        nonlocal with_face, best, last_face
         grey = _grey(sample.frame)
         faces = still.answer(grey)
         if faces is None:
@@ -113,8 +118,31 @@ def check_span(
             with_face += 1
             if best is None or faces[0].area > best[0]:
                 best = (faces[0].area, sample.wall_utc, sample.frame)
-        elif best is None and (not plain or abs(sample.wall_utc - middle) < abs(plain[0][0] - middle)):
+        return faces
+
+    def seen_plain(sample) -> None:
+        if best is None and (not plain or abs(sample.wall_utc - middle) < abs(plain[0][0] - middle)):
             plain[:] = [(sample.wall_utc, sample.frame)]
+
+    for sample in sampled_frames(lookup.recordings_dir, segments, start, end, settings.sample_fps, cost):
+        sampled += 1
+        if settings.search_every > 1 and last_face is None and not deferred and sampled > 1:
+            deferred.append(sample)  # searched only if the next sample shows a face
+            continue
+        faces = look(sample)
+        if faces and deferred:
+            kept = faces[0]  # the earlier picture is searched around this face first, then as a whole
+            earlier = deferred.pop()
+            if not look(earlier):
+                seen_plain(earlier)
+            last_face = kept
+        elif deferred:
+            seen_plain(deferred.pop())
+        if not faces:
+            seen_plain(sample)
+    for sample in deferred:  # the span's last sample, after one without a face
+        if not look(sample):
+            seen_plain(sample)
     snapshot_wall, snapshot_frame = (best[1], best[2]) if best else (plain[0] if plain else (None, None))
     snapshot = _jpeg(snapshot_frame, settings) if snapshot_frame is not None else None
     return FacePresence(

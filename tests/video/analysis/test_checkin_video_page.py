@@ -121,3 +121,42 @@ def test_the_county_page_shows_the_frame_beside_the_check(served_with_check, bro
         item.screenshot(path=str(Path(screenshots) / "centre-checkin-video.png"))
     finally:
         context.close()
+
+
+def test_a_stored_verdict_reaches_the_open_county_page_without_a_reload(
+    served_with_check,
+    browser,  # noqa: F811
+    screenshots,  # noqa: F811
+):
+    server, engine, video = served_with_check
+    context = login_as(browser, server, "sup-qinzhou")
+    page = context.new_page()
+    try:
+        page.goto(f"{server.url}/centres/qinzhou?lang=en")
+        page.locator(f'.checkin-video-item[data-check="{CHECK}"]').wait_for(state="attached", timeout=90_000)
+        page.wait_for_selector(".push-status.online", timeout=30_000)
+        page.evaluate("window.__notReloaded = true")
+        pushed = "VIDEO-PAGE-PUSH"
+        assert page.locator(f'.checkin-video-item[data-check="{pushed}"]').count() == 0
+        with engine.connect() as connection:
+            subject = connection.scalar(
+                select(Subject.external_id).where(Subject.county == "qinzhou").limit(1)
+            )
+        at = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(video.span_start_utc + 20))
+        row = {"external_id": pushed, "subject": subject, "checked_at": at, "method": "video", "result": "ok"}
+        links = VideoCheckinLinks(lambda: load_site(DEMO_SITE), CheckinVideoSettings())
+        import_rows(engine, "checkins", [RawRow(0, {**row, "camera_id": CAMERA})], checkin_links=links)
+        # the served worker checks the span, stores the verdict and pushes it: the list reloads in place
+        item = page.locator(f'.checkin-video-item[data-check="{pushed}"]')
+        item.wait_for(state="attached", timeout=60_000)
+        page.wait_for_function(
+            f"() => {{ const i = document.querySelector('.checkin-video-item[data-check=\"{pushed}\"]');"
+            " return i && i.textContent.includes('Face present'); }",
+            timeout=30_000,
+        )
+        assert page.evaluate("window.__notReloaded === true")  # the same page: no reload happened
+        page.locator("#centre-video-checks").screenshot(
+            path=str(Path(screenshots) / "centre-checkin-video-pushed.png")
+        )
+    finally:
+        context.close()
