@@ -32,9 +32,9 @@ import time
 import flask
 from simple_websocket import ConnectionClosed
 
-from watchwall.dashboard import live_socket, view_audit
+from watchwall.dashboard import live_audit, live_socket, view_audit
 from watchwall.dashboard.access import can_watch_live
-from watchwall.dashboard.auth import current_principal
+from watchwall.dashboard.auth import client_address, current_principal
 from watchwall.dashboard.context import AppContext, current
 from watchwall.dashboard.web_security import origin_allowed
 from watchwall.video.live.stream_choice import TileStream, parse_playable
@@ -42,6 +42,17 @@ from watchwall.video.live.stream_choice import TileStream, parse_playable
 log = logging.getLogger(__name__)
 IDLE_POLL_S = 1.0
 MAX_CAMERAS_PER_SOCKET = 64  # the wall shows at most 36 tiles; an index must fit in one byte
+_writer_lock = threading.Lock()
+
+
+def live_audit_writer(context: AppContext) -> live_audit.LiveAuditWriter:
+    """This app's writer of live-view audit rows (see dashboard/live_audit.py for why a queue)."""
+    extensions = flask.current_app.extensions
+    with _writer_lock:
+        writer = extensions.get(live_audit.EXTENSION_KEY)
+        if writer is None or writer.engine is not context.engine:
+            writer = extensions[live_audit.EXTENSION_KEY] = live_audit.LiveAuditWriter(context.engine)
+        return writer
 
 
 def _camera_or_404(context: AppContext, camera_id: str):
@@ -100,10 +111,15 @@ def serve_live(camera_ids: list[str], tagged: bool):
     if role not in ("tiles", "live"):
         flask.abort(400)
     playable = parse_playable(flask.request.args.get("play"))
+    # No database work from here on: the audit rows go to one writer thread, so neither the
+    # handshake nor the stream waits for the audit chain's lock or a pool connection.
+    actor = current_principal().username
+    address = client_address()
+    audit_rows = live_audit_writer(context)
+    target = _audit_target(camera_ids)
     ws = live_socket.accept(environ)
-    principal = current_principal()
-    audit_views = view_audit.views()
-    watching_since = audit_views.live_started(camera_ids)
+    audit_rows.put(actor, "live_view", target, {"cameras": camera_ids}, address)
+    watching_since = time.monotonic()
     timing = ConnectionTiming(",".join(camera_ids), started)
     wakeup = threading.Event()
     tiles = [
@@ -125,8 +141,15 @@ def serve_live(camera_ids: list[str], tagged: bool):
         for tile in tiles:
             tile.close()
         live_socket.end(ws, environ)
-        audit_views.live_ended(camera_ids, watching_since, actor=principal.username)
+        duration = round(time.monotonic() - watching_since, 1)
+        audit_rows.put(
+            actor, "live_view_end", target, {"cameras": camera_ids, "duration_s": duration}, address
+        )
     return live_socket.Ended()
+
+
+def _audit_target(camera_ids: list[str]) -> str:
+    return camera_ids[0] if len(camera_ids) == 1 else f"{len(camera_ids)} cameras"
 
 
 class ConnectionTiming:

@@ -45,10 +45,43 @@ class LiveSocket(Server):
             return super()._handle_events()
 
 
+class SerialSocket:
+    """The connection's socket, whose sends do not interleave and are always whole.
+
+    simple-websocket's reader thread sends its pings with ``sock.send`` outside any lock of
+    ours; while a slow viewer's send buffer is full, the kernel lets two blocked sends
+    interleave their bytes, and a ping inside a video frame breaks the stream. ``send`` also
+    returned what the kernel took, which simple-websocket does not check: ``sendall`` here."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self._sock = sock
+        self._lock = threading.Lock()
+
+    def send(self, data) -> int:
+        with self._lock:
+            self._sock.sendall(data)
+        return len(data)
+
+    def recv(self, size: int) -> bytes:
+        return self._sock.recv(size)
+
+    def fileno(self) -> int:
+        return self._sock.fileno()
+
+    def close(self) -> None:
+        self._sock.close()
+
+
+SOCKET_KEYS = ("werkzeug.socket", "gunicorn.socket")
+
+
 def accept(environ: dict) -> LiveSocket:
     # The client's offer of permessage-deflate is left out: H.264 does not compress, and
     # deflating every frame costs both ends CPU for nothing.
     handshake = {key: value for key, value in environ.items() if key != "HTTP_SEC_WEBSOCKET_EXTENSIONS"}
+    for key in SOCKET_KEYS:
+        if key in handshake:
+            handshake[key] = SerialSocket(handshake[key])
     return LiveSocket.accept(handshake, ping_interval=10)
 
 

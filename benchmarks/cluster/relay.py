@@ -139,9 +139,11 @@ class RelayedViewer(threading.Thread):
         self.fragments = 0
         self.jumps = 0
         self.sock: socket.socket | None = None
+        self.first_fragment_s: float | None = None  # connect to first binary message (the init)
 
     def run(self) -> None:
         host, port = self.url.removeprefix("http://").rsplit(":", 1)
+        started = time.monotonic()
         self.sock = socket.create_connection((host, int(port)), timeout=10)
         key = base64.b64encode(os.urandom(16)).decode()
         self.sock.sendall(
@@ -171,6 +173,8 @@ class RelayedViewer(threading.Thread):
                     self.jumps += 1  # fallen behind: the web role cut this viewer to the live edge
                 elif opcode == 0x2:
                     self.fragments += 1
+                    if self.first_fragment_s is None:
+                        self.first_fragment_s = time.monotonic() - started
                     if self.arrivals is not None:
                         self.arrivals[hashlib.sha1(payload).digest()] = time.monotonic()
                 elif opcode == 0x9:  # ping: a masked pong (a client's frames are masked)
@@ -209,6 +213,11 @@ def run_viewers(viewers: list[threading.Thread], settle: float, window: float, p
         per_viewer[-1],
     ]
     cpu["jumps_in_window"] = sum(getattr(viewer, "jumps", 0) for viewer in viewers) - jumped
+    firsts = sorted(v.first_fragment_s for v in viewers if getattr(v, "first_fragment_s", None) is not None)
+    if firsts:
+        cpu["first_binary_message_s_p50_max"] = [round(firsts[len(firsts) // 2], 2), round(firsts[-1], 2)]
+    load = os.getloadavg()
+    cpu["load_average_1m_after"] = round(load[0], 1)
     for viewer in viewers:
         viewer.close()
     for viewer in viewers:
