@@ -311,10 +311,14 @@ def test_a_county_node_owns_its_county_s_cameras_loses_them_when_killed_and_gets
         owned = settled(city.env)
         return owned and all(owned[camera] == owner for camera in COUNTIES["qinzhou"]) and owned
 
-    owned = wait_for(lambda: of_county("node-qz"), 120, "node-qz owning qinzhou's cameras")
-    assert all(owned[camera] == "node-city" for camera in COUNTIES["maiji"]), owned
+    def placed():
+        # Settled, not a passing moment: a county node that is alive before the city node may hold
+        # maiji's cameras until the city node is up and the loads level out.
+        owned = of_county("node-qz")
+        return owned and all(owned[camera] == "node-city" for camera in COUNTIES["maiji"]) and owned
+
+    wait_for(placed, 120, "node-qz owning qinzhou's cameras, node-city maiji's")
     county.kill()
     wait_for(lambda: of_county("node-city"), 60, "qinzhou's cameras moving to node-city")
     start("node-qz", "--county", "qinzhou")  # the same name again, restarted
-    owned = wait_for(lambda: of_county("node-qz"), 120, "qinzhou's cameras coming back to node-qz")
-    assert all(owned[camera] == "node-city" for camera in COUNTIES["maiji"]), owned
+    wait_for(placed, 120, "qinzhou's cameras coming back to node-qz, maiji's staying on node-city")
