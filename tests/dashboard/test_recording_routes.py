@@ -411,21 +411,29 @@ def test_the_setting_lets_supervisors_export_their_own_county_only(
 
 def test_another_countys_bookmark_is_refused_by_id(served, recorded, http_login):
     """Edit and delete name a bookmark by id: one of another county is a 403, and stays as it was."""
-    from watchwall.video.record.bookmarks import add_bookmark, get_bookmark
+    from watchwall.video.record.bookmarks import get_bookmark
 
+    # Made by the served installation's own command, so its audit row is anchored with that
+    # installation's key (a row written from this test process would carry another key).
+    at = datetime.fromtimestamp(recorded.start_utc + 1, UTC).isoformat()
+    made = served.cli(
+        "bookmark",
+        "add",
+        "--camera",
+        recorded.camera,
+        "--at",
+        at,
+        "--title",
+        "qinzhou only",
+        "--category",
+        "other",
+        "--user",
+        "inspector",
+    )
+    assert made.returncode == 0, made.stdout + made.stderr
     engine = served_engine(served)
     try:
-        bookmark = add_bookmark(
-            engine,
-            camera_id=recorded.camera,
-            centre="qinzhou",
-            start_utc=recorded.start_utc + 1,
-            end_utc=None,
-            title="qinzhou only",
-            note=None,
-            category="other",
-            author="inspector",
-        )
+        bookmark = get_bookmark(engine, made.stdout.split()[1])
     finally:
         engine.dispose()
     maiji = http_login(served, "sup-maiji")
