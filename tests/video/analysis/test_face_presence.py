@@ -49,7 +49,7 @@ def test_a_face_is_found_in_the_face_cameras_recording_and_none_in_the_empty_roo
 
 
 def test_min_frames_with_face_is_a_threshold(recorded_cameras):
-    start, end = recorded_span(recorded_cameras, 3.0)
+    start, end = recorded_span(recorded_cameras, 6.0)
     strict = FaceCheckSettings(sample_fps=1.0, min_frames_with_face=50)
     result = check_span(recorded_cameras.lookup, FACE_CAMERA, start, end, strict)
     assert result.frames_with_face >= 2 and not result.face_present
