@@ -230,7 +230,21 @@ def test_a_roll_call_of_three_centres(world, browser):
         assert (decided["qingshui"]["state"], decided["qingshui"]["reason"]) == ("failed", "no_answer")
         assert decided["qingshui"]["answered_at"] is None
         assert started is not None
-        incidents = rows(engine, "SELECT * FROM incidents WHERE kind = 'rollcall_failed' ORDER BY county")
+        # a failed verdict is stored first, its incident opened just after it
+        incidents = wait_until(
+            lambda: (
+                (
+                    found := rows(
+                        engine, "SELECT * FROM incidents WHERE kind = 'rollcall_failed' ORDER BY county"
+                    )
+                )
+                and len(found) >= 2
+                and found
+            ),
+            15,
+            0.2,
+            "both roll-call incidents",
+        )
         assert [(i["county"], i["camera_id"]) for i in incidents] == [
             ("maiji", "maiji-duty"),
             ("qingshui", "qingshui-duty"),
