@@ -241,7 +241,7 @@ class CheckinVideoWorker:
 def start_worker(context) -> CheckinVideoWorker:
     """The worker of a running WatchWall (``serve`` and the web role), kept in ``context.extras``."""
     from watchwall.dashboard.incident_service import publisher
-    from watchwall.video.events import SocketIOSink
+    from watchwall.video.state.events import SocketIOSink
 
     sink = SocketIOSink(context.socketio)
 

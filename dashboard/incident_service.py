@@ -15,7 +15,7 @@ from watchwall.dashboard.i18n import t
 from watchwall.incidents.intake import IncidentIntake, places_in, publish_through
 from watchwall.incidents.store import open_count, report_callback
 from watchwall.incidents.watch import IncidentWatch
-from watchwall.video.events import SocketIOSink
+from watchwall.video.state.events import SocketIOSink
 
 INTAKE_KEY = "incident_intake"
 WATCH_KEY = "incident_watch"

@@ -3,7 +3,7 @@
 Pages never poll. A background task watches a cheap fingerprint of the case
 database and emits ``metrics.changed`` when it moves (data imported by the CLI
 or the REST API of another process shows up within ``interval`` seconds).
-Camera status and alarms are emitted by the ingest through ``watchwall.video.events``;
+Camera status and alarms are emitted by the ingest through ``watchwall.video.state.events``;
 ``cameras.changed`` ({"centre": code}) by the inventory watcher, once the pages'
 site has the new camera list (``watchwall.cameras.inventory_watch``). All three go to the
 centre's room, which a socket joins only for the centres its user may see.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from watchwall.video.events import Event
+from watchwall.video.state.events import Event
 
 CAMERA_KINDS = (
     "offline",

@@ -17,11 +17,11 @@ from sqlalchemy.engine import Engine
 from watchwall.audit.log import AuditLog
 from watchwall.config.settings import Settings
 from watchwall.config.site import Site
-from watchwall.video.events import EventSink
 from watchwall.video.ingest.supervisor import IngestService
 from watchwall.video.live.channel import LiveHub
 from watchwall.video.record.fence import RecordingFence
 from watchwall.video.record.recording_service import RecordingService, start_site_recording
+from watchwall.video.state.events import EventSink
 
 log = logging.getLogger(__name__)
 

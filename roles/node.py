@@ -44,9 +44,9 @@ from watchwall.incidents.store import report_callback
 from watchwall.roles.media_plane import MediaPlane, build_media_plane
 from watchwall.roles.media_server import MediaServer
 from watchwall.roles.media_tokens import media_key
-from watchwall.video.events import RedisSink
 from watchwall.video.record.models import supersede_open_segments
 from watchwall.video.record.segments import default_recordings_dir
+from watchwall.video.state.events import RedisSink
 from watchwall.video.state.shared_state import StatePublisher
 from watchwall.video.state.view import LocalMediaView
 

@@ -21,7 +21,7 @@ from watchwall.dashboard.web_security import BannerlessRequestHandler
 from watchwall.metrics.demo_data import ensure_demo_data
 from watchwall.reports.schedule import start_report_schedule
 from watchwall.roles.media_plane import build_media_plane
-from watchwall.video.events import SocketIOSink
+from watchwall.video.state.events import SocketIOSink
 from watchwall.video.state.view import LocalMediaView
 
 log = logging.getLogger(__name__)

@@ -5,7 +5,7 @@
 Push: a real ``watchwall serve`` process (threading server, simple-websocket) configured with
 the Redis message queue, as web nodes run at scale; N python-socketio clients log in through
 the form and connect over WebSocket; this process emits ``camera.status`` events through
-``watchwall.video.events.RedisSink`` (what an ingest node does), stamped with their send time (same
+``watchwall.video.state.events.RedisSink`` (what an ingest node does), stamped with their send time (same
 machine's clock); each client records arrival - send. Baseline side by side in the same run:
 one client only.
 
@@ -121,7 +121,7 @@ def push_latency(serve: Serve, clients: int, events: int) -> dict:
             wait_timeout=10,
         )
         sockets.append(client)
-    from watchwall.video.events import RedisSink
+    from watchwall.video.state.events import RedisSink
 
     sink = RedisSink(REDIS_URL)
     time.sleep(1.0)  # let every client's room joins settle

@@ -49,7 +49,7 @@ from watchwall.dashboard.context import AppContext
 from watchwall.dashboard.incident_service import place_finder, publisher
 from watchwall.incidents.intake import IncidentIntake
 from watchwall.incidents.store import report_callback
-from watchwall.video.events import SocketIOSink
+from watchwall.video.state.events import SocketIOSink
 
 PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
 PASSWORD = "benchmark password 1"

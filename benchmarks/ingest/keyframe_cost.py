@@ -21,11 +21,11 @@ sys.path.insert(0, str(HERE))
 
 from clip import ensure_clip  # noqa: E402
 
-from watchwall.video.events import MemorySink  # noqa: E402
 from watchwall.video.ingest.analytics import HealthDetector  # noqa: E402
 from watchwall.video.ingest.fanout import Fanout  # noqa: E402
 from watchwall.video.ingest.keyframes import KeyframeDecoder, KeyframeWorker  # noqa: E402
 from watchwall.video.ingest.packet import MediaPacket, StreamInfo  # noqa: E402
+from watchwall.video.state.events import MemorySink  # noqa: E402
 
 OUT = HERE.parents[1] / "benchmarks" / "out"
 

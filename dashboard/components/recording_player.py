@@ -13,7 +13,6 @@ from urllib.parse import urlencode
 from watchwall.config.timestamps import utc_iso
 from watchwall.dashboard.context import AppContext
 from watchwall.dashboard.i18n import t
-from watchwall.video.events import ALARM_KINDS
 from watchwall.video.record.models import (
     GAP_CAMERA_OFFLINE,
     GAP_DROPPED,
@@ -23,6 +22,7 @@ from watchwall.video.record.models import (
 )
 from watchwall.video.record.playback import playback_file, seek, timeline
 from watchwall.video.record.segments import default_recordings_dir
+from watchwall.video.state.events import ALARM_KINDS
 
 PLAY_WINDOW_S = 30 * 60
 JUMPS_S = (-300, -30, 30, 300)  # the player's jump buttons, in seconds

@@ -17,7 +17,7 @@ from watchwall.cameras.parsers import parse_address
 from watchwall.config.database import make_engine, session_scope, upgrade
 from watchwall.config.errors import UserError
 from watchwall.config.site import LocalizedName, Site
-from watchwall.video.events import MemorySink
+from watchwall.video.state.events import MemorySink
 
 
 def site_file() -> Site:

@@ -19,10 +19,10 @@ from watchwall.cameras.models import InventoryCamera
 from watchwall.config.database import make_engine, session_scope, upgrade
 from watchwall.config.settings import Settings
 from watchwall.config.site import Site
-from watchwall.video.events import MemorySink
 from watchwall.video.ingest.supervisor import STATUS_EVENT, IngestService
 from watchwall.video.record.models import SEGMENT_CLOSED, RecordingSegment
 from watchwall.video.record.recording_service import start_site_recording
+from watchwall.video.state.events import MemorySink
 
 POLL_S = 0.3
 

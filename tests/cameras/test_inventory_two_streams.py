@@ -13,8 +13,8 @@ from watchwall.cameras.inventory import NewCamera, add_camera
 from watchwall.cameras.inventory_watch import pull_list_now, watch_inventory
 from watchwall.cameras.pull_list import camera_of_row
 from watchwall.config.settings import Settings
-from watchwall.video.events import MemorySink
 from watchwall.video.ingest.supervisor import IngestService
+from watchwall.video.state.events import MemorySink
 
 
 def test_an_onvif_camera_with_two_profiles_is_pulled_on_both(open_camera, engine, tmp_path):  # noqa: F811

@@ -18,7 +18,7 @@ import socketio
 from tests.dashboard.conftest import PASSWORD, free_port, wait_http
 from watchwall.config.database import make_engine
 from watchwall.dashboard.accounts import add_user
-from watchwall.video.events import RedisSink
+from watchwall.video.state.events import RedisSink
 
 ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = "redis://127.0.0.1:6379/0"

@@ -17,7 +17,7 @@ from flask_socketio import SocketIO, join_room
 from werkzeug.serving import make_server
 
 from watchwall.config.settings import Settings
-from watchwall.video.events import MemorySink, RedisSink, SocketIOSink, make_sink
+from watchwall.video.state.events import MemorySink, RedisSink, SocketIOSink, make_sink
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 DEADLINE_S = 15.0

@@ -11,9 +11,9 @@ import pytest
 from tests.support.rtsp_process import RTSP_PASSWORD, RTSP_USER, closed_port, wait_until
 from tests.video.sites import make_site
 from watchwall.config.settings import Settings
-from watchwall.video.events import MemorySink
 from watchwall.video.ingest.reader import ReaderOptions
 from watchwall.video.ingest.supervisor import ALARM_EVENT, STATUS_EVENT, VIDEO_LOSS, IngestService
+from watchwall.video.state.events import MemorySink
 
 pytestmark = pytest.mark.rtsp
 

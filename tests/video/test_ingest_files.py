@@ -12,8 +12,8 @@ import pytest
 from tests.support.rtsp_process import wait_until
 from watchwall.config.settings import Settings
 from watchwall.config.site import Site
-from watchwall.video.events import MemorySink
 from watchwall.video.ingest.supervisor import IngestService
+from watchwall.video.state.events import MemorySink
 
 
 def make_site(cameras: dict[str, dict]) -> Site:

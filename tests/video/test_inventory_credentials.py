@@ -15,8 +15,8 @@ from watchwall.cameras.models import InventoryCamera
 from watchwall.config.database import make_engine, session_scope, upgrade
 from watchwall.config.settings import Settings
 from watchwall.config.site import Site
-from watchwall.video.events import MemorySink
 from watchwall.video.ingest.supervisor import IngestService
+from watchwall.video.state.events import MemorySink
 
 pytestmark = pytest.mark.rtsp
 

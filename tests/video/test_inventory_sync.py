@@ -14,10 +14,10 @@ from tests.support.rtsp_process import closed_port, wait_until
 from tests.video.sites import make_site
 from watchwall.config.database import make_engine, upgrade
 from watchwall.config.settings import Settings
-from watchwall.video.events import MemorySink
 from watchwall.video.ingest.supervisor import STATUS_EVENT, IngestService, PullChanges
 from watchwall.video.live.channel import LiveHub
 from watchwall.video.record.recording_service import start_site_recording
+from watchwall.video.state.events import MemorySink
 
 pytestmark = pytest.mark.rtsp
 

@@ -12,11 +12,11 @@ import numpy as np
 import pytest
 
 from watchwall.config.site import DemoSource
-from watchwall.video.events import MemorySink
 from watchwall.video.ingest.demo_source import ensure_demo_clip
 from watchwall.video.ingest.fanout import Fanout
 from watchwall.video.ingest.keyframes import ALARM_EVENT, THUMBNAIL_EVENT, KeyframeWorker
 from watchwall.video.ingest.packet import MediaPacket, StreamInfo
+from watchwall.video.state.events import MemorySink
 
 START = 1_790_000_000.0  # the wall clock of the first packet, in seconds
 DEADLINE_S = 20.0

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from watchwall.video.events import TAMPER_ALARMS
+from watchwall.video.state.events import TAMPER_ALARMS
 
 KINDS = TAMPER_ALARMS
 

@@ -24,10 +24,10 @@ import cv2
 import numpy as np
 
 from watchwall.config.timestamps import utc_iso
-from watchwall.video.events import Event, EventSink
 from watchwall.video.ingest.analytics import AlarmChange, HealthDetector, Thresholds
 from watchwall.video.ingest.fanout import Fanout, Subscription
 from watchwall.video.ingest.packet import MediaPacket, StreamInfo
+from watchwall.video.state.events import Event, EventSink
 
 log = logging.getLogger(__name__)
 

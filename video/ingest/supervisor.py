@@ -28,7 +28,6 @@ from typing import Any, Protocol
 from watchwall.config.settings import Settings, get_settings
 from watchwall.config.site import CameraPlace, Site
 from watchwall.config.timestamps import optional_utc_iso
-from watchwall.video.events import Alarm, Event, EventSink, MemorySink
 from watchwall.video.ingest.fanout import Fanout
 from watchwall.video.ingest.health import (
     ERROR,
@@ -51,6 +50,7 @@ from watchwall.video.ingest.stream_pair import (
 )
 from watchwall.video.ingest.stream_source import StreamSource
 from watchwall.video.rtsp.loop import RtspLoop
+from watchwall.video.state.events import Alarm, Event, EventSink, MemorySink
 
 log = logging.getLogger(__name__)
 

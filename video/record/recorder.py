@@ -25,7 +25,6 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 
 from watchwall.config.database import session_scope
-from watchwall.video.events import Event
 from watchwall.video.ingest.fanout import Fanout
 from watchwall.video.ingest.packet import MediaPacket
 from watchwall.video.record.fence import RecordingFence
@@ -57,6 +56,7 @@ from watchwall.video.record.segments import (
     packet_seconds,
     segment_relative_path,
 )
+from watchwall.video.state.events import Event
 
 log = logging.getLogger(__name__)
 

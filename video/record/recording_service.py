@@ -20,12 +20,12 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 
 from watchwall.config.retention_setting import current_days
-from watchwall.video.events import Event
 from watchwall.video.record.fence import RecordingFence
 from watchwall.video.record.playback import prune_playback_cache
 from watchwall.video.record.recorder import DISK_FULL_EVENT, Recorder, start_recording
 from watchwall.video.record.retention import RetentionPolicy, RetentionReport, apply_retention
 from watchwall.video.record.segments import default_recordings_dir
+from watchwall.video.state.events import Event
 
 log = logging.getLogger(__name__)
 

@@ -9,11 +9,11 @@ from sqlalchemy import select
 
 from tests.video.record.recording_media import decode_frames, feed, h264_clip, media_packets, wait_drained
 from watchwall.config.database import session_scope
-from watchwall.video.events import MemorySink
 from watchwall.video.ingest.fanout import Fanout
 from watchwall.video.record.models import GAP_DISK_FULL, RecordingGap, RecordingSegment
 from watchwall.video.record.recorder import DISK_FULL_EVENT, Recorder
 from watchwall.video.record.verify import verify_recordings
+from watchwall.video.state.events import MemorySink
 
 T0 = 1_790_000_000.0
 

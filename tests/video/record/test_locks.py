@@ -23,7 +23,6 @@ from watchwall.config.settings import reset_settings_cache
 from watchwall.config.site import Site
 from watchwall.dashboard import evidence_marks
 from watchwall.dashboard.accounts import Principal, add_user
-from watchwall.video.events import MemorySink
 from watchwall.video.ingest.fanout import Fanout
 from watchwall.video.record.locks import EvidenceLockRow, LockError, list_locks
 from watchwall.video.record.models import SEGMENT_PRUNED, RecordingSegment
@@ -31,6 +30,7 @@ from watchwall.video.record.recorder import DISK_FULL_EVENT, Recorder
 from watchwall.video.record.recording_service import RetentionLoop
 from watchwall.video.record.retention import RETENTION_ACTOR, RetentionPolicy, apply_retention
 from watchwall.video.record.verify import verify_locks
+from watchwall.video.state.events import MemorySink
 
 ROOT = Path(__file__).resolve().parents[3]
 CAMERA = "door"

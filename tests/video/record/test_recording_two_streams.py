@@ -22,13 +22,13 @@ from tests.support.rtsp_process import RtspServerProcess, wait_until
 from tests.video.sites import make_site
 from watchwall.config.database import make_engine, session_scope
 from watchwall.config.settings import Settings
-from watchwall.video.events import MemorySink
 from watchwall.video.ingest.supervisor import STREAM_EVENT, IngestService
 from watchwall.video.record.export import export_clip
 from watchwall.video.record.models import SEGMENT_CLOSED, RecordingGap, RecordingSegment
 from watchwall.video.record.recording_service import start_site_recording
 from watchwall.video.record.signing import fingerprint, load_or_create_signing_key
 from watchwall.video.record.verify import verify_package
+from watchwall.video.state.events import MemorySink
 
 pytestmark = pytest.mark.rtsp
 
