@@ -14,12 +14,10 @@ from watchwall.dashboard import access
 from watchwall.dashboard.auth import client_address, current_principal
 from watchwall.dashboard.context import current
 from watchwall.dashboard.incident_filters import list_arguments
-from watchwall.dashboard.recording_routes import playback_cache_dir
+from watchwall.dashboard.span_clip import span_clip_response
 from watchwall.incidents.csv_export import incidents_csv
 from watchwall.incidents.rules import can_read
 from watchwall.incidents.store import get_incident, list_incidents
-from watchwall.video.record.playback import NoRecordingError, parse_range, playback_file, read_range
-from watchwall.video.record.segments import default_recordings_dir
 
 EXPORT_LIMIT = 50_000
 
@@ -67,43 +65,12 @@ def register(server: flask.Flask) -> None:
         span = next((e for e in found[2] if e["kind"] == "span" and e["camera_id"]), None)
         if span is None:
             return _error(404, "this incident has no recorded span")
-        start = datetime.fromisoformat(span["start_at"].replace("Z", "+00:00")).timestamp()
-        end = datetime.fromisoformat(span["end_at"].replace("Z", "+00:00")).timestamp()
-        settings = context.settings
-        try:
-            played = playback_file(
-                context.engine,
-                default_recordings_dir(settings),
-                playback_cache_dir(settings),
-                span["camera_id"],
-                start,
-                end,
-            )
-        except NoRecordingError as exc:
-            return _error(404, str(exc))
-        try:
-            wanted = parse_range(flask.request.headers.get("Range"), played.length)
-        except ValueError:
-            return flask.Response(status=416, headers={"Content-Range": f"bytes */{played.length}"})
-        first, last = wanted if wanted is not None else (0, played.length - 1)
-        if first == 0:
-            append(
-                context.engine,
-                actor=principal.username,
-                action="playback",
-                target=span["camera_id"],
-                detail={"incident": incident_id, "from_utc": span["start_at"], "to_utc": span["end_at"]},
-                address=client_address(),
-            )
-        response = flask.Response(
-            read_range(played.path, first, last),
-            status=206 if wanted is not None else 200,
-            mimetype="video/mp4",
-            direct_passthrough=True,
+        return span_clip_response(
+            context,
+            principal,
+            span["camera_id"],
+            span["start_at"],
+            span["end_at"],
+            "playback",
+            {"incident": incident_id, "from_utc": span["start_at"], "to_utc": span["end_at"]},
         )
-        response.headers["Accept-Ranges"] = "bytes"
-        response.headers["Content-Length"] = str(last - first + 1)
-        if wanted is not None:
-            response.headers["Content-Range"] = f"bytes {first}-{last}/{played.length}"
-        response.headers["Cache-Control"] = "private, no-store"
-        return response
