@@ -23,6 +23,12 @@ def can_see_centre(principal: Principal, centre: str) -> bool:
     return centre in principal.counties
 
 
+def can_open_centre_page(principal: Principal, centre: str) -> bool:
+    """The county page and what it draws: its own county for a supervisor, any for city command;
+    inspectors work from /recordings instead."""
+    return can_see_centre(principal, centre) and principal.role != "inspector"
+
+
 def visible_centres(principal: Principal, site: Site) -> list[str]:
     return [centre.code for centre in site.centres if can_see_centre(principal, centre.code)]
 

@@ -83,9 +83,7 @@ def page_rule(path: str, principal: Principal, context: AppContext) -> bool | No
     if head == "wall":
         return access.can_see_wall(principal)
     if head == "centres":
-        return (
-            len(parts) == 2 and access.can_see_centre(principal, parts[1]) and principal.role != "inspector"
-        )
+        return len(parts) == 2 and access.can_open_centre_page(principal, parts[1])
     if head in ("live", "snapshot") and len(parts) == 2:
         camera_id = parts[1].removesuffix(".jpg")
         try:

@@ -92,10 +92,7 @@ def register_callbacks(app) -> None:
     def reload_list(_clicks, code, language):
         principal = current_principal()
         access.require(
-            principal is not None
-            and code is not None
-            and access.can_see_centre(principal, code)
-            and principal.role != "inspector"
+            principal is not None and code is not None and access.can_open_centre_page(principal, code)
         )
         context = current()
         return checkin_video_list(context.engine, code, normalise(language), context.settings.zone)

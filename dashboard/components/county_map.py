@@ -108,10 +108,7 @@ def register_callbacks(app) -> None:
     def refresh_centre_map(_version, code, language):
         principal = current_principal()
         access.require(
-            principal is not None
-            and code is not None
-            and access.can_see_centre(principal, code)
-            and principal.role != "inspector"
+            principal is not None and code is not None and access.can_open_centre_page(principal, code)
         )
         context = current()
         county = code if any(c.code == code for c in context.site.counties) else None

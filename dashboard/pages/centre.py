@@ -33,10 +33,7 @@ HEALTH_FIELDS = (
 def _centre_or_403(context: AppContext, code: str | None):
     principal = current_principal()
     access.require(
-        principal is not None
-        and code is not None
-        and access.can_see_centre(principal, code)
-        and principal.role != "inspector"
+        principal is not None and code is not None and access.can_open_centre_page(principal, code)
     )
     try:
         return principal, context.site.centre(code)
