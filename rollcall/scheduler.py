@@ -4,6 +4,8 @@ The day's plan is drawn once and kept in ``rollcall_plans``, so a restart neithe
 repeats it; a planned time is claimed with one conditional UPDATE, so two web workers never fire
 the same one. A time missed by more than ``late_limit_s`` (the server was down) is skipped, and
 a plan drawn in the middle of a day is drawn from what is left of the window, never from the past.
+A time that falls while its county is being roll-called (two times drawn close together, or a
+manual roll-call) waits for that countdown to end rather than being dropped.
 """
 
 from __future__ import annotations
@@ -93,6 +95,17 @@ def claim_due(engine: Engine, settings: RollcallSettings, now: datetime) -> list
                 session.expunge(plan)
                 claimed.append(plan)
     return claimed
+
+
+def postpone(engine: Engine, plan_id: int) -> None:
+    """Give a claimed time back (its county was busy): it is claimed again on a later tick, until
+    it fires or passes the late limit."""
+    with session_scope(engine) as session:
+        session.execute(
+            update(RollcallPlan)
+            .where(RollcallPlan.id == plan_id, RollcallPlan.rollcall_id.is_(None))
+            .values(fired_at=None, skipped=False, outcome=None)
+        )
 
 
 def record_outcome(engine: Engine, plan_id: int, outcome: str, rollcall_id: int | None = None) -> None:

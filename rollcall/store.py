@@ -47,6 +47,10 @@ class CallNotFound(RollcallRefused):
     pass
 
 
+class CentreBusy(RollcallRefused):
+    """A centre asked for is being roll-called already (its countdown is running)."""
+
+
 @dataclass(frozen=True)
 class SystemActor:
     """The scheduler starting a county's planned roll-call."""
@@ -176,7 +180,7 @@ def start_rollcall(
         ).all()
         if busy:
             names = ", ".join(sorted({_centre_name(site, call.county) for call in busy}))
-            raise RollcallRefused(f"{names} is being roll-called already; wait for its countdown to end")
+            raise CentreBusy(f"{names} is being roll-called already; wait for its countdown to end")
         rollcall = Rollcall(
             started_at=now, started_by=actor.username, origin=origin, countdown_s=settings.countdown_s
         )

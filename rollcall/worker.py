@@ -129,8 +129,18 @@ class RollcallWorker:
         for plan in scheduler.claim_due(self.engine, self.rollcall, now):
             try:
                 calls = store.start_rollcall(
-                    self.engine, site, self.rollcall, store.SystemActor(), [plan.county], origin="scheduled"
+                    self.engine,
+                    site,
+                    self.rollcall,
+                    store.SystemActor(),
+                    [plan.county],
+                    origin="scheduled",
+                    now=now,
                 )
+            except store.CentreBusy as exc:
+                scheduler.postpone(self.engine, plan.id)
+                log.info("scheduled roll-call of %s waits: %s", plan.county, exc)
+                continue
             except UserError as exc:
                 scheduler.record_outcome(self.engine, plan.id, f"refused: {exc}")
                 log.warning("scheduled roll-call of %s refused: %s", plan.county, exc)

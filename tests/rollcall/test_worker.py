@@ -7,15 +7,17 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime, timedelta
+from datetime import time as dt_time
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tests.rollcall.test_store import COMMAND, SUP_QINZHOU, site  # noqa: F401  (the site fixture)
-from watchwall.config.rollcall_settings import RollcallSettings
+from watchwall.config.rollcall_settings import RollcallSchedule, RollcallSettings
 from watchwall.config.settings import Settings
 from watchwall.incidents.models import Incident
-from watchwall.rollcall import store
+from watchwall.rollcall import scheduler, store
 from watchwall.rollcall.face_adapter import face_check_with
 from watchwall.rollcall.worker import BOOKMARK_TRIES, RollcallWorker
 
@@ -79,5 +81,50 @@ def test_verdicts_without_a_recording_and_without_an_answer(rollcall_engine, sit
             worker.tick()
         for call in store.list_calls(rollcall_engine):
             assert call["bookmark_id"] is None and call["bookmark_tries"] == BOOKMARK_TRIES
+    finally:
+        worker.stop()
+
+
+def test_a_scheduled_time_during_a_running_roll_call_waits_for_its_countdown(rollcall_engine, site, tmp_path):  # noqa: F811
+    zone = ZoneInfo("Asia/Shanghai")
+    rollcall = RollcallSettings(
+        countdown_s=20,
+        tick_s=0.1,
+        late_limit_s=120,
+        schedule={"qinzhou": RollcallSchedule(per_day=1, start=dt_time(10, 0), end=dt_time(10, 1))},
+    )
+    settings = Settings(data_dir=tmp_path, rollcall=rollcall, timezone="Asia/Shanghai")
+    opening = datetime(2026, 12, 4, 10, 0, tzinfo=zone).astimezone(UTC)
+    clock = {"now": opening}
+    worker = RollcallWorker(
+        rollcall_engine,
+        settings,
+        lambda: site,
+        face_check_with(settings.face_check),
+        recordings_dir=tmp_path / "recordings",
+        publish=lambda call: None,
+        on_failed=lambda call: None,
+        now=lambda: clock["now"],
+    )
+    try:
+        worker.tick()  # draws the day's one time within 10:00-10:01
+        (plan,) = scheduler.plans_of(rollcall_engine, "2026-12-04")
+        due = plan["due_at"] if plan["due_at"].tzinfo else plan["due_at"].replace(tzinfo=UTC)
+        manual = store.start_rollcall(
+            rollcall_engine, site, rollcall, COMMAND, ["qinzhou"], now=due - timedelta(seconds=1)
+        )
+        clock["now"] = due + timedelta(seconds=1)  # due, but qinzhou's manual countdown runs until +19 s
+        worker.tick()
+        worker.tick()
+        assert [c["rollcall_id"] for c in store.list_calls(rollcall_engine)] == [manual[0]["rollcall_id"]]
+        (waiting,) = scheduler.plans_of(rollcall_engine, "2026-12-04")
+        assert (waiting["fired_at"], waiting["rollcall_id"], waiting["skipped"]) == (None, None, False)
+        clock["now"] = due + timedelta(seconds=20)  # the manual call has expired: the scheduled one fires
+        worker.tick()
+        (fired,) = scheduler.plans_of(rollcall_engine, "2026-12-04")
+        assert fired["outcome"] == "started" and fired["rollcall_id"] != manual[0]["rollcall_id"]
+        assert sorted(c["rollcall_id"] for c in store.list_calls(rollcall_engine)) == sorted(
+            [manual[0]["rollcall_id"], fired["rollcall_id"]]
+        )
     finally:
         worker.stop()
