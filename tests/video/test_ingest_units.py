@@ -114,3 +114,74 @@ def test_a_site_camera_opens_its_chosen_profile_with_credentials(tmp_path, monke
     source = source_for_camera(camera, "door", tmp_path)
     assert source.url == "rtsp://admin:pa%23ss@10.0.0.5/sub"
     assert source.display == "rtsp://admin:***@10.0.0.5/sub"
+
+
+def test_a_packet_built_with_every_field_equals_the_dataclass_one():
+    """``MediaPacket.every_field`` (the RTSP loop's cheaper constructor) takes exactly the fields,
+    and builds a packet equal to ``MediaPacket(...)`` in all that can be seen."""
+    import dataclasses
+    import inspect
+    from fractions import Fraction
+
+    from watchwall.video.ingest.packet import MediaPacket, StreamInfo
+
+    names = [field.name for field in dataclasses.fields(MediaPacket)]
+    assert list(inspect.signature(MediaPacket.every_field).parameters) == names
+    info = StreamInfo("h264", 320, 240, Fraction(1, 90000))
+    values = dict(
+        zip(names, ("c", b"\0\0\0\1\x65", 9, 9, 3600, True, False, info, 1.5, 2.5, 7, 1), strict=True)
+    )
+    quick, slow = MediaPacket.every_field(**values), MediaPacket(**values)
+    assert quick == slow and hash(quick) == hash(slow) and repr(quick) == repr(slow)
+    assert vars(quick) == vars(slow) and quick.size == 5
+    assert dataclasses.replace(quick, sequence=8) == dataclasses.replace(slow, sequence=8)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        quick.sequence = 8
+
+
+def test_health_counts_a_drain_as_it_counts_packet_by_packet():
+    """``CameraHealth.count_packets`` (one lock for a drain) leaves what ``packet`` one by one does:
+    frames, keyframes and their interval, bytes, corrupt and malformed counts, gaps, rates."""
+    import dataclasses
+    from fractions import Fraction
+
+    from watchwall.video.ingest.packet import MediaPacket, StreamInfo
+
+    info = StreamInfo("h264", 320, 240, Fraction(1, 90000))
+    one, batched = CameraHealth("c", stall_after_s=2.0), CameraHealth("c", stall_after_s=2.0)
+    batched.last_wallclock = t0 = one.last_wallclock
+    entries = []
+    for index in range(60):
+        for part in range(1 + index % 2):
+            wallclock = t0 + index / 10 + (5 if index >= 40 else 0)
+            packet = MediaPacket(
+                "c",
+                b"x" * (100 + index),
+                None,
+                None,
+                None,
+                index % 12 == 0,
+                index % 7 == 0,
+                info,
+                index,
+                wallclock,
+            )
+            media_s = None if index == 33 else wallclock - t0
+            entries.append((packet, media_s, part == 1))
+    for packet, media_s, malformed in entries:
+        one.packet(packet, media_s, malformed)
+    for drain in range(0, len(entries), 8):
+        batched.count_packets(entries[drain : drain + 8])
+    snapshots = [dataclasses.replace(health.snapshot(), last_packet_age_s=None) for health in (batched, one)]
+    assert snapshots[0] == snapshots[1]  # (the age is read from the clock at each call)
+    assert batched.gap_spans() == one.gap_spans() and len(one.gap_spans()) == 1
+    names = (
+        "packets",
+        "bytes",
+        "corrupt_packets",
+        "malformed_packets",
+        "keyframes",
+        "keyframe_interval_frames",
+    )
+    assert [getattr(batched, name) for name in names] == [getattr(one, name) for name in names]
+    assert one.keyframes == 5 and one.malformed_packets == 30

@@ -159,20 +159,26 @@ class Sample:
 
 def media_fragment(sequence: int, base_decode_time: int, samples: list[Sample]) -> bytes:
     """One moof + mdat holding ``samples`` (decode times from ``base_decode_time``)."""
+    table = [(s.duration, len(s.data), s.keyframe, s.composition_offset) for s in samples]
+    return fragment_header(sequence, base_decode_time, table) + b"".join(sample.data for sample in samples)
+
+
+def fragment_header(sequence: int, base_decode_time: int, table: list[tuple[int, int, bool, int]]) -> bytes:
+    """The moof and the mdat box header of a fragment whose samples are ``table``'s
+    (duration, size, keyframe, composition offset); the samples' bytes follow it."""
     trun_flags = 0x000001 | 0x000100 | 0x000200 | 0x000400 | 0x000800
-    entries = b"".join(
-        struct.pack(
-            ">IIIi",
-            sample.duration,
-            len(sample.data),
-            SYNC_SAMPLE_FLAGS if sample.keyframe else NON_SYNC_SAMPLE_FLAGS,
-            sample.composition_offset,
+    values = []
+    for duration, size, keyframe, composition_offset in table:
+        values += (
+            duration,
+            size,
+            SYNC_SAMPLE_FLAGS if keyframe else NON_SYNC_SAMPLE_FLAGS,
+            composition_offset,
         )
-        for sample in samples
-    )
+    entries = struct.pack(">" + "IIIi" * len(table), *values)
 
     def moof_with(data_offset: int) -> bytes:
-        trun = full_box(b"trun", 1, trun_flags, struct.pack(">Ii", len(samples), data_offset), entries)
+        trun = full_box(b"trun", 1, trun_flags, struct.pack(">Ii", len(table), data_offset), entries)
         traf = box(
             b"traf",
             full_box(b"tfhd", 0, 0x020000, struct.pack(">I", 1)),
@@ -182,5 +188,5 @@ def media_fragment(sequence: int, base_decode_time: int, samples: list[Sample]) 
         return box(b"moof", full_box(b"mfhd", 0, 0, struct.pack(">I", sequence)), traf)
 
     moof_size = len(moof_with(0))
-    mdat = box(b"mdat", *(sample.data for sample in samples))
-    return moof_with(moof_size + 8) + mdat
+    mdat_size = 8 + sum(row[1] for row in table)
+    return moof_with(moof_size + 8) + struct.pack(">I4s", mdat_size, b"mdat")

@@ -2,7 +2,7 @@
 once and encoded as JPEG at its own size (the thumbnails are scaled down; a browser's canvas grab is
 scaled to the player's box).
 
-The fan-out keeps the current GOP, so the keyframe on screen is at hand without waiting; only when
+The fan-out keeps the current GOP's keyframe (of any codec), so it is at hand without waiting; only when
 there is none yet (the stream just started) does this wait for the next one.
 """
 

@@ -577,29 +577,36 @@ class _NativeStream:
         if reader._stop.is_set():
             return
         arrival_wall = time.time()
-        for unit in units:
-            if self.info is None:
-                self.parameter_sets = annexb_parameter_sets(unit.data, self.codec) or self.parameter_sets
-                self._learn()
+        ready: list[tuple[MediaPacket, float, float]] = []  # (packet, media seconds, arrival), in order
+        try:
+            for unit in units:
                 if self.info is None:
-                    self.dropped_before_parameters += 1
-                    continue
-            if (
-                self.last_timestamp is not None
-                and 0 < self.last_timestamp - unit.timestamp <= self.max_interval
-            ):
-                # Pictures out of presentation order: B-frames. RTP carries presentation times only;
-                # FFmpeg's parser works out the decode order, so this camera is read through it.
-                # While the first GOP is held nothing has gone out yet: the switch leaves no trace.
-                self.held = None
-                raise BFramesSeen(PROTOCOL, "pictures arrive out of order (B-frames)")
-            self.last_timestamp = unit.timestamp
-            if self.held is None:
-                self._publish(unit, now, arrival_wall)
-            else:
-                self._hold(unit, now, arrival_wall)
+                    self.parameter_sets = annexb_parameter_sets(unit.data, self.codec) or self.parameter_sets
+                    self._learn()
+                    if self.info is None:
+                        self.dropped_before_parameters += 1
+                        continue
+                if (
+                    self.last_timestamp is not None
+                    and 0 < self.last_timestamp - unit.timestamp <= self.max_interval
+                ):
+                    # Pictures out of presentation order: B-frames. RTP carries presentation times only;
+                    # FFmpeg's parser works out the decode order, so this camera is read through it.
+                    # While the first GOP is held nothing has gone out yet: the switch leaves no trace.
+                    self.held = None
+                    raise BFramesSeen(PROTOCOL, "pictures arrive out of order (B-frames)")
+                self.last_timestamp = unit.timestamp
+                if self.held is None:
+                    ready.append(self._packet(unit, now, arrival_wall))
+                else:
+                    self._hold(unit, now, arrival_wall, ready)
+        finally:
+            if ready:  # what came before a failure goes out all the same
+                self._send(ready)
 
-    def _hold(self, unit: AccessUnit, now: float, arrival_wall: float) -> None:
+    def _hold(
+        self, unit: AccessUnit, now: float, arrival_wall: float, ready: list[tuple[MediaPacket, float, float]]
+    ) -> None:
         """Keep the first GOP back until it shows whether pictures come out of order: up to the
         next keyframe, at most ``MAX_HOLD_S`` of media. Then it goes out as it came, dated by arrival."""
         held = self.held
@@ -610,9 +617,9 @@ class _NativeStream:
             self.held = None
             self.reader._in_order_parameters = self.parameter_sets
             for item in held:
-                self._publish(*item)
+                ready.append(self._packet(*item))
 
-    def _publish(self, unit: AccessUnit, now: float, arrival_wall: float) -> None:
+    def _packet(self, unit: AccessUnit, now: float, arrival_wall: float) -> tuple[MediaPacket, float, float]:
         reader = self.reader
         media_s = unit.timestamp * self.seconds_per_tick
         if (
@@ -621,7 +628,7 @@ class _NativeStream:
         ):
             self.interval = unit.timestamp - self.published_timestamp
         self.published_timestamp = unit.timestamp
-        media = MediaPacket(
+        media = MediaPacket.every_field(
             camera_id=reader.camera_id,
             data=unit.data,
             pts=unit.timestamp,
@@ -633,7 +640,25 @@ class _NativeStream:
             arrival=now,
             wallclock=self.clock.date(media_s, arrival_wall),
             sequence=reader._sequence,
+            nal_units=unit.units,
         )
         reader._sequence += 1
-        reader.fanout.publish(media)
-        reader._counted(media, media_s, True, self.started, arrival_wall, malformed=unit.corrupt)
+        return media, media_s, arrival_wall
+
+    def _send(self, ready: list[tuple[MediaPacket, float, float]]) -> None:
+        """Publish a drain's packets in one hand-over, then count them."""
+        reader = self.reader
+        reader.fanout.publish_many([media for media, _, _ in ready])
+        if not reader._first_keyframe or reader.health.state != ONLINE:  # a session's start: one by one
+            for media, media_s, arrival_wall in ready:
+                reader._counted(media, media_s, True, self.started, arrival_wall, malformed=media.is_corrupt)
+            return
+        # Online, first keyframe seen: what _counted does comes down to the health's counts, here
+        # under one lock for the drain (the depacketiser checked the NAL headers: malformed is corrupt).
+        reader.health.count_packets([(media, media_s, media.is_corrupt) for media, media_s, _ in ready])
+        reader._delivered = True
+        if reader.health.state != ONLINE:  # the watchdog declared a stall meanwhile
+            for media, _, arrival_wall in ready:
+                if arrival_wall - media.wallclock < reader.options.stall_after_s:
+                    reader._set_state(ONLINE)
+                    break

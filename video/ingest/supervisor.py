@@ -60,6 +60,9 @@ ALARM_EVENT = Event.CAMERA_ALARM
 VIDEO_LOSS = Alarm.VIDEO_LOSS
 WATCHDOG_TICK_S = 0.2
 ALARM_LOG_LENGTH = 100  # per camera
+# The main stream's GOP is kept for a live view's instant start only when Debian's Chromium can
+# play it (its MSE has no H.265); the sub stream's always (video.ingest.fanout).
+MAIN_WHOLE_GOP_CODECS = frozenset({"h264"})
 
 
 @dataclass(frozen=True)
@@ -171,7 +174,9 @@ class IngestService:
 
     def _pipe(self, place: CameraPlace, stream: str) -> StreamPipe:
         camera_id = place.camera.id
-        fanout = self._retired_fanouts.pop((camera_id, stream), None) or Fanout(camera_id)
+        fanout = self._retired_fanouts.pop((camera_id, stream), None) or Fanout(
+            camera_id, whole_gop_codecs=MAIN_WHOLE_GOP_CODECS if stream == MAIN else None
+        )
         health = CameraHealth(camera_id, place.centre.code, self.options.stall_after_s)
         reader = CameraReader(
             camera_id if stream == MAIN else f"{camera_id}/{stream}",

@@ -28,8 +28,15 @@ from watchwall.config.database import session_scope
 from watchwall.video.ingest.fanout import Fanout
 from watchwall.video.ingest.packet import MediaPacket
 from watchwall.video.record.fence import RecordingFence
-from watchwall.video.record.h264_segment import H264SegmentWriter
-from watchwall.video.record.index_journal import HeldClose, HeldOpen, HeldSegment, database_unreachable
+from watchwall.video.record.h264_segment import FRAGMENT_S, H264SegmentWriter
+from watchwall.video.record.index_journal import (
+    HeldClose,
+    HeldOpen,
+    HeldSegment,
+    database_unreachable,
+    recorded_after,
+)
+from watchwall.video.record.journal_file import JournalFile
 from watchwall.video.record.models import (
     GAP_CAMERA_OFFLINE,
     GAP_DISK_FULL,
@@ -48,7 +55,7 @@ from watchwall.video.record.models import (
     close_segment_row,
     last_recorded_end,
 )
-from watchwall.video.record.recovery import finish_segment_from_disk, recover
+from watchwall.video.record.recovery import finish_segment_from_disk, recover, segment_from_disk
 from watchwall.video.record.segments import (
     RECORDABLE_CODECS,
     SegmentWriter,
@@ -64,6 +71,7 @@ DISK_FULL_EVENT = Event.RECORDER_DISK_FULL
 WRITE_ERROR_EVENT = Event.RECORDER_WRITE_ERROR
 MIN_GAP_S = 0.001
 JOURNAL_RETRY_S = 1.0  # how often a recorder holding index rows tries the database again
+FRAGMENT_SLACK_S = 0.05  # past a fragment's due time, for the packet that completes it to arrive
 
 # Recorder states (health "recorder", /admin)
 RECORDING = "recording"
@@ -102,7 +110,7 @@ class Recorder:
         self.idle_close_s = idle_close_s
         self.retry_after_s = retry_after_s
         self.queue_size = queue_size
-        self.batch_s = batch_s  # wake up about this often while packets flow, not once a packet
+        self.batch_s = batch_s  # wake at most this often while packets flow (see _batch_wait)
         self.segments_closed = 0
         self.packets_written = 0
         self.bytes_written = 0  # media bytes of the packets written (what /metrics shows)
@@ -126,6 +134,8 @@ class Recorder:
         self._journal: list[HeldSegment | HeldClose] = []
         self._held_open: HeldOpen | None = None  # the open segment's row, when it could not be written
         self._journal_retry_at = 0.0
+        self._journal_file = JournalFile(recordings_dir, camera_id)
+        self._replayed = False  # rows held by an earlier process (it died in an outage) are in the index
         self.rows_held = 0  # index rows written late, after an outage (figures)
         self.unrecordable_codec: str | None = None  # the camera's codec, while it is one we do not record
 
@@ -133,6 +143,7 @@ class Recorder:
     def start(self) -> Recorder:
         if self._thread is not None:
             raise RuntimeError("recorder already started")
+        self._replay_journal_file()
         self._pending_gap = self._restart_gap()
         self._subscription = self.fanout.subscribe(f"recorder:{self.camera_id}", maxsize=self.queue_size)
         self._thread = threading.Thread(target=self._run, name=f"recorder-{self.camera_id}", daemon=True)
@@ -174,25 +185,40 @@ class Recorder:
 
     def _run(self) -> None:
         while True:
-            packet = self._subscription.get(timeout=0.2)
-            try:
-                if packet is not None:
-                    self._handle(packet)
-                    if self.batch_s and not self._subscription.pending():
-                        self._stop.wait(self.batch_s)  # let a few packets queue up; stop() cuts it short
-                elif self._stop.is_set():
+            handled = 0
+            for packet in self._subscription.drain(timeout=0.2):  # all that queued up, in one hand-over
+                self._guarded(self._handle, packet)
+                handled += 1
+            if not handled:
+                if self._stop.is_set():
                     break
-                else:
-                    self._close_if_idle()
-            except Exception:  # e.g. the database is away: keep going, retry later; the gap tells the loss
-                log.exception(
-                    "recorder %s: unexpected error; retrying in %.0f s", self.camera_id, self.retry_after_s
-                )
-                self._recover_from_error()
+                self._guarded(self._close_if_idle)
+                continue
+            if self.batch_s and not self._subscription.pending():
+                self._stop.wait(self._batch_wait())  # let packets queue up; stop() cuts it short
         try:
             self._close_segment()
         except Exception:
             log.exception("recorder %s: cannot close its last segment (recovery will)", self.camera_id)
+
+    def _guarded(self, step, *args) -> None:
+        try:
+            step(*args)
+        except Exception:  # e.g. the database is away: keep going, retry later; the gap tells the loss
+            log.exception(
+                "recorder %s: unexpected error; retrying in %.0f s", self.camera_id, self.retry_after_s
+            )
+            self._recover_from_error()
+
+    def _batch_wait(self) -> float:
+        """How long to let packets queue: ``batch_s``, or, while an H.264 segment is written, until
+        its pending fragment is full (at most ``FRAGMENT_S``). A fragment reaches the disk when the
+        packet after it is handled, so waking before that writes nothing, and waking just after it
+        keeps what a crash loses to the fragment in progress, as with a wake every ``batch_s``."""
+        writer = self._writer
+        if self.batch_s >= FRAGMENT_S or not isinstance(writer, H264SegmentWriter):
+            return self.batch_s
+        return min(max(writer.fragment_due_s() + FRAGMENT_SLACK_S, self.batch_s), FRAGMENT_S)
 
     def _recover_from_error(self) -> None:
         self.errors += 1
@@ -325,7 +351,9 @@ class Recorder:
             writer = H264SegmentWriter if info.codec == "h264" else SegmentWriter
             self._writer = writer(self.recordings_dir / relative, info, start)
         except OSError as exc:
-            self._held_open = None
+            if self._held_open is not None:
+                self._held_open = None
+                self._save_journal()
             self._on_write_error(exc, self.recordings_dir / relative)
             return False
         return True
@@ -349,6 +377,7 @@ class Recorder:
             self._node,
             gap,
         )
+        self._save_journal()
 
     def _index_open(self, relative: str, start: float, packet: MediaPacket) -> bool:
         """The segment's row (and the gap it ends) in the index; False when fenced off."""
@@ -395,6 +424,7 @@ class Recorder:
             self._alarm(exc, writer.path)
             if self._held_open is not None:  # no row to close: what reached the disk has no index entry
                 self._held_open = None
+                self._save_journal()
                 return
             self._finish_from_disk(writer.path)
             return
@@ -402,6 +432,7 @@ class Recorder:
             self._journal.append(HeldSegment(self._held_open, summary.end_utc, summary.bytes, summary.sha256))
             self._held_open = None
             self.segments_closed += 1
+            self._save_journal()
             self._journal_retry_at = 0.0
             self._flush_journal()
             return
@@ -417,6 +448,7 @@ class Recorder:
             )
             self._row_id = None
             self.segments_closed += 1
+            self._save_journal()
 
     def _index_close(self, writer, summary) -> None:
         with session_scope(self.engine) as session:
@@ -455,11 +487,19 @@ class Recorder:
             with session_scope(self.engine) as session:
                 if self.fence is not None and not self.fence.check(session):
                     session.rollback()
-                    self._journal.clear()
-                    for entry in held:  # another node owns the camera now: its failover gap covers these
-                        path = entry.opened.path if isinstance(entry, HeldSegment) else entry.path
-                        (self.recordings_dir / path).unlink(missing_ok=True)
+                    # another node owns the camera now: its failover gap covers these
+                    self._drop_journal(held)
                     self._fence_off("a newer lease epoch exists (rows held during the outage dropped)")
+                    return
+                if recorded_after(session, self.camera_id, held):
+                    session.rollback()
+                    self._drop_journal(held)
+                    log.error(
+                        "recorder %s: %d held index row(s) dropped: the camera was recorded after them "
+                        "(by another node) and they cannot enter its chain",
+                        self.camera_id,
+                        len(held),
+                    )
                     return
                 for entry in held:
                     entry.apply(session)
@@ -469,10 +509,43 @@ class Recorder:
             self._journal_retry_at = time.monotonic() + JOURNAL_RETRY_S
             return
         del self._journal[: len(held)]
+        self._save_journal()
         self.rows_held += len(held)
         log.warning(
             "recorder %s: the database is back; %d held index row(s) written", self.camera_id, len(held)
         )
+
+    def _drop_journal(self, held: list[HeldSegment | HeldClose]) -> None:
+        self._journal.clear()
+        for entry in held:
+            (self.recordings_dir / entry.path).unlink(missing_ok=True)
+        self._save_journal()
+
+    def _save_journal(self) -> None:
+        try:
+            self._journal_file.save(self._journal, self._held_open)
+        except OSError as exc:  # the held rows stay in memory; only a crash now would lose them
+            log.error("recorder %s: cannot write the index journal (%s)", self.camera_id, exc)
+
+    def _replay_journal_file(self) -> None:
+        """Rows an earlier process held when it stopped during an outage go in before anything new."""
+        loaded = self._journal_file.load()
+        if loaded.open is not None:
+            recovered = segment_from_disk(self.recordings_dir, loaded.open)
+            if recovered is not None:
+                loaded.entries.append(recovered)
+        if not loaded.entries and loaded.open is None:
+            return
+        log.warning(
+            "recorder %s: %d index row(s) held by the last run (it stopped during a database outage)",
+            self.camera_id,
+            len(loaded.entries),
+        )
+        self._journal = loaded.entries
+        self._save_journal()
+        if self._journal:
+            self._flush_journal()
+            self._replayed = not self._journal and not self.fenced
 
     def _abandon_segment(self, reason: str) -> None:
         writer, self._writer = self._writer, None
@@ -553,6 +626,9 @@ class Recorder:
     def _restart_gap(self) -> tuple[float, str] | None:
         with session_scope(self.engine) as session:
             last = last_recorded_end(session, self.camera_id)
+        if self._replayed and last is not None:  # this node's own video runs up to the end of the held rows
+            end, status = last
+            return end, GAP_RECORDER_CRASHED if status == SEGMENT_RECOVERED else GAP_RECORDER_STOPPED
         if self.fence is not None and self.fence.took_over and self.fence.failover_from is not None:
             # the old owner's last segment left the index; the gap runs from wherever it lost video
             start = last[0] if last is not None else self.fence.failover_from

@@ -16,6 +16,7 @@ import os
 import random
 import socket
 import struct
+from collections.abc import Iterable
 
 RTCP_VERSION = 2
 SR, RR, SDES, BYE = 200, 201, 202, 203
@@ -23,6 +24,8 @@ SDES_CNAME = 1
 MIN_INTERVAL_S = 5.0  # RFC 3550 6.2: the recommended minimum
 _COMPENSATION = 2.71828 - 1.5  # 6.3.1: e - 3/2, so the randomised interval averages the chosen one
 _WRAP = 1 << 32
+_HALF = 1 << 31
+_SEQ_TS_SSRC = struct.Struct("!HII")  # an RTP header's sequence number, timestamp and SSRC
 
 
 def next_interval(rng: random.Random) -> float:
@@ -54,27 +57,50 @@ class ReceptionStats:
 
     def packet(self, buf: bytes | bytearray, start: int, arrival: float) -> None:
         """Count one RTP packet (header at ``buf[start:]``; at least 12 bytes)."""
-        sequence = (buf[start + 2] << 8) | buf[start + 3]
-        timestamp = int.from_bytes(buf[start + 4 : start + 8], "big")
-        ssrc = int.from_bytes(buf[start + 8 : start + 12], "big")
-        if ssrc != self.ssrc:  # first packet, or the source changed (a new encoder): start over
-            self.ssrc, self.base_seq, self.max_seq, self.cycles = ssrc, sequence, sequence, 0
-            self.received = self.expected_prior = self.received_prior = 0
-            self.jitter, self._last_arrival = 0.0, None
-        else:
-            ahead = (sequence - self.max_seq) & 0xFFFF
-            if 0 < ahead < 0x8000:
-                if sequence < self.max_seq:
-                    self.cycles += 1 << 16
-                self.max_seq = sequence
-        self.received += 1
-        if self._last_arrival is not None:  # A.8, from the differences of arrival and RTP times
-            step = (timestamp - self._last_ts) % _WRAP
-            if step >= _WRAP // 2:
-                step -= _WRAP
-            d = abs((arrival - self._last_arrival) * self.clock_rate - step)
-            self.jitter += (d - self.jitter) / 16
-        self._last_arrival, self._last_ts = arrival, timestamp
+        self.spans(buf, ((start, start + 12),), arrival)
+
+    def packets(self, buf: bytes | bytearray, starts: Iterable[int], arrival: float) -> None:
+        """Count the RTP packets whose headers are at ``starts`` (each at least 12 bytes), all
+        arrived at ``arrival``."""
+        self.spans(buf, [(start, start + 12) for start in starts], arrival)
+
+    def spans(self, buf: bytes | bytearray, spans: Iterable[tuple[int, int]], arrival: float) -> None:
+        """Count the RTP packets at ``buf[start:end]`` of ``spans``, all arrived at ``arrival``;
+        one shorter than an RTP header (12 bytes) is not one. One call per drain of a connection:
+        the state lives in locals through the loop, which is most of what this costs per packet."""
+        ssrc_now, max_seq, cycles, received = self.ssrc, self.max_seq, self.cycles, self.received
+        jitter, last_arrival, last_ts = self.jitter, self._last_arrival, self._last_ts
+        clock_rate = self.clock_rate
+        unpack = _SEQ_TS_SSRC.unpack_from
+        for start, end in spans:
+            if end - start < 12:
+                continue
+            sequence, timestamp, ssrc = unpack(buf, start + 2)
+            if ssrc != ssrc_now:  # first packet, or the source changed (a new encoder): start over
+                ssrc_now, self.base_seq, max_seq, cycles = ssrc, sequence, sequence, 0
+                received = self.expected_prior = self.received_prior = 0
+                jitter, last_arrival = 0.0, None
+            else:
+                ahead = (sequence - max_seq) & 0xFFFF
+                if 0 < ahead < 0x8000:
+                    if sequence < max_seq:
+                        cycles += 1 << 16
+                    max_seq = sequence
+            received += 1
+            if timestamp == last_ts and arrival == last_arrival:
+                # Another packet of the same frame in the same drain (most packets over TCP): the
+                # difference below is 0, and this is the same arithmetic on it.
+                jitter -= jitter / 16
+                continue
+            if last_arrival is not None:  # A.8, from the differences of arrival and RTP times
+                step = (timestamp - last_ts) % _WRAP
+                if step >= _HALF:
+                    step -= _WRAP
+                d = abs((arrival - last_arrival) * clock_rate - step)
+                jitter += (d - jitter) / 16
+            last_arrival, last_ts = arrival, timestamp
+        self.ssrc, self.max_seq, self.cycles, self.received = ssrc_now, max_seq, cycles, received
+        self.jitter, self._last_arrival, self._last_ts = jitter, last_arrival, last_ts
 
     @property
     def extended_max(self) -> int:

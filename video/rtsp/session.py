@@ -18,6 +18,7 @@ from __future__ import annotations
 import random
 import re
 import socket
+import struct
 import threading
 import time
 from urllib.parse import urlsplit
@@ -40,6 +41,7 @@ TCP, UDP, AUTO = "tcp", "udp", "auto"
 TRANSPORTS = (AUTO, TCP, UDP)
 TRANSPORT_REFUSALS = (461, 400)  # 461 Unsupported Transport; some cameras answer 400 Bad Request
 INTERLEAVED = "RTP/AVP/TCP;unicast;interleaved=0-1"
+_FRAME = struct.Struct("!BBH")  # an interleaved frame's header (RFC 2326 10.12): '$', channel, length
 
 
 class TransportRefused(StreamFailure):
@@ -352,29 +354,34 @@ class RtspSession:
 
     def _parse(self, out: list[AccessUnit], now: float) -> None:
         buffer = self._buffer
-        push = self.depacketizer.push
-        count = self.stats.packet
         channel = self.channel if self.udp is None else -1  # over UDP, no media is interleaved
         control = channel + 1 if self.udp is None else -1
         size = len(buffer)
         position = 0
-        while size - position >= 4:
-            if buffer[position] == 0x24:
-                length = (buffer[position + 2] << 8) | buffer[position + 3]
-                if size - position - 4 < length:
+        spans: list[tuple[int, int]] = []  # the media packets, counted and depacketised in one call each
+        frame = _FRAME.unpack_from  # '$', channel, length: one call a frame, not four indexings
+        append = spans.append
+        try:
+            while size - position >= 4:
+                dollar, frame_channel, length = frame(buffer, position)
+                if dollar == 0x24:
+                    end = position + 4 + length
+                    if end > size:
+                        break
+                    if frame_channel == channel:
+                        append((position + 4, end))
+                    elif frame_channel == control:
+                        self.stats.control(buffer[position + 4 : end], now)
+                    position = end
+                    continue
+                skipped = self._skip_message(buffer, position, size)
+                if skipped is None:
                     break
-                if buffer[position + 1] == channel:
-                    if length >= 12:
-                        count(buffer, position + 4, now)
-                    push(buffer, position + 4, position + 4 + length, out)
-                elif buffer[position + 1] == control:
-                    self.stats.control(buffer[position + 4 : position + 4 + length], now)
-                position += 4 + length
-                continue
-            skipped = self._skip_message(buffer, position, size)
-            if skipped is None:
-                break
-            position = skipped
+                position = skipped
+        finally:
+            if spans:
+                self.stats.spans(buffer, spans, now)
+                self.depacketizer.push_many(buffer, spans, out)
         del buffer[:position]
 
     def _skip_message(self, buffer: bytearray, position: int, size: int) -> int | None:

@@ -273,3 +273,22 @@ def test_viewers_of_several_channels_wake_one_waiting_thread(clip):
     assert wakeup.wait(5.0)
     for viewer in viewers:
         viewer.close()
+
+
+def test_a_main_stream_fanout_keeps_an_h265_gop_as_its_keyframe_alone_and_an_h264_one_whole(clip):
+    from tests.video.live.hevc_clip import hevc_packets
+
+    hevc = hevc_packets(frames=20, gop=15)  # a keyframe, 14 others, a keyframe, 4 others
+    fanout = Fanout("cam", whole_gop_codecs=frozenset({"h264"}))
+    for packet in hevc:
+        fanout.publish(packet)
+    live = fanout.subscribe("live", maxsize=100, from_last_keyframe=True)
+    assert live.pending() == 0, "a live view of H.265 starts at the next keyframe"
+    snapshot = fanout.subscribe("snapshot", maxsize=100, keyframes_only=True, from_last_keyframe=True)
+    assert snapshot.pending() == 1 and snapshot.get(0) is hevc[15]
+    h264 = packets_of(clip)[:20]
+    for packet in h264:
+        fanout.publish(packet)
+    last_key = max(i for i, p in enumerate(h264) if p.is_keyframe)
+    roomy = fanout.subscribe("roomy", maxsize=100, from_last_keyframe=True)
+    assert roomy.pending() == len(h264) - last_key and roomy.get(0) is h264[last_key]

@@ -12,8 +12,9 @@ import av
 import numpy as np
 
 from tests.video.record.recording_media import decode_frames, h264_clip, media_packets
+from watchwall.video.codec.nal import START_CODE, length_prefixed, nal_units
 from watchwall.video.ingest.packet import StreamInfo
-from watchwall.video.record.h264_segment import H264SegmentWriter
+from watchwall.video.record.h264_segment import H264SegmentWriter, sample_of, sample_parts
 from watchwall.video.record.segments import SegmentWriter, cut_to_complete_fragments, file_sha256
 
 T0 = 1_790_000_000.0
@@ -108,3 +109,61 @@ def test_parameter_sets_in_band_only(tmp_path):
     assert keyframe.startswith(b"\x00\x00\x00\x01") or keyframe.startswith(b"\x00\x00\x01")
     write(H264SegmentWriter, tmp_path / "inband.mp4", bare, media_packets("cam", bare, raw, T0))
     assert decode_frames(tmp_path / "inband.mp4") == 50
+
+
+def test_the_one_unit_shortcut_makes_the_same_sample_as_the_general_conversion():
+    """sample_parts skips the general split for a one-unit Annex-B packet; every framing comes
+    out as length_prefixed(nal_units(...)) would make it, the odd ones included."""
+    _, raw = h264_clip(2.0)
+    one_unit = b"\x00\x00\x00\x01\x41" + bytes(range(1, 200))
+    packets = [p.data for p in raw] + [
+        one_unit,
+        one_unit + b"\x00\x00",  # trailing zeros of the last unit are kept
+        b"\x00\x00\x01\x41abc",  # a 3-byte start code
+        b"\x00\x00\x00\x01\x67ab\x00\x00\x00\x01\x68c\x00\x00\x01\x65dd",  # SPS, PPS, slice
+        length_prefixed([b"\x0b", b"\x41" + bytes(range(1, 50))]),  # length-prefixed, starts 00 00 00 01
+        length_prefixed([b"\x65abc"]),
+        b"\x00\x00\x00\x01",  # a start code and nothing
+        b"",
+    ]
+    for data in packets:
+        assert b"".join(sample_parts(data)) == length_prefixed(nal_units(data)), data[:16]
+
+
+def test_a_packet_whose_unit_count_is_known_makes_the_same_sample_and_the_same_file(tmp_path):
+    """A packet of the RTSP depacketiser says how many NAL units it holds (MediaPacket.nal_units);
+    one unit skips the search through the packet. The samples, and the segment file byte for
+    byte, are those made without the count; a damaged packet is looked at as before."""
+    info, raw = h264_clip(4.0)
+    # as an RTSP camera sends them: no access unit delimiter, no SEI; a keyframe in one packet,
+    # the slices of a P-frame one a packet (one picture in two packets: one sample)
+    plain = []
+    for packet in media_packets("cam", info, raw, T0):
+        units = [START_CODE + u for u in nal_units(packet.data) if u[0] & 0x1F not in (6, 9)]
+        pieces = [b"".join(units)] if packet.is_keyframe else units
+        plain += [replace(packet, data=piece) for piece in pieces]
+    counted = [replace(p, nal_units=len(nal_units(p.data))) for p in plain]
+    assert any(p.nal_units == 1 for p in counted) and any(p.nal_units > 1 for p in counted)
+    for packet in counted:
+        assert sample_of(packet.data, packet.nal_units) == sample_of(packet.data), packet.sequence
+        assert b"".join(sample_of(packet.data, packet.nal_units)[0]) == length_prefixed(
+            nal_units(packet.data)
+        )
+    first = write(H264SegmentWriter, tmp_path / "plain.mp4", info, plain)
+    second = write(H264SegmentWriter, tmp_path / "counted.mp4", info, counted)
+    third = write(
+        H264SegmentWriter, tmp_path / "corrupt.mp4", info, [replace(p, is_corrupt=True) for p in counted]
+    )
+    assert (tmp_path / "plain.mp4").read_bytes() == (tmp_path / "counted.mp4").read_bytes()
+    assert first.sha256 == second.sha256 == third.sha256 == file_sha256(tmp_path / "counted.mp4")
+
+
+def test_a_pending_fragment_says_when_it_is_due(tmp_path):
+    """The recorder sleeps until the pending fragment is full (video.record.recorder._batch_wait)."""
+    info, raw = h264_clip(2.0)
+    writer = H264SegmentWriter(tmp_path / "due.mp4", info, T0)
+    assert writer.fragment_due_s() == 1.0
+    for packet in media_packets("cam", info, raw, T0)[:11]:  # 0.0 to 0.4 s at 25 fps
+        writer.write(packet)
+    assert abs(writer.fragment_due_s() - 0.6) < 1e-9
+    writer.close()
