@@ -32,8 +32,21 @@ class FaceCheckSettings(BaseModel):
     # a sample after one without a face is searched only if the next one shows a face (then both are):
     # a face seen in two samples in a row is always found and every frame with it counted; a face in
     # one lone sample can be missed. 2 halves the whole-picture searches of a busy room without
-    # anyone; 1: every sample is searched (benchmarks/README.md, "Face presence")
+    # anyone; 1: every sample is searched. Of two neighbouring samples the one left is the deepest of
+    # its group of pictures, which is then not decoded either (benchmarks/README.md, "Face presence")
     search_every: Literal[1, 2] = 2
+    # the most a check decodes, in megapixels per second of the span (a 1920x1080 picture is 2.07,
+    # 640x360 0.23): the frames to decode are known before any is decoded, and while they exceed this
+    # the deepest chosen sample (the most P-frames to decode before it) is left out; keyframes are
+    # always kept. 13 keeps a camera-encoded 1080p span within the speed goal (1080p25 with a keyframe
+    # every 2 s: about one sample a second) and never touches 640x360 at 15 or 25 fps (at most about
+    # 6). None: no budget, every window sampled (benchmarks/README.md, "Face presence", "Decode budget")
+    decode_budget_mpix_per_s: float | None = Field(default=13.0, gt=0, le=10_000, allow_inf_nan=False)
+    # ... but one sample every this many seconds of the span is kept whatever it costs (the cheapest in
+    # each such window): a camera with a long group of pictures (8 s, H.265 "smart" codecs) would else
+    # be sampled only just after its keyframes. 3 s gives a face seen for 9 s or more at least 2
+    # samples (min_frames_with_face); None: no floor (keyframes only, if the budget needs it)
+    decode_floor_s: float | None = Field(default=3.0, gt=0, le=3600, allow_inf_nan=False)
     # which of OpenCV's frontal-face Haar cascades (benchmarks/README.md, "Face presence", compares them)
     cascade: Literal["alt2", "alt", "default"] = "alt2"
     # the Haar cascade's minNeighbors: higher refuses more false faces and misses more real ones

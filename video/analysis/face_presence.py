@@ -22,13 +22,15 @@ from watchwall.config.database import session_scope
 from watchwall.config.errors import UserError
 from watchwall.config.face_check_settings import FaceCheckSettings
 from watchwall.video.analysis.face_detector import Face, HaarFaceDetector
-from watchwall.video.analysis.span_frames import SpanDecode, sampled_frames, window_count
+from watchwall.video.analysis.span_frames import SampledFrame, SpanDecode, sampled_frames, window_count
 from watchwall.video.record.models import RecordingGap, RecordingSegment
 from watchwall.video.record.playback import segments_between
 from watchwall.video.record.segments import default_recordings_dir
 
 NO_RECORDING = "no_recording"  # no playable segment of the camera overlaps the span
 NO_FRAMES = "no_frames"  # segments overlap the span, but no frame of it could be decoded
+# pictures this many times the analysed height or taller are decoded without the deblocking filter
+SKIP_DEBLOCKING_FROM = 2
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,7 @@ class FacePresence:
     snapshot_jpeg: bytes | None = field(default=None, repr=False)
     snapshot_utc: float | None = None  # when the snapshot's frame was recorded
     segment_hashes: list[str] = field(default_factory=list)  # sha256 of the segments used, oldest first
+    samples_over_budget: int = 0  # sampling windows left unsampled by the decode budget
 
     def as_dict(self) -> dict:
         """Everything but the snapshot's bytes."""
@@ -70,6 +73,7 @@ class FacePresence:
             "reason": self.reason,
             "snapshot_utc": self.snapshot_utc,
             "segment_hashes": list(self.segment_hashes),
+            "samples_over_budget": self.samples_over_budget,
         }
 
 
@@ -95,19 +99,22 @@ def check_span(
         return FacePresence(camera_id, start, end, False, 0, 0, 0, reason=NO_RECORDING)
     detector = detector or HaarFaceDetector.from_settings(settings)
     cost = SpanDecode()
-    with_face = sampled = 0
+    with_face = sampled = unreadable = 0
     best: tuple[int, float, object] | None = None  # (face area, wall, frame)
-    plain: list[tuple[float, object]] = []  # frames without a face: the middle one is the snapshot then
+    plain: list[SampledFrame] = []  # samples without a face: the middle one is the snapshot then
     middle = start + (end - start) / 2
     last_face: Face | None = None
     still = StillPicture(settings.still_difference)
-    deferred: list = []  # a sample left unsearched after one without a face (settings.search_every)
+    deferred: list[SampledFrame] = []  # a sample left unsearched after one without a face (search_every)
     # no early exit at min_frames_with_face: the record reports frames_with_face (``checkins show
     # --json``, the no-face incident's detail), and a face, once found, costs only the cheap search
     # around it in the next samples; the costly case (no face) has nothing to stop early on
 
-    def look(sample) -> list[Face]:
-        nonlocal with_face, best, last_face
+    def look(sample: SampledFrame) -> list[Face]:
+        nonlocal with_face, best, last_face, unreadable
+        if sample.frame is None:
+            unreadable += 1
+            return []
         grey = _grey(sample.frame)
         faces = still.answer(grey)
         if faces is None:
@@ -120,13 +127,40 @@ def check_span(
                 best = (faces[0].area, sample.wall_utc, sample.frame)
         return faces
 
-    def seen_plain(sample) -> None:
-        if best is None and (not plain or abs(sample.wall_utc - middle) < abs(plain[0][0] - middle)):
-            plain[:] = [(sample.wall_utc, sample.frame)]
+    def seen_plain(sample: SampledFrame) -> None:
+        # kept unread: a sample never searched is decoded only if it ends up the snapshot
+        if (
+            best is None
+            and not sample.unreadable
+            and (not plain or abs(sample.wall_utc - middle) < abs(plain[0].wall_utc - middle))
+        ):
+            plain[:] = [sample]
 
-    for sample in sampled_frames(lookup.recordings_dir, segments, start, end, settings.sample_fps, cost):
+    def deferrable(sample: SampledFrame) -> bool:
+        """Left unsearched unless the next sample shows a face: never two in a row, and of two
+        neighbours the one whose skipped decode saves more (the deepest of its group of pictures)."""
+        return (
+            settings.search_every > 1
+            and last_face is None
+            and not deferred
+            and sampled > 1
+            and sample.skip_saves >= sample.next_skip_saves
+        )
+
+    samples = sampled_frames(
+        lookup.recordings_dir,
+        segments,
+        start,
+        end,
+        settings.sample_fps,
+        cost,
+        skip_deblocking_from=SKIP_DEBLOCKING_FROM * settings.analysis_height,
+        decode_budget_mpix_per_s=settings.decode_budget_mpix_per_s,
+        floor_s=settings.decode_floor_s,
+    )
+    for sample in samples:
         sampled += 1
-        if settings.search_every > 1 and last_face is None and not deferred and sampled > 1:
+        if deferrable(sample):
             deferred.append(sample)  # searched only if the next sample shows a face
             continue
         faces = look(sample)
@@ -143,7 +177,14 @@ def check_span(
     for sample in deferred:  # the span's last sample, after one without a face
         if not look(sample):
             seen_plain(sample)
-    snapshot_wall, snapshot_frame = (best[1], best[2]) if best else (plain[0] if plain else (None, None))
+    sampled -= unreadable
+    if best:
+        snapshot_wall, snapshot_frame = best[1], best[2]
+    else:
+        readable = [sample for sample in plain if sample.frame is not None]
+        snapshot_wall, snapshot_frame = (
+            (readable[0].wall_utc, readable[0].frame) if readable else (None, None)
+        )
     snapshot = _jpeg(snapshot_frame, settings) if snapshot_frame is not None else None
     return FacePresence(
         camera_id,
@@ -157,6 +198,7 @@ def check_span(
         snapshot_jpeg=snapshot,
         snapshot_utc=snapshot_wall,
         segment_hashes=[segment.sha256 for segment in cost.segments_used],
+        samples_over_budget=cost.samples_over_budget,
     )
 
 
@@ -190,7 +232,7 @@ class StillPicture:
 
 
 def expected_samples(start: float, end: float, settings: FaceCheckSettings) -> int:
-    """How many frames a fully recorded span gives to the detector."""
+    """How many frames a fully recorded span gives to the detector (before the decode budget)."""
     return window_count(start, end, settings.sample_fps)
 
 

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from tests.support.rtsp_process import wait_until
-from tests.video.analysis.face_cameras import COUNTY, FACE_CAMERA, OTHER_COUNTY_CAMERA, ROOM_CAMERA
+from tests.video.analysis.face_cameras import COUNTY, FACE_CAMERA, OTHER_COUNTY_CAMERA, ROOM_CAMERA, SEGMENT_S
 from watchwall.config.settings import reset_settings_cache
 from watchwall.dashboard.api import register_api
 from watchwall.dashboard.api_clients import add_client
@@ -112,6 +112,9 @@ def watchwall_cli(recorded_cameras, monkeypatch, capsys):
 
 
 def test_check_ins_naming_the_face_and_the_empty_room_camera_get_their_verdicts(intake, watchwall_cli):
+    # the span starts 3 s before the check: let the cameras record that long first (they may have
+    # only just started when this test is the module's first)
+    time.sleep(max(0.0, intake.cameras.started_utc + 3.0 + SEGMENT_S - time.time()))
     now = time.time()
     rows = [
         row("V-FACE", now, camera=FACE_CAMERA),

@@ -14,6 +14,7 @@ from tests.dashboard.conftest import (  # noqa: F401  (fixtures)
     ServedWatchWall,
     add_users,
     browser,
+    demo_database,
     free_port,
     http_login,
     login_as,
@@ -40,11 +41,12 @@ CHECK = "VIDEO-PAGE-1"
 
 
 @pytest.fixture(scope="module")
-def served_with_check(tmp_path_factory):
+def served_with_check(tmp_path_factory, demo_database):  # noqa: F811
     data_dir = tmp_path_factory.mktemp("served-checkin-video")
+    demo_database(data_dir)  # a copy of the demo data: serve does not make them again
     server = ServedWatchWall(watchwall_env(data_dir), free_port(), data_dir / "serve.log")
     add_users(server, ("command", "sup-qinzhou", "sup-maiji", "inspector"))
-    server.start("--no-ingest", timeout=480)  # the demo data are made at first start: slow on a busy machine
+    server.start("--no-ingest", timeout=480)
     engine = make_engine(f"sqlite:///{data_dir / 'watchwall.db'}")
     try:
         recorded_from = time.time() - 3600

@@ -78,6 +78,8 @@ def test_every_other_sample_finds_and_counts_the_same_faces(lookup):
     assert halved.frames_with_face == all_searched.frames_with_face
     assert searches_all == 16 and searches_halved < 13  # the busy room's samples: every other one
     assert halved.snapshot_jpeg is not None and T0 + 3 <= halved.snapshot_utc < T0 + 5
+    # a room's sample left unsearched, half-way through its 1 s group of pictures, is never decoded
+    assert halved.frames_decoded <= all_searched.frames_decoded - 5 * 8  # 5 such samples: 8 frames each
 
 
 def test_a_busy_room_without_anyone_gives_no_face_either_way(lookup):
