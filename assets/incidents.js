@@ -102,7 +102,10 @@
     }, RELOAD_MS);
   }
 
+  var versions = {};  // id -> newest version seen: a push that arrives after a newer one is dropped
   function onChanged(incident) {
+    if (versions[incident.id] > incident.version) return;
+    versions[incident.id] = incident.version;
     if (incident.state === "closed") delete incidents[incident.id];
     else incidents[incident.id] = incident;
     render();

@@ -311,6 +311,9 @@
     (snapshot.alarms || []).forEach(function (alarm) { activeAlarms[alarmKey(alarm)] = alarm; });
     updateTileStates();
     updateTileAlarms();
+    // A camera opened full screen from the URL before the snapshot came shows "connecting" until
+    // told: a steady camera sends no camera.status of its own.
+    if (window.WatchWallView) Object.keys(cameraState).forEach(function (id) { window.WatchWallView.stateChanged(id); });
   }
 
   function bindSocket(socket) {

@@ -24,6 +24,9 @@ class IncidentSettings(BaseModel):
     watch_interval_s: float = Field(default=5, gt=0, le=300)
     # how long the intake waits to gather alarms into one database transaction (seconds)
     batch_s: float = Field(default=0.3, gt=0, le=10)
+    # a flapping incident's count and recovery are pushed to the pages at most this often (seconds);
+    # a new or reopened incident at once. 0 pushes every change
+    push_every_s: float = Field(default=10, ge=0, le=300)
 
     def deadline(self, kind: str) -> Deadline:
         return self.deadlines.get(kind) or self.deadlines.get("default") or Deadline()

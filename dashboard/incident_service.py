@@ -37,6 +37,7 @@ def start_intake(context: AppContext) -> IncidentIntake:
         place_finder(context),
         publisher(context),
         batch_s=settings.batch_s,
+        push_every_s=settings.push_every_s,
     ).start()
     context.extras[INTAKE_KEY] = intake
     return intake

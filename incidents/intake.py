@@ -4,7 +4,9 @@
 and the alarm events are also put on a queue (one ``put_nowait``, nothing else on the
 reader's or keyframe worker's thread). :class:`IncidentIntake`'s own thread drains the
 queue every ``batch_s``, applies the batch in one transaction and publishes the changed
-incidents as ``incident.changed`` to their centre's room.
+incidents as ``incident.changed`` to their centre's room; a flapping incident's count and
+recovery at most once every ``push_every_s`` (:mod:`watchwall.incidents.push_coalescing`).
+The alarm itself was pushed before it was queued: no database work is on its way to the pages.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from watchwall.incidents.kinds import ALARM_EVENT, SOURCE_EVENTS, kind_of_event, problem_key
+from watchwall.incidents.push_coalescing import PushCoalescer
 from watchwall.incidents.store import Report
 
 log = logging.getLogger(__name__)
@@ -40,11 +43,13 @@ class IncidentIntake:
         place_of: Callable[[str], Place | None],
         publish: Callable[[dict], None],
         batch_s: float = 0.3,
+        push_every_s: float = 0.0,
     ) -> None:
         self.apply = apply
         self.place_of = place_of
         self.publish = publish
         self.batch_s = batch_s
+        self.pushes = PushCoalescer(publish, push_every_s)
         self._queue: queue.Queue[tuple[str, dict, float]] = queue.Queue(maxsize=MAX_QUEUED)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -80,12 +85,15 @@ class IncidentIntake:
         if self._thread is not None:
             self._thread.join(timeout)
         self.drain()  # what arrived last is not lost on an orderly stop
+        self.pushes.push_all()
 
     def _run(self) -> None:
         while not self._stop.is_set():
+            due = self.pushes.due_in()
             try:
-                first = self._queue.get(timeout=0.5)
+                first = self._queue.get(timeout=0.5 if due is None else min(0.5, max(due, 0.001)))
             except queue.Empty:
+                self.pushes.push_due()
                 continue
             self._stop.wait(self.batch_s)  # gather what arrives meanwhile into the same transaction
             self.drain([first])
@@ -110,10 +118,8 @@ class IncidentIntake:
         self.applied += len(reports)
         self.batches += 1
         for summary in changed:
-            try:
-                self.publish(summary)
-            except Exception:
-                log.exception("could not publish incident %s", summary.get("id"))
+            self.pushes.offer(summary)
+        self.pushes.push_due()
         return len(batch)
 
     def report_of(self, event: str, payload: dict, at: float) -> Report | None:

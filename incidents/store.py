@@ -111,10 +111,19 @@ def summary(incident: Incident, now: datetime | None = None) -> dict:
 # --- sources ------------------------------------------------------------------------------------
 
 
-def _latest(session: Session, problem_key: str) -> Incident | None:
-    return session.scalars(
-        select(Incident).where(Incident.problem_key == problem_key).order_by(Incident.id.desc()).limit(1)
-    ).first()
+def _latest_of(session: Session, problem_keys: set[str]) -> dict[str, Incident]:
+    """The latest incident of each problem, in one query for a whole batch (not one per report)."""
+    if not problem_keys:
+        return {}
+    newest = (
+        select(func.max(Incident.id))
+        .where(Incident.problem_key.in_(sorted(problem_keys)))
+        .group_by(Incident.problem_key)
+    )
+    return {
+        incident.problem_key: incident
+        for incident in session.scalars(select(Incident).where(Incident.id.in_(newest)))
+    }
 
 
 def _set_deadlines(incident: Incident, settings: IncidentSettings, start: datetime) -> None:
@@ -203,10 +212,11 @@ def _apply(
     audits: list[dict] = []
     lost = set(lost)
     with session_scope(engine) as session:
+        latest_of = _latest_of(session, {report.problem_key for report in reports if report.kind in KINDS})
         for report in reports:
             if report.kind not in KINDS:
                 continue
-            latest = _latest(session, report.problem_key)
+            latest = latest_of.get(report.problem_key)
             if report.active and report.problem_key in lost and latest is not None and latest.state != CLOSED:
                 lost.discard(report.problem_key)  # the winner's incident stands for this report
                 changed[latest.id] = latest
@@ -244,6 +254,7 @@ def _apply(
                 audits.append(_audit_entry("incident.reopen", latest, report.at, {"count": latest.count}))
             else:
                 incident = _open(session, report, settings)
+                latest_of[report.problem_key] = incident
                 audits.append(_audit_entry("incident.open", incident, report.at, {"kind": report.kind}))
             changed[incident.id] = incident
         session.flush()

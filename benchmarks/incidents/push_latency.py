@@ -24,36 +24,29 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
-import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import requests
 import socketio
-from sqlalchemy import create_engine, text
+from services import free_port, throwaway_services
 
-from watchwall.config.database import make_engine, upgrade
+from watchwall.config.database import make_engine
 from watchwall.config.incident_settings import IncidentSettings
 from watchwall.dashboard.accounts import add_user
 from watchwall.incidents.store import open_incident
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository, for the tests' login
+from tests.support.form_login import cookie_header, form_login  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "benchmarks" / "out"
-PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
 PASSWORD = "benchmark password 1"
 COUNTIES = {"qinzhou", "maiji", "qingshui", "qinan", "gangu", "wushan", "zhangjiachuan"}
 WAIT_S = 10.0  # a round waits this long at most for every client's delivery
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -65,18 +58,7 @@ class Page:
     """One logged-in page's socket: records when each version of an incident arrived."""
 
     def __init__(self, url: str) -> None:
-        session = requests.Session()
-        token = re.search(r'name="csrf" value="([^"]+)"', session.get(f"{url}/login", timeout=10).text).group(
-            1
-        )
-        session.post(
-            f"{url}/login",
-            data={"csrf": token, "username": "bench", "password": PASSWORD},
-            headers={"Origin": url},
-            allow_redirects=False,
-            timeout=10,
-        )
-        cookie = "; ".join(f"{k}={v}" for k, v in session.cookies.items())
+        cookie = cookie_header(form_login(url, "bench", PASSWORD, expect_success=True))
         self.arrived: dict[int, float] = {}
         self.sio = socketio.Client(reconnection=False)
         self.sio.on("incident.changed", self._changed)
@@ -110,82 +92,74 @@ def serve(url: str, data_dir: Path, port: int) -> subprocess.Popen:
 
 
 def run(clients: int, rounds: int, gap_s: float) -> dict:
-    name = f"ww_bench_push_{os.getpid()}"
-    admin = create_engine(f"{PG_SERVER}/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f"CREATE DATABASE {name}"))
-    url = f"{PG_SERVER}/{name}"
     server = None
     pages: list[Page] = []
-    try:
-        upgrade(url)
-        engine = make_engine(url)
-        add_user(engine, "bench", PASSWORD, "city_command", [], COUNTIES)
-        incident = open_incident(
-            engine, IncidentSettings(), kind="offline", county="qinzhou", camera_id="qinzhou-checkin-1"
-        )
-        engine.dispose()
-        data_dir = Path(tempfile.mkdtemp(prefix="ww-push-"))
-        port = free_port()
-        server = serve(url, data_dir, port)
-        base = f"http://127.0.0.1:{port}"
-        pages = [Page(base) for _ in range(clients)]
-        actor = pages[0]
-        time.sleep(1.0)
-        round_trips, deliveries, acks, missing = [], [], [], 0
-        version = incident["version"]
-        for number in range(rounds):
-            started = time.time()
-            answer = actor.sio.call("incidents.open", {}, timeout=WAIT_S)
-            round_trips.append(time.time() - started)
-            assert answer["ok"], answer
-            time.sleep(gap_s)
-
-            sent = time.time()
-            answer = actor.sio.call(
-                "incident.act",
-                {"id": incident["id"], "action": "comment", "note": f"bench {number}"},
-                timeout=WAIT_S,
+    with throwaway_services("ww_bench_push", redis=False) as services:
+        try:
+            url, data_dir = services.database_url, services.data_dir
+            engine = make_engine(url)
+            add_user(engine, "bench", PASSWORD, "city_command", [], COUNTIES)
+            incident = open_incident(
+                engine, IncidentSettings(), kind="offline", county="qinzhou", camera_id="qinzhou-checkin-1"
             )
-            acks.append(time.time() - sent)
-            assert answer["ok"], answer
-            version = answer["incident"]["version"]
-            deadline = time.monotonic() + WAIT_S
-            while time.monotonic() < deadline and not all(version in page.arrived for page in pages):
-                time.sleep(0.002)
+            engine.dispose()
+            port = free_port()
+            server = serve(url, data_dir, port)
+            base = f"http://127.0.0.1:{port}"
+            pages = [Page(base) for _ in range(clients)]
+            actor = pages[0]
+            time.sleep(1.0)
+            round_trips, deliveries, acks, missing = [], [], [], 0
+            version = incident["version"]
+            for number in range(rounds):
+                started = time.time()
+                answer = actor.sio.call("incidents.open", {}, timeout=WAIT_S)
+                round_trips.append(time.time() - started)
+                assert answer["ok"], answer
+                time.sleep(gap_s)
+
+                sent = time.time()
+                answer = actor.sio.call(
+                    "incident.act",
+                    {"id": incident["id"], "action": "comment", "note": f"bench {number}"},
+                    timeout=WAIT_S,
+                )
+                acks.append(time.time() - sent)
+                assert answer["ok"], answer
+                version = answer["incident"]["version"]
+                deadline = time.monotonic() + WAIT_S
+                while time.monotonic() < deadline and not all(version in page.arrived for page in pages):
+                    time.sleep(0.002)
+                for page in pages:
+                    if version in page.arrived:
+                        deliveries.append(page.arrived[version] - sent)
+                    else:
+                        missing += 1
+                time.sleep(gap_s)
+            return {
+                "clients": clients,
+                "rounds": rounds,
+                "baseline_round_trip_p50_ms": round(1000 * statistics.median(round_trips), 1),
+                "baseline_round_trip_p99_ms": round(1000 * percentile(round_trips, 0.99), 1),
+                "change_push_deliveries": len(deliveries),
+                "change_push_missing": missing,
+                "change_push_p50_ms": round(1000 * statistics.median(deliveries), 1),
+                "change_push_p99_ms": round(1000 * percentile(deliveries, 0.99), 1),
+                "change_push_max_ms": round(1000 * max(deliveries), 1),
+                "actor_ack_p50_ms": round(1000 * statistics.median(acks), 1),
+                "actor_ack_p99_ms": round(1000 * percentile(acks, 0.99), 1),
+                "ratio_p99": round(percentile(deliveries, 0.99) / percentile(round_trips, 0.99), 2),
+                "load_average": [round(value, 1) for value in os.getloadavg()],
+            }
+        finally:
             for page in pages:
-                if version in page.arrived:
-                    deliveries.append(page.arrived[version] - sent)
-                else:
-                    missing += 1
-            time.sleep(gap_s)
-        return {
-            "clients": clients,
-            "rounds": rounds,
-            "baseline_round_trip_p50_ms": round(1000 * statistics.median(round_trips), 1),
-            "baseline_round_trip_p99_ms": round(1000 * percentile(round_trips, 0.99), 1),
-            "change_push_deliveries": len(deliveries),
-            "change_push_missing": missing,
-            "change_push_p50_ms": round(1000 * statistics.median(deliveries), 1),
-            "change_push_p99_ms": round(1000 * percentile(deliveries, 0.99), 1),
-            "change_push_max_ms": round(1000 * max(deliveries), 1),
-            "actor_ack_p50_ms": round(1000 * statistics.median(acks), 1),
-            "actor_ack_p99_ms": round(1000 * percentile(acks, 0.99), 1),
-            "ratio_p99": round(percentile(deliveries, 0.99) / percentile(round_trips, 0.99), 2),
-            "load_average": [round(value, 1) for value in os.getloadavg()],
-        }
-    finally:
-        for page in pages:
-            page.sio.disconnect()
-        if server is not None:
-            server.terminate()
-            try:
-                server.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                server.kill()
-        with admin.connect() as connection:
-            connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        admin.dispose()
+                page.sio.disconnect()
+            if server is not None:
+                server.terminate()
+                try:
+                    server.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    server.kill()
 
 
 def main() -> int:

@@ -170,10 +170,10 @@ def test_four_processes_opening_the_same_problems_make_one_incident_each(postgre
 def test_a_closed_incident_leaves_room_for_a_new_one_of_the_same_problem(pg_engine):
     key = "subject:S-9:out_of_area"
     first = open_missed(pg_engine, key)
-    act(pg_engine, Command(), first["id"], "close", reason="phone_verified")
+    act(pg_engine, Command(), first["id"], "close", reason="phone_verified")  # closed now, on the real clock
     later = open_incident(
         pg_engine, IncidentSettings(quiet_period_s=0), kind="missed_checkin", county="qinzhou",
-        problem_key=key, at=T0 + timedelta(days=1),
+        problem_key=key, at=datetime.now(UTC) + timedelta(minutes=1),
     )  # fmt: skip
     assert later["id"] != first["id"]
     assert [state for _, state, _ in opened(pg_engine, key)] == ["closed", "open"]

@@ -84,7 +84,7 @@ def test_window_model_refuses_end_before_start():
         Window(start=time(12), end=time(6))
 
 
-def test_metrics_at_an_instant(tmp_path, monkeypatch, capsys):
+def test_metrics_at_an_instant(tmp_path, monkeypatch, capsys, demo_database):
     for key in list(os.environ):
         if key.startswith("WATCHWALL_"):
             monkeypatch.delenv(key)
@@ -93,8 +93,8 @@ def test_metrics_at_an_instant(tmp_path, monkeypatch, capsys):
     try:
         yesterday = datetime.now(UTC).astimezone(SHANGHAI) - timedelta(days=1)  # the demo's checks end now
         at = yesterday.replace(hour=1, minute=0, second=0, microsecond=0)
-        assert main(["demo-data"]) == 0
-        capsys.readouterr()
+        # the session's demo-data database, copied (tests/metrics loads it by `watchwall demo-data`)
+        demo_database(tmp_path / "data")
         assert main(["metrics", "--json", "--at", at.isoformat()]) == 0
         night = json.loads(capsys.readouterr().out)["checkin_compliance"]
         assert night["today"] is None and night["today_due"] == 0 and night["today_pending"] == 0
