@@ -11,13 +11,13 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from watchwall.cameras.credentials import ResolvedCredentials, credentials_reference, resolve
 from watchwall.cameras.describe import CameraDescription, describe_camera
 from watchwall.cameras.device import DEFAULT_TIMEOUT_S
 from watchwall.cameras.errors import NotACamera
+from watchwall.cameras.inventory_rows import get_camera, list_cameras  # noqa: F401 (callers read here too)
 from watchwall.cameras.models import InventoryCamera, utc_now
 from watchwall.cameras.parsers import strip_credentials
 from watchwall.cameras.password_seal import seal
@@ -70,19 +70,6 @@ def _check_codes(new: NewCamera) -> None:
         raise UserError("camera name must not be empty")
     if unsafe_reason(new.name):
         raise UserError(f"camera name: {unsafe_reason(new.name)}")
-
-
-def get_camera(engine: Engine, camera_id: str) -> InventoryCamera | None:
-    with session_scope(engine) as session:
-        return session.get(InventoryCamera, camera_id)
-
-
-def list_cameras(engine: Engine, centre: str | None = None) -> list[InventoryCamera]:
-    query = select(InventoryCamera).order_by(InventoryCamera.centre, InventoryCamera.room, InventoryCamera.id)
-    if centre:
-        query = query.where(InventoryCamera.centre == centre)
-    with session_scope(engine) as session:
-        return list(session.scalars(query))
 
 
 def store_camera(

@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
-from watchwall.cameras.inventory import list_cameras
+from watchwall.cameras.inventory_rows import list_cameras
 from watchwall.cameras.models import InventoryCamera
 from watchwall.config.site import STANDARD_ROOMS, Camera, Room, Site, same_stream
 

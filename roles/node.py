@@ -30,6 +30,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from watchwall.cameras.inventory_watch import pull_list_now
+from watchwall.cameras.pull_list import inventory_stamp
 from watchwall.cluster.backends import require_cluster_backends
 from watchwall.cluster.fencing import fence_ok
 from watchwall.cluster.leases import LeaseEngine, NodeSuperseded, TickResult
@@ -122,8 +123,11 @@ class IngestNode:
         return self.fences.get(camera_id)
 
     def cameras(self) -> list[CameraSpec]:
+        """The cameras to hold leases on, asked every lease tick: the inventory is read again only
+        when its stamp (one aggregate query) says it changed."""
         try:
-            self._stamp, self.site = pull_list_now(self.site_file, self.engine)
+            if inventory_stamp(self.engine) != self._stamp:
+                self._stamp, self.site = pull_list_now(self.site_file, self.engine)
         except (UserError, SQLAlchemyError) as exc:  # the inventory's database is away: keep the last list
             log.warning(
                 "node: camera list not refreshed: %s",
@@ -283,6 +287,7 @@ def node_command(args) -> int:
         places_in(lambda: planned["site"]),
         publish_through(sink),
         batch_s=settings.incidents.batch_s,
+        push_every_s=settings.incidents.push_every_s,
     ).start()
 
     def plane_factory(site, fence_for):

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.support.form_login import form_login
 from tests.support.rtsp_process import free_port, wait_until
 from watchwall.config.database import make_engine, upgrade
 from watchwall.dashboard.accounts import add_user
@@ -60,18 +61,7 @@ def cameras_in_state(text: str, state: str) -> float:
 
 
 def log_in(url: str, username: str) -> requests.Session:
-    session = requests.Session()
-    page = session.get(f"{url}/login", timeout=10)
-    token = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
-    response = session.post(
-        f"{url}/login",
-        data={"csrf": token, "username": username, "password": PASSWORD},
-        headers={"Origin": url},
-        allow_redirects=False,
-        timeout=10,
-    )
-    assert response.status_code in (302, 303), response.text[:200]
-    return session
+    return form_login(url, username, PASSWORD, expect_success=True)
 
 
 def page_content(session: requests.Session, url: str, path: str) -> str:

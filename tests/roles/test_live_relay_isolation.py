@@ -20,11 +20,12 @@ import pytest
 from sqlalchemy import text
 
 from tests.dashboard.conftest import wait_http
-from tests.roles.test_media_relay import CAMERA, owner, relay_cluster  # noqa: F401 (fixture)
+from tests.roles.test_media_relay import CAMERA, node_address, owner, relay_cluster  # noqa: F401 (fixture)
 from tests.roles.test_web_role import log_in
-from tests.support.cluster import wait_for
+from tests.support.cluster import REDIS_URL, wait_for
 from watchwall.audit.log import HEAD_ID
 from watchwall.config.database import make_engine
+from watchwall.roles.media_relay import RelayMediaView
 
 pytestmark = [pytest.mark.postgres, pytest.mark.rtsp, pytest.mark.slow]
 
@@ -109,14 +110,15 @@ def audit_rows(database_url: str, action: str) -> int:
         engine.dispose()
 
 
-@pytest.mark.skip(
-    reason="after the merge the web role answers 404 to this test's /live/qz0 socket (it passed on its branch); "
-    "open, see the closing note"
-)
 def test_live_socket_streams_while_the_audit_chain_is_locked_and_beside_a_stalled_viewer(relay_cluster):  # noqa: F811
     start_node, database_url, web, web_env, web_log = relay_cluster
     a = start_node("node-a")
     wait_for(lambda: owner(a.env) == "node-a", 90, "node-a owning the camera")
+    # The lease comes first; the node publishes the camera in Redis on its next round (every 2 s),
+    # and until then the web role answers the socket 404, which the player retries. The test
+    # opens its sockets once, so it waits for what the web role reads.
+    address, web_view = node_address(a.env, "node-a"), RelayMediaView(REDIS_URL, key=b"")
+    wait_for(lambda: web_view.address_of(CAMERA) == address, 30, "node-a publishing the camera")
     try:
         wait_http(f"{web.url}/login", 120)
     except TimeoutError:

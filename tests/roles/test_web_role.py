@@ -4,7 +4,6 @@ ingest process publishes on Redis reaching a browser's socket."""
 from __future__ import annotations
 
 import os
-import re
 import subprocess
 import sys
 import time
@@ -16,6 +15,7 @@ import requests
 import socketio
 
 from tests.dashboard.conftest import PASSWORD, free_port, wait_http
+from tests.support.form_login import form_login
 from watchwall.config.database import make_engine
 from watchwall.dashboard.accounts import add_user
 from watchwall.video.state.events import RedisSink
@@ -37,17 +37,7 @@ def web_env(data_dir: Path, database_url: str) -> dict[str, str]:
 
 
 def log_in(url: str, username: str) -> requests.Session:
-    session = requests.Session()
-    token = re.search(r'name="csrf" value="([^"]+)"', session.get(f"{url}/login", timeout=10).text).group(1)
-    answer = session.post(
-        f"{url}/login",
-        data={"csrf": token, "username": username, "password": PASSWORD},
-        headers={"Origin": url},
-        allow_redirects=False,
-        timeout=10,
-    )
-    assert answer.status_code in (302, 303), answer.text[:300]
-    return session
+    return form_login(url, username, PASSWORD, expect_success=True)
 
 
 COMMAND_LINES = {
