@@ -19,7 +19,6 @@ import argparse
 import json
 import os
 import random
-import re
 import subprocess
 import sys
 import tempfile
@@ -36,6 +35,7 @@ from sqlalchemy import create_engine, text
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from tests.support.form_login import cookie_header, form_login  # noqa: E402
 from tests.support.rtsp_process import RtspServerProcess  # noqa: E402
 from tests.video.analysis.face_media import empty_room, face_scene, write_h264  # noqa: E402
 from watchwall.config.database import make_engine, upgrade  # noqa: E402
@@ -91,17 +91,7 @@ def add_users(database: str, counties: list[str]) -> None:
 
 
 def login(url: str, username: str) -> requests.Session:
-    session = requests.Session()
-    page = session.get(f"{url}/login", timeout=10)
-    token = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
-    session.post(
-        f"{url}/login",
-        data={"csrf": token, "username": username, "password": PASSWORD},
-        headers={"Origin": url},
-        allow_redirects=False,
-        timeout=10,
-    )
-    return session
+    return form_login(url, username, PASSWORD, expect_success=True)
 
 
 class DutyOfficer:
@@ -111,7 +101,7 @@ class DutyOfficer:
         self.county, self.delay = county, delay
         self.answers: list[dict] = []
         self.called_seen: float | None = None
-        cookie = "; ".join(f"{k}={v}" for k, v in login(url, f"sup-{county}").cookies.items())
+        cookie = cookie_header(login(url, f"sup-{county}"))
         self.sio = socketio.Client(reconnection=False)
         self.sio.on("rollcall.changed", self._changed)
         self.sio.connect(url, headers={"Cookie": cookie}, transports=["websocket"])

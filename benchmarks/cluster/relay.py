@@ -37,7 +37,6 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))  # noqa: E402
 
 from tests.dashboard.conftest import PASSWORD, free_port, wait_http  # noqa: E402
-from tests.roles.test_web_role import log_in  # noqa: E402
 from tests.support.cluster import (  # noqa: E402
     NodeProcess,
     cluster_site,
@@ -46,6 +45,7 @@ from tests.support.cluster import (  # noqa: E402
     wait_for,
     write_annexb_clip,
 )
+from tests.support.form_login import cookie_header, form_login  # noqa: E402
 from tests.support.postgres import PostgresServer  # noqa: E402
 from tests.support.rtsp_process import RtspServerProcess  # noqa: E402
 from watchwall.config.database import make_engine  # noqa: E402
@@ -270,8 +270,7 @@ def main() -> int:
         address = {n["name"]: n["address"] for n in cluster_status(env)["nodes"]}["node-a"]
         key = media_tokens.media_key(load_or_create_secret(Path(env["WATCHWALL_SECRET_KEY_FILE"])))
         wait_http(f"{url}/login", 120)
-        session = log_in(url, "command")
-        cookie = "; ".join(f"{name}={value}" for name, value in session.cookies.items())
+        cookie = cookie_header(form_login(url, "command", PASSWORD, expect_success=True))
         pids = {"node": node.process.pid, "web": web.pid}
         time.sleep(5)
         idle = measure(pids, args.window)

@@ -35,6 +35,9 @@ import requests
 import socketio
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))  # the repository, for the tests' login
+from tests.support.form_login import cookie_header, form_login  # noqa: E402
+
 PASSWORD = "benchmark password 1"
 REDIS_URL = "redis://127.0.0.1:6379/7"  # a database of its own: nothing else listens there
 
@@ -90,16 +93,7 @@ class Serve:
         self.process.wait(timeout=20)
 
     def session(self, username: str) -> requests.Session:
-        session = requests.Session()
-        token = re.search(r'name="csrf" value="([^"]+)"', session.get(f"{self.url}/login").text).group(1)
-        session.post(
-            f"{self.url}/login",
-            data={"csrf": token, "username": username, "password": PASSWORD},
-            headers={"Origin": self.url},
-            allow_redirects=False,
-            timeout=10,
-        )
-        return session
+        return form_login(self.url, username, PASSWORD)
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -110,7 +104,7 @@ def percentile(values: list[float], q: float) -> float:
 def push_latency(serve: Serve, clients: int, events: int) -> dict:
     received: list[list[float]] = [[] for _ in range(clients)]
     sockets = []
-    cookie = "; ".join(f"{k}={v}" for k, v in serve.session("command").cookies.items())
+    cookie = cookie_header(serve.session("command"))
     for index in range(clients):
         client = socketio.Client(reconnection=False)
         client.on("camera.status", lambda payload, i=index: received[i].append(time.time() - payload["sent"]))

@@ -17,6 +17,7 @@ the window after a warm-up; RSS from /proc/<pid>/status at the end of the window
 
     .venv/bin/python -m benchmarks.streams.run                  # 3 cameras, 60 s window
     .venv/bin/python -m benchmarks.streams.run --cameras 2 --window 30 --warmup 10
+    .venv/bin/python -m benchmarks.streams.run --cameras 10 --before main   # and main's code beside it
 """
 
 from __future__ import annotations
@@ -104,9 +105,31 @@ def site_yaml(path: Path, cameras: list[tuple[str, str | None]]) -> Path:
     return path
 
 
-def ingest(name: str, site: Path, scratch: Path, seconds: float) -> subprocess.Popen:
+def code_of(ref: str, scratch: Path) -> Path:
+    """The watchwall package of git ``ref``, for PYTHONPATH: its tree unpacked and each top-level
+    folder linked under ``watchwall/`` as pyproject's package-dir maps it (ahead of the editable install)."""
+    tree, package = scratch / "before-src", scratch / "before-pkg" / "watchwall"
+    tree.mkdir(parents=True)
+    package.mkdir(parents=True)
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", ref], check=True, capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
+    section = ""
+    for line in (tree / "pyproject.toml").read_text(encoding="utf-8").splitlines():
+        if line.startswith("["):
+            section = line.strip()
+        elif section == "[tool.setuptools.package-dir]" and line.startswith('"watchwall.'):
+            name, folder = (part.strip().strip('"') for part in line.split("=", 1))
+            (package / name.split(".", 1)[1]).symlink_to(tree / folder)
+    return package.parent
+
+
+def ingest(
+    name: str, site: Path, scratch: Path, seconds: float, code: Path | None = None
+) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if not k.startswith("WATCHWALL_")}
     env.update(WATCHWALL_DATA_DIR=str(scratch / name), WATCHWALL_RECORDING_SEGMENT_S="60")
+    if code is not None:
+        env["PYTHONPATH"] = str(code)
     return subprocess.Popen(
         [sys.executable, "-m", "watchwall.roles.cli", "ingest", "--site", str(site), "--seconds", str(seconds),
          "--json"],
@@ -114,7 +137,7 @@ def ingest(name: str, site: Path, scratch: Path, seconds: float) -> subprocess.P
     )  # fmt: skip
 
 
-def run(cameras: int, window_s: float, warmup_s: float) -> dict:
+def run(cameras: int, window_s: float, warmup_s: float, before_ref: str | None = None) -> dict:
     OUT.mkdir(parents=True, exist_ok=True)
     clips = OUT / "streams-clips"
     clips.mkdir(exist_ok=True)
@@ -138,6 +161,14 @@ def run(cameras: int, window_s: float, warmup_s: float) -> dict:
         processes["main_sub_1"] = ingest(
             "main_sub_1", site_yaml(scratch / "single.yaml", pairs[:1]), scratch, run_s
         )
+        if before_ref is not None:  # the same two ingests, run from the code of git ref ``before_ref``
+            code = code_of(before_ref, scratch)
+            processes["before_main_sub"] = ingest(
+                "before_main_sub", scratch / "two.yaml", scratch, run_s, code
+            )
+            processes["before_main_sub_1"] = ingest(
+                "before_main_sub_1", scratch / "single.yaml", scratch, run_s, code
+            )
         (scratch / "ffmpeg").mkdir()
         for index, (main, sub) in enumerate(pairs):
             ffmpegs.append(subprocess.Popen(
@@ -153,7 +184,7 @@ def run(cameras: int, window_s: float, warmup_s: float) -> dict:
             ))  # fmt: skip
         # Start-up (imports, migrations, stream probing) is no part of the figures: the window
         # opens once every ingest records every camera, plus the warm-up.
-        expected = {"main_sub": cameras, "main_only": cameras, "main_sub_1": 1}
+        expected = {name: 1 if name.endswith("_1") else cameras for name in processes}
         deadline = time.monotonic() + 180
         while not all(
             sum(1 for path in (scratch / name / "recordings").rglob("*") if path.is_file()) >= count
@@ -218,6 +249,17 @@ def run(cameras: int, window_s: float, warmup_s: float) -> dict:
             (rss["main_sub"] - rss["main_sub_1"]) / max(1, cameras - 1), 2
         ),
         "rss_mib_per_camera_two_ffmpeg": round(rss["ffmpeg"] / cameras, 1),
+        **(
+            {
+                "before": before_ref,
+                "before_rss_mib_per_camera_both_streams": round(
+                    (rss["before_main_sub"] - rss["before_main_sub_1"]) / max(1, cameras - 1), 2
+                ),
+                "before_core_pct_per_camera": round(pct["before_main_sub"] / cameras, 2),
+            }
+            if before_ref is not None
+            else {}
+        ),
         "states": {
             name: sorted(
                 {f"{s}:{row['streams'][s]['state']}" for row in report.values() for s in row["streams"]}
@@ -239,10 +281,15 @@ def main() -> None:
     parser.add_argument("--cameras", type=int, default=3)
     parser.add_argument("--window", type=float, default=60.0)
     parser.add_argument("--warmup", type=float, default=15.0)
+    parser.add_argument(
+        "--before",
+        metavar="GIT_REF",
+        help="also run the main + sub ingests from this commit's code, side by side",
+    )
     args = parser.parse_args()
     if args.cameras < 2:
         parser.error("--cameras must be at least 2 (memory per camera is a difference)")
-    result = run(args.cameras, args.window, args.warmup)
+    result = run(args.cameras, args.window, args.warmup, args.before)
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "streams.json").write_text(json.dumps(result, indent=2), encoding="utf-8")
     print(json.dumps(result, indent=2))

@@ -7,15 +7,20 @@ import os
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
+
+from tests.support.form_login import form_login
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -155,15 +160,56 @@ def _demo_counties() -> set[str]:
     return {centre.code for centre in load_site(DEMO_SITE).counties}
 
 
+@pytest.fixture(scope="session")
+def demo_database(tmp_path_factory):
+    """``demo_database(data_dir)`` puts the demo-data database into a served instance's data dir.
+
+    The database is filled once per site day by ``ensure_demo_data`` (the code ``watchwall serve``
+    runs on its first start) and copied into each data dir, so a serve on the default database
+    finds its case data instead of generating it again (some 25 s of CPU each). Loading the demo
+    data at a first start stays tested by the session's ``served`` instance, which is not given a
+    copy, and by tests/metrics/test_metrics_demo_data.py."""
+    from watchwall.config.database import make_engine
+    from watchwall.config.settings import Settings
+    from watchwall.metrics.demo_data import ensure_demo_data
+
+    made: dict = {}
+
+    def copy_into(data_dir: Path) -> None:
+        zone = Settings.model_fields["timezone"].default  # the served instances' (no WATCHWALL_ env)
+        day = datetime.now(ZoneInfo(zone)).date()  # the demo data reach up to "now" of their day
+        if day not in made:
+            folder = tmp_path_factory.mktemp("demo-database")
+            settings = Settings(data_dir=folder, database_url=None, timezone=zone)
+            settings.ensure_data_dir()
+            engine = make_engine(settings.effective_database_url)
+            try:
+                assert ensure_demo_data(engine, settings) is True
+            finally:
+                engine.dispose()
+            made[day] = settings.data_dir / "watchwall.db"
+        data_dir.mkdir(parents=True, exist_ok=True)
+        with sqlite3.connect(made[day]) as source, sqlite3.connect(data_dir / "watchwall.db") as copy:
+            source.backup(copy)
+        source.close()
+        copy.close()
+
+    return copy_into
+
+
 @pytest.fixture(scope="module")
-def served_factory():
-    """``served_factory(folder, extra_env)``: a not yet started serve with the test users, on its own data dir."""
+def served_factory(demo_database):
+    """``served_factory(folder, extra_env)``: a not yet started serve with the test users, on its own data dir.
+
+    On the default database the data dir starts with a copy of the demo data (see ``demo_database``)."""
 
     def make(
         folder: Path, extra_env: dict[str, str] | None = None, users=("command", "sup-qinzhou", "admin")
     ):
         env = watchwall_env(folder)
         env.update(extra_env or {})
+        if "WATCHWALL_DATABASE_URL" not in env:
+            demo_database(folder)
         server = ServedWatchWall(env, free_port(), folder / "serve.log")
         add_users(server, users)
         return server
@@ -235,22 +281,8 @@ def clean_artifacts() -> None:
 @pytest.fixture
 def http_login():
     """``http_login(server, username)``: a requests.Session logged in through the real form."""
-    import re
-
-    import requests
 
     def log_in(server: ServedWatchWall, username: str, password: str = PASSWORD):
-        session = requests.Session()
-        page = session.get(f"{server.url}/login", timeout=10)
-        token = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
-        response = session.post(
-            f"{server.url}/login",
-            data={"csrf": token, "username": username, "password": password},
-            headers={"Origin": server.url},
-            allow_redirects=False,
-            timeout=10,
-        )
-        session.last_login_response = response
-        return session
+        return form_login(server.url, username, password)
 
     return log_in

@@ -149,6 +149,10 @@ def test_full_screen_view_falls_back_to_the_sub_stream_and_says_why(
         assert (state["width"], state["height"]) == SUB_SIZE
         assert state["label"] == "子码流 · 浏览器无法播放主码流编码"
         assert page.evaluate("() => WatchWallLive.playable()") == ["h264"]
+        # the health panel fills from its own callback, which may come after the video plays
+        page.wait_for_function(
+            "() => document.querySelector('#centre-health')?.innerText.includes('320x180')", timeout=30_000
+        )
         health = page.inner_text("#centre-health")
         assert "hevc" in health and "子码流状态" in health and "320x180" in health  # both streams' health
         page.screenshot(path=str(screenshots / "centre-two-streams-fallback.png"))

@@ -71,7 +71,10 @@ def test_pages_work_in_chromium_under_the_csp(served, browser, login):
         refusals: list[str] = []
         framer.on("console", lambda message: refusals.append(message.text))
         framer.set_content(f'<iframe src="{served.url}/admin"></iframe>')
-        framer.wait_for_timeout(3000)
+        for _ in range(100):  # the refusal comes as the frame loads: up to 10 s
+            if any("frame-ancestors" in text for text in refusals):
+                break
+            framer.wait_for_timeout(100)
         framer.close()
     finally:
         context.close()

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.dashboard.conftest import demo_database  # noqa: F401  (shared fixture)
 from watchwall.config.database import make_engine, upgrade
-from watchwall.config.settings import get_settings, reset_settings_cache
+from watchwall.config.settings import reset_settings_cache
 
 DATA = Path(__file__).parent / "data"
 _names = itertools.count(1)
@@ -101,27 +102,6 @@ def _load_demo_through_cli(url: str, data_dir: Path) -> None:
             reset_settings_cache()
 
 
-def _load_demo_by_ensure(data_dir: Path) -> str:
-    from watchwall.metrics.demo_data import ensure_demo_data
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("WATCHWALL_DATA_DIR", str(data_dir))
-        patch.delenv("WATCHWALL_DATABASE_URL", raising=False)
-        reset_settings_cache()
-        try:
-            settings = get_settings()
-            settings.ensure_data_dir()
-            url = settings.effective_database_url
-            engine = make_engine(url)
-            try:
-                assert ensure_demo_data(engine) is True
-            finally:
-                engine.dispose()
-        finally:
-            reset_settings_cache()
-    return url
-
-
 @pytest.fixture(scope="session")
 def demo_urls(tmp_path_factory):
     """Per backend, a database loaded once with demo data (read-only for tests): on SQLite the
@@ -133,7 +113,10 @@ def demo_urls(tmp_path_factory):
         if backend not in loaded:
             folder = tmp_path_factory.mktemp(f"demo-{backend}")
             if backend == "sqlite":
-                loaded[backend] = _load_demo_by_ensure(folder)
+                # the session's default database filled by ensure_demo_data, copied (one load
+                # for these tests and the dashboard's served instances)
+                request.getfixturevalue("demo_database")(folder)
+                loaded[backend] = f"sqlite:///{folder / 'watchwall.db'}"
             else:
                 url = request.getfixturevalue("postgres_databases").create()
                 _load_demo_through_cli(url, folder)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.dashboard.conftest import browser, served_factory  # noqa: F401  (shared fixtures)
+from tests.dashboard.conftest import browser, demo_database, served_factory  # noqa: F401  (shared fixtures)
 from watchwall.config.database import make_engine, upgrade
 
 

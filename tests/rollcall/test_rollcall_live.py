@@ -249,8 +249,17 @@ def test_a_roll_call_of_three_centres(world, browser):
             ("maiji", "maiji-duty"),
             ("qingshui", "qingshui-duty"),
         ]
-        assert decided["maiji"]["incident_id"] and decided["qingshui"]["incident_id"]
-        assert decided["qinzhou"]["incident_id"] is None
+        # each failed call is linked to its incident after the incident is opened
+        linked = wait_until(
+            lambda: (
+                (c := calls_of(engine)) and c["maiji"]["incident_id"] and c["qingshui"]["incident_id"] and c
+            ),
+            15,
+            0.2,
+            "the failed calls linked to their incidents",
+        )
+        assert {linked[c]["incident_id"] for c in ("maiji", "qingshui")} == {i["id"] for i in incidents}
+        assert linked["qinzhou"]["incident_id"] is None
 
         # the wall: green for qinzhou, red for the others
         wall.wait_for_function(

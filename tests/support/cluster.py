@@ -19,6 +19,7 @@ import numpy as np
 import yaml
 from sqlalchemy import text
 
+from watchwall.cluster.status import read_status, status_json
 from watchwall.config.database import make_engine
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -129,15 +130,15 @@ def node_env(data_dir: Path, database_url: str, site: Path, segment_s: float = 4
 
 
 def cluster_status(env: dict[str, str]) -> dict:
-    result = subprocess.run(
-        [sys.executable, "-m", "watchwall.roles.cli", "cluster", "status", "--json"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
+    """The document ``watchwall cluster status --json`` prints, read by the same code in this process.
+
+    The tests poll it every half second; a CLI process each time took the CPU of a busy 2-core
+    machine from the nodes under test. The command itself is run by tests/cluster/test_status.py."""
+    engine = make_engine(env["WATCHWALL_DATABASE_URL"])
+    try:
+        return json.loads(json.dumps(status_json(read_status(engine)), ensure_ascii=False))
+    finally:
+        engine.dispose()
 
 
 def wait_for(predicate, timeout: float, what: str, interval: float = 0.5):

@@ -14,7 +14,9 @@ dropping media wedges the server), ``broken`` (H.264 corrupted by
 ``breakmydata``), ``bframes`` (H.264 Main with two B-frames between references, so RTP
 timestamps arrive out of order), ``mjpeg`` (JPEG pictures, RFC 2435: a codec the recorder cannot
 keep), ``file:PATH`` (a pre-encoded H.264 Annex-B file, or H.265 when it ends in .h265/.hevc, played
-in a loop in real time: the server parses and packetizes it but encodes nothing, for benchmarks).
+in a loop in real time: the server parses and packetizes it but encodes nothing, for benchmarks),
+``timecode`` (H.264 of pictures made in real time here, each with the wall-clock time of its making
+painted in as blocks, tests/support/time_code.py: the live-edge lag benchmark's camera).
 With ``--user``/``--password`` every mount needs those credentials (basic authentication, or digest
 with ``--digest``); anyone else is answered 401. ``--protocols udp`` offers RTP over UDP only
 (``set_protocols``): a SETUP asking for TCP is answered ``461 Unsupported Transport``, as many
@@ -38,6 +40,7 @@ from __future__ import annotations
 import argparse
 import sys
 import threading
+import time
 
 import gi
 
@@ -45,8 +48,9 @@ gi.require_version("Gst", "1.0")
 gi.require_version("GstRtspServer", "1.0")
 gi.require_version("GstRtsp", "1.0")
 from gi.repository import GLib, Gst, GstRtsp, GstRtspServer  # noqa: E402
+from time_code import HEIGHT_NEEDED, WIDTH_NEEDED, paint  # noqa: E402 (beside this script)
 
-KINDS = ("h264", "h265", "valve", "broken", "bframes", "mjpeg")
+KINDS = ("h264", "h265", "valve", "broken", "bframes", "mjpeg", "timecode")
 PROTOCOLS = {"tcp": "TCP", "udp": "UDP"}
 FILE_KIND = "file:"
 
@@ -79,6 +83,15 @@ def launch_line(kind: str, width: int, height: int, fps: int, keyframe_s: float)
         )
     source = pattern_source(width, height, fps)
     gop = max(1, round(fps * keyframe_s))
+    if kind == "timecode":
+        # threads=1: zerolatency's sliced threads cut a picture into slices that FFmpeg's RTSP
+        # reader hands on as separate pictures, half a time code each
+        return (
+            f"( appsrc name=frames is-live=true do-timestamp=true format=time "
+            f"caps=video/x-raw,format=I420,width={width},height={height},framerate={fps}/1 "
+            f"! x264enc tune=zerolatency speed-preset=ultrafast threads=1 bitrate=1500 key-int-max={gop} "
+            "! video/x-h264,profile=baseline ! rtph264pay name=pay0 pt=96 config-interval=-1 )"
+        )
     if kind == "h265":
         return (
             f"( {source} ! x265enc tune=zerolatency speed-preset=ultrafast bitrate=400 key-int-max={gop} "
@@ -138,6 +151,43 @@ def date_file_frames(_factory, media) -> None:
 
     parse = media.get_element().get_by_name("parse")
     parse.get_static_pad("src").add_probe(Gst.PadProbeType.BUFFER, copy_dts_to_pts)
+
+
+class TimeCodeFrames:
+    """Feeds a ``timecode`` media's appsrc in real time: each I420 picture is made (a bar moving
+    on grey, the time code painted with time.time() of that moment) just before it is pushed."""
+
+    def __init__(self, width: int, height: int, fps: int) -> None:
+        if width < WIDTH_NEEDED or height < HEIGHT_NEEDED:
+            raise SystemExit(f"a timecode mount needs at least {WIDTH_NEEDED}x{HEIGHT_NEEDED}")
+        self.width, self.height, self.fps = width, height, fps
+
+    def on_media_configure(self, _factory, media) -> None:
+        source = media.get_element().get_by_name("frames")
+        stop = threading.Event()
+        media.connect("unprepared", lambda _media: stop.set())
+        threading.Thread(target=self._feed, args=(source, stop), daemon=True).start()
+
+    def _feed(self, source, stop: threading.Event) -> None:
+        width, height = self.width, self.height
+        chroma = bytes([128]) * (2 * (width // 2) * (height // 2))
+        grey = bytes([128]) * (width * height)
+        interval, started = 1.0 / self.fps, time.monotonic()
+        index = 0
+        while not stop.is_set():
+            index += 1
+            luma = bytearray(grey)
+            bar = (index * 8) % width
+            for y in range(HEIGHT_NEEDED + 16, height):
+                luma[y * width + bar : y * width + min(width, bar + 16)] = bytes([235]) * min(16, width - bar)
+            paint(luma, width, round(time.time() * 1000))
+            if source.get_state(0)[1] == Gst.State.PLAYING:  # one queued before would reach the viewer stale
+                picture = bytes(luma) + chroma
+                buffer = Gst.Buffer.new_allocate(None, len(picture), None)
+                buffer.fill(0, picture)  # a copy: new_wrapped's memory is not kept alive by PyGObject
+                if source.emit("push-buffer", buffer) != Gst.FlowReturn.OK:
+                    return  # the media is going away
+            stop.wait(max(0.0, started + index * interval - time.monotonic()))
 
 
 class MediaRegistry:
@@ -204,6 +254,8 @@ def build_server(
             factory.set_shared(True)
         if kind.startswith(FILE_KIND):
             factory.connect("media-configure", date_file_frames)
+        if kind == "timecode":
+            factory.connect("media-configure", TimeCodeFrames(width, height, args.fps).on_media_configure)
         if args.user:
             factory.set_permissions(viewer_permissions())
         mounts.add_factory(path, factory)

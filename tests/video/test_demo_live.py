@@ -4,23 +4,18 @@ raises no tamper alarm (before, a 10 s loop sampled every 10 s looked "frozen").
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import av
 import pytest
 
-from watchwall.config.settings import DEMO_SITE
+from tests.video import demo_run
 from watchwall.config.site import Camera, DemoSource
 from watchwall.video.ingest.analytics import KINDS, Thresholds, changed_pixels, to_analysis_size
 from watchwall.video.ingest.demo_live import LiveDemo
 from watchwall.video.ingest.source_url import source_for_camera
 
-ROOT = Path(__file__).resolve().parents[2]
-# one camera of each demo pattern of the shipped site, as the wall shows them
-CAMERAS = ("tianshui-command-1", "qinzhou-checkin-1", "tianshui-entrance-1")
+CAMERAS = demo_run.CAMERAS
 
 
 def _seconds(alarm: dict) -> float:
@@ -79,27 +74,15 @@ def test_a_demo_camera_streams_live_h264_and_a_clip_stays_available(tmp_path):
 
 
 @pytest.mark.slow
-def test_the_shipped_demo_site_runs_five_minutes_without_an_alarm(tmp_path):
+def test_the_shipped_demo_site_runs_five_minutes_without_an_alarm():
     """Three cameras of the shipped site (one per pattern) through the real ingest: keyframe analytics at
     the default thumbnail interval (10 s), recording on, for 5 minutes. ``frozen`` needs 4 identical
     keyframes over 15 s and ``moved`` a changed view over 3 keyframes, so the looped clips of before
-    raised ``frozen`` within the first minute; the rest of the 5 minutes is for anything slower."""
-    env = {"WATCHWALL_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin", "PYTHONUNBUFFERED": "1"}
-    args = [
-        sys.executable,
-        "-m",
-        "watchwall.roles.cli",
-        "ingest",
-        "--site",
-        str(DEMO_SITE),
-        "--seconds",
-        "300",
-    ]
-    for camera in CAMERAS:
-        args += ["--camera", camera]
-    result = subprocess.run([*args, "--json"], env=env, cwd=ROOT, capture_output=True, text=True, timeout=480)
-    assert result.returncode == 0, result.stderr[-3000:]
-    report = json.loads(result.stdout)
+    raised ``frozen`` within the first minute; the rest of the 5 minutes is for anything slower.
+    The run starts with the session (tests/conftest.py) and goes on beside the other tests."""
+    returncode, stdout, stderr = demo_run.report()
+    assert returncode == 0, stderr[-3000:]
+    report = json.loads(stdout)
     assert sorted(report) == sorted(CAMERAS)
     for camera_id, row in report.items():
         tamper = [alarm for alarm in row["alarms"] if alarm["kind"] in KINDS]
