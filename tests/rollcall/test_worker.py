@@ -22,21 +22,28 @@ from watchwall.rollcall.face_adapter import face_check_with
 from watchwall.rollcall.worker import BOOKMARK_TRIES, RollcallWorker
 
 
+def worker_on(
+    engine, settings: Settings, the_site, clock: dict, published: list, failed: list
+) -> RollcallWorker:
+    """A worker on ``clock["now"]`` with the real face check; what it publishes and fails is kept."""
+    return RollcallWorker(
+        engine,
+        settings,
+        lambda: the_site,
+        face_check_with(settings.face_check),
+        recordings_dir=settings.data_dir / "recordings",
+        publish=published.append,
+        on_failed=failed.append,
+        now=lambda: clock["now"],
+    )
+
+
 def test_verdicts_without_a_recording_and_without_an_answer(rollcall_engine, site, tmp_path):  # noqa: F811
     rollcall = RollcallSettings(countdown_s=20, after_answer_s=2, recording_grace_s=3)
     settings = Settings(data_dir=tmp_path, rollcall=rollcall)
     clock = {"now": datetime(2026, 12, 4, 2, 0, tzinfo=UTC)}
     published, failed = [], []
-    worker = RollcallWorker(
-        rollcall_engine,
-        settings,
-        lambda: site,
-        face_check_with(settings.face_check),
-        recordings_dir=tmp_path / "recordings",
-        publish=published.append,
-        on_failed=failed.append,
-        now=lambda: clock["now"],
-    )
+    worker = worker_on(rollcall_engine, settings, site, clock, published, failed)
     start = clock["now"]
     calls = store.start_rollcall(rollcall_engine, site, rollcall, COMMAND, ["qinzhou", "maiji"], now=start)
     qinzhou = next(c for c in calls if c["county"] == "qinzhou")
@@ -96,16 +103,7 @@ def test_a_scheduled_time_during_a_running_roll_call_waits_for_its_countdown(rol
     settings = Settings(data_dir=tmp_path, rollcall=rollcall, timezone="Asia/Shanghai")
     opening = datetime(2026, 12, 4, 10, 0, tzinfo=zone).astimezone(UTC)
     clock = {"now": opening}
-    worker = RollcallWorker(
-        rollcall_engine,
-        settings,
-        lambda: site,
-        face_check_with(settings.face_check),
-        recordings_dir=tmp_path / "recordings",
-        publish=lambda call: None,
-        on_failed=lambda call: None,
-        now=lambda: clock["now"],
-    )
+    worker = worker_on(rollcall_engine, settings, site, clock, [], [])
     try:
         worker.tick()  # draws the day's one time within 10:00-10:01
         (plan,) = scheduler.plans_of(rollcall_engine, "2026-12-04")
