@@ -104,7 +104,7 @@ def postpone(engine: Engine, plan_id: int) -> None:
         session.execute(
             update(RollcallPlan)
             .where(RollcallPlan.id == plan_id, RollcallPlan.rollcall_id.is_(None))
-            .values(fired_at=None, skipped=False, outcome=None)
+            .values(fired_at=None)  # claimed as not late, so nothing else was written
         )
 
 
