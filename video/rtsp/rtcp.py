@@ -143,7 +143,9 @@ class ReceptionStats:
             lost = max(-(1 << 23), min((1 << 23) - 1, self.cumulative_lost)) & 0xFFFFFF
             delay = 0
             if self.last_sr_at is not None:
-                delay = min(_WRAP - 1, int((now - self.last_sr_at) * 65536))
+                # max(0, ...): over UDP a sender report is stamped when its datagram is read, which
+                # can be after the ``now`` of the drain that reports
+                delay = max(0, min(_WRAP - 1, int((now - self.last_sr_at) * 65536)))
             receiver = struct.pack(
                 "!BBHIIIIIII",
                 0x81,

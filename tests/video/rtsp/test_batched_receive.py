@@ -193,3 +193,20 @@ def test_interleaved_framing_as_packet_by_packet():
     assert [getattr(session.stats, name) for name in fields] == [getattr(reference, name) for name in fields]
     assert session.stats.sender_reports == len(range(3, len(packets), 17))
     assert not session._buffer and session._garbage == len(b"garbage!")
+
+
+def test_a_sender_report_read_after_the_drain_began_gives_a_zero_delay():
+    """Over UDP a sender report is stamped when its datagram is read, which can be later than the
+    ``now`` of the drain that then reports: DLSR is 0 then, not a negative number (which no
+    32-bit field holds)."""
+    packets = [p for p in stream_packets() if len(p) >= 12][:5]
+    stats = ReceptionStats(90000, "a")
+    for packet in packets:
+        stats.packet(packet, 0, 10.0)
+    sender_report = bytes([0x80, 200, 0, 6]) + bytes(range(24))
+    stats.control(sender_report, 10.02)
+    report = stats.report(10.0)
+    assert int.from_bytes(report[28:32], "big") == 0  # DLSR, the report block's last word
+    assert int.from_bytes(report[24:28], "big") == stats.last_sr != 0
+    later = stats.report(10.52)
+    assert int.from_bytes(later[28:32], "big") == int(0.5 * 65536)

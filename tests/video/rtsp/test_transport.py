@@ -79,9 +79,15 @@ def test_rtcp_receiver_reports_reach_the_server(transport, tmp_path):
 
             def reported() -> bool:
                 session.pump(time.monotonic(), units)
-                return server.receiver_reports("/cam")[0] >= 1 and session.stats.reports_sent >= 2
+                return (
+                    server.receiver_reports("/cam")[0] >= 1
+                    and session.stats.reports_sent >= 2
+                    and session.stats.sender_reports >= 1  # the server's first may come after our second
+                )
 
-            wait_until(reported, 20, interval=0.1, what="a receiver report read by the server")
+            wait_until(
+                reported, 20, interval=0.1, what="a receiver report read by the server, its report read"
+            )
             reports, highest = server.receiver_reports("/cam")
             assert highest >= session.stats.base_seq  # the extended sequence number we reported
             assert session.stats.sender_reports >= 1  # and we read the server's sender reports
