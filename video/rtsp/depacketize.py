@@ -1,8 +1,9 @@
 """RTP payloads of H.264 (RFC 6184) and H.265 (RFC 7798) back into whole access units, Annex-B.
 
 Hot path: about 200 RTP packets a second per 2 Mbit/s camera. Over TCP the session hands a
-whole drain's packets to ``push_many`` in one call (the next FU-A piece, most packets, is taken
-there with its header read by one unpack); payloads are copied once, by slicing the receive buffer.
+whole drain's packets to ``push_many`` in one call; the next FU-A pieces, most packets, are taken
+there by video.rtsp.hot_path (compiled where it could be built); payloads are copied once, out of
+the receive buffer.
 An access unit ends at the marker bit, or when the timestamp changes without one. A lost
 packet (a hole in the sequence numbers) marks the access unit it falls in as corrupt; a
 fragment whose start was lost is dropped.
@@ -10,16 +11,13 @@ fragment whose start was lost is dropped.
 
 from __future__ import annotations
 
-import struct
 from typing import NamedTuple
 
 from watchwall.video.codec.nal import START_CODE
+from watchwall.video.rtsp.hot_path import fu_a_run
 
 _WRAP = 1 << 32
 _HALF = 1 << 31
-# an RTP header without CSRC, then an FU-A indicator and header: first byte, second, sequence
-# number, timestamp, (SSRC skipped), indicator, FU header
-_FU_A_HEADER = struct.Struct("!BBHI4xBB")
 
 
 class AccessUnit(NamedTuple):
@@ -122,43 +120,28 @@ class Depacketizer:
 
     def push_many(self, buf: bytearray, spans: list[tuple[int, int]], out: list[AccessUnit]) -> None:
         """``push`` for each packet at ``buf[start:end]`` of ``spans``, in order: one call per drain
-        of a connection. The next FU-A piece of the unit being built (most packets of an H.264
-        camera) is taken here, its header read by one unpack and the state kept in locals; any
-        other packet goes through ``push``."""
+        of a connection. The next FU-A pieces of the unit being built (most packets of an H.264
+        camera) are taken by video.rtsp.hot_path.fu_a_run, a run at a time; any other packet goes
+        through ``push``."""
         push = self.push
         if self.hevc:
             for start, end in spans:
                 push(buf, start, end, out)
             return
-        unpack = _FU_A_HEADER.unpack_from
-        payload_type = self.payload_type
-        parts, in_fragment = self._parts, self._in_fragment
-        sequence, raw_ts = self._sequence, self._raw_ts
-        for start, end in spans:
-            if in_fragment and end - start > 14:
-                first, second, number, timestamp, indicator, fu = unpack(buf, start)
-                if (
-                    first == 0x80
-                    and indicator & 0x1F == 28
-                    and not fu & 0x80
-                    and number == (sequence + 1) & 0xFFFF
-                    and second & 0x7F == payload_type
-                    and timestamp == raw_ts
-                ):
-                    sequence = number
-                    parts.append(buf[start + 14 : end])
-                    if fu & 0x40:
-                        in_fragment = False
-                    if second & 0x80:
-                        self._sequence = sequence
-                        self._finish(out)
-                        parts, in_fragment = self._parts, False
+        index, count = 0, len(spans)
+        while index < count:
+            if self._in_fragment:
+                index, self._sequence, self._in_fragment, marker = fu_a_run(
+                    buf, spans, index, self.payload_type, self._sequence, self._raw_ts, self._parts
+                )
+                if marker:
+                    self._finish(out)
                     continue
-            self._sequence, self._in_fragment = sequence, in_fragment
+                if index == count:
+                    return
+            start, end = spans[index]
+            index += 1
             push(buf, start, end, out)
-            parts, in_fragment = self._parts, self._in_fragment
-            sequence, raw_ts = self._sequence, self._raw_ts
-        self._sequence, self._in_fragment = sequence, in_fragment
 
     def flush(self, out: list[AccessUnit]) -> None:
         if self._parts:

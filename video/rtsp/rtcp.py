@@ -16,7 +16,9 @@ import os
 import random
 import socket
 import struct
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+
+from watchwall.video.rtsp.hot_path import reception
 
 RTCP_VERSION = 2
 SR, RR, SDES, BYE = 200, 201, 202, 203
@@ -24,8 +26,6 @@ SDES_CNAME = 1
 MIN_INTERVAL_S = 5.0  # RFC 3550 6.2: the recommended minimum
 _COMPENSATION = 2.71828 - 1.5  # 6.3.1: e - 3/2, so the randomised interval averages the chosen one
 _WRAP = 1 << 32
-_HALF = 1 << 31
-_SEQ_TS_SSRC = struct.Struct("!HII")  # an RTP header's sequence number, timestamp and SSRC
 
 
 def next_interval(rng: random.Random) -> float:
@@ -64,43 +64,35 @@ class ReceptionStats:
         arrived at ``arrival``."""
         self.spans(buf, [(start, start + 12) for start in starts], arrival)
 
-    def spans(self, buf: bytes | bytearray, spans: Iterable[tuple[int, int]], arrival: float) -> None:
+    def spans(self, buf: bytes | bytearray, spans: Sequence[tuple[int, int]], arrival: float) -> None:
         """Count the RTP packets at ``buf[start:end]`` of ``spans``, all arrived at ``arrival``;
-        one shorter than an RTP header (12 bytes) is not one. One call per drain of a connection:
-        the state lives in locals through the loop, which is most of what this costs per packet."""
-        ssrc_now, max_seq, cycles, received = self.ssrc, self.max_seq, self.cycles, self.received
-        jitter, last_arrival, last_ts = self.jitter, self._last_arrival, self._last_ts
-        clock_rate = self.clock_rate
-        unpack = _SEQ_TS_SSRC.unpack_from
-        for start, end in spans:
-            if end - start < 12:
-                continue
-            sequence, timestamp, ssrc = unpack(buf, start + 2)
-            if ssrc != ssrc_now:  # first packet, or the source changed (a new encoder): start over
-                ssrc_now, self.base_seq, max_seq, cycles = ssrc, sequence, sequence, 0
-                received = self.expected_prior = self.received_prior = 0
-                jitter, last_arrival = 0.0, None
-            else:
-                ahead = (sequence - max_seq) & 0xFFFF
-                if 0 < ahead < 0x8000:
-                    if sequence < max_seq:
-                        cycles += 1 << 16
-                    max_seq = sequence
-            received += 1
-            if timestamp == last_ts and arrival == last_arrival:
-                # Another packet of the same frame in the same drain (most packets over TCP): the
-                # difference below is 0, and this is the same arithmetic on it.
-                jitter -= jitter / 16
-                continue
-            if last_arrival is not None:  # A.8, from the differences of arrival and RTP times
-                step = (timestamp - last_ts) % _WRAP
-                if step >= _HALF:
-                    step -= _WRAP
-                d = abs((arrival - last_arrival) * clock_rate - step)
-                jitter += (d - jitter) / 16
-            last_arrival, last_ts = arrival, timestamp
-        self.ssrc, self.max_seq, self.cycles, self.received = ssrc_now, max_seq, cycles, received
-        self.jitter, self._last_arrival, self._last_ts = jitter, last_arrival, last_ts
+        one shorter than an RTP header (12 bytes) is not one. One call per drain of a connection
+        (video.rtsp.hot_path.reception does the counting)."""
+        (
+            self.ssrc,
+            self.max_seq,
+            self.cycles,
+            self.received,
+            self.jitter,
+            self._last_arrival,
+            self._last_ts,
+            restarted_at,
+        ) = reception(
+            buf,
+            spans,
+            arrival,
+            self.clock_rate,
+            self.ssrc,
+            self.max_seq,
+            self.cycles,
+            self.received,
+            self.jitter,
+            self._last_arrival,
+            self._last_ts,
+        )
+        if restarted_at is not None:  # the first packet, or a new SSRC: its numbering starts here
+            self.base_seq = restarted_at
+            self.expected_prior = self.received_prior = 0
 
     @property
     def extended_max(self) -> int:

@@ -27,6 +27,7 @@ from watchwall.video.ingest.source_url import split_credentials
 from watchwall.video.ingest.stream_errors import AUTH, CONFIG, NOT_FOUND, PROTOCOL, UNREACHABLE, StreamFailure
 from watchwall.video.rtsp.auth import Credentials, parse_challenges
 from watchwall.video.rtsp.depacketize import AccessUnit, Depacketizer
+from watchwall.video.rtsp.hot_path import media_frames
 from watchwall.video.rtsp.messages import MAX_MESSAGE, Response, content_length, parse_head
 from watchwall.video.rtsp.rtcp import ReceptionStats, next_interval
 from watchwall.video.rtsp.sdp import VideoMedia, parse_sdp
@@ -359,17 +360,21 @@ class RtspSession:
         size = len(buffer)
         position = 0
         spans: list[tuple[int, int]] = []  # the media packets, counted and depacketised in one call each
-        frame = _FRAME.unpack_from  # '$', channel, length: one call a frame, not four indexings
-        append = spans.append
+        frame = _FRAME.unpack_from
         try:
             while size - position >= 4:
+                if channel >= 0:  # a run of media frames, usually all the drain holds
+                    found, position = media_frames(buffer, position, channel)
+                    spans += found
+                    if size - position < 4:
+                        break
                 dollar, frame_channel, length = frame(buffer, position)
                 if dollar == 0x24:
                     end = position + 4 + length
                     if end > size:
                         break
                     if frame_channel == channel:
-                        append((position + 4, end))
+                        spans.append((position + 4, end))
                     elif frame_channel == control:
                         self.stats.control(buffer[position + 4 : end], now)
                     position = end
