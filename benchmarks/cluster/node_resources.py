@@ -14,6 +14,14 @@ Rss, Pss, anonymous), the machine's load average and how busy its cores were (``
 
     .venv/bin/python benchmarks/cluster/node_resources.py --cameras 200 --rounds 3      # memory
     .venv/bin/python benchmarks/cluster/node_resources.py --cameras 50 --ffmpeg --rounds 3   # CPU vs ffmpeg
+    .venv/bin/python benchmarks/cluster/node_resources.py --cameras 20 --ffmpeg \
+        --side-by-side WATCHWALL_PURE_PYTHON=1     # and a second node, its own cluster, another setting
+
+``--side-by-side KEY=VALUE`` runs a second recording node (``other``) beside the first, on the same
+cameras in the same rounds, with that extra environment: its own PostgreSQL database and Redis
+database (a cluster of its own, so it owns every camera too). Both share the machine's noise, so
+``other_vs_node`` (its CPU over the first node's, round by round) compares two settings or two
+builds of the code more steadily than two runs can.
 """
 
 from __future__ import annotations
@@ -21,6 +29,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import signal
 import statistics
@@ -43,6 +52,8 @@ from tests.support.rtsp_process import RtspServerProcess, free_port  # noqa: E40
 OUT = ROOT / "benchmarks" / "out"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 MIB = 1024 * 1024
+THREAD_NAMES = ROOT / "benchmarks" / "support" / "thread_names"  # a sitecustomize naming the threads
+OTHER_REDIS_URL = "redis://127.0.0.1:6379/1"  # the side-by-side node's cluster state, apart from the first's
 
 
 def cpu_seconds(pid: int) -> float:
@@ -50,6 +61,21 @@ def cpu_seconds(pid: int) -> float:
     with open(f"/proc/{pid}/stat") as handle:
         fields = handle.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def thread_cpu(pid: int) -> dict[str, float]:
+    """CPU seconds of a process's threads, by group: the thread's name (``--threads`` has the
+    node name them) without its trailing number, so the 20 ``recorder-camN`` are one group."""
+    groups: dict[str, float] = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            name = (task / "comm").read_text().strip()
+            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the thread ended meanwhile
+            continue
+        group = re.sub(r"[-_]?\d+$", "", name) or name
+        groups[group] = groups.get(group, 0.0) + (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+    return groups
 
 
 def memory(pid: int) -> dict[str, float]:
@@ -126,9 +152,23 @@ def run(args: argparse.Namespace) -> dict:
         site = cluster_site(work / "site.yaml", lambda camera: server.url(f"/{camera}"), {"bench": cameras})
         ports = {"idle": free_port(), "bench": free_port()}
         limits = {"idle": 0, "bench": args.cameras}
-        for name in ("idle", "bench"):
-            env = node_env(work / name, database_url, site, segment_s=args.segment_s)
-            env.update(extra_env)
+        names = ["idle", "bench"]
+        side_env = dict(item.split("=", 1) for item in args.side_by_side)
+        if side_env:
+            names.append("other")
+            ports["other"], limits["other"] = free_port(), args.cameras
+            other_database = postgres.migrated("ww_bench_node_other")
+        for name in names:
+            if args.threads:
+                extra_env["PYTHONPATH"] = str(THREAD_NAMES)
+            if name == "other":
+                env = node_env(work / name, other_database, site, segment_s=args.segment_s)
+                env["WATCHWALL_REDIS_URL"] = OTHER_REDIS_URL
+                env.update(extra_env)
+                env.update(side_env)
+            else:
+                env = node_env(work / name, database_url, site, segment_s=args.segment_s)
+                env.update(extra_env)
             node = NodeProcess(
                 name,
                 work / name,
@@ -137,7 +177,8 @@ def run(args: argparse.Namespace) -> dict:
             )
             nodes.append(node.start())
             wait_for(lambda: try_health(ports[name]), 120, f"node {name}'s health page")  # noqa: B023
-        idle, bench = nodes
+        idle, bench = nodes[:2]
+        other = nodes[2] if side_env else None
         # Every camera owned and receiving; "online" for all is not required: on a loaded machine a
         # camera whose packets come late shows "stalled" for a while (each round reports the states).
         flowing = wait_for(
@@ -151,6 +192,16 @@ def run(args: argparse.Namespace) -> dict:
             interval=2,
         )
         print(f"bench node receiving {len(flowing['cameras'])} cameras", flush=True)
+        if other is not None:
+            wait_for(
+                lambda: (
+                    (report := try_health(ports["other"]))
+                    and sum(c["packets"] > 0 for c in report["cameras"].values()) == args.cameras
+                ),
+                args.settle_s,
+                f"the other node to receive all {args.cameras} cameras",
+                interval=2,
+            )
         ffmpegs: list[subprocess.Popen] = []
         if args.ffmpeg:
             ffmpeg_dir = work / "ffmpeg"
@@ -164,12 +215,15 @@ def run(args: argparse.Namespace) -> dict:
         time.sleep(args.warmup)
         rounds = []
         for number in range(args.rounds):
-            for process in [idle.process, bench.process, *ffmpegs]:
+            for process in [node.process for node in nodes] + ffmpegs:
                 if process.poll() is not None:
                     raise RuntimeError(f"{process.args[:4]} exited early: {bench.log()[-2000:]}")
             pids = {"bench": bench.process.pid, "idle": idle.process.pid, "server": server.process.pid}
+            if other is not None:
+                pids["other"] = other.process.pid
             before = {name: cpu_seconds(pid) for name, pid in pids.items()}
             before["ffmpeg"] = sum(cpu_seconds(p.pid) for p in ffmpegs)
+            threads_before = {name: thread_cpu(pids[name]) for name in ("bench", "other") if name in pids}
             packets_before = {c: s["packets"] for c, s in health(ports["bench"])["cameras"].items()}
             busy_before = machine_busy()
             written_before = {"node": bytes_under(work / "bench"), "ffmpeg": bytes_under(work / "ffmpeg")}
@@ -188,6 +242,7 @@ def run(args: argparse.Namespace) -> dict:
             node_memory = memory(pids["bench"])
             idle_memory = memory(pids["idle"])
             used = {name: after[name] - before[name] for name in after}
+            threads_after = {name: thread_cpu(pids[name]) for name in threads_before}
             row = {
                 "round": number + 1,
                 "window_s": round(window, 1),
@@ -212,6 +267,19 @@ def run(args: argparse.Namespace) -> dict:
                     (node_memory["VmRSS"] - idle_memory["VmRSS"]) / args.cameras, 2
                 ),
             }
+            if args.threads:
+                row["threads_core_pct"] = {
+                    node: {
+                        group: round(100 * (seconds - threads_before[node].get(group, 0.0)) / window, 3)
+                        for group, seconds in sorted(groups.items(), key=lambda item: -item[1])
+                    }
+                    for node, groups in threads_after.items()
+                }
+            if other is not None:
+                row["other_core_pct_per_camera"] = round(100 * used["other"] / window / args.cameras, 3)
+                row["other_vs_node"] = round(used["other"] / used["bench"], 3)
+                if ffmpegs:
+                    row["other_vs_ffmpeg"] = round(used["other"] / used["ffmpeg"], 3)
             if ffmpegs:
                 ffmpeg_pss = sum(memory(p.pid)["Pss"] for p in ffmpegs)
                 row["ffmpeg_core_pct_per_camera"] = round(100 * used["ffmpeg"] / window / args.cameras, 3)
@@ -266,6 +334,12 @@ def run(args: argparse.Namespace) -> dict:
         "node_bytes_written": node_bytes,
         "ffmpeg_bytes_written": row_bytes,
     }
+    if args.side_by_side:
+        summary["side_by_side"] = args.side_by_side
+        summary["other_core_pct_per_camera"] = median("other_core_pct_per_camera")
+        summary["other_vs_node"] = median("other_vs_node")
+        if args.ffmpeg:
+            summary["other_vs_ffmpeg"] = median("other_vs_ffmpeg")
     if args.ffmpeg:
         summary["ffmpeg_core_pct_per_camera"] = median("ffmpeg_core_pct_per_camera")
         summary["node_vs_ffmpeg"] = median("node_vs_ffmpeg")
@@ -287,9 +361,19 @@ def main() -> int:
     parser.add_argument(
         "--node-env", action="append", default=[], metavar="KEY=VALUE", help="extra environment of both nodes"
     )
+    parser.add_argument(
+        "--threads", action="store_true", help="each round: the nodes' CPU by thread (named for it)"
+    )
+    parser.add_argument(
+        "--side-by-side",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a second recording node beside, with this extra environment",
+    )
     args = parser.parse_args()
-    if any("=" not in item for item in args.node_env):
-        parser.error("--node-env wants KEY=VALUE")
+    if any("=" not in item for item in args.node_env + args.side_by_side):
+        parser.error("--node-env and --side-by-side want KEY=VALUE")
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop the nodes and drop the database
     if args.cameras < 1 or args.rounds < 1:
         parser.error("--cameras and --rounds must be at least 1")
@@ -297,7 +381,7 @@ def main() -> int:
         parser.error("Debian ffmpeg is needed for --ffmpeg")
     result = run(args)
     OUT.mkdir(parents=True, exist_ok=True)
-    tag = "".join(f"_{item}" for item in args.node_env)
+    tag = "".join(f"_{item}" for item in args.node_env) + "".join(f"_vs_{item}" for item in args.side_by_side)
     name = f"node_resources_{args.cameras}{'_ffmpeg' if args.ffmpeg else ''}{tag}.json"
     (OUT / name).write_text(json.dumps(result, indent=2))
     print(json.dumps(result["summary"], indent=2))
