@@ -45,8 +45,10 @@ from watchwall.incidents.store import report_callback
 from watchwall.roles.media_plane import MediaPlane, build_media_plane
 from watchwall.roles.media_server import MediaServer
 from watchwall.roles.media_tokens import media_key
+from watchwall.video.ingest.keyframes import opencv_on_the_calling_thread
 from watchwall.video.record.models import supersede_open_segments
 from watchwall.video.record.segments import default_recordings_dir
+from watchwall.video.rtsp import hot_path
 from watchwall.video.state.events import RedisSink
 from watchwall.video.state.shared_state import StatePublisher
 from watchwall.video.state.view import LocalMediaView
@@ -262,6 +264,7 @@ def _advertised(server: MediaServer, advertise: str | None) -> str:
 def node_command(args) -> int:
     settings = get_settings()
     require_cluster_backends(settings)
+    opencv_on_the_calling_thread()
     if settings.secret_key_file is None:
         raise UserError(
             "a node serves its cameras' video to web nodes under the cluster's shared secret: "
@@ -306,6 +309,7 @@ def node_command(args) -> int:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     print(f"WatchWall ingest node {args.name}: health on http://{address}/health  (Ctrl-C stops)", flush=True)
+    print(f"RTSP per-packet path: {hot_path.describe()}", flush=True)
     try:
         leases.run(node.cameras, node.on_tick, stop)
     except NodeSuperseded as exc:

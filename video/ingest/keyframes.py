@@ -90,6 +90,17 @@ class _Scalers(threading.local):
 _scalers = _Scalers()
 
 
+def opencv_on_the_calling_thread() -> None:
+    """Have OpenCV run each call on the thread that makes it, without its own thread pool.
+
+    An ingest node's OpenCV work is the keyframe analytics on 320-pixel-wide pictures, already
+    spread over the keyframe pool's threads: there, handing each call's rows to OpenCV's pool costs
+    more than it saves (3.9 against 2.2 ms of CPU a keyframe's analytics on a 2-core machine,
+    benchmarks/README.md). The setting is the process's: a process that also runs face checks
+    (``watchwall serve``, the web role) keeps OpenCV's pool for them."""
+    cv2.setNumThreads(1)
+
+
 class KeyframeWorker:
     def __init__(
         self,
