@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from watchwall.video.codec.nal import START_CODE
+from watchwall.video.rtsp import hot_path
 from watchwall.video.rtsp.hot_path import fu_a_run
 
 _WRAP = 1 << 32
@@ -120,10 +121,13 @@ class Depacketizer:
 
     def push_many(self, buf: bytearray, spans: list[tuple[int, int]], out: list[AccessUnit]) -> None:
         """``push`` for each packet at ``buf[start:end]`` of ``spans``, in order: one call per drain
-        of a connection. The next FU-A pieces of the unit being built (most packets of an H.264
-        camera) are taken by video.rtsp.hot_path.fu_a_run, a run at a time; any other packet goes
-        through ``push``."""
+        of a connection. H.264: compiled, all of it (video.rtsp.hot_path.h264_drain); in Python,
+        the next FU-A pieces of the unit being built (most packets) are taken by
+        hot_path.fu_a_run, a run at a time, and any other packet goes through ``push``."""
         push = self.push
+        if not self.hevc and hot_path.h264_drain is not None:
+            self._drain_compiled(buf, spans, out)
+            return
         if self.hevc:
             for start, end in spans:
                 push(buf, start, end, out)
@@ -142,6 +146,40 @@ class Depacketizer:
             start, end = spans[index]
             index += 1
             push(buf, start, end, out)
+
+    def _drain_compiled(self, buf: bytearray, spans: list[tuple[int, int]], out: list[AccessUnit]) -> None:
+        raw_ts = self._raw_ts
+        (
+            self._units,
+            self._keyframe,
+            self._corrupt,
+            self._in_fragment,
+            self._sequence,
+            self._raw_ts,
+            self._ts,
+            self.lost_packets,
+            self.bad_packets,
+        ) = hot_path.h264_drain(
+            buf,
+            spans,
+            self.payload_type,
+            self._parts,
+            (
+                self._units,
+                self._keyframe,
+                self._corrupt,
+                self._in_fragment,
+                self._sequence,
+                self._raw_ts,
+                self._ts,
+                self.lost_packets,
+                self.bad_packets,
+            ),
+            out,
+            AccessUnit,
+        )
+        if self._raw_ts != raw_ts:  # what push's fast path compares a packet's timestamp bytes with
+            self._raw_ts_bytes = self._raw_ts.to_bytes(4, "big")
 
     def flush(self, out: list[AccessUnit]) -> None:
         if self._parts:

@@ -1,16 +1,17 @@
-"""The RTSP loop's per-packet work: three functions, compiled where the package was built with its
-C extension (``_speedups.c``), in Python otherwise.
+"""The RTSP loop's per-packet work, compiled where the package was built with its C extension
+(``_speedups.c``), in Python otherwise.
 
 At 2 Mbit/s a camera sends about 200 RTP packets a second over its RTSP connection. Python spends
-a few microseconds on each (walking the interleaved frames, the RTCP reception statistics, the
-next FU-A piece of a frame), which made the RTSP loop half of an ingest node's CPU. These three
-steps are the whole per-packet work of the usual packet; everything else (a frame's first packet,
-parameter sets, aggregation packets, anything unusual) stays in Python, once per frame.
+a few microseconds on each (walking the interleaved frames, the RTCP reception statistics,
+depacketising), which made the RTSP loop the largest part of an ingest node's CPU. Compiled:
 
-Each compiled function is the exact counterpart of the Python one here, which is its reference:
-same arguments, same results, the same floating-point operations in the same order. The tests
-run both on the same bytes. ``WATCHWALL_PURE_PYTHON=1`` in the environment picks the Python ones
-(to compare them, or to rule the extension out).
+- ``media_frames`` and ``reception``: exact counterparts of the Python functions here;
+- ``h264_drain``: ``Depacketizer.push`` (video/rtsp/depacketize.py) for every H.264 packet of a
+  drain; the Python depacketiser is its reference (``fu_a_run`` below is part of that Python path).
+
+Same arguments, same results, the same floating-point operations in the same order: the tests
+run both on the same bytes. ``WATCHWALL_PURE_PYTHON=1`` in the environment picks Python (to
+compare them, or to rule the extension out).
 """
 
 from __future__ import annotations
@@ -148,7 +149,7 @@ def fu_a_run(
     return index, sequence, in_fragment, False
 
 
-PYTHON = {"media_frames": media_frames, "reception": reception, "fu_a_run": fu_a_run}
+PYTHON = {"media_frames": media_frames, "reception": reception}
 
 
 def _pure_python_asked() -> bool:
@@ -158,15 +159,16 @@ def _pure_python_asked() -> bool:
 def _compiled() -> dict | None:
     if _speedups is None or _pure_python_asked():
         return None
-    return {name: getattr(_speedups, name) for name in PYTHON}
+    return {name: getattr(_speedups, name) for name in (*PYTHON, "h264_drain")}
 
 
 COMPILED = _compiled()
+h264_drain = None  # Python: Depacketizer.push_many packet by packet
 if COMPILED is not None:
-    media_frames, reception, fu_a_run = (  # noqa: F811 - the compiled counterparts replace them
+    media_frames, reception, h264_drain = (  # noqa: F811 - the compiled counterparts replace them
         COMPILED["media_frames"],
         COMPILED["reception"],
-        COMPILED["fu_a_run"],
+        COMPILED["h264_drain"],
     )
 
 

@@ -1,6 +1,7 @@
-"""The compiled per-packet functions (video/rtsp/_speedups.c) against their Python references in
-video.rtsp.hot_path: the same results on a real encoded stream cut into every kind of drain, on
-damaged and random bytes, and the same refusals of spans outside the buffer."""
+"""The compiled per-packet functions (video/rtsp/_speedups.c) against their Python references
+(video.rtsp.hot_path, and the Python depacketiser for ``h264_drain``): the same results on a real
+encoded stream cut into every kind of drain, on damaged and random bytes; spans outside the buffer
+refused."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import pytest
 
 from tests.video.rtsp.test_batched_receive import framed, stream_packets
 from watchwall.video.rtsp import hot_path
+from watchwall.video.rtsp.depacketize import AccessUnit, Depacketizer
 
 try:
     from watchwall.video.rtsp import _speedups
@@ -135,57 +137,141 @@ def test_reception_on_random_headers():
         )
 
 
-def test_fu_a_runs_take_the_same_pieces():
-    """From every packet of the stream as the run's start, with the depacketiser's state as it
-    would be there: the same stop, state and pieces."""
+def mutated(packets: list[bytes], rng: random.Random) -> list[bytes]:
+    """The stream with about one packet in six damaged as a camera or a network might: cut short,
+    a header with CSRCs, an extension or padding (true or lying), another payload type, a wrong
+    version, a timestamp or sequence number changed, a packet lost, repeated or out of order,
+    random bytes."""
+    result = []
+    for packet in packets:
+        roll = rng.random()
+        data = bytearray(packet)
+        if roll < 0.83 or len(data) < 14:
+            result.append(bytes(data))
+            continue
+        kind = rng.randrange(11)
+        if kind == 0:
+            data = data[: rng.randrange(0, len(data))]
+        elif kind == 1:
+            data[0] = (data[0] & 0xF0) | rng.randrange(16)
+        elif kind == 2:
+            data[0] |= 0x10
+            data[12:12] = bytes([0xBE, 0xDE, 0, rng.randrange(4)]) + rng.randbytes(4 * rng.randrange(4))
+        elif kind == 3:
+            data[0] |= 0x20
+            data[-1] = rng.randrange(256)
+        elif kind == 4:
+            data[1] = (data[1] & 0x80) | rng.choice((0, 97, 127))
+        elif kind == 5:
+            data[0] = rng.randrange(256)
+        elif kind == 6:
+            data[4:8] = rng.randbytes(4)
+        elif kind == 7:
+            data[2:4] = rng.randbytes(2)
+        elif kind == 8:
+            continue  # lost
+        elif kind == 9:
+            result.append(bytes(data))  # repeated
+        else:
+            data[12:] = rng.randbytes(len(data) - 12)
+        result.append(bytes(data))
+    if len(result) > 10:
+        i = rng.randrange(len(result) - 1)
+        result[i], result[i + 1] = result[i + 1], result[i]
+    return result
+
+
+def state_of(depacketizer: Depacketizer) -> tuple:
+    return (
+        depacketizer._units,
+        depacketizer._keyframe,
+        depacketizer._corrupt,
+        depacketizer._in_fragment,
+        depacketizer._sequence,
+        depacketizer._raw_ts,
+        depacketizer._raw_ts_bytes,
+        depacketizer._ts,
+        depacketizer.lost_packets,
+        depacketizer.bad_packets,
+        b"".join(depacketizer._parts),
+    )
+
+
+def test_h264_drains_give_what_the_python_depacketiser_gives(monkeypatch):
+    """The compiled drain against the Python one (FU-A runs, then ``push``) and against ``push``
+    packet by packet, on damaged streams cut into drains of every size: the same access units
+    and the same state after every drain, the unit in progress included."""
+    assert compiled().h264_drain is hot_path.h264_drain
+    rng = random.Random(21)
     packets = stream_packets()
-    buffer, spans = framed(packets)
-    taken = 0
-    for index in range(len(spans) - 1):
-        start, _ = spans[index]
-        previous = packets[index - 1] if index else packets[0]
-        sequence = ((previous[2] << 8) | previous[3]) if len(previous) >= 4 else 0
-        raw_ts = int.from_bytes(buffer[start + 4 : start + 8], "big")
-        parts_py, parts_c = [], []
-        result_py = PYTHON["fu_a_run"](buffer, spans, index, 96, sequence, raw_ts, parts_py)
-        result_c = compiled().fu_a_run(buffer, spans, index, 96, sequence, raw_ts, parts_c)
-        assert result_c == result_py
-        assert parts_c == parts_py and all(type(part) is bytes for part in parts_c)
-        taken += len(parts_c)
-    assert taken > len(spans) // 2  # most packets are FU-A pieces
+    units_seen = 0
+    for trial in range(60):
+        stream = mutated(packets, rng) if trial else packets
+        buffer, spans = framed(stream)
+        fast, python, one = (Depacketizer("h264", 96) for _ in range(3))
+        fast_out, python_out, one_out = [], [], []
+        index = 0
+        while index < len(spans):
+            drain = spans[index : index + rng.choice((1, 2, 5, 13, 40))]
+            index += len(drain)
+            fast.push_many(buffer, drain, fast_out)
+            with monkeypatch.context() as patch:
+                patch.setattr(hot_path, "h264_drain", None)
+                python.push_many(buffer, drain, python_out)
+            for start, end in drain:
+                one.push(buffer, start, end, one_out)
+            assert state_of(fast) == state_of(python) == state_of(one)
+            assert fast_out == python_out == one_out
+        for depacketizer, out in ((fast, fast_out), (python, python_out), (one, one_out)):
+            depacketizer.flush(out)
+        assert fast_out == python_out == one_out
+        assert all(type(unit.data) is bytes for unit in fast_out)
+        units_seen += len(fast_out)
+    assert units_seen > 60 * 15
 
 
-def test_fu_a_runs_on_random_packets():
-    rng = random.Random(9)
-    for _ in range(2000):
-        header = bytearray(rng.randbytes(14))
-        header[0] = rng.choice((0x80, 0x90, rng.randrange(256)))
-        header[1] = rng.choice((96, 96 | 0x80, rng.randrange(256)))
-        header[12] = rng.choice((28, 28 | 0x60, 24, rng.randrange(256)))
-        header[13] = rng.choice((0x01, 0x41, 0x81, rng.randrange(256)))
-        buffer = header + rng.randbytes(rng.randrange(0, 5))
-        sequence = ((header[2] << 8) | header[3]) - 1 if rng.random() < 0.8 else rng.randrange(65536)
-        raw_ts = int.from_bytes(header[4:8], "big") if rng.random() < 0.8 else rng.randrange(2**32)
-        spans = [(0, len(buffer))] * rng.randrange(0, 3)
-        parts_py, parts_c = [], []
-        assert compiled().fu_a_run(buffer, spans, 0, 96, sequence & 0xFFFF, raw_ts, parts_c) == PYTHON[
-            "fu_a_run"
-        ](buffer, spans, 0, 96, sequence & 0xFFFF, raw_ts, parts_py)
-        assert parts_c == parts_py
+def test_h264_drains_on_random_packets(monkeypatch):
+    rng = random.Random(4)
+    for _ in range(400):
+        packets = []
+        for _ in range(rng.randrange(1, 12)):
+            header = bytearray(rng.randbytes(12))
+            header[0] = rng.choice((0x80, 0x80, 0x81, 0x90, 0xA0, rng.randrange(256)))
+            header[1] = rng.choice((96, 96 | 0x80, rng.randrange(256)))
+            payload = bytes(
+                [rng.choice((0x65, 0x41, 0x67, 0x68, 24, 28, 0x7C, 0, 30, 0x9C, rng.randrange(256)))]
+            )
+            payload += bytes([rng.choice((0x85, 0x05, 0x45, 0xC5, rng.randrange(256)))]) + rng.randbytes(
+                rng.randrange(0, 20)
+            )
+            if rng.random() < 0.2:  # STAP-A: units of random sizes, some empty, the last maybe cut
+                payload = bytes([24])
+                for _ in range(rng.randrange(1, 4)):
+                    unit = rng.randbytes(rng.choice((0, 1, 3)))
+                    payload += len(unit).to_bytes(2, "big") + unit
+            packets.append(bytes(header) + payload[: rng.randrange(0, len(payload) + 1)])
+        buffer, spans = framed(packets)
+        fast, python = Depacketizer("h264", 96), Depacketizer("h264", 96)
+        fast_out, python_out = [], []
+        fast.push_many(buffer, spans, fast_out)
+        with monkeypatch.context() as patch:
+            patch.setattr(hot_path, "h264_drain", None)
+            python.push_many(buffer, spans, python_out)
+        assert state_of(fast) == state_of(python)
+        assert fast_out == python_out
 
 
-@pytest.mark.parametrize("name", ["reception", "fu_a_run"])
-def test_a_span_outside_the_buffer_is_refused(name):
+def test_a_span_outside_the_buffer_is_refused():
     buffer = bytearray(40)
+    state = (0, False, False, False, None, None, 0, 0, 0)
     for bad in ((0, 41), (-1, 10), (20, 10)):
-        arguments = (
-            (buffer, [bad], 1.0, 90000, None, 0, 0, 0, 0.0, None, 0)
-            if name == "reception"
-            else (buffer, [bad], 0, 96, 0, 0, [])
-        )
-        with pytest.raises((ValueError, IndexError)):
-            getattr(compiled(), name)(*arguments)
+        with pytest.raises(ValueError):
+            compiled().reception(buffer, [bad], 1.0, 90000, None, 0, 0, 0, 0.0, None, 0)
+        with pytest.raises(ValueError):
+            compiled().h264_drain(buffer, [bad], 96, [], state, [], AccessUnit)
     with pytest.raises(TypeError):
-        getattr(compiled(), name)(*((buffer, [(0,)]) + arguments[2:]))
+        compiled().reception(buffer, [(0,)], 1.0, 90000, None, 0, 0, 0, 0.0, None, 0)
+    with pytest.raises(TypeError):
+        compiled().h264_drain(buffer, [(0, 1, 2)], 96, [], state, [], AccessUnit)
     with pytest.raises(ValueError):
         compiled().media_frames(buffer, 41, 0)
