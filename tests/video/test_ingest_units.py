@@ -139,6 +139,37 @@ def test_a_packet_built_with_every_field_equals_the_dataclass_one():
         quick.sequence = 8
 
 
+def counted_one_by_one(health, packet, media_time_s, malformed) -> None:
+    """The counting of one packet as ``CameraHealth.packet`` did before it counted a drain at
+    once: the reference the drain's counts are held to."""
+    from watchwall.video.ingest.health import RATE_WINDOW_S
+
+    wallclock, size = packet.wallclock, len(packet.data)
+    if wallclock - health.last_wallclock > health.stall_after_s:
+        health._gaps.append((health.last_wallclock, wallclock))
+    health.last_wallclock = max(health.last_wallclock, wallclock)
+    health.last_arrival = packet.arrival
+    health.stream = packet.stream
+    health.packets += 1
+    health.bytes += size
+    health.corrupt_packets += packet.is_corrupt
+    health.malformed_packets += malformed
+    when = media_time_s if media_time_s is not None else packet.arrival
+    new_frame = when != health._last_frame_time
+    health._last_frame_time = when
+    if packet.is_keyframe and new_frame:
+        health.keyframes += 1
+        if health._keyframe_times:
+            health.keyframe_interval_frames = health._frames_since_keyframe
+        health._keyframe_times.append(when)
+        health._frames_since_keyframe = 0
+    if new_frame:
+        health._frames_since_keyframe += 1
+    health._recent.append((when, size))
+    while health._recent and (when - health._recent[0][0] > RATE_WINDOW_S or when < health._recent[0][0]):
+        health._recent.popleft()
+
+
 def test_health_counts_a_drain_as_it_counts_packet_by_packet():
     """``CameraHealth.count_packets`` (one lock for a drain) leaves what ``packet`` one by one does:
     frames, keyframes and their interval, bytes, corrupt and malformed counts, gaps, rates."""
@@ -169,7 +200,7 @@ def test_health_counts_a_drain_as_it_counts_packet_by_packet():
             media_s = None if index == 33 else wallclock - t0
             entries.append((packet, media_s, part == 1))
     for packet, media_s, malformed in entries:
-        one.packet(packet, media_s, malformed)
+        counted_one_by_one(one, packet, media_s, malformed)
     for drain in range(0, len(entries), 8):
         batched.count_packets(entries[drain : drain + 8])
     snapshots = [dataclasses.replace(health.snapshot(), last_packet_age_s=None) for health in (batched, one)]
@@ -184,4 +215,6 @@ def test_health_counts_a_drain_as_it_counts_packet_by_packet():
         "keyframe_interval_frames",
     )
     assert [getattr(batched, name) for name in names] == [getattr(one, name) for name in names]
+    assert list(batched._recent) == list(one._recent) and batched.stream is one.stream
+    assert batched.last_arrival == one.last_arrival and batched._last_frame_time == one._last_frame_time
     assert one.keyframes == 5 and one.malformed_packets == 30

@@ -161,34 +161,48 @@ class CameraHealth:
 
     def count_packets(self, packets: Iterable[tuple[MediaPacket, float | None, bool]]) -> None:
         """:meth:`packet` for each ``(packet, media_time_s, malformed)``, in order, under one lock:
-        the RTSP loop counts a drain's packets at once."""
+        the RTSP loop counts a drain's packets at once. The counts live in locals through the loop
+        (it runs for every frame of every camera)."""
         with self._lock:
-            recent, keyframe_times = self._recent, self._keyframe_times
+            recent, keyframe_times, gaps = self._recent, self._keyframe_times, self._gaps
+            stall_after_s = self.stall_after_s
+            last_wallclock, last_frame_time = self.last_wallclock, self._last_frame_time
+            frames_since_keyframe = self._frames_since_keyframe
+            count = size_sum = corrupt = malformed_sum = 0
+            packet = None
             for packet, media_time_s, malformed in packets:
                 wallclock, size = packet.wallclock, len(packet.data)
-                if wallclock - self.last_wallclock > self.stall_after_s:
-                    self._gaps.append((self.last_wallclock, wallclock))
-                self.last_wallclock = max(self.last_wallclock, wallclock)
-                self.last_arrival = packet.arrival
-                self.stream = packet.stream
-                self.packets += 1
-                self.bytes += size
-                self.corrupt_packets += packet.is_corrupt
-                self.malformed_packets += malformed
+                if wallclock - last_wallclock > stall_after_s:
+                    gaps.append((last_wallclock, wallclock))
+                if wallclock > last_wallclock:
+                    last_wallclock = wallclock
+                count += 1
+                size_sum += size
+                corrupt += packet.is_corrupt
+                malformed_sum += malformed
                 when = media_time_s if media_time_s is not None else packet.arrival
-                new_frame = when != self._last_frame_time
-                self._last_frame_time = when
-                if packet.is_keyframe and new_frame:
-                    self.keyframes += 1
-                    if keyframe_times:
-                        self.keyframe_interval_frames = self._frames_since_keyframe
-                    keyframe_times.append(when)
-                    self._frames_since_keyframe = 0
+                new_frame = when != last_frame_time
+                last_frame_time = when
                 if new_frame:
-                    self._frames_since_keyframe += 1
+                    if packet.is_keyframe:
+                        self.keyframes += 1
+                        if keyframe_times:
+                            self.keyframe_interval_frames = frames_since_keyframe
+                        keyframe_times.append(when)
+                        frames_since_keyframe = 0
+                    frames_since_keyframe += 1
                 recent.append((when, size))
                 while recent and (when - recent[0][0] > RATE_WINDOW_S or when < recent[0][0]):
                     recent.popleft()
+            if packet is None:
+                return
+            self.last_wallclock, self._last_frame_time = last_wallclock, last_frame_time
+            self._frames_since_keyframe = frames_since_keyframe
+            self.last_arrival, self.stream = packet.arrival, packet.stream
+            self.packets += count
+            self.bytes += size_sum
+            self.corrupt_packets += corrupt
+            self.malformed_packets += malformed_sum
 
     def reset_rates(self) -> None:
         """Forget the rate window: a new connection or a loop restarts the timestamps."""
