@@ -3,11 +3,15 @@
 Runs the real KeyframeWorker steps on every keyframe of the benchmark clip, in this process,
 and prints the CPU milliseconds of each step per keyframe (medians).
 
-Usage: .venv/bin/python benchmarks/ingest/keyframe_cost.py
+Usage: .venv/bin/python benchmarks/ingest/keyframe_cost.py [--opencv-threads N ...]
+
+``--opencv-threads 0 1`` measures with OpenCV's own thread pool as the process starts (0: left
+as it is) and with OpenCV on the calling thread (1, what ``watchwall node`` sets), alternated.
 """
 
 from __future__ import annotations
 
+import argparse
 import statistics
 import sys
 import tempfile
@@ -15,6 +19,7 @@ import time
 from pathlib import Path
 
 import av
+import cv2
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -73,8 +78,18 @@ def measure(clip: Path, rounds: int = 5) -> dict[str, float]:
 
 
 def main() -> int:
-    for name, ms in measure(ensure_clip(OUT)).items():
-        print(f"{name:<10} {ms:6.2f} ms CPU per keyframe (median)")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--opencv-threads", type=int, nargs="*", default=[0], help="0: OpenCV's default")
+    parser.add_argument("--repeat", type=int, default=1, help="times through the --opencv-threads list")
+    args = parser.parse_args()
+    default_threads = cv2.getNumThreads()
+    clip = ensure_clip(OUT)
+    for _ in range(args.repeat):
+        for threads in args.opencv_threads:
+            cv2.setNumThreads(threads or default_threads)
+            print(f"OpenCV threads: {cv2.getNumThreads()}")
+            for name, ms in measure(clip).items():
+                print(f"  {name:<10} {ms:6.2f} ms CPU per keyframe (median)")
     return 0
 
 
