@@ -95,8 +95,8 @@ def opencv_on_the_calling_thread() -> None:
 
     An ingest node's OpenCV work is the keyframe analytics on 320-pixel-wide pictures, already
     spread over the keyframe pool's threads: there, handing each call's rows to OpenCV's pool costs
-    more than it saves (3.9 against 2.2 ms of CPU a keyframe's analytics on a 2-core machine,
-    benchmarks/README.md). The setting is the process's: a process that also runs face checks
+    more than it saves (a 720p keyframe's analytics: 4.5 against 3.7 ms of CPU on a 2-core machine,
+    benchmarks/ingest/keyframe_cost.py --opencv-threads 0 1). The setting is the process's: a process that also runs face checks
     (``watchwall serve``, the web role) keeps OpenCV's pool for them."""
     cv2.setNumThreads(1)
 
