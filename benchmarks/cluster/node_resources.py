@@ -158,9 +158,9 @@ def run(args: argparse.Namespace) -> dict:
             names.append("other")
             ports["other"], limits["other"] = free_port(), args.cameras
             other_database = postgres.migrated("ww_bench_node_other")
+        if args.threads:
+            extra_env["PYTHONPATH"] = str(THREAD_NAMES)
         for name in names:
-            if args.threads:
-                extra_env["PYTHONPATH"] = str(THREAD_NAMES)
             if name == "other":
                 env = node_env(work / name, other_database, site, segment_s=args.segment_s)
                 env["WATCHWALL_REDIS_URL"] = OTHER_REDIS_URL

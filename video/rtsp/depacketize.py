@@ -11,6 +11,7 @@ fragment whose start was lost is dropped.
 
 from __future__ import annotations
 
+from operator import attrgetter
 from typing import NamedTuple
 
 from watchwall.video.codec.nal import START_CODE
@@ -27,6 +28,21 @@ class AccessUnit(NamedTuple):
     keyframe: bool
     corrupt: bool
     units: int = 0  # NAL units in ``data`` (each behind its start code), as counted here; 0: not known
+
+
+# What hot_path.h264_drain takes in and gives back of a Depacketizer, in its order.
+_DRAIN_STATE = (
+    "_units",
+    "_keyframe",
+    "_corrupt",
+    "_in_fragment",
+    "_sequence",
+    "_raw_ts",
+    "_ts",
+    "lost_packets",
+    "bad_packets",
+)
+_drain_state = attrgetter(*_DRAIN_STATE)
 
 
 class Depacketizer:
@@ -149,35 +165,11 @@ class Depacketizer:
 
     def _drain_compiled(self, buf: bytearray, spans: list[tuple[int, int]], out: list[AccessUnit]) -> None:
         raw_ts = self._raw_ts
-        (
-            self._units,
-            self._keyframe,
-            self._corrupt,
-            self._in_fragment,
-            self._sequence,
-            self._raw_ts,
-            self._ts,
-            self.lost_packets,
-            self.bad_packets,
-        ) = hot_path.h264_drain(
-            buf,
-            spans,
-            self.payload_type,
-            self._parts,
-            (
-                self._units,
-                self._keyframe,
-                self._corrupt,
-                self._in_fragment,
-                self._sequence,
-                self._raw_ts,
-                self._ts,
-                self.lost_packets,
-                self.bad_packets,
-            ),
-            out,
-            AccessUnit,
+        state = hot_path.h264_drain(
+            buf, spans, self.payload_type, self._parts, _drain_state(self), out, AccessUnit
         )
+        for name, value in zip(_DRAIN_STATE, state, strict=True):
+            setattr(self, name, value)
         if self._raw_ts != raw_ts:  # what push's fast path compares a packet's timestamp bytes with
             self._raw_ts_bytes = self._raw_ts.to_bytes(4, "big")
 

@@ -17,6 +17,7 @@ import random
 import socket
 import struct
 from collections.abc import Iterable, Sequence
+from operator import attrgetter
 
 from watchwall.video.rtsp.hot_path import reception
 
@@ -26,6 +27,11 @@ SDES_CNAME = 1
 MIN_INTERVAL_S = 5.0  # RFC 3550 6.2: the recommended minimum
 _COMPENSATION = 2.71828 - 1.5  # 6.3.1: e - 3/2, so the randomised interval averages the chosen one
 _WRAP = 1 << 32
+
+
+# What hot_path.reception takes in and gives back of a ReceptionStats, in its order.
+_RECEPTION_STATE = ("ssrc", "max_seq", "cycles", "received", "jitter", "_last_arrival", "_last_ts")
+_reception_state = attrgetter(*_RECEPTION_STATE)
 
 
 def next_interval(rng: random.Random) -> float:
@@ -68,28 +74,9 @@ class ReceptionStats:
         """Count the RTP packets at ``buf[start:end]`` of ``spans``, all arrived at ``arrival``;
         one shorter than an RTP header (12 bytes) is not one. One call per drain of a connection
         (video.rtsp.hot_path.reception does the counting)."""
-        (
-            self.ssrc,
-            self.max_seq,
-            self.cycles,
-            self.received,
-            self.jitter,
-            self._last_arrival,
-            self._last_ts,
-            restarted_at,
-        ) = reception(
-            buf,
-            spans,
-            arrival,
-            self.clock_rate,
-            self.ssrc,
-            self.max_seq,
-            self.cycles,
-            self.received,
-            self.jitter,
-            self._last_arrival,
-            self._last_ts,
-        )
+        *state, restarted_at = reception(buf, spans, arrival, self.clock_rate, *_reception_state(self))
+        for name, value in zip(_RECEPTION_STATE, state, strict=True):
+            setattr(self, name, value)
         if restarted_at is not None:  # the first packet, or a new SSRC: its numbering starts here
             self.base_seq = restarted_at
             self.expected_prior = self.received_prior = 0

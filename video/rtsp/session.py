@@ -373,9 +373,7 @@ class RtspSession:
                     end = position + 4 + length
                     if end > size:
                         break
-                    if frame_channel == channel:
-                        spans.append((position + 4, end))
-                    elif frame_channel == control:
+                    if frame_channel == control:  # (media_frames took the media channel's)
                         self.stats.control(buffer[position + 4 : end], now)
                     position = end
                     continue
