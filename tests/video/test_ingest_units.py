@@ -9,7 +9,7 @@ import pytest
 
 from watchwall.config.errors import UserError
 from watchwall.video.codec.bitstream import is_malformed
-from watchwall.video.ingest.health import CameraHealth
+from watchwall.video.ingest.health import RATE_WINDOW_S, CameraHealth
 from watchwall.video.ingest.reader import MAX_LAG_S, PacketClock, ReaderOptions
 from watchwall.video.ingest.source_url import SourceError, display_url, source_for_url
 from watchwall.video.ingest.stream_errors import classify
@@ -142,8 +142,6 @@ def test_a_packet_built_with_every_field_equals_the_dataclass_one():
 def counted_one_by_one(health, packet, media_time_s, malformed) -> None:
     """The counting of one packet as ``CameraHealth.packet`` did before it counted a drain at
     once: the reference the drain's counts are held to."""
-    from watchwall.video.ingest.health import RATE_WINDOW_S
-
     wallclock, size = packet.wallclock, len(packet.data)
     if wallclock - health.last_wallclock > health.stall_after_s:
         health._gaps.append((health.last_wallclock, wallclock))
