@@ -179,6 +179,7 @@ def test_health_counts_a_drain_as_it_counts_packet_by_packet():
     info = StreamInfo("h264", 320, 240, Fraction(1, 90000))
     one, batched = CameraHealth("c", stall_after_s=2.0), CameraHealth("c", stall_after_s=2.0)
     batched.last_wallclock = t0 = one.last_wallclock
+    batched.state_since = one.state_since  # both made now, perhaps a millisecond apart
     entries = []
     for index in range(60):
         for part in range(1 + index % 2):
