@@ -29,6 +29,7 @@ from watchwall.metrics.masking import mask_name
 from watchwall.metrics.models import LocationCheck, Subject
 from watchwall.video.analysis.face_detector import HaarFaceDetector
 from watchwall.video.analysis.face_presence import FacePresence, RecordingLookup, check_span, span_settled
+from watchwall.video.opencv_at_exit import InterpreterExiting
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +81,8 @@ class CheckinVideoWorker:
         while not self._stop.is_set():
             try:
                 self.run_once()
+            except InterpreterExiting:  # a claimed row is taken up again once its claim is stale
+                return
             except Exception:  # the database is away: the next pass retries
                 log.exception("video check-in pass failed")
             self._stop.wait(self.settings.checkin_video.poll_interval_s)

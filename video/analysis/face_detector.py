@@ -22,6 +22,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from watchwall.video.opencv_at_exit import opencv_work
+
 CASCADES = {
     "alt2": "haarcascade_frontalface_alt2.xml",
     "alt": "haarcascade_frontalface_alt.xml",
@@ -101,6 +103,10 @@ class HaarFaceDetector:
 
         ``near``: a face of an earlier picture; looked for around it first.
         """
+        with opencv_work():
+            return self._faces(grey, near)
+
+    def _faces(self, grey: np.ndarray, near: Face | None) -> list[Face]:
         height, width = grey.shape[:2]
         scale = min(1.0, self.analysis_height / height)
         small = grey

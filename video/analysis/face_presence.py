@@ -23,6 +23,7 @@ from watchwall.config.errors import UserError
 from watchwall.config.face_check_settings import FaceCheckSettings
 from watchwall.video.analysis.face_detector import Face, HaarFaceDetector
 from watchwall.video.analysis.span_frames import SampledFrame, SpanDecode, sampled_frames, window_count
+from watchwall.video.opencv_at_exit import opencv_work
 from watchwall.video.record.models import RecordingGap, RecordingSegment
 from watchwall.video.record.playback import segments_between
 from watchwall.video.record.segments import default_recordings_dir
@@ -115,11 +116,12 @@ def check_span(
         if sample.frame is None:
             unreadable += 1
             return []
-        grey = _grey(sample.frame)
-        faces = still.answer(grey)
-        if faces is None:
-            faces = detector.faces(grey, near=last_face)
-            still.remember(faces)
+        with opencv_work():
+            grey = _grey(sample.frame)
+            faces = still.answer(grey)
+            if faces is None:
+                faces = detector.faces(grey, near=last_face)
+                still.remember(faces)
         last_face = faces[0] if faces else None
         if faces:
             with_face += 1
@@ -267,10 +269,13 @@ def _grey(frame) -> np.ndarray:
 def _jpeg(frame, settings: FaceCheckSettings) -> bytes:
     picture = frame.to_ndarray(format="bgr24")
     height, width = picture.shape[:2]
-    if width > settings.snapshot_max_width:
-        scale = settings.snapshot_max_width / width
-        picture = cv2.resize(picture, (settings.snapshot_max_width, round(height * scale)), cv2.INTER_AREA)
-    ok, data = cv2.imencode(".jpg", picture, [cv2.IMWRITE_JPEG_QUALITY, settings.snapshot_jpeg_quality])
+    with opencv_work():
+        if width > settings.snapshot_max_width:
+            scale = settings.snapshot_max_width / width
+            picture = cv2.resize(
+                picture, (settings.snapshot_max_width, round(height * scale)), cv2.INTER_AREA
+            )
+        ok, data = cv2.imencode(".jpg", picture, [cv2.IMWRITE_JPEG_QUALITY, settings.snapshot_jpeg_quality])
     if not ok:
         raise RuntimeError("cannot encode the snapshot as JPEG")
     return data.tobytes()

@@ -31,6 +31,7 @@ from watchwall.config.settings import get_settings
 from watchwall.config.site import DemoSource
 from watchwall.video.ingest.demo_source import BACKGROUNDS, accent_colour, ascii_label, draw_moving_element
 from watchwall.video.ingest.stream_source import StreamSource
+from watchwall.video.opencv_at_exit import InterpreterExiting, opencv_work
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +105,9 @@ class LiveDemo:
                 started = time.monotonic()
                 index = 0
                 while True:
-                    frame = av.VideoFrame.from_ndarray(self.frame(index, datetime.now(self.zone)), "yuv420p")
+                    with opencv_work():
+                        picture = self.frame(index, datetime.now(self.zone))
+                    frame = av.VideoFrame.from_ndarray(picture, "yuv420p")
                     frame.pts, frame.time_base = index, Fraction(1, fps)
                     container.mux(stream.encode(frame))
                     index += 1
@@ -113,7 +116,7 @@ class LiveDemo:
                         time.sleep(delay)
                     elif delay < -1.0:  # far behind (machine busy): skip ahead instead of bursting
                         started = time.monotonic() - index / fps
-        except (BrokenPipeError, OSError, av.error.FFmpegError) as exc:
+        except (BrokenPipeError, OSError, av.error.FFmpegError, InterpreterExiting) as exc:
             log.debug("demo camera %s: encoder ends (%s)", self.camera_id, exc)
         finally:
             for fd in (write_fd, read_fd):  # FFmpeg's pipe: protocol leaves the read end open

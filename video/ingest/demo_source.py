@@ -26,6 +26,7 @@ import cv2
 import numpy as np
 
 from watchwall.config.site import DemoSource
+from watchwall.video.opencv_at_exit import opencv_work
 
 # Bumped whenever the picture or the encoding changes, so cached clips are regenerated.
 GENERATOR_VERSION = 1
@@ -96,10 +97,11 @@ def write_demo_clip(path: Path, camera_id: str, demo: DemoSource, label: str) ->
             "x264-params": f"keyint={demo.gop}:min-keyint={demo.gop}:scenecut=0:bframes=0",
         }
         for index in range(frames):
-            picture = background.copy()
-            draw_moving_element(picture, demo.pattern, index / frames, accent)
-            _draw_overlay(picture, text, index, frames, demo.fps, big_counter=demo.pattern == "counter")
-            yuv = cv2.cvtColor(picture, cv2.COLOR_BGR2YUV_I420)
+            with opencv_work():
+                picture = background.copy()
+                draw_moving_element(picture, demo.pattern, index / frames, accent)
+                _draw_overlay(picture, text, index, frames, demo.fps, big_counter=demo.pattern == "counter")
+                yuv = cv2.cvtColor(picture, cv2.COLOR_BGR2YUV_I420)
             frame = av.VideoFrame.from_ndarray(yuv, format="yuv420p")
             frame.pts = index
             frame.time_base = Fraction(1, demo.fps)

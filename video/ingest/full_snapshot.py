@@ -14,6 +14,7 @@ import cv2
 
 from watchwall.video.ingest.fanout import MAX_GOP_PACKETS, Fanout
 from watchwall.video.ingest.keyframes import KeyframeDecoder
+from watchwall.video.opencv_at_exit import opencv_work
 
 SNAPSHOT_JPEG_QUALITY = 92
 
@@ -42,7 +43,8 @@ def full_resolution_jpeg(fanout: Fanout, timeout_s: float = 5.0) -> FullSnapshot
     if frame is None:
         return None
     picture = frame.to_ndarray(format="bgr24")
-    ok, encoded = cv2.imencode(".jpg", picture, [cv2.IMWRITE_JPEG_QUALITY, SNAPSHOT_JPEG_QUALITY])
+    with opencv_work():
+        ok, encoded = cv2.imencode(".jpg", picture, [cv2.IMWRITE_JPEG_QUALITY, SNAPSHOT_JPEG_QUALITY])
     if not ok:
         return None
     return FullSnapshot(encoded.tobytes(), frame.width, frame.height, packet.wallclock)

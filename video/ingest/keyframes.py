@@ -31,6 +31,7 @@ from watchwall.video.ingest.analytics import AlarmChange, HealthDetector, Thresh
 from watchwall.video.ingest.fanout import Fanout, Subscription
 from watchwall.video.ingest.keyframe_pool import KeyframePool
 from watchwall.video.ingest.packet import MediaPacket, StreamInfo
+from watchwall.video.opencv_at_exit import InterpreterExiting, opencv_work
 from watchwall.video.state.events import Event, EventSink
 
 log = logging.getLogger(__name__)
@@ -212,7 +213,10 @@ class KeyframeWorker:
         packet = self._next()
         if packet is not None:
             try:
-                self.handle(packet)
+                with opencv_work():
+                    self.handle(packet)
+            except InterpreterExiting:
+                return False
             except Exception:  # one bad keyframe must not end the camera's monitoring
                 self.failures += 1
                 log.exception("keyframe of %s could not be processed", self.camera_id)
