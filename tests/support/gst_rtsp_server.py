@@ -341,6 +341,8 @@ def serve_control(
             break
         elif verb:
             print(f"error unknown command {line.strip()!r}", flush=True)
+    else:  # told apart from a crash when a test finds the server gone (RtspServerProcess.kill)
+        print("stdin closed: quitting", file=sys.stderr, flush=True)
     GLib.idle_add(loop.quit)
 
 

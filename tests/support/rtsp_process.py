@@ -13,6 +13,7 @@ import subprocess
 import tempfile
 import threading
 import time
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -158,6 +159,13 @@ class RtspServerProcess:
             return
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGKILL)
+        else:  # it ended by itself (a crash, or its stdin closed): say so in the test's warnings
+            self._stderr.seek(0)
+            warnings.warn(
+                f"RTSP test server on port {self.port} had ended by itself, exit code "
+                f"{self.process.returncode}: {self._stderr.read()[-2000:]!r}",
+                stacklevel=2,
+            )
         self.process.wait(timeout=10)
         for stream in (self.process.stdin, self.process.stdout, self._stderr):
             try:
