@@ -4,6 +4,8 @@ raises no tamper alarm (before, a 10 s loop sampled every 10 s looked "frozen").
 from __future__ import annotations
 
 import json
+import os
+import threading
 from datetime import datetime, timedelta
 
 import av
@@ -11,6 +13,7 @@ import pytest
 
 from tests.video import demo_run
 from watchwall.config.site import Camera, DemoSource
+from watchwall.video.ingest import demo_live
 from watchwall.video.ingest.analytics import KINDS, Thresholds, changed_pixels, to_analysis_size
 from watchwall.video.ingest.demo_live import LiveDemo
 from watchwall.video.ingest.source_url import source_for_camera
@@ -67,10 +70,55 @@ def test_a_demo_camera_streams_live_h264_and_a_clip_stays_available(tmp_path):
         assert not any(p.is_keyframe for p in packets[1:30])
     finally:
         container.close()
+        source.release()
     looped = Camera(
         id="demo-2", name="demo", demo={"pattern": "counter", "clock": False, "width": 320, "height": 180}
     )
     assert source_for_camera(looped, "demo-2", tmp_path).url.endswith(".mp4")
+
+
+def _encoder(camera_id: str) -> threading.Thread:
+    return next(thread for thread in threading.enumerate() if thread.name == f"demo-{camera_id}")
+
+
+def test_a_released_stream_ends_its_encoder_at_once_and_closes_the_read_end():
+    source = LiveDemo("release-1", DemoSource(pattern="room", width=320, height=180), "room").open()
+    read_fd = int(source.url.removeprefix("pipe:"))
+    encoder = _encoder("release-1")
+    container = av.open(source.url, options=source.options, timeout=(10, 10))
+    try:
+        assert next(container.demux(container.streams.video[0])).size > 0
+    finally:
+        container.close()
+    assert os.fstat(read_fd)  # FFmpeg's pipe: protocol left it open
+    source.release()
+    encoder.join(demo_live.WRITE_STALL_S / 2)  # its next write fails: no waiting out the stall
+    assert not encoder.is_alive()
+    with pytest.raises(OSError):
+        os.fstat(read_fd)
+    source.release()  # a second release is harmless
+
+
+def test_an_encoder_that_gives_up_leaves_the_read_end_to_its_reader(monkeypatch):
+    """A reader starved of CPU longer than the encoder waits: the encoder ends, but the descriptor
+    the reader reads stays its own (closed, its number would soon be another file's) until release."""
+    monkeypatch.setattr(demo_live, "WRITE_STALL_S", 0.3)
+    source = LiveDemo("stalled-1", DemoSource(pattern="room", width=320, height=180), "room").open()
+    read_fd = int(source.url.removeprefix("pipe:"))
+    encoder = _encoder("stalled-1")
+    encoder.join(30)  # nobody reads: the pipe fills and the encoder gives up
+    assert not encoder.is_alive()
+    assert os.fstat(read_fd)
+    received = 0
+    for _ in range(10_000):  # what was written, then the end of the stream
+        chunk = os.read(read_fd, 65536)
+        if not chunk:
+            break
+        received += len(chunk)
+    assert received > 0
+    source.release()
+    with pytest.raises(OSError):
+        os.fstat(read_fd)
 
 
 @pytest.mark.slow

@@ -60,6 +60,35 @@ class _PipeWriter:
         pass
 
 
+class _Pipe:
+    """The OS pipe from an encoder to its reader; each end is closed once, by its own side.
+
+    FFmpeg's ``pipe:`` protocol never closes the descriptor it reads, so the reader's
+    ``StreamSource.release()`` closes the read end, and the encoder's next write fails at once
+    (EPIPE). The encoder never closes the read end: a reader may still be reading it (say it was
+    starved of CPU for a while), and a closed descriptor's number soon belongs to another file
+    or socket of the process, which FFmpeg would then read from.
+    """
+
+    def __init__(self) -> None:
+        self.read_fd, self.write_fd = os.pipe()
+        self._lock = threading.Lock()
+        self._open = {self.read_fd, self.write_fd}
+
+    def close_read_end(self) -> None:
+        self._close(self.read_fd)
+
+    def close_write_end(self) -> None:
+        self._close(self.write_fd)
+
+    def _close(self, fd: int) -> None:
+        with self._lock:
+            if fd not in self._open:
+                return
+            self._open.discard(fd)
+        os.close(fd)
+
+
 class LiveDemo:
     """One demo camera's live stream; :meth:`open` starts an encoder for one reader connection."""
 
@@ -81,19 +110,23 @@ class LiveDemo:
         return cv2.cvtColor(picture, cv2.COLOR_BGR2YUV_I420)
 
     def open(self) -> StreamSource:
-        read_fd, write_fd = os.pipe()
+        """A new stream; the reader calls its ``release()`` when done, and the encoder then ends."""
+        pipe = _Pipe()
         thread = threading.Thread(
-            target=self._encode, args=(read_fd, write_fd), name=f"demo-{self.camera_id}", daemon=True
+            target=self._encode, args=(pipe,), name=f"demo-{self.camera_id}", daemon=True
         )
         thread.start()
         return StreamSource(
-            url=f"pipe:{read_fd}", display=f"demo:{self.camera_id}", options=dict(OPEN_OPTIONS)
+            url=f"pipe:{pipe.read_fd}",
+            display=f"demo:{self.camera_id}",
+            options=dict(OPEN_OPTIONS),
+            on_release=pipe.close_read_end,
         )
 
-    def _encode(self, read_fd: int, write_fd: int) -> None:
+    def _encode(self, pipe: _Pipe) -> None:
         fps = self.demo.fps
         try:
-            with av.open(_PipeWriter(write_fd), mode="w", format="mpegts") as container:
+            with av.open(_PipeWriter(pipe.write_fd), mode="w", format="mpegts") as container:
                 stream = container.add_stream("libx264", rate=fps)
                 stream.width, stream.height, stream.pix_fmt = self.width, self.height, "yuv420p"
                 stream.options = {
@@ -119,11 +152,7 @@ class LiveDemo:
         except (BrokenPipeError, OSError, av.error.FFmpegError, InterpreterExiting) as exc:
             log.debug("demo camera %s: encoder ends (%s)", self.camera_id, exc)
         finally:
-            for fd in (write_fd, read_fd):  # FFmpeg's pipe: protocol leaves the read end open
-                try:
-                    os.close(fd)
-                except OSError:
-                    pass
+            pipe.close_write_end()  # the reader reads what is left, then the end of the stream
 
 
 def draw_clock_overlay(picture: np.ndarray, label: str, now: datetime) -> None:

@@ -297,6 +297,9 @@ class CameraReader:
                     break
                 kind = classify(exc)
                 detail = describe(exc, source.display if source else self.camera_id)
+            finally:
+                if source is not None:
+                    source.release()  # each connection gets a new source
             failures = 1 if self._delivered else failures + 1
             if self._delivered and kind == UNREACHABLE and self.health.state == STALLED:
                 # The read timed out on a connection that had gone silent: still a stall, not an outage.

@@ -101,6 +101,8 @@ def probe_stream_pairs(
                     except Exception as exc:
                         message = f"{field} could not be probed: {describe(exc, source.display)}"
                         problems.append(PairProblem(camera.id, (*where, field), message, refused=False))
+                    finally:
+                        source.release()
                 why = sub_larger_than_main(sizes.get("rtsp"), sizes.get("sub_rtsp"))
                 if why is not None:
                     problems.append(PairProblem(camera.id, (*where, "sub_rtsp"), why, refused=True))

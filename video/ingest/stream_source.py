@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 
@@ -15,6 +16,12 @@ class StreamSource:
     realtime: bool = False  # a file: pace packets by their timestamps, as a camera would send them
     loop: bool = False  # a file: start again at the end
     transport: str = "auto"  # RTSP: "tcp", "udp", or "auto" (TCP, then UDP when TCP is refused)
+    on_release: Callable[[], None] | None = field(default=None, compare=False, repr=False)
+
+    def release(self) -> None:
+        """The reader is done with the stream for good (a demo camera's pipe closes); safe to repeat."""
+        if self.on_release is not None:
+            self.on_release()
 
     @property
     def is_network(self) -> bool:
