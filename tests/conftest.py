@@ -30,3 +30,35 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         from tests.video import demo_run
 
         demo_run.start()
+
+
+# Modules on the local Redis's database 0 and its pub/sub (which no Redis database keeps apart):
+# two of them at once would see each other's cameras and events.
+SHARED_REDIS_MODULES = frozenset(
+    {
+        "tests/cluster/test_status.py",
+        "tests/roles/test_live_relay_isolation.py",
+        "tests/roles/test_media_relay.py",
+        "tests/roles/test_node_db_outage.py",
+        "tests/roles/test_node_failover.py",
+        "tests/roles/test_node_inventory.py",
+        "tests/roles/test_state_link.py",
+        "tests/roles/test_web_role.py",
+        "tests/video/test_events.py",
+    }
+)
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    """pytest-xdist's workers (``-n 2``, pyproject.toml) take whole modules, so a module's fixtures are
+    set up once and its tests run in their order; the SHARED_REDIS_MODULES go, one after another, to
+    one worker. (xdist's own ``loadgroup`` marks no longer group anything on pytest 9.2, whose node
+    ids cannot be renamed; ``_split_scope`` is xdist's documented way to group.)"""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ModuleScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            return "shared-redis" if module in SHARED_REDIS_MODULES else module
+
+    return ModuleScheduling(config, log)
