@@ -29,7 +29,7 @@ from watchwall.metrics.masking import mask_name
 from watchwall.metrics.models import LocationCheck, Subject
 from watchwall.video.analysis.face_detector import HaarFaceDetector
 from watchwall.video.analysis.face_presence import FacePresence, RecordingLookup, check_span, span_settled
-from watchwall.video.opencv_at_exit import InterpreterExiting
+from watchwall.video.analysis.opencv_at_exit import InterpreterExiting
 
 log = logging.getLogger(__name__)
 

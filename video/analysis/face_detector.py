@@ -22,7 +22,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from watchwall.video.opencv_at_exit import opencv_work
+from watchwall.video.analysis.opencv_at_exit import opencv_work
 
 CASCADES = {
     "alt2": "haarcascade_frontalface_alt2.xml",

@@ -22,8 +22,8 @@ from watchwall.config.database import session_scope
 from watchwall.config.errors import UserError
 from watchwall.config.face_check_settings import FaceCheckSettings
 from watchwall.video.analysis.face_detector import Face, HaarFaceDetector
+from watchwall.video.analysis.opencv_at_exit import opencv_work
 from watchwall.video.analysis.span_frames import SampledFrame, SpanDecode, sampled_frames, window_count
-from watchwall.video.opencv_at_exit import opencv_work
 from watchwall.video.record.models import RecordingGap, RecordingSegment
 from watchwall.video.record.playback import segments_between
 from watchwall.video.record.segments import default_recordings_dir

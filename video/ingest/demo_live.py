@@ -29,9 +29,9 @@ import numpy as np
 
 from watchwall.config.settings import get_settings
 from watchwall.config.site import DemoSource
+from watchwall.video.analysis.opencv_at_exit import InterpreterExiting, opencv_work
 from watchwall.video.ingest.demo_source import BACKGROUNDS, accent_colour, ascii_label, draw_moving_element
 from watchwall.video.ingest.stream_source import StreamSource
-from watchwall.video.opencv_at_exit import InterpreterExiting, opencv_work
 
 log = logging.getLogger(__name__)
 

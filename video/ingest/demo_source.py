@@ -26,7 +26,7 @@ import cv2
 import numpy as np
 
 from watchwall.config.site import DemoSource
-from watchwall.video.opencv_at_exit import opencv_work
+from watchwall.video.analysis.opencv_at_exit import opencv_work
 
 # Bumped whenever the picture or the encoding changes, so cached clips are regenerated.
 GENERATOR_VERSION = 1

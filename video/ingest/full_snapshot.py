@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 import cv2
 
+from watchwall.video.analysis.opencv_at_exit import opencv_work
 from watchwall.video.ingest.fanout import MAX_GOP_PACKETS, Fanout
 from watchwall.video.ingest.keyframes import KeyframeDecoder
-from watchwall.video.opencv_at_exit import opencv_work
 
 SNAPSHOT_JPEG_QUALITY = 92
 

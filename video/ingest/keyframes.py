@@ -27,11 +27,11 @@ import numpy as np
 from av.video.reformatter import VideoReformatter
 
 from watchwall.config.timestamps import utc_iso
+from watchwall.video.analysis.opencv_at_exit import InterpreterExiting, opencv_work
 from watchwall.video.ingest.analytics import AlarmChange, HealthDetector, Thresholds
 from watchwall.video.ingest.fanout import Fanout, Subscription
 from watchwall.video.ingest.keyframe_pool import KeyframePool
 from watchwall.video.ingest.packet import MediaPacket, StreamInfo
-from watchwall.video.opencv_at_exit import InterpreterExiting, opencv_work
 from watchwall.video.state.events import Event, EventSink
 
 log = logging.getLogger(__name__)

@@ -1,6 +1,6 @@
 """A process whose daemon threads are inside OpenCV when it exits ends with its own exit code.
 
-Without the exit hook of watchwall.video.opencv_at_exit, Python 3.11/3.12 end such a thread with
+Without the exit hook of watchwall.video.analysis.opencv_at_exit, Python 3.11/3.12 end such a thread with
 pthread_exit inside OpenCV's GIL-taking destructor and the process aborts (SIGABRT, "terminate called
 without an active exception"): the five-minute demo run's ``watchwall ingest`` ended so once in CI.
 """
@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from watchwall.video.opencv_at_exit import InterpreterExiting, _Door
+from watchwall.video.analysis.opencv_at_exit import InterpreterExiting, _Door
 
 RUNS = 4
 
@@ -23,7 +23,7 @@ BUSY_THREADS = textwrap.dedent(
     """
     import sys, threading, time
     import cv2, numpy as np
-    from watchwall.video.opencv_at_exit import InterpreterExiting, opencv_work
+    from watchwall.video.analysis.opencv_at_exit import InterpreterExiting, opencv_work
 
     picture = np.random.default_rng(1).integers(0, 255, (1080, 1920, 3), dtype=np.uint8)
     calls = [0, 0]
@@ -66,7 +66,7 @@ LIVE_DEMOS = textwrap.dedent(
     import av
     from watchwall.config.site import DemoSource
     from watchwall.video.ingest.demo_live import LiveDemo
-    from watchwall.video.opencv_at_exit import calls_in_progress
+    from watchwall.video.analysis.opencv_at_exit import calls_in_progress
 
     containers = []
     for index in range(2):
