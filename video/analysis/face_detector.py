@@ -22,8 +22,6 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from watchwall.video.analysis.opencv_at_exit import opencv_work
-
 CASCADES = {
     "alt2": "haarcascade_frontalface_alt2.xml",
     "alt": "haarcascade_frontalface_alt.xml",
@@ -102,11 +100,8 @@ class HaarFaceDetector:
         """Faces at least ``min_face_px`` tall in the analysed picture, in ``grey``'s pixels, largest first.
 
         ``near``: a face of an earlier picture; looked for around it first.
+        A thread other than the main one calls it inside ``opencv_work()`` (face_presence does).
         """
-        with opencv_work():
-            return self._faces(grey, near)
-
-    def _faces(self, grey: np.ndarray, near: Face | None) -> list[Face]:
         height, width = grey.shape[:2]
         scale = min(1.0, self.analysis_height / height)
         small = grey
