@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from xdist.scheduler import LoadScopeScheduling  # the suite runs on its workers (-n 2, pyproject.toml)
 
 from tests.support.postgres import PostgresServer
 
@@ -54,7 +55,6 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log):
     set up once and its tests run in their order; the SHARED_REDIS_MODULES go, one after another, to
     one worker. (xdist's own ``loadgroup`` marks no longer group anything on pytest 9.2, whose node
     ids cannot be renamed; ``_split_scope`` is xdist's documented way to group.)"""
-    from xdist.scheduler import LoadScopeScheduling
 
     class ModuleScheduling(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
