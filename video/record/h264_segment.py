@@ -6,7 +6,9 @@ is complete), without a PyAV packet and a muxer call per frame: a frame costs a 
 (and a search for its start codes when the depacketiser did not count its NAL units), a fragment
 one join, one write and one hash update
 (the samples' bytes are copied once, into the fragment). The file is hashed as it is written,
-so closing a segment does not read it back. HEVC segments still go through FFmpeg's muxer (video.record.segments.SegmentWriter).
+so closing a segment does not read it back. Written video goes on to the disk a MiB at a time and
+leaves the page cache (video.record.write_behind). HEVC segments still go through FFmpeg's muxer
+(video.record.segments.SegmentWriter).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from watchwall.video.codec.fmp4 import (
 from watchwall.video.codec.nal import START_CODE, length_prefixed, nal_units
 from watchwall.video.ingest.packet import MediaPacket, StreamInfo
 from watchwall.video.record.segments import SegmentSummary
+from watchwall.video.record.write_behind import WriteBehind
 
 FRAGMENT_S = 1.0
 
@@ -104,6 +107,7 @@ class H264SegmentWriter:
         self._tail_duration: int | None = None  # the last packet's own duration, if it has one
         path.parent.mkdir(parents=True, exist_ok=True)
         self._file = open(path, "wb")  # noqa: SIM115 - open for the segment's whole life
+        self._behind = WriteBehind(self._file.fileno())
 
     @property
     def duration_s(self) -> float:
@@ -185,12 +189,15 @@ class H264SegmentWriter:
         self._file.flush()  # on disk (in the page cache) now: a crash keeps every whole fragment
         self._sha256.update(data)
         self._bytes += len(data)
+        self._behind.written(self._bytes)
 
     def close(self) -> SegmentSummary:
-        """Write the last fragment and close; the file's hash was taken while writing."""
+        """Write the last fragment, wait until the file is on disk, and close; the file's hash
+        was taken while writing."""
         try:
             if self._pending:
                 self._write_fragment(None)
+            self._behind.finish()
         finally:
             self._file.close()
         return SegmentSummary(

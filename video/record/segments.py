@@ -27,6 +27,7 @@ from watchwall.video.codec.fmp4 import parameter_sets_from
 from watchwall.video.codec.hvcc import hvcc_units
 from watchwall.video.codec.nal import annexb, parameter_set_units, split_length_prefixed
 from watchwall.video.ingest.packet import MediaPacket, StreamInfo
+from watchwall.video.record.write_behind import STEP_BYTES, WriteBehind
 
 FRAGMENTED_MP4_OPTIONS = {
     "movflags": "frag_keyframe+empty_moov+default_base_moof",
@@ -156,6 +157,11 @@ class SegmentWriter:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._container = av.open(str(path), mode="w", format="mp4", options=dict(FRAGMENTED_MP4_OPTIONS))
         self._stream = None  # added with the first packet, which may carry the only parameter sets
+        # FFmpeg writes the file (it creates it with its first write); write-behind follows it
+        # through a descriptor of its own
+        self._follow_fd: int | None = None
+        self._behind: WriteBehind | None = None
+        self._muxed_bytes = 0  # since the file's size was last looked at
 
     @property
     def duration_s(self) -> float:
@@ -203,19 +209,34 @@ class SegmentWriter:
         out.stream = self._stream
         self._container.mux_one(out)
         self.packets += 1
+        self._muxed_bytes += out.size
+        if self._muxed_bytes >= STEP_BYTES:
+            self._muxed_bytes = 0
+            behind = self._follow()
+            behind.written(os.fstat(behind.fd).st_size)
+
+    def _follow(self) -> WriteBehind:
+        if self._behind is None:
+            self._follow_fd = os.open(self.path, os.O_RDONLY)
+            self._behind = WriteBehind(self._follow_fd)
+        return self._behind
 
     def close(self) -> SegmentSummary:
-        """Flush the last fragment and the file; the caller hashes the result."""
+        """Flush the last fragment and the file, hash it, and wait until it is on disk."""
         try:
             self._mux_held()
             self._container.close()
+            size = self.path.stat().st_size
+            summary = SegmentSummary(self.start_utc, self.end_utc, self.packets, size, file_sha256(self.path))
+            self._follow().finish()
         finally:
             self._container = None
-        size = self.path.stat().st_size
-        return SegmentSummary(self.start_utc, self.end_utc, self.packets, size, file_sha256(self.path))
+            self._close_follow_fd()
+        return summary
 
     def abandon(self) -> None:
         """Close after a write error, ignoring further errors: what reached the disk stays."""
+        self._close_follow_fd()
         if self._container is None:
             return
         try:
@@ -223,6 +244,11 @@ class SegmentWriter:
         except (OSError, av.error.FFmpegError, ValueError):
             pass
         self._container = None
+
+    def _close_follow_fd(self) -> None:
+        if self._follow_fd is not None:
+            os.close(self._follow_fd)
+            self._follow_fd, self._behind = None, None
 
 
 def packet_seconds(packet: MediaPacket) -> float:
