@@ -42,6 +42,7 @@ from watchwall.config.site import Site, load_site
 from watchwall.config.timestamps import utc_iso
 from watchwall.incidents.intake import IncidentIntake, places_in, publish_through
 from watchwall.incidents.store import report_callback
+from watchwall.roles.long_lived import freeze_startup_objects
 from watchwall.roles.media_plane import MediaPlane, build_media_plane
 from watchwall.roles.media_server import MediaServer
 from watchwall.roles.media_tokens import media_key
@@ -306,6 +307,7 @@ def node_command(args) -> int:
     server.start(view, node.health)
     publisher = StatePublisher(settings.redis_url, view, args.name, address=address)
     publisher.start()
+    freeze_startup_objects()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     print(f"WatchWall ingest node {args.name}: health on http://{address}/health  (Ctrl-C stops)", flush=True)
