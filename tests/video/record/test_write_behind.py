@@ -79,3 +79,17 @@ def test_the_followed_file_is_unchanged(tmp_path):
         os.close(fd)
     assert cached_bytes(path) == 0
     assert path.read_bytes() == data
+
+
+def test_a_descriptor_that_refuses_the_hints_turns_write_behind_off_and_writes_on(tmp_path):
+    read_end, write_end = os.pipe()  # ESPIPE for both calls, as some file systems refuse them
+    try:
+        follower = WriteBehind(write_end, step=4 * KIB)
+        os.write(write_end, b"x" * 8 * KIB)
+        follower.written(8 * KIB)
+        assert not follower.enabled
+        follower.written(16 * KIB)  # no second attempt, no error
+        assert os.read(read_end, 16 * KIB) == b"x" * 8 * KIB
+    finally:
+        os.close(read_end)
+        os.close(write_end)
