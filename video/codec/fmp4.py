@@ -163,11 +163,24 @@ def media_fragment(sequence: int, base_decode_time: int, samples: list[Sample]) 
     return fragment_header(sequence, base_decode_time, table) + b"".join(sample.data for sample in samples)
 
 
+TRUN_FLAGS = (
+    0x000001 | 0x000100 | 0x000200 | 0x000400 | 0x000800
+)  # data offset; duration, size, flags, offset a sample
+# moof [mfhd] [traf [tfhd] [tfdt] [trun header]]: every box header of a fragment but the trun's entries
+_MOOF_HEAD = struct.Struct(">I4s I4sII I4s I4sII I4sIQ I4sIIi")
+_MOOF_FIXED = 88  # bytes of the moof without the trun's entries (16 a sample)
+_MDAT_HEAD = struct.Struct(">I4s")
+
+
 def fragment_header(sequence: int, base_decode_time: int, table: list[tuple[int, int, bool, int]]) -> bytes:
     """The moof and the mdat box header of a fragment whose samples are ``table``'s
-    (duration, size, keyframe, composition offset); the samples' bytes follow it."""
-    trun_flags = 0x000001 | 0x000100 | 0x000200 | 0x000400 | 0x000800
+    (duration, size, keyframe, composition offset); the samples' bytes follow it.
+
+    Packed in one go: the box sizes follow from the sample count (the fragment of every camera,
+    every second, and of every live view)."""
+    count = len(table)
     values = []
+    mdat_size = 8
     for duration, size, keyframe, composition_offset in table:
         values += (
             duration,
@@ -175,18 +188,14 @@ def fragment_header(sequence: int, base_decode_time: int, table: list[tuple[int,
             SYNC_SAMPLE_FLAGS if keyframe else NON_SYNC_SAMPLE_FLAGS,
             composition_offset,
         )
-    entries = struct.pack(">" + "IIIi" * len(table), *values)
-
-    def moof_with(data_offset: int) -> bytes:
-        trun = full_box(b"trun", 1, trun_flags, struct.pack(">Ii", len(table), data_offset), entries)
-        traf = box(
-            b"traf",
-            full_box(b"tfhd", 0, 0x020000, struct.pack(">I", 1)),
-            full_box(b"tfdt", 1, 0, struct.pack(">Q", base_decode_time)),
-            trun,
-        )
-        return box(b"moof", full_box(b"mfhd", 0, 0, struct.pack(">I", sequence)), traf)
-
-    moof_size = len(moof_with(0))
-    mdat_size = 8 + sum(row[1] for row in table)
-    return moof_with(moof_size + 8) + struct.pack(">I4s", mdat_size, b"mdat")
+        mdat_size += size
+    moof_size = _MOOF_FIXED + 16 * count
+    head = _MOOF_HEAD.pack(
+        moof_size, b"moof",
+        16, b"mfhd", 0, sequence,
+        moof_size - 24, b"traf",
+        16, b"tfhd", 0x020000, 1,
+        20, b"tfdt", 1 << 24, base_decode_time,
+        20 + 16 * count, b"trun", (1 << 24) | TRUN_FLAGS, count, moof_size + 8,
+    )  # fmt: skip
+    return b"".join((head, struct.pack(">" + "IIIi" * count, *values), _MDAT_HEAD.pack(mdat_size, b"mdat")))
