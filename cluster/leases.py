@@ -20,6 +20,7 @@ Claims made after the renewal expire later than the renewed leases, so one deadl
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 import time
@@ -41,6 +42,9 @@ DEFAULT_TTL_S = 6.0
 DEFAULT_RENEW_INTERVAL_S = 2.0
 DEFAULT_SAFETY_MARGIN_S = 1.0
 LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL: lock_timeout passed
+SLOW_TICK_LOG_EVERY_S = 60.0
+
+log = logging.getLogger(__name__)
 
 CameraItem = CameraSpec | str | Sequence[str | None]
 
@@ -149,6 +153,8 @@ class LeaseEngine:
         self._lock = threading.RLock()  # one tick or release at a time
         self._pending_release: set[str] = set()  # released while the database could not be reached
         self._registered = False
+        self._slow_ticks = 0  # ticks longer than renew_interval_s, since the last warning
+        self._slow_said_at = float("-inf")
 
     # --- registration -------------------------------------------------------------------------
 
@@ -422,8 +428,32 @@ class LeaseEngine:
         on_tick: Callable[[TickResult], None],
         stop: threading.Event,
     ) -> None:
-        """Tick every ``renew_interval_s`` until ``stop`` is set; ``on_tick`` acts on each result."""
+        """Tick every ``renew_interval_s`` until ``stop`` is set; ``on_tick`` acts on each result.
+
+        A tick that takes longer than the interval is said in the log (at most once a minute, with
+        how many there were): the node's writes stop when its renewals fall ``ttl_s -
+        safety_margin_s`` behind, and the log should tell why before that happens."""
         while not stop.is_set():
             began = self._clock()
             on_tick(self.tick(cameras()))
-            stop.wait(max(0.0, self.renew_interval_s - (self._clock() - began)))
+            took = self._clock() - began
+            if took > self.renew_interval_s:
+                self._slow_tick(took)
+            stop.wait(max(0.0, self.renew_interval_s - took))
+
+    def _slow_tick(self, took: float) -> None:
+        self._slow_ticks += 1
+        now = self._clock()
+        if now < self._slow_said_at + SLOW_TICK_LOG_EVERY_S:
+            return
+        log.warning(
+            "node %s: a lease tick took %.1f s (one is due every %.1f s, and writing stops %.1f s after "
+            "the last renewal began; %d slow tick(s) since the last such line): the node or its "
+            "database is overloaded",
+            self.name,
+            took,
+            self.renew_interval_s,
+            self.ttl_s - self.safety_margin_s,
+            self._slow_ticks,
+        )
+        self._slow_ticks, self._slow_said_at = 0, now

@@ -8,7 +8,7 @@ import time
 import pytest
 from sqlalchemy import text
 
-from tests.cluster.conftest import MARGIN_S, TTL_S, settle, tick_until
+from tests.cluster.conftest import MARGIN_S, RENEW_S, TTL_S, settle, tick_until
 from tests.cluster.tcp_proxy import TcpProxy
 from watchwall.cluster.fencing import current_epoch, epoch_is_current, fence_ok, fenced_insert
 from watchwall.cluster.leases import LeaseError, NodeSuperseded
@@ -295,3 +295,26 @@ def test_registration_without_the_database_or_its_tables_is_refused_in_one_line(
         assert "\n" not in str(refused.value)
     finally:
         proxy.close()
+
+
+def test_a_tick_slower_than_the_interval_is_said_in_the_log_once_a_minute(nodes, caplog):
+    node = nodes("slow")
+    stop = threading.Event()
+    calls = []
+
+    def cameras():
+        calls.append(time.monotonic())
+        if len(calls) in (2, 3):
+            time.sleep(RENEW_S * 1.3)  # the tick's own work, made slow
+        if len(calls) == 4:
+            stop.set()
+        return CAMERAS
+
+    runner = threading.Thread(target=node.run, args=(cameras, lambda result: None, stop), daemon=True)
+    with caplog.at_level("WARNING", logger="watchwall.cluster.leases"):
+        runner.start()
+        runner.join(20)
+    assert not runner.is_alive()
+    slow = [record.getMessage() for record in caplog.records if "lease tick took" in record.getMessage()]
+    assert len(slow) == 1, slow  # the second slow tick, within the minute, is counted, not said
+    assert "node slow: a lease tick took 1." in slow[0] and "1 slow tick(s)" in slow[0]
