@@ -102,8 +102,9 @@ def test_a_protocol_error_backs_off_slowly_and_the_health_says_why(cameras):
     ids=["native-tcp", "native-udp-fallback", "ffmpeg-udp-fallback", "mjpeg-through-ffmpeg"],
 )
 def test_the_health_says_which_path_reads_a_camera_and_over_which_transport(
-    cameras, server, path, transport, native, route
+    cameras, server, path, transport, native, route, caplog
 ):
+    caplog.set_level("INFO", logger="watchwall.video.ingest.reader")
     health = CameraHealth("cam", stall_after_s=2.0)
     reader = CameraReader(
         "cam",
@@ -120,6 +121,10 @@ def test_the_health_says_which_path_reads_a_camera_and_over_which_transport(
         reader.stop(2)
     assert f"{snapshot['path']} {snapshot['transport'].upper()}" == route
     assert snapshot["transport"] == transport and snapshot["retry"] is None
+    # A refused TCP is asked once: after it the reader starts with UDP, also when the first UDP
+    # attempt failed otherwise (this server may answer 503 while it tears down the refused media).
+    refusals = [r for r in caplog.records if "RTP over tcp refused" in r.getMessage()]
+    assert len(refusals) <= 1, [r.getMessage() for r in caplog.records]
 
 
 def test_probe_goes_through_the_ingest_client_and_says_which(cameras, capsys):

@@ -348,9 +348,11 @@ class CameraReader:
                     replace(source, options={**source.options, "rtsp_transport": lower}), self.options
                 )
             except Exception as exc:
-                if refused_transport(exc):
-                    self._learned_transport = None  # under auto, the next attempt tries both again
-                if lower != order[-1] and refused_transport(exc):
+                refused = refused_transport(exc)
+                if refused and lower != order[-1]:
+                    # TCP refused: the next attempt starts with UDP, whatever becomes of this one (a
+                    # server still tearing down the media of the refused SETUP may answer 503 now)
+                    self._learned_transport = order[-1]
                     log.info(
                         "camera %s: RTP over %s refused through FFmpeg; trying %s",
                         self.camera_id,
@@ -358,6 +360,8 @@ class CameraReader:
                         order[-1],
                     )
                     continue
+                if refused:
+                    self._learned_transport = None  # under auto, the next attempt tries both again
                 raise
             if source.transport == AUTO:
                 self._learned_transport = lower
