@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.support.dash_dropdown import pick
+
 PAGES = ("/wall", "/centres/qinzhou", "/incidents", "/recordings", "/reports", "/admin")
 FOLLOW_MS = 20_000
 
@@ -175,11 +177,6 @@ def test_the_login_keeps_the_typed_user_name_after_a_failed_attempt(browser, ser
         page.screenshot(path=str(screenshots / f"login-failed-keeps-user-{language}.png"))
     finally:
         context.close()
-
-
-def pick(page, dropdown: str, option: str) -> None:
-    page.click(f"#{dropdown}")
-    page.locator(".dash-dropdown-option", has_text=option).first.click()
 
 
 def test_users_are_added_under_role_and_county_names_and_the_form_is_cleared(

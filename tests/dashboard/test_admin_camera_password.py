@@ -20,8 +20,8 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from playwright.sync_api import expect
 
+from tests.support.dash_dropdown import pick
 from tests.support.ipycam_process import start_ipycam  # noqa: E402
 
 CAMERA_USER = "admin"
@@ -120,20 +120,6 @@ def files_holding(folder: Path, password: str) -> list[str]:
         if path.is_file() and any(form in path.read_bytes() for form in clear_forms(password)):
             found.append(str(path))
     return found
-
-
-def pick(page, dropdown: str, option: str) -> None:
-    """Choose ``option``; again if the list re-rendered under the click (a new centre's rooms arrive
-    from the server a moment after the centre is chosen) and another option was taken."""
-    for _ in range(3):
-        page.click(f"#{dropdown}")
-        page.locator(".dash-dropdown-option", has_text=option).first.click()
-        try:
-            expect(page.locator(f"#{dropdown}")).to_contain_text(option, timeout=2_000)
-            return
-        except AssertionError:
-            page.keyboard.press("Escape")
-    raise AssertionError(f"{option!r} could not be chosen in #{dropdown}")
 
 
 def fill_camera(page, camera_id: str, address: str, password: str, *, room: str = "Check-in room") -> None:
