@@ -163,9 +163,8 @@ def media_fragment(sequence: int, base_decode_time: int, samples: list[Sample]) 
     return fragment_header(sequence, base_decode_time, table) + b"".join(sample.data for sample in samples)
 
 
-TRUN_FLAGS = (
-    0x000001 | 0x000100 | 0x000200 | 0x000400 | 0x000800
-)  # data offset; duration, size, flags, offset a sample
+# trun: a data offset, and each sample's duration, size, flags and composition offset
+TRUN_FLAGS = 0x000001 | 0x000100 | 0x000200 | 0x000400 | 0x000800
 # moof [mfhd] [traf [tfhd] [tfdt] [trun header]]: every box header of a fragment but the trun's entries
 _MOOF_HEAD = struct.Struct(">I4s I4sII I4s I4sII I4sIQ I4sIIi")
 _MOOF_FIXED = 88  # bytes of the moof without the trun's entries (16 a sample)

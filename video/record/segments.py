@@ -159,7 +159,6 @@ class SegmentWriter:
         self._stream = None  # added with the first packet, which may carry the only parameter sets
         # FFmpeg writes the file (it creates it with its first write); write-behind follows it
         # through a descriptor of its own
-        self._follow_fd: int | None = None
         self._behind: WriteBehind | None = None
         self._muxed_bytes = 0  # since the file's size was last looked at
 
@@ -217,8 +216,7 @@ class SegmentWriter:
 
     def _follow(self) -> WriteBehind:
         if self._behind is None:
-            self._follow_fd = os.open(self.path, os.O_RDONLY)
-            self._behind = WriteBehind(self._follow_fd)
+            self._behind = WriteBehind(os.open(self.path, os.O_RDONLY))
         return self._behind
 
     def close(self) -> SegmentSummary:
@@ -246,9 +244,9 @@ class SegmentWriter:
         self._container = None
 
     def _close_follow_fd(self) -> None:
-        if self._follow_fd is not None:
-            os.close(self._follow_fd)
-            self._follow_fd, self._behind = None, None
+        if self._behind is not None:
+            os.close(self._behind.fd)
+            self._behind = None
 
 
 def packet_seconds(packet: MediaPacket) -> float:
