@@ -7,7 +7,7 @@ packets that wait in the recorders' queues for up to a second outlive the young 
 full collections come often, and each walked all of those objects. ``gc.freeze()`` moves them
 to the permanent generation, which collections skip (Python's ``gc`` docs). Measured with
 ``benchmarks/cluster/node_resources.py --cameras 50 --side-by-side``: the RTSP loop's thread
-3-5 % less CPU, the node 0.93-1.01 x (benchmarks/README.md, "Write-behind and a frozen heap").
+0-6 % less CPU (rounds: 3.1, 3.0, 5.8, 0.0 %), the node 0.93-1.01 x (benchmarks/README.md, "Write-behind and a frozen heap").
 
 The price: a cycle of start-up objects dropped later (a site reload) is never collected; that is
 once, and bounded by the start-up's size.
