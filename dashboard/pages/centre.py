@@ -61,6 +61,7 @@ def layout(code: str | None = None, lang: str | None = None, camera: str | None 
             dcc.Store(id="centre-code", data=centre.code),
             dcc.Store(id="centre-language", data=language),
             dcc.Store(id="centre-camera", data=chosen),
+            dcc.Store(id="centre-tools-key"),
             html.Button(id="centre-refresh", n_clicks=0, hidden=True),
             push_refresh_button("centre-cameras-refresh", centre.code),
             header(centre.name.get(language), language, f"/centres/{centre.code}"),
@@ -116,6 +117,11 @@ def layout(code: str | None = None, lang: str | None = None, camera: str | None 
     )
 
 
+def tools_signature(place, language: str) -> str:
+    """What :func:`camera_tools` draws depends on only these."""
+    return f"{place.camera.id}|{int(place.camera.controllable)}|{language}"
+
+
 def camera_tools(place, language: str) -> list:
     """Snapshot (full resolution, server-side; assets/centre-snapshot.js shows and saves it) and the
     PTZ panel: live for a camera with PTZ, greyed out with the reason for one without."""
@@ -145,8 +151,14 @@ def camera_tools(place, language: str) -> list:
         )
         for direction in DIRECTIONS
     ]
+    panel = [
+        html.H4(t("centre.ptz", language), className="ptz-title"),
+        html.Div(buttons, className="ptz-buttons"),
+    ]
     if controllable:
-        buttons += [
+        # on a row of their own after the direction buttons: the dropdown, drawn a moment later
+        # (its code loads on demand), can then not move a button under the operator's pointer
+        presets = [
             dcc.Dropdown(id="ptz-preset", placeholder=t("ptz.presets", language), className="ptz-presets"),
             html.Button(t("ptz.goto", language), id="ptz-goto", className="ptz-button"),
             html.Label(
@@ -157,10 +169,7 @@ def camera_tools(place, language: str) -> list:
             ),
             html.Button(t("ptz.save", language), id="ptz-save", className="ptz-button"),
         ]
-    panel = [
-        html.H4(t("centre.ptz", language), className="ptz-title"),
-        html.Div(buttons, className="ptz-buttons"),
-    ]
+        panel.append(html.Div(presets, className="ptz-preset-row"))
     if not controllable:
         panel.append(html.P(t("centre.ptz_none", language), className="ptz-reason", id="ptz-reason"))
     tools.append(
@@ -325,13 +334,15 @@ def register_callbacks(app) -> None:
         Output("centre-kpis", "children"),
         Output("centre-missed", "children"),
         Output({"type": "camera-pick", "camera": ALL}, "className"),
+        Output("centre-tools-key", "data"),
         Input("centre-camera", "data"),
         Input("centre-refresh", "n_clicks"),
         State("centre-code", "data"),
         State("centre-language", "data"),
         State({"type": "camera-pick", "camera": ALL}, "id"),
+        State("centre-tools-key", "data"),
     )
-    def show_camera(camera_id, _refresh, code, language, pick_ids):
+    def show_camera(camera_id, _refresh, code, language, pick_ids, shown_tools):
         context = current()
         principal, centre = _centre_or_403(context, code)
         language = normalise(language)
@@ -343,15 +354,19 @@ def register_callbacks(app) -> None:
         )
         classes = ["camera-pick" + (" chosen" if item["camera"] == camera_id else "") for item in pick_ids]
         if place is None:
-            return "", video_name(centre, None, language), [], [], kpis, missed, classes
+            return "", video_name(centre, None, language), [], [], kpis, missed, classes, None
+        # A push refreshes health and figures; the tools stay the same elements unless what they
+        # show changed, so a preset name being typed or a PTZ button under the pointer survives it.
+        tools_key = tools_signature(place, language)
         return (
             camera_id,
             video_name(centre, camera_id, language),
-            camera_tools(place, language),
+            no_update if tools_key == shown_tools else camera_tools(place, language),
             health_rows(context, camera_id, language),
             kpis,
             missed,
             classes,
+            tools_key,
         )
 
     @app.callback(

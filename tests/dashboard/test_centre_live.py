@@ -68,6 +68,20 @@ def test_supervisor_watches_live_and_moves_the_camera(login, browser, centre_ser
             arg=first,
             timeout=60_000,
         )
+        # A camera event's push refreshes health and figures; the PTZ tools stay as they are, so a
+        # preset name being typed survives and no button moves under the pointer.
+        page.fill("#ptz-preset-name", "door")
+        page.evaluate("document.getElementById('ptz-panel').dataset.before = 'refresh'")
+        with page.expect_response(
+            lambda response: (
+                "_dash-update-component" in response.url
+                and "centre-refresh" in (response.request.post_data or "")
+            )
+        ):
+            page.evaluate("document.getElementById('centre-refresh').click()")
+        page.evaluate("new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))")
+        assert page.input_value("#ptz-preset-name") == "door"
+        assert page.get_attribute("#ptz-panel", "data-before") == "refresh"
         page.click("button:has-text('Right')")
         page.wait_for_selector("#centre-ptz-result:has-text('Done')", timeout=30_000)
         deadline = time.monotonic() + 10
