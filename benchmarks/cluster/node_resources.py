@@ -118,6 +118,12 @@ def node_log(node: NodeProcess) -> str:
     return path.read_text(errors="replace") if path.exists() else ""
 
 
+def warnings_of(log_text: str, limit: int = 30) -> list[str]:
+    """The node's warnings and errors, the first ``limit`` of them (why leases lapsed, for one)."""
+    lines = [line for line in log_text.splitlines() if " WARNING " in line or " ERROR " in line]
+    return lines[:limit] + ([f"... and {len(lines) - limit} more"] if len(lines) > limit else [])
+
+
 def health(port: int) -> dict:
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=20) as response:
         return json.load(response)
@@ -306,6 +312,7 @@ def run(args: argparse.Namespace) -> dict:
                 process.wait(10)
         for node in nodes:
             node.stop()
+        bench_log = node_log(nodes[1]) if len(nodes) > 1 else ""
         server.kill()
         postgres.drop_all()
         shutil.rmtree(work, ignore_errors=True)
@@ -327,6 +334,7 @@ def run(args: argparse.Namespace) -> dict:
         "machine_busy_pct": median("machine_busy_pct"),
         "node_written_mbit_s_per_camera_median": median("node_written_mbit_s_per_camera"),
         "node_lease_lapses_logged": rounds[-1]["node_lease_lapses_logged"],
+        "node_log_warnings": warnings_of(bench_log),
         "node_recorders_fenced_logged": rounds[-1]["node_recorders_fenced_logged"],
         "node_packets_per_s_per_camera_median": statistics.median(
             r["node_packets_per_s_per_camera"][1] for r in rounds
