@@ -2,9 +2,11 @@
 
 Every claim of a camera increments its epoch (``leases.py``). A node that lost a camera without
 knowing it (hung, cut off) still holds the old epoch, so anything it writes afterwards is refused
-here. The check takes a share lock on the lease row: a claim (which updates the row) waits until
-the writer's transaction ends, so a row written under the old epoch lands before the takeover or
-not at all.
+here. The check takes a key-share lock on the lease row: a claim (which locks the row FOR UPDATE
+before it changes the epoch) waits until the writer's transaction ends, so a row written under
+the old epoch lands before the takeover or not at all. The owner's renewal (an UPDATE of the
+expiry only, FOR NO KEY UPDATE) does not conflict with it: a hundred recorders opening segments
+at once never hold up the renewal that keeps all their leases alive.
 
 Use :func:`fence_ok` inside the writer's transaction before the write, or put
 :func:`epoch_is_current` in the write's own WHERE clause (``UPDATE ... WHERE``, or
@@ -29,15 +31,18 @@ def current_epoch(connection: Connection | Session, camera_id: str) -> int | Non
 
 
 def fence_ok(connection: Connection | Session, camera_id: str, epoch: int) -> bool:
-    """True when ``epoch`` is the camera's current epoch; locks the lease row until the transaction ends."""
+    """True when ``epoch`` is the camera's current epoch; locks the lease row against a claim until the
+    transaction ends."""
     current = connection.execute(
-        select(CameraLease.epoch).where(CameraLease.camera_id == camera_id).with_for_update(read=True)
+        select(CameraLease.epoch)
+        .where(CameraLease.camera_id == camera_id)
+        .with_for_update(read=True, key_share=True)
     ).scalar()
     return current is not None and current == epoch
 
 
 def epoch_is_current(camera_id: Any, epoch: Any) -> ColumnElement[bool]:
-    """A WHERE condition: the lease of ``camera_id`` is at ``epoch`` (values or columns), row share-locked.
+    """A WHERE condition: the lease of ``camera_id`` is at ``epoch`` (values or columns), row key-share-locked.
 
     ``update(RecordingSegment).where(RecordingSegment.id == id, epoch_is_current(cam, epoch))``
     changes nothing (rowcount 0) when a newer epoch exists.
@@ -45,7 +50,7 @@ def epoch_is_current(camera_id: Any, epoch: Any) -> ColumnElement[bool]:
     return exists(
         select(CameraLease.camera_id)
         .where(CameraLease.camera_id == camera_id, CameraLease.epoch == epoch)
-        .with_for_update(read=True)
+        .with_for_update(read=True, key_share=True)
     )
 
 

@@ -392,6 +392,7 @@ class LeaseEngine:
 
     def _claim_one(self, connection: Connection, camera_id: str, *, pinned: bool) -> int | None:
         with connection.begin():
+            connection.execute(statements.LOCK_FOR_CLAIM, {"camera_id": camera_id})
             row = connection.execute(
                 statements.CLAIM,
                 self._params(camera_id=camera_id, pinned_to=self.name if pinned else None),

@@ -87,6 +87,11 @@ SYNC_CAMERA = text(
     """
 )
 
+# Before a claim, in its transaction: the row locked FOR UPDATE, which waits for every writer
+# that passed the fence (FOR KEY SHARE) under the old epoch. The upsert alone would lock it FOR NO
+# KEY UPDATE, which a key-share lock does not hold up.
+LOCK_FOR_CLAIM = text("SELECT 1 FROM camera_leases WHERE camera_id = :camera_id FOR UPDATE")
+
 # The claim: one statement. The row is locked by ON CONFLICT; the WHERE is judged on the newest
 # committed version, so of two nodes racing for the same free or expired camera exactly one gets a
 # row back, and the epoch grows by one for it. A pinned camera is claimable only by its node, and

@@ -43,7 +43,9 @@ def race(url: str, gate, tmp_path: Path, round_number: int) -> list[dict[str, in
             assert time.monotonic() < deadline, "the racers did not register"
             assert all(process.poll() is None for process in processes), "a racer died"
             time.sleep(0.05)
-        with gate.connect() as connection:  # hold every lease row: both racers queue on the first camera
+        with (
+            gate.connect() as connection
+        ):  # hold every lease row: both racers queue on the first camera (its FOR UPDATE before the upsert)
             held = connection.begin()
             connection.execute(text("SELECT camera_id FROM camera_leases FOR UPDATE"))
             start.write_text("go")
@@ -53,7 +55,7 @@ def race(url: str, gate, tmp_path: Path, round_number: int) -> list[dict[str, in
                     waiting = watch.execute(
                         text(
                             "SELECT count(*) FROM pg_stat_activity"
-                            " WHERE wait_event_type = 'Lock' AND query LIKE '%INSERT INTO camera_leases%'"
+                            " WHERE wait_event_type = 'Lock' AND query LIKE '%camera_leases%FOR UPDATE%'"
                         )
                     ).scalar()
                 if waiting == 2:

@@ -143,6 +143,25 @@ def test_a_stale_epoch_is_refused_by_the_fence(nodes, cluster_url):
         engine.dispose()
 
 
+def test_the_owners_renewal_does_not_wait_for_writes_that_passed_the_fence(nodes, cluster_url):
+    """A node's recorders hold fence locks in their index transactions; its renewal goes on beside them."""
+    a = nodes("a")
+    settle([a], CAMERAS)
+    writer = make_engine(cluster_url)
+    try:
+        with writer.connect() as connection:
+            transaction = connection.begin()
+            assert all(fence_ok(connection, camera, epoch) for camera, epoch in a.owned.items())
+            held = dict(a.owned)
+            renewed = a.tick(CAMERAS)  # while every lease row is fence-locked: no wait on the locks
+            assert renewed.database_ok, renewed.error
+            assert renewed.owned == held and not renewed.lost
+            assert fence_ok(connection, sorted(held)[0], held[sorted(held)[0]])  # still current
+            transaction.commit()
+    finally:
+        writer.dispose()
+
+
 def test_a_takeover_waits_for_a_write_that_passed_the_fence(nodes, cluster_url):
     a, b = nodes("a"), nodes("b")
     settle([a, b], CAMERAS)
@@ -164,7 +183,7 @@ def test_a_takeover_waits_for_a_write_that_passed_the_fence(nodes, cluster_url):
                         watch.execute(
                             text(
                                 "SELECT count(*) FROM pg_stat_activity"
-                                " WHERE wait_event_type = 'Lock' AND query LIKE '%INSERT INTO camera_leases%'"
+                                " WHERE wait_event_type = 'Lock' AND query LIKE '%camera_leases%FOR UPDATE%'"
                             )
                         ).scalar()
                     )
