@@ -83,7 +83,11 @@ class _State:
 
 
 def lease_database(url: str, *, timeout_s: float = 2.0) -> Engine:
-    """An engine for the lease engine: PostgreSQL only, short connect, statement and lock timeouts."""
+    """An engine for the lease engine: PostgreSQL only, short connect, statement and lock timeouts.
+
+    The lock timeout is half the statement timeout, so that a claim waiting on a row a writer holds
+    ends as a lock timeout (that camera is skipped this tick), not as a statement timeout (which
+    reads as a database that went away)."""
     require_postgresql(url)
     milliseconds = int(timeout_s * 1000)
     return make_engine(
@@ -92,7 +96,7 @@ def lease_database(url: str, *, timeout_s: float = 2.0) -> Engine:
         pool_pre_ping=True,
         connect_args={
             "connect_timeout": max(1, round(timeout_s)),
-            "options": f"-c statement_timeout={milliseconds} -c lock_timeout={milliseconds}",
+            "options": f"-c statement_timeout={milliseconds} -c lock_timeout={milliseconds // 2}",
         },
     )
 
@@ -281,8 +285,11 @@ class LeaseEngine:
             safe_until = started + self.ttl_s - self.safety_margin_s
             pinned_here = {spec.camera_id for spec in specs if spec.pinned_to == self.name}
             owned = dict(renewed)
+            # The renewal holds from here: claims on a loaded database can take a while, and the
+            # recorders must not wait for them to learn that their leases were renewed.
+            self._state = _State(dict(owned), frozenset(pinned_here & owned.keys()), safe_until)
             plan = plan_for(self.name, nodes, specs, self._as_seen(leases, renewed))
-            won, error = self._claim(plan)
+            won, error = self._claim(plan, stop_at=started + self.renew_interval_s / 2)
             owned.update(won)
             self._state = _State(owned, frozenset(pinned_here & owned.keys()), safe_until)
             released: list[str] = []
@@ -338,8 +345,10 @@ class LeaseEngine:
                 views.append(LeaseView(row.camera_id, row.owner, row.epoch, bool(row.live)))
         return views
 
-    def _claim(self, plan: Plan) -> tuple[dict[str, int], str | None]:
-        """Claim what the plan allows, one autocommitted statement a camera, stopping at the room left.
+    def _claim(self, plan: Plan, stop_at: float) -> tuple[dict[str, int], str | None]:
+        """Claim what the plan allows, one committed transaction a camera, stopping at the room left
+        or at ``stop_at`` (the clock's time), so that the next renewal is never late: at start-up, on
+        a loaded database, a hundred claims take seconds. The next tick claims the rest.
 
         Returns what was won, and why claiming stopped early when the database went away.
         """
@@ -354,7 +363,7 @@ class LeaseEngine:
                 ):
                     taken = 0
                     for camera_id in candidates:
-                        if taken >= group_room or (not pinned and room <= 0):
+                        if taken >= group_room or (not pinned and room <= 0) or self._clock() >= stop_at:
                             break
                         epoch = self._claim_or_skip(connection, camera_id, pinned=pinned)
                         if epoch is not None:

@@ -118,6 +118,7 @@ class IngestNode:
         self._wanted: set[str] = set()
         self._restart: set[str] = set()
         self._release: set[str] = set()
+        self._taken: dict[str, int] = {}
         self._stamp, self.site = pull_list_now(site_file, engine)
         self.plane: MediaPlane = plane_factory(self.site, self.fence_for)
         self.plane.ingest.pull_only(())
@@ -146,7 +147,8 @@ class IngestNode:
             log.warning(
                 "node %s: database unreachable (%s); pinned cameras kept", self.leases.name, result.error
             )
-        restart = set()
+        restart: set[str] = set()
+        taken: dict[str, int] = {}  # new fences: the sync thread takes their cameras over
         for camera_id, epoch in result.gained.items():
             fence = self.fences.get(camera_id)
             if fence is not None and epoch == fence.epoch + 1:
@@ -156,12 +158,12 @@ class IngestNode:
                 continue
             if fence is not None:
                 restart.add(camera_id)  # another node held it meanwhile: a new recorder, a new fence
-            self.fences[camera_id] = LeaseFence(
-                self.leases, camera_id, epoch, self._take_over(camera_id, epoch)
-            )
+            self.fences[camera_id] = LeaseFence(self.leases, camera_id, epoch)
+            taken[camera_id] = epoch
         with self._plan_lock:
             self._wanted = set(result.owned) - set(result.should_release)
             self._restart |= restart
+            self._taken.update(taken)
             self._release = set(result.should_release)
         self._plan_changed.set()
         if result.gained or result.lost:
@@ -191,7 +193,14 @@ class IngestNode:
                 break
             with self._plan_lock:
                 wanted, restart, release = set(self._wanted), self._restart, self._release
+                taken, self._taken = self._taken, {}
                 self._restart, self._release = set(), set()
+            # here rather than in the lease tick: a database transaction a camera, a hundred of them
+            # at start-up, must not make the next renewal late; a recorder starts only below
+            for camera_id, epoch in taken.items():
+                fence = self.fences.get(camera_id)
+                if fence is not None and fence.epoch == epoch:
+                    fence.failover_from = self._take_over(camera_id, epoch)
             # a recorder that found its epoch gone stops for good; one of a camera still owned here
             # (claimed back meanwhile) starts again under the current fence
             restart |= {

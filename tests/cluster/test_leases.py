@@ -162,6 +162,52 @@ def test_the_owners_renewal_does_not_wait_for_writes_that_passed_the_fence(nodes
         writer.dispose()
 
 
+def test_a_tick_renews_before_it_claims_and_stops_claiming_before_the_next_renewal_is_due(nodes, cluster_url):
+    """Claims that wait (here on rows another transaction holds) neither hide the renewal from the
+    recorders nor delay the next one: the tick stops claiming after half a renewal interval."""
+    a = nodes("a", max_cameras=len(CAMERAS))
+    owned_first = CAMERAS[:4]
+    settle([a], owned_first)
+    held = dict(a.owned)
+    blocker = make_engine(cluster_url)
+    try:
+        locked = [camera for camera, _, _ in CAMERAS[4:]]
+        with blocker.begin() as connection:
+            connection.execute(
+                text("INSERT INTO camera_leases (camera_id, epoch) VALUES (:camera_id, 0)"),
+                [{"camera_id": camera} for camera in locked],
+            )
+        with blocker.connect() as connection:
+            transaction = connection.begin()
+            connection.execute(  # a claim of any of them waits for this transaction, up to lock_timeout
+                text("SELECT camera_id FROM camera_leases WHERE camera_id = ANY(:ids) FOR UPDATE"),
+                {"ids": locked},
+            )
+            before = a.safe_until()
+            results: list = []
+            ticking = threading.Thread(target=lambda: results.append(a.tick(CAMERAS)), daemon=True)
+            started = time.monotonic()
+            ticking.start()
+            renewed_early = False
+            for _ in range(100):  # bounded: the renewal is published while the claims still wait
+                if a.safe_until() > before:
+                    renewed_early = ticking.is_alive()
+                    break
+                time.sleep(0.01)
+            ticking.join(timeout=30)
+            took = time.monotonic() - started
+            transaction.rollback()
+        assert renewed_early
+        assert results and results[0].owned == held and results[0].database_ok, results
+        # one claim waited its lock_timeout (1 s), was skipped, and the tick stopped claiming there;
+        # all eight in turn would take 8 s
+        assert took < 3 * 1.0, took
+        result = tick_until(a, CAMERAS, lambda r: len(r.owned) == len(CAMERAS))
+        assert set(result.owned) == {camera for camera, _, _ in CAMERAS}
+    finally:
+        blocker.dispose()
+
+
 def test_a_takeover_waits_for_a_write_that_passed_the_fence(nodes, cluster_url):
     a, b = nodes("a"), nodes("b")
     settle([a, b], CAMERAS)
