@@ -261,7 +261,17 @@ def run(args: argparse.Namespace) -> dict:
                 "server_core_pct": round(100 * used["server"] / window, 1),
                 "node_states": dict(Counter(s["state"] for s in report["cameras"].values())),
                 "node_packets_per_s_per_camera": [round(min(rates), 1), round(statistics.median(rates), 1)],
-                "node_recorder_dropped": sum(sum(s["dropped"].values()) for s in report["cameras"].values()),
+                # packets dropped from full subscriber queues, by kind of subscriber (a keyframe
+                # worker's queue holds one keyframe: it drops by design; a recorder's drop is a gap)
+                "node_dropped_by_subscriber": dict(
+                    sum(
+                        (
+                            Counter({name.split(":")[0]: count for name, count in s["dropped"].items()})
+                            for s in report["cameras"].values()
+                        ),
+                        Counter(),
+                    )
+                ),
                 # What reached the disk in the window: a node whose leases lapsed writes nothing.
                 "node_written_mbit_s_per_camera": round(8 * written["node"] / window / args.cameras / 1e6, 3),
                 "node_lease_lapses_logged": node_log(bench).count("lease not renewed in time"),
