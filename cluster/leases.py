@@ -158,6 +158,7 @@ class LeaseEngine:
         self._pending_release: set[str] = set()  # released while the database could not be reached
         self._registered = False
         self._slow_ticks = 0  # ticks longer than renew_interval_s, since the last warning
+        self.last_tick_parts: dict[str, float] = {}  # seconds the last tick spent in each part
         self._slow_said_at = float("-inf")
 
     # --- registration -------------------------------------------------------------------------
@@ -277,11 +278,14 @@ class LeaseEngine:
                 with self.engine.begin() as connection:
                     renewed = self._renew(connection, pending)
                     nodes, leases = self._snapshot(connection, specs)
+                    statements_done = self._clock()
                 self._pending_release -= set(pending)
             except DBAPIError as exc:
                 if not _unreachable(exc):
                     raise
+                self.last_tick_parts = {"renewal": self._clock() - started}
                 return self._offline(before, specs, _reason(exc))
+            renewal_done = self._clock()
             safe_until = started + self.ttl_s - self.safety_margin_s
             pinned_here = {spec.camera_id for spec in specs if spec.pinned_to == self.name}
             owned = dict(renewed)
@@ -290,6 +294,11 @@ class LeaseEngine:
             self._state = _State(dict(owned), frozenset(pinned_here & owned.keys()), safe_until)
             plan = plan_for(self.name, nodes, specs, self._as_seen(leases, renewed))
             won, error = self._claim(plan, stop_at=started + self.renew_interval_s / 2)
+            self.last_tick_parts = {
+                "renewal": statements_done - started,
+                "its commit": renewal_done - statements_done,
+                "claims": self._clock() - renewal_done,
+            }
             owned.update(won)
             self._state = _State(owned, frozenset(pinned_here & owned.keys()), safe_until)
             released: list[str] = []
@@ -445,23 +454,34 @@ class LeaseEngine:
         safety_margin_s`` behind, and the log should tell why before that happens."""
         while not stop.is_set():
             began = self._clock()
-            on_tick(self.tick(cameras()))
+            listed = cameras()
+            ticked_at = self._clock()
+            result = self.tick(listed)
+            acted_at = self._clock()
+            on_tick(result)
             took = self._clock() - began
             if took > self.renew_interval_s:
-                self._slow_tick(took)
+                parts = {
+                    "camera list": ticked_at - began,
+                    **self.last_tick_parts,
+                    "acting on it": self._clock() - acted_at,
+                }
+                self._slow_tick(took, parts)
             stop.wait(max(0.0, self.renew_interval_s - took))
 
-    def _slow_tick(self, took: float) -> None:
+    def _slow_tick(self, took: float, parts: dict[str, float] | None = None) -> None:
         self._slow_ticks += 1
         now = self._clock()
         if now < self._slow_said_at + SLOW_TICK_LOG_EVERY_S:
             return
+        spent = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in (parts or {}).items())
         log.warning(
-            "node %s: a lease tick took %.1f s (one is due every %.1f s, and writing stops %.1f s after "
-            "the last renewal began; %d slow tick(s) since the last such line): the node or its "
+            "node %s: a lease tick took %.1f s (%s; one is due every %.1f s, and writing stops %.1f s "
+            "after the last renewal began; %d slow tick(s) since the last such line): the node or its "
             "database is overloaded",
             self.name,
             took,
+            spent or "parts not timed",
             self.renew_interval_s,
             self.ttl_s - self.safety_margin_s,
             self._slow_ticks,

@@ -383,3 +383,4 @@ def test_a_tick_slower_than_the_interval_is_said_in_the_log_once_a_minute(nodes,
     slow = [record.getMessage() for record in caplog.records if "lease tick took" in record.getMessage()]
     assert len(slow) == 1, slow  # the second slow tick, within the minute, is counted, not said
     assert "node slow: a lease tick took 1." in slow[0] and "1 slow tick(s)" in slow[0]
+    assert "camera list 1." in slow[0] and "renewal 0." in slow[0], slow[0]  # where the time went
