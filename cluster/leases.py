@@ -291,7 +291,7 @@ class LeaseEngine:
             owned = dict(renewed)
             # The renewal holds from here: claims on a loaded database can take a while, and the
             # recorders must not wait for them to learn that their leases were renewed.
-            self._state = _State(dict(owned), frozenset(pinned_here & owned.keys()), safe_until)
+            self._publish(owned, pinned_here, safe_until)
             plan = plan_for(self.name, nodes, specs, self._as_seen(leases, renewed))
             won, error = self._claim(plan, stop_at=started + self.renew_interval_s / 2)
             self.last_tick_parts = {
@@ -300,7 +300,7 @@ class LeaseEngine:
                 "claims": self._clock() - renewal_done,
             }
             owned.update(won)
-            self._state = _State(owned, frozenset(pinned_here & owned.keys()), safe_until)
+            self._publish(owned, pinned_here, safe_until)
             released: list[str] = []
             if release_now:
                 released = [camera_id for camera_id in plan.release if self.release(camera_id)]
@@ -315,6 +315,10 @@ class LeaseEngine:
                 safe_until=safe_until,
                 error=error,
             )
+
+    def _publish(self, owned: dict[str, int], pinned_here: set[str], safe_until: float) -> None:
+        """What the recorders read (``may_write``): the leases held now and until when writing is safe."""
+        self._state = _State(dict(owned), frozenset(pinned_here & owned.keys()), safe_until)
 
     def _renew(self, connection: Connection, pending: Sequence[str]) -> dict[str, int]:
         for camera_id in pending:
@@ -469,19 +473,19 @@ class LeaseEngine:
                 self._slow_tick(took, parts)
             stop.wait(max(0.0, self.renew_interval_s - took))
 
-    def _slow_tick(self, took: float, parts: dict[str, float] | None = None) -> None:
+    def _slow_tick(self, took: float, parts: dict[str, float]) -> None:
         self._slow_ticks += 1
         now = self._clock()
         if now < self._slow_said_at + SLOW_TICK_LOG_EVERY_S:
             return
-        spent = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in (parts or {}).items())
+        spent = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in parts.items())
         log.warning(
             "node %s: a lease tick took %.1f s (%s; one is due every %.1f s, and writing stops %.1f s "
             "after the last renewal began; %d slow tick(s) since the last such line): the node or its "
             "database is overloaded",
             self.name,
             took,
-            spent or "parts not timed",
+            spent,
             self.renew_interval_s,
             self.ttl_s - self.safety_margin_s,
             self._slow_ticks,
