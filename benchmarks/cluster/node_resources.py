@@ -124,6 +124,16 @@ def warnings_of(log_text: str, limit: int = 30) -> list[str]:
     return lines[:limit] + ([f"... and {len(lines) - limit} more"] if len(lines) > limit else [])
 
 
+def dropped_by_kind(report: dict) -> dict[str, int]:
+    """Packets dropped from full queues, summed over cameras by kind of subscriber (``recorder``,
+    ``keyframes``, ``live`` ...: the name before the ``:camera``)."""
+    dropped: Counter[str] = Counter()
+    for camera in report["cameras"].values():
+        for name, count in camera["dropped"].items():
+            dropped[name.split(":")[0]] += count
+    return dict(dropped)
+
+
 def health(port: int) -> dict:
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=20) as response:
         return json.load(response)
@@ -263,15 +273,7 @@ def run(args: argparse.Namespace) -> dict:
                 "node_packets_per_s_per_camera": [round(min(rates), 1), round(statistics.median(rates), 1)],
                 # packets dropped from full subscriber queues, by kind of subscriber (a keyframe
                 # worker's queue holds one keyframe: it drops by design; a recorder's drop is a gap)
-                "node_dropped_by_subscriber": dict(
-                    sum(
-                        (
-                            Counter({name.split(":")[0]: count for name, count in s["dropped"].items()})
-                            for s in report["cameras"].values()
-                        ),
-                        Counter(),
-                    )
-                ),
+                "node_dropped_by_subscriber": dropped_by_kind(report),
                 # What reached the disk in the window: a node whose leases lapsed writes nothing.
                 "node_written_mbit_s_per_camera": round(8 * written["node"] / window / args.cameras / 1e6, 3),
                 "node_lease_lapses_logged": node_log(bench).count("lease not renewed in time"),
