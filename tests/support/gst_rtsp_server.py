@@ -153,6 +153,25 @@ def date_file_frames(_factory, media) -> None:
     parse.get_static_pad("src").add_probe(Gst.PadProbeType.BUFFER, copy_dts_to_pts)
 
 
+def answer_not_seekable(_factory, media) -> None:
+    """Every mount is a live camera: it answers the seeking query "not seekable".
+
+    videotestsrc answers it "seekable" even when live, and gst-rtsp-server (1.22) then runs a
+    flushing seek for each PLAY that carries a Range. On a shared media two clients' PLAYs then
+    race: the second one's "prerolled again" can come before the new segment has reached the
+    RTP session, and gst_rtsp_media_get_rates aborts the whole server on its g_assert."""
+
+    def on_query(_pad, info):
+        query = info.get_query()
+        if query is None or query.type != Gst.QueryType.SEEKING:
+            return Gst.PadProbeReturn.OK
+        query.set_seeking(Gst.Format.TIME, False, -1, -1)
+        return Gst.PadProbeReturn.HANDLED
+
+    payloader = media.get_element().get_by_name("pay0")
+    payloader.get_static_pad("src").add_probe(Gst.PadProbeType.QUERY_UPSTREAM, on_query)
+
+
 class TimeCodeFrames:
     """Feeds a ``timecode`` media's appsrc in real time: each I420 picture is made (a bar moving
     on grey, the time code painted with time.time() of that moment) just before it is pushed."""
@@ -245,6 +264,7 @@ def build_server(
         factory.set_launch(launch_line(kind, width, height, args.fps, args.keyframe_s))
         factory.set_protocols(protocols)
         registry.watch(path, factory)
+        factory.connect("media-configure", answer_not_seekable)
         if kind == "valve":
             factory.set_shared(False)
             valve = ValveMount()
