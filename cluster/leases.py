@@ -43,6 +43,9 @@ DEFAULT_RENEW_INTERVAL_S = 2.0
 DEFAULT_SAFETY_MARGIN_S = 1.0
 LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL: lock_timeout passed
 SLOW_TICK_LOG_EVERY_S = 60.0
+NOTHING_PLANNED = Plan(
+    release=(), claim_pinned=(), claim_home=(), home_room=0, claim_general=(), general_room=0, room=0
+)
 
 log = logging.getLogger(__name__)
 
@@ -265,9 +268,21 @@ class LeaseEngine:
 
     def tick(self, cameras: Iterable[CameraItem], *, release_now: bool = False) -> TickResult:
         """Renew, decide and claim once. ``cameras`` is the full list of (camera_id, county, pinned_to)."""
+        specs = self._specs(cameras)
+        return self._tick(lambda: specs, release_now=release_now)
+
+    def _specs(self, cameras: Iterable[CameraItem]) -> list[CameraSpec]:
         specs = [CameraSpec.of(item) for item in cameras]
         if len({spec.camera_id for spec in specs}) != len(specs):
             raise LeaseError("the camera list names a camera twice")
+        return specs
+
+    def _tick(
+        self, list_cameras: Callable[[], Iterable[CameraItem]], *, release_now: bool = False
+    ) -> TickResult:
+        """The renewal first, committed and published; only then the camera list (the caller's,
+        which may read the inventory), the snapshot and the claims. On a loaded node every step
+        waits its turn, and none of them may make the recorders wait for the renewal."""
         if not self._registered:
             raise LeaseError(f"node {self.name!r} must register() before its first tick")
         with self._lock:
@@ -277,44 +292,71 @@ class LeaseEngine:
             try:
                 with self.engine.begin() as connection:
                     renewed = self._renew(connection, pending)
-                    nodes, leases = self._snapshot(connection, specs)
-                    statements_done = self._clock()
                 self._pending_release -= set(pending)
             except DBAPIError as exc:
                 if not _unreachable(exc):
                     raise
                 self.last_tick_parts = {"renewal": self._clock() - started}
-                return self._offline(before, specs, _reason(exc))
+                return self._offline(before, self._specs(list_cameras()), _reason(exc))
             renewal_done = self._clock()
             safe_until = started + self.ttl_s - self.safety_margin_s
-            pinned_here = {spec.camera_id for spec in specs if spec.pinned_to == self.name}
             owned = dict(renewed)
-            # The renewal holds from here: claims on a loaded database can take a while, and the
-            # recorders must not wait for them to learn that their leases were renewed.
-            self._publish(owned, pinned_here, safe_until)
+            self._publish(owned, set(before.pinned), safe_until)  # pinned as the last tick found them
+            specs = self._specs(list_cameras())
+            listed = self._clock()
+            pinned_here = {spec.camera_id for spec in specs if spec.pinned_to == self.name}
+            try:
+                with self.engine.begin() as connection:
+                    nodes, leases = self._snapshot(connection, specs)
+            except DBAPIError as exc:
+                if not _unreachable(exc):
+                    raise
+                # renewed but not planned: hold what was renewed, claim nothing until the next tick
+                self.last_tick_parts = self._parts(started, renewal_done, listed, self._clock())
+                self._publish(owned, pinned_here, safe_until)
+                return self._result(before, owned, NOTHING_PLANNED, (), safe_until, _reason(exc))
+            snapshot_done = self._clock()
             plan = plan_for(self.name, nodes, specs, self._as_seen(leases, renewed))
             won, error = self._claim(plan, stop_at=started + self.renew_interval_s / 2)
             self.last_tick_parts = {
-                "renewal": statements_done - started,
-                "its commit": renewal_done - statements_done,
-                "claims": self._clock() - renewal_done,
+                **self._parts(started, renewal_done, listed, snapshot_done),
+                "claims": self._clock() - snapshot_done,
             }
             owned.update(won)
             self._publish(owned, pinned_here, safe_until)
             released: list[str] = []
             if release_now:
                 released = [camera_id for camera_id in plan.release if self.release(camera_id)]
-            return TickResult(
-                owned=dict(self._state.owned),
-                gained={key: epoch for key, epoch in owned.items() if before.owned.get(key) != epoch},
-                lost=tuple(sorted(set(before.owned) - set(owned))),
-                should_release=tuple(camera_id for camera_id in plan.release if camera_id not in released),
-                released=tuple(released),
-                pinned=self._state.pinned,
-                database_ok=error is None,
-                safe_until=safe_until,
-                error=error,
-            )
+            return self._result(before, owned, plan, released, safe_until, error)
+
+    @staticmethod
+    def _parts(started: float, renewal_done: float, listed: float, snapshot_done: float) -> dict[str, float]:
+        return {
+            "renewal": renewal_done - started,
+            "camera list": listed - renewal_done,
+            "snapshot": snapshot_done - listed,
+        }
+
+    def _result(
+        self,
+        before: _State,
+        owned: dict[str, int],
+        plan: Plan,
+        released: Sequence[str],
+        safe_until: float,
+        error: str | None,
+    ) -> TickResult:
+        return TickResult(
+            owned=dict(self._state.owned),
+            gained={key: epoch for key, epoch in owned.items() if before.owned.get(key) != epoch},
+            lost=tuple(sorted(set(before.owned) - set(owned))),
+            should_release=tuple(camera_id for camera_id in plan.release if camera_id not in released),
+            released=tuple(released),
+            pinned=self._state.pinned,
+            database_ok=error is None,
+            safe_until=safe_until,
+            error=error,
+        )
 
     def _publish(self, owned: dict[str, int], pinned_here: set[str], safe_until: float) -> None:
         """What the recorders read (``may_write``): the leases held now and until when writing is safe."""
@@ -458,19 +500,12 @@ class LeaseEngine:
         safety_margin_s`` behind, and the log should tell why before that happens."""
         while not stop.is_set():
             began = self._clock()
-            listed = cameras()
-            ticked_at = self._clock()
-            result = self.tick(listed)
+            result = self._tick(cameras)
             acted_at = self._clock()
             on_tick(result)
             took = self._clock() - began
             if took > self.renew_interval_s:
-                parts = {
-                    "camera list": ticked_at - began,
-                    **self.last_tick_parts,
-                    "acting on it": self._clock() - acted_at,
-                }
-                self._slow_tick(took, parts)
+                self._slow_tick(took, {**self.last_tick_parts, "acting on it": self._clock() - acted_at})
             stop.wait(max(0.0, self.renew_interval_s - took))
 
     def _slow_tick(self, took: float, parts: dict[str, float]) -> None:

@@ -384,3 +384,58 @@ def test_a_tick_slower_than_the_interval_is_said_in_the_log_once_a_minute(nodes,
     assert len(slow) == 1, slow  # the second slow tick, within the minute, is counted, not said
     assert "node slow: a lease tick took 1." in slow[0] and "1 slow tick(s)" in slow[0]
     assert "camera list 1." in slow[0] and "renewal 0." in slow[0], slow[0]  # where the time went
+
+
+def test_the_run_loop_publishes_the_renewal_before_it_reads_the_camera_list(nodes):
+    """Reading the camera list (the inventory: on a loaded node, a second or more) never holds the
+    renewal back from the recorders."""
+    node = nodes("a", max_cameras=len(CAMERAS))
+    settle([node], CAMERAS)
+    stop = threading.Event()
+    seen: list[tuple[float, dict]] = []
+    before = node.safe_until()
+
+    def cameras():
+        seen.append((node.safe_until(), node.owned))
+        if len(seen) == 2:
+            stop.set()
+        return CAMERAS
+
+    runner = threading.Thread(target=node.run, args=(cameras, lambda result: None, stop), daemon=True)
+    runner.start()
+    runner.join(20)
+    assert not runner.is_alive()
+    assert seen[0][0] > before  # renewed (and published) when the list was asked for
+    assert seen[1][0] > seen[0][0]
+    assert set(seen[0][1]) == {camera for camera, _, _ in CAMERAS}
+
+
+def test_a_tick_that_loses_the_database_after_its_renewal_keeps_what_it_renewed(nodes, cluster_url):
+    proxy = TcpProxy(5432)
+    try:
+        node = nodes("a", url=cluster_url.replace("127.0.0.1:5432", f"127.0.0.1:{proxy.port}"))
+        settle([node], CAMERAS[:4])
+        held, before = dict(node.owned), node.safe_until()
+
+        stop = threading.Event()
+        results: list = []
+
+        def cameras_then_the_link_goes():
+            proxy.cut()
+            stop.set()
+            return CAMERAS[:4]
+
+        runner = threading.Thread(target=node.run, args=(cameras_then_the_link_goes, results.append, stop))
+        runner.start()
+        runner.join(20)
+        assert not runner.is_alive() and len(results) == 1
+        result = results[0]
+        assert not result.database_ok and result.error
+        assert result.owned == held and not result.lost and not result.gained
+        assert result.safe_until > before and node.safe_until() == result.safe_until
+        assert all(node.may_write(camera) for camera in held)
+        proxy.restore()
+        back = tick_until(node, CAMERAS[:4], lambda tick: tick.database_ok)
+        assert back.owned == held
+    finally:
+        proxy.close()
