@@ -6,6 +6,11 @@ never the reader or the live view. A new segment starts at the first keyframe
 after ``segment_seconds``, and after every interruption: a stall, a reconnect
 (a new stream, timestamps restarting), dropped packets, a disk error.
 
+The first segment after a start or an interruption is shorter, by a fraction fixed for the camera
+(``staggered_length``): a node starts its cameras within seconds of each other, and without it
+every camera's segments would end in the same second, minute after minute, each closing its file
+and its index row at once with all the others.
+
 Only H.264 and H.265 are recorded. A camera in another codec (MJPEG) stays on the wall for live
 view and thumbnails; its recorder keeps the state "not recordable: codec mjpeg", said once in the
 log. Why not record MJPEG: recordings are played back in the browser through MSE, which plays no
@@ -16,6 +21,7 @@ would be a recording nobody can play where recordings are watched, at ten times 
 from __future__ import annotations
 
 import errno
+import hashlib
 import logging
 import shutil
 import threading
@@ -105,6 +111,7 @@ class Recorder:
         self.engine = engine
         self.recordings_dir = Path(recordings_dir)
         self.segment_seconds = segment_seconds
+        self._segment_target_s = staggered_length(camera_id, segment_seconds)  # the current segment's
         self.sink = sink
         self.gap_threshold_s = gap_threshold_s
         self.idle_close_s = idle_close_s
@@ -253,8 +260,9 @@ class Recorder:
             reason = None  # the jump in time is the dropped packets
         if reason is not None:
             self._interrupt(reason)
-        elif self._writer and packet.is_keyframe and self._writer.duration_s >= self.segment_seconds:
+        elif self._writer and packet.is_keyframe and self._writer.duration_s >= self._segment_target_s:
             self._close_segment()
+            self._segment_target_s = self.segment_seconds
         self._last, self._last_arrival = packet, time.monotonic()
         if self._writer is None and not self._open_segment(packet):
             return
@@ -282,6 +290,7 @@ class Recorder:
 
     def _interrupt(self, reason: str) -> None:
         """Close the segment; the time until the next one opens is a gap for ``reason``."""
+        self._segment_target_s = staggered_length(self.camera_id, self.segment_seconds)
         end = self._writer.end_utc if self._writer else None
         self._close_segment()
         if self._pending_gap is None:
@@ -664,6 +673,14 @@ class Recorder:
             writer.abandon()
             writer.path.unlink(missing_ok=True)
             self._row_id = None
+
+
+def staggered_length(camera_id: str, segment_seconds: float) -> float:
+    """The length of a camera's first segment after a start or an interruption: between half and
+    all of ``segment_seconds``, by the camera's id, so that cameras started together spread their
+    segment ends over half a segment's length (and the same camera always gets the same one)."""
+    fraction = int.from_bytes(hashlib.sha256(camera_id.encode()).digest()[:4], "big") / 2**32
+    return segment_seconds * (0.5 + 0.5 * fraction)
 
 
 def start_recording(

@@ -28,7 +28,7 @@ from watchwall.video.record.models import (
     RecordingGap,
     RecordingSegment,
 )
-from watchwall.video.record.recorder import Recorder
+from watchwall.video.record.recorder import Recorder, staggered_length
 from watchwall.video.record.segments import cut_to_complete_fragments, file_sha256, probe_extent
 from watchwall.video.record.verify import verify_recordings
 
@@ -87,6 +87,36 @@ def test_segments_roll_over_at_keyframes_and_chain(engine, recordings_dir):
         frames += decode_frames(path)
     assert frames == len(raw) == recorder.packets_written == 125
     assert recorder.dropped == 0
+
+
+def test_cameras_started_together_end_their_first_segments_apart_then_roll_over_whole():
+    lengths = [staggered_length(f"cam{index:03d}", 60.0) for index in range(100)]
+    assert all(30.0 <= length < 60.0 for length in lengths)
+    assert lengths == [staggered_length(f"cam{index:03d}", 60.0) for index in range(100)]  # fixed a camera
+    per_three_seconds = [
+        sum(1 for length in lengths if 30 + 3 * step <= length < 33 + 3 * step) for step in range(10)
+    ]
+    assert max(per_three_seconds) <= 20 and min(per_three_seconds) >= 3, (
+        per_three_seconds
+    )  # spread, not bunched
+
+
+def test_the_first_segment_after_a_start_or_a_reconnect_is_the_camera_s_staggered_length(
+    engine, recordings_dir
+):
+    assert 2.0 < staggered_length("door", 4.0) < 3.0
+    info, raw = h264_clip(10.0)
+    packets = media_packets("door", info, raw, T0)
+    reconnected = [
+        replace(packet, wallclock=packet.wallclock + 30.0)
+        for packet in media_packets("door", info, raw, T0 + 10.0)
+    ]
+    record(engine, recordings_dir, packets + reconnected, camera_id="door", segment_seconds=4)
+    segments = segments_of(engine, "door")
+    # keyframes come every second: the first segment ends at the first one after 2.29 s
+    assert [round(s.start_utc - T0, 3) for s in segments] == [0.0, 3.0, 7.0, 40.0, 43.0, 47.0]
+    assert [round(s.duration_s, 3) for s in segments] == [3.0, 4.0, 3.0, 3.0, 4.0, 3.0]
+    assert [gap.reason for gap in gaps_of(engine, "door")] == [GAP_CAMERA_OFFLINE]  # timestamps restarted
 
 
 def test_outage_gives_a_gap_of_its_length_then_a_new_segment(engine, recordings_dir):
