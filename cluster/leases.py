@@ -26,6 +26,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
 from sqlalchemy.engine import Connection, Engine
@@ -277,10 +278,8 @@ class LeaseEngine:
             raise LeaseError("the camera list names a camera twice")
         return specs
 
-    def _tick(
-        self, list_cameras: Callable[[], Iterable[CameraItem]], *, release_now: bool = False
-    ) -> TickResult:
-        """The renewal first, committed and published; only then the camera list (the caller's,
+    def _tick(self, list_specs: Callable[[], list[CameraSpec]], *, release_now: bool = False) -> TickResult:
+        """The renewal first, committed and published; only then the camera list (``list_specs``,
         which may read the inventory), the snapshot and the claims. On a loaded node every step
         waits its turn, and none of them may make the recorders wait for the renewal."""
         if not self._registered:
@@ -297,12 +296,12 @@ class LeaseEngine:
                 if not _unreachable(exc):
                     raise
                 self.last_tick_parts = {"renewal": self._clock() - started}
-                return self._offline(before, self._specs(list_cameras()), _reason(exc))
+                return self._offline(before, list_specs(), _reason(exc))
             renewal_done = self._clock()
             safe_until = started + self.ttl_s - self.safety_margin_s
             owned = dict(renewed)
-            self._publish(owned, set(before.pinned), safe_until)  # pinned as the last tick found them
-            specs = self._specs(list_cameras())
+            self._publish(owned, before.pinned, safe_until)  # pinned as the last tick found them
+            specs = list_specs()
             listed = self._clock()
             pinned_here = {spec.camera_id for spec in specs if spec.pinned_to == self.name}
             try:
@@ -358,7 +357,7 @@ class LeaseEngine:
             error=error,
         )
 
-    def _publish(self, owned: dict[str, int], pinned_here: set[str], safe_until: float) -> None:
+    def _publish(self, owned: dict[str, int], pinned_here: AbstractSet[str], safe_until: float) -> None:
         """What the recorders read (``may_write``): the leases held now and until when writing is safe."""
         self._state = _State(dict(owned), frozenset(pinned_here & owned.keys()), safe_until)
 
@@ -500,7 +499,7 @@ class LeaseEngine:
         safety_margin_s`` behind, and the log should tell why before that happens."""
         while not stop.is_set():
             began = self._clock()
-            result = self._tick(cameras)
+            result = self._tick(lambda: self._specs(cameras()))
             acted_at = self._clock()
             on_tick(result)
             took = self._clock() - began

@@ -43,9 +43,8 @@ def race(url: str, gate, tmp_path: Path, round_number: int) -> list[dict[str, in
             assert time.monotonic() < deadline, "the racers did not register"
             assert all(process.poll() is None for process in processes), "a racer died"
             time.sleep(0.05)
-        with (
-            gate.connect() as connection
-        ):  # hold every lease row: both racers queue on the first camera (its FOR UPDATE before the upsert)
+        # hold every lease row: both racers queue on the first camera (its FOR UPDATE before the upsert)
+        with gate.connect() as connection:
             held = connection.begin()
             connection.execute(text("SELECT camera_id FROM camera_leases FOR UPDATE"))
             start.write_text("go")

@@ -111,7 +111,9 @@ class Recorder:
         self.engine = engine
         self.recordings_dir = Path(recordings_dir)
         self.segment_seconds = segment_seconds
-        self._segment_target_s = staggered_length(camera_id, segment_seconds)  # the current segment's
+        # the first segment's length after a start or an interruption, then the current segment's
+        self._first_segment_s = staggered_length(camera_id, segment_seconds)
+        self._segment_target_s = self._first_segment_s
         self.sink = sink
         self.gap_threshold_s = gap_threshold_s
         self.idle_close_s = idle_close_s
@@ -290,7 +292,7 @@ class Recorder:
 
     def _interrupt(self, reason: str) -> None:
         """Close the segment; the time until the next one opens is a gap for ``reason``."""
-        self._segment_target_s = staggered_length(self.camera_id, self.segment_seconds)
+        self._segment_target_s = self._first_segment_s
         end = self._writer.end_utc if self._writer else None
         self._close_segment()
         if self._pending_gap is None:

@@ -96,9 +96,8 @@ def test_cameras_started_together_end_their_first_segments_apart_then_roll_over_
     per_three_seconds = [
         sum(1 for length in lengths if 30 + 3 * step <= length < 33 + 3 * step) for step in range(10)
     ]
-    assert max(per_three_seconds) <= 20 and min(per_three_seconds) >= 3, (
-        per_three_seconds
-    )  # spread, not bunched
+    # spread, not bunched
+    assert max(per_three_seconds) <= 20 and min(per_three_seconds) >= 3, per_three_seconds
 
 
 def test_the_first_segment_after_a_start_or_a_reconnect_is_the_camera_s_staggered_length(
