@@ -109,7 +109,11 @@ class IngestNode:
         self.engine = engine
         self.site_file = site_file
         self.leases = leases
-        self.fences: dict[str, LeaseFence] = {}
+        self.fences: dict[str, LeaseFence] = {}  # each camera's current fence, as the lease ticks set them
+        # The fences whose take-over the sync thread has done: the only ones a recorder is given. A
+        # tick may replace a camera's fence while a sync pass runs; the pass starts the camera under
+        # the fence it took over with, never under one whose take-over is still to come.
+        self._ready: dict[str, LeaseFence] = {}
         self.last_tick: TickResult | None = None
         self._plan_lock = threading.Lock()
         self._plan_changed = threading.Event()
@@ -124,7 +128,8 @@ class IngestNode:
         self.plane.ingest.pull_only(())
 
     def fence_for(self, camera_id: str) -> LeaseFence | None:
-        return self.fences.get(camera_id)
+        """The fence a new recorder of the camera gets (the sync pass starts only cameras that have one)."""
+        return self._ready.get(camera_id) or self.fences.get(camera_id)
 
     def cameras(self) -> list[CameraSpec]:
         """The cameras to hold leases on, asked every lease tick: the inventory is read again only
@@ -191,35 +196,46 @@ class IngestNode:
             self._plan_changed.clear()
             if self._stopping.is_set():
                 break
-            with self._plan_lock:
-                wanted, restart, release = set(self._wanted), self._restart, self._release
-                taken, self._taken = self._taken, {}
-                self._restart, self._release = set(), set()
-            # here rather than in the lease tick: a database transaction a camera, a hundred of them
-            # at start-up, must not make the next renewal late; a recorder starts only below
-            for camera_id, epoch in taken.items():
-                fence = self.fences.get(camera_id)
-                if fence is not None and fence.epoch == epoch:
-                    fence.failover_from = self._take_over(camera_id, epoch)
-            # a recorder that found its epoch gone stops for good; one of a camera still owned here
-            # (claimed back meanwhile) starts again under the current fence
-            restart |= {
-                camera_id
-                for camera_id, recorder in list(self.plane.ingest.recorders.items())
-                if getattr(recorder, "fenced", False) and camera_id in wanted
-            }
-            try:
-                if restart:  # their recorders (old fences) close first, then new ones start
-                    self.plane.ingest.pull_only(wanted - restart)
-                    self.plane.ingest.sync(self.site)
-                self.plane.ingest.pull_only(wanted)
-                self.plane.ingest.sync(self.site)  # removed cameras' segments are closed here
-                for camera_id in release:
-                    if camera_id not in self.plane.ingest.places:
-                        self.leases.release(camera_id)
-                        self.fences.pop(camera_id, None)
-            except Exception:  # the next tick plans again
-                log.exception("node %s: applying the lease plan failed", self.leases.name)
+            self.sync_once()
+
+    def sync_once(self) -> None:
+        """Apply the last lease plan: take the new cameras over, then start and stop cameras."""
+        with self._plan_lock:
+            wanted, restart, release = set(self._wanted), self._restart, self._release
+            taken, self._taken = self._taken, {}
+            self._restart, self._release = set(), set()
+        # here rather than in the lease tick: a database transaction a camera, a hundred of them
+        # at start-up, must not make the next renewal late; a recorder starts only below
+        for camera_id in taken:
+            fence = self.fences.get(camera_id)
+            if fence is None:
+                self._ready.pop(camera_id, None)
+            elif self._ready.get(camera_id) is not fence:
+                fence.failover_from = self._take_over(camera_id, fence.epoch)
+                self._ready[camera_id] = fence
+        # a camera whose fence is still to be taken over (a tick came after the plan was read)
+        # starts at the next pass, which takes it over first
+        startable = {camera_id for camera_id in wanted if camera_id in self._ready}
+        # a recorder that found its epoch gone stops for good; one of a camera still owned here
+        # (claimed back meanwhile) starts again under the current fence
+        restart |= {
+            camera_id
+            for camera_id, recorder in list(self.plane.ingest.recorders.items())
+            if getattr(recorder, "fenced", False) and camera_id in wanted
+        }
+        try:
+            if restart:  # their recorders (old fences) close first, then new ones start
+                self.plane.ingest.pull_only(startable - restart)
+                self.plane.ingest.sync(self.site)
+            self.plane.ingest.pull_only(startable)
+            self.plane.ingest.sync(self.site)  # removed cameras' segments are closed here
+            for camera_id in release:
+                if camera_id not in self.plane.ingest.places:
+                    self.leases.release(camera_id)
+                    self.fences.pop(camera_id, None)
+                    self._ready.pop(camera_id, None)
+        except Exception:  # the next tick plans again
+            log.exception("node %s: applying the lease plan failed", self.leases.name)
 
     def _take_over(self, camera_id: str, epoch: int) -> float | None:
         """Segments the camera's previous owner left open leave the chain; where they began, if any."""
