@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ctypes
+import threading
 import time
 from fractions import Fraction
 from pathlib import Path
@@ -20,6 +22,7 @@ from watchwall.video.state.events import MemorySink
 
 START = 1_790_000_000.0  # the wall clock of the first packet, in seconds
 DEADLINE_S = 20.0
+PR_SET_NAME = 15  # linux/prctl.h
 
 
 def wait_for(condition, timeout: float = DEADLINE_S) -> bool:
@@ -142,6 +145,36 @@ def test_corrupt_keyframes_are_counted_and_the_next_good_one_is_used(demo_clip):
     assert handled == [False, False, True]
     assert worker.decode_errors == 2 and worker.decodes == 3 and worker.thumbnails == 1
     assert worker.latest_at == packets[1].wallclock
+
+
+def test_thumbnails_and_analytics_start_no_threads_of_their_own(demo_clip, tmp_path):
+    """The scaling runs on the worker's thread: libswscale left to choose starts a thread a core
+    for each scaler. Native threads take their creator's name, so the ones named as this test's
+    thread are its own and those it started."""
+    name = b"kf-threads-test"
+    packets = [p for p in demux(demo_clip, "cam") if p.is_keyframe][:3]
+    seen: dict[str, object] = {}
+
+    def named_threads() -> int:
+        count = 0
+        for task in Path("/proc/self/task").iterdir():
+            try:
+                count += (task / "comm").read_bytes().strip() == name
+            except OSError:  # the task ended meanwhile
+                pass
+        return count
+
+    def work() -> None:
+        ctypes.CDLL(None).prctl(PR_SET_NAME, name, 0, 0, 0)
+        worker = KeyframeWorker("cam", Fanout("cam"), MemorySink(), interval_s=0.0, thumbnail_dir=tmp_path)
+        seen["handled"] = [worker.handle(packet) for packet in packets]
+        seen["threads"] = named_threads()
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    thread.join(DEADLINE_S)
+    assert seen["handled"] == [True, True, True]
+    assert seen["threads"] == 1
 
 
 def test_worker_thread_drops_old_keyframes_instead_of_queueing_them(demo_clip, tmp_path):
