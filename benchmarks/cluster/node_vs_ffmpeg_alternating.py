@@ -84,6 +84,20 @@ def measure(pids: dict[str, list[int]], window: float, written_under: Path) -> d
     }
 
 
+def phase_row(side: str, figures: dict, cameras: int) -> dict:
+    """What every phase reports: ``side``'s CPU a camera, the server's, what was written."""
+    window = figures["window_s"]
+    return {
+        "phase": side,
+        "window_s": window,
+        "load_average": figures["load_average"],
+        "machine_busy_pct": figures["machine_busy_pct"],
+        "core_pct_per_camera": round(100 * figures["used_s"][side] / window / cameras, 3),
+        "server_core_pct": round(100 * figures["used_s"]["server"] / window, 1),
+        "written_mbit_s_per_camera": round(8 * figures["written_bytes"] / window / cameras / 1e6, 3),
+    }
+
+
 def node_phase(
     args, number: int, work: Path, database_url: str, site: Path, server: RtspServerProcess
 ) -> dict:
@@ -118,14 +132,7 @@ def node_phase(
         for camera in report["cameras"].values():
             states[camera["state"]] = states.get(camera["state"], 0) + 1
         text = node_log(node)
-        return {
-            "phase": "node",
-            "window_s": window,
-            "load_average": figures["load_average"],
-            "machine_busy_pct": figures["machine_busy_pct"],
-            "core_pct_per_camera": round(100 * figures["used_s"]["node"] / window / args.cameras, 3),
-            "server_core_pct": round(100 * figures["used_s"]["server"] / window, 1),
-            "written_mbit_s_per_camera": round(8 * figures["written_bytes"] / window / args.cameras / 1e6, 3),
+        return phase_row("node", figures, args.cameras) | {
             "packets_per_s_per_camera": [round(min(rates), 1), round(statistics.median(rates), 1)],
             "states": states,
             "dropped_by_subscriber": dropped_by_kind(report),
@@ -168,16 +175,7 @@ def ffmpeg_phase(args, number: int, work: Path, server: RtspServerProcess, camer
         figures = measure(
             {"ffmpeg": [p.pid for p in processes], "server": [server.process.pid]}, args.window, out_dir
         )
-        window = figures["window_s"]
-        return {
-            "phase": "ffmpeg",
-            "window_s": window,
-            "load_average": figures["load_average"],
-            "machine_busy_pct": figures["machine_busy_pct"],
-            "core_pct_per_camera": round(100 * figures["used_s"]["ffmpeg"] / window / args.cameras, 3),
-            "server_core_pct": round(100 * figures["used_s"]["server"] / window, 1),
-            "written_mbit_s_per_camera": round(8 * figures["written_bytes"] / window / args.cameras / 1e6, 3),
-        }
+        return phase_row("ffmpeg", figures, args.cameras)
     finally:
         for process in processes:
             process.terminate()

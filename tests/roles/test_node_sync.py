@@ -13,9 +13,9 @@ from __future__ import annotations
 import time
 
 import pytest
+import yaml
 from sqlalchemy import select
 
-from tests.support.cluster import cluster_site
 from tests.support.rtsp_process import free_port
 from watchwall.cluster.leases import LeaseEngine, TickResult, lease_database
 from watchwall.config.database import make_engine, session_scope
@@ -72,9 +72,11 @@ def open_segment(engine, node: str, epoch: int, start: float) -> None:
 def test_a_recorder_starts_only_under_a_fence_whose_take_over_ran(postgres, tmp_path):
     database_url = postgres.migrated("ww_node_sync")
     unreachable = f"rtsp://127.0.0.1:{free_port()}"  # nothing listens: the camera stays offline
-    site_path = cluster_site(
-        tmp_path / "site.yaml", lambda camera: f"{unreachable}/{camera}", {"qinzhou": [CAMERA]}
-    )
+    site_path = tmp_path / "site.yaml"
+    camera = {"id": CAMERA, "name": CAMERA, "rtsp": f"{unreachable}/{CAMERA}"}
+    room = {"code": "checkin", "name": "checkin", "cameras": [camera]}
+    centre = {"code": "qinzhou", "name": "qinzhou", "level": "county", "rooms": [room]}
+    site_path.write_text(yaml.safe_dump({"centres": [centre]}), encoding="utf-8")
     settings = Settings(data_dir=tmp_path / "data", database_url=database_url)
     engine = make_engine(database_url)
     leases = LeaseEngine(lease_database(database_url), "node-a", address="127.0.0.1:1")
