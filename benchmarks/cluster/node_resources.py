@@ -146,6 +146,14 @@ def try_health(port: int) -> dict | None:
         return None
 
 
+def receiving_all(port: int, cameras: int) -> dict | None:
+    """The node's health report once it has received packets of all ``cameras``, else None."""
+    report = try_health(port)
+    if report and sum(c["packets"] > 0 for c in report["cameras"].values()) == cameras:
+        return report
+    return None
+
+
 def ffmpeg_command(url: str, out_dir: Path, index: int) -> list[str]:
     return [
         "ffmpeg", "-nostdin", "-v", "error", "-rtsp_transport", "tcp", "-i", url, "-c", "copy",
@@ -198,11 +206,7 @@ def run(args: argparse.Namespace) -> dict:
         # Every camera owned and receiving; "online" for all is not required: on a loaded machine a
         # camera whose packets come late shows "stalled" for a while (each round reports the states).
         flowing = wait_for(
-            lambda: (
-                (report := try_health(ports["bench"]))
-                and sum(c["packets"] > 0 for c in report["cameras"].values()) == args.cameras
-                and report
-            ),
+            lambda: receiving_all(ports["bench"], args.cameras),
             args.settle_s,
             f"the bench node to receive all {args.cameras} cameras",
             interval=2,
@@ -210,10 +214,7 @@ def run(args: argparse.Namespace) -> dict:
         print(f"bench node receiving {len(flowing['cameras'])} cameras", flush=True)
         if other is not None:
             wait_for(
-                lambda: (
-                    (report := try_health(ports["other"]))
-                    and sum(c["packets"] > 0 for c in report["cameras"].values()) == args.cameras
-                ),
+                lambda: receiving_all(ports["other"], args.cameras),
                 args.settle_s,
                 f"the other node to receive all {args.cameras} cameras",
                 interval=2,

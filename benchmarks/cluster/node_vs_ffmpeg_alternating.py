@@ -32,6 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -46,8 +47,8 @@ from benchmarks.cluster.node_resources import (  # noqa: E402
     health,
     machine_busy,
     node_log,
+    receiving_all,
     thread_cpu,
-    try_health,
     warnings_of,
 )
 from benchmarks.ingest.clip import ensure_clip  # noqa: E402
@@ -110,10 +111,7 @@ def node_phase(
     ).start()
     try:
         wait_for(
-            lambda: (
-                (report := try_health(port))
-                and sum(c["packets"] > 0 for c in report["cameras"].values()) == args.cameras
-            ),
+            lambda: receiving_all(port, args.cameras),
             args.settle_s,
             f"the node to receive all {args.cameras} cameras",
             interval=2,
@@ -128,13 +126,10 @@ def node_phase(
         threads_after = thread_cpu(node.process.pid)
         window = figures["window_s"]
         rates = [(s["packets"] - packets_before.get(c, 0)) / window for c, s in report["cameras"].items()]
-        states: dict[str, int] = {}
-        for camera in report["cameras"].values():
-            states[camera["state"]] = states.get(camera["state"], 0) + 1
         text = node_log(node)
         return phase_row("node", figures, args.cameras) | {
             "packets_per_s_per_camera": [round(min(rates), 1), round(statistics.median(rates), 1)],
-            "states": states,
+            "states": dict(Counter(camera["state"] for camera in report["cameras"].values())),
             "dropped_by_subscriber": dropped_by_kind(report),
             "lease_lapses_logged": text.count("lease not renewed in time"),
             "recorders_fenced_logged": text.count("writing nothing more"),
