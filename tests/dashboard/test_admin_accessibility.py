@@ -170,7 +170,10 @@ def test_the_login_keeps_the_typed_user_name_after_a_failed_attempt(browser, ser
         assert page.input_value("#login-username") == 'admin"><b>x'  # kept, and escaped: no <b> made
         assert page.locator("main b").count() == 0
         assert page.input_value("#login-password") == ""
-        assert page.evaluate("document.activeElement.id") == "login-password"
+        # autofocus is applied at the page's first rendering, which waits for its style sheets
+        page.wait_for_function(
+            "document.activeElement && document.activeElement.id === 'login-password'", timeout=10_000
+        )
         assert html_lang(page) == language
         measured = page.evaluate(PLACEHOLDER_CONTRASTS)
         assert all(value >= 4.5 for _, value in measured)
