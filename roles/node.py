@@ -47,6 +47,7 @@ from watchwall.roles.media_plane import MediaPlane, build_media_plane
 from watchwall.roles.media_server import MediaServer
 from watchwall.roles.media_tokens import media_key
 from watchwall.video.ingest.keyframes import opencv_on_the_calling_thread
+from watchwall.video.record import pending_samples
 from watchwall.video.record.models import supersede_open_segments
 from watchwall.video.record.segments import default_recordings_dir
 from watchwall.video.rtsp import hot_path
@@ -337,6 +338,7 @@ def node_command(args) -> int:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     print(f"WatchWall ingest node {args.name}: health on http://{address}/health  (Ctrl-C stops)", flush=True)
     print(f"RTSP per-packet path: {hot_path.describe()}", flush=True)
+    print(f"Recording per-packet path: {pending_samples.describe()}", flush=True)
     try:
         leases.run(node.cameras, node.on_tick, stop)
     except NodeSuperseded as exc:

@@ -61,6 +61,10 @@ def test_wheel_holds_one_namespace_and_the_assets(wheel):
     assert not any(name.endswith("__init__.py") and name.count("/") == 1 for name in names)  # a namespace
     # the RTSP loop's per-packet path, compiled (video/rtsp/_speedups.c)
     assert any(name.startswith("watchwall/video/rtsp/_speedups.") and name.endswith(".so") for name in names)
+    # the recorder's per-packet path, compiled (video/record/_fragments.c)
+    assert any(
+        name.startswith("watchwall/video/record/_fragments.") and name.endswith(".so") for name in names
+    )
 
 
 def test_installed_wheel_serves_pages_and_assets(wheel, tmp_path):

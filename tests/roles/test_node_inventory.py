@@ -79,6 +79,7 @@ def test_a_running_node_claims_an_added_camera_and_lets_a_disabled_one_go(postgr
         assert node.process is not None and node.process.poll() is None, node.log()
         # the node runs the compiled per-packet path (the suite installs the package with it)
         assert "RTSP per-packet path: compiled" in node.log(), node.log()[-2000:]
+        assert "Recording per-packet path: compiled" in node.log(), node.log()[-2000:]
     finally:
         engine.dispose()
         node.stop()

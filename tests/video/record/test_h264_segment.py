@@ -14,7 +14,8 @@ import numpy as np
 from tests.video.record.recording_media import decode_frames, h264_clip, media_packets
 from watchwall.video.codec.nal import START_CODE, length_prefixed, nal_units
 from watchwall.video.ingest.packet import StreamInfo
-from watchwall.video.record.h264_segment import H264SegmentWriter, sample_of, sample_parts
+from watchwall.video.record.h264_segment import H264SegmentWriter
+from watchwall.video.record.pending_samples import sample_of
 from watchwall.video.record.segments import SegmentWriter, cut_to_complete_fragments, file_sha256
 
 T0 = 1_790_000_000.0
@@ -112,7 +113,7 @@ def test_parameter_sets_in_band_only(tmp_path):
 
 
 def test_the_one_unit_shortcut_makes_the_same_sample_as_the_general_conversion():
-    """sample_parts skips the general split for a one-unit Annex-B packet; every framing comes
+    """sample_of skips the general split for a one-unit Annex-B packet; every framing comes
     out as length_prefixed(nal_units(...)) would make it, the odd ones included."""
     _, raw = h264_clip(2.0)
     one_unit = b"\x00\x00\x00\x01\x41" + bytes(range(1, 200))
@@ -127,7 +128,7 @@ def test_the_one_unit_shortcut_makes_the_same_sample_as_the_general_conversion()
         b"",
     ]
     for data in packets:
-        assert b"".join(sample_parts(data)) == length_prefixed(nal_units(data)), data[:16]
+        assert b"".join(sample_of(data)[0]) == length_prefixed(nal_units(data)), data[:16]
 
 
 def test_a_packet_whose_unit_count_is_known_makes_the_same_sample_and_the_same_file(tmp_path):
