@@ -19,6 +19,10 @@ Each pair of phases gives a ratio, node over ffmpeg; the summary gives their med
 CPU is reported per phase (it serves the same streams to either side).
 
     .venv/bin/python benchmarks/cluster/node_vs_ffmpeg_alternating.py --cameras 100 --pairs 2
+
+With ``--baseline-node-env KEY=VALUE`` the other side is not ffmpeg but the same node with that in
+its environment (``WATCHWALL_PURE_PYTHON=recording``: the recorder's per-packet path in Python), in
+the same alternating phases: what a change of the node is worth, measured side by side.
 """
 
 from __future__ import annotations
@@ -100,11 +104,18 @@ def phase_row(side: str, figures: dict, cameras: int) -> dict:
 
 
 def node_phase(
-    args, number: int, work: Path, database_url: str, site: Path, server: RtspServerProcess
+    args,
+    number: int,
+    work: Path,
+    database_url: str,
+    site: Path,
+    server: RtspServerProcess,
+    side: str = "node",
+    extra_env: dict[str, str] | None = None,
 ) -> dict:
     port = free_port()
     data_dir = work / f"node{number}"
-    env = node_env(data_dir, database_url, site, segment_s=args.segment_s)
+    env = node_env(data_dir, database_url, site, segment_s=args.segment_s) | (extra_env or {})
     env["PYTHONPATH"] = str(THREAD_NAMES)  # the node's threads named, for threads_core_pct
     node = NodeProcess(
         f"bench{number}", data_dir, env, ["--listen", f"127.0.0.1:{port}", "--max-cameras", str(args.cameras)]
@@ -128,6 +139,8 @@ def node_phase(
         rates = [(s["packets"] - packets_before.get(c, 0)) / window for c, s in report["cameras"].items()]
         text = node_log(node)
         return phase_row("node", figures, args.cameras) | {
+            "phase": side,
+            "env": extra_env or {},
             "packets_per_s_per_camera": [round(min(rates), 1), round(statistics.median(rates), 1)],
             "states": dict(Counter(camera["state"] for camera in report["cameras"].values())),
             "dropped_by_subscriber": dropped_by_kind(report),
@@ -193,10 +206,13 @@ def run(args: argparse.Namespace) -> dict:
     try:
         database_url = postgres.migrated("ww_bench_alternating")
         site = cluster_site(work / "site.yaml", lambda camera: server.url(f"/{camera}"), {"bench": cameras})
-        order = ["node", "ffmpeg", "ffmpeg", "node"] * ((args.pairs + 1) // 2)
+        other = "baseline" if args.baseline_env else "ffmpeg"
+        order = ["node", other, other, "node"] * ((args.pairs + 1) // 2)
         for number, side in enumerate(order[: 2 * args.pairs]):
             if side == "node":
                 phase = node_phase(args, number, work, database_url, site, server)
+            elif side == "baseline":
+                phase = node_phase(args, number, work, database_url, site, server, side, args.baseline_env)
             else:
                 phase = ffmpeg_phase(args, number, work, server, cameras)
             phases.append(phase)
@@ -206,11 +222,12 @@ def run(args: argparse.Namespace) -> dict:
         postgres.drop_all()
         shutil.rmtree(work, ignore_errors=True)
     pairs = [phases[index : index + 2] for index in range(0, len(phases), 2)]
+    other = "baseline" if args.baseline_env else "ffmpeg"
     ratios = []
     for pair in pairs:
         node = next(p for p in pair if p["phase"] == "node")
-        ffmpeg = next(p for p in pair if p["phase"] == "ffmpeg")
-        ratios.append(round(node["core_pct_per_camera"] / ffmpeg["core_pct_per_camera"], 3))
+        base = next(p for p in pair if p["phase"] == other)
+        ratios.append(round(node["core_pct_per_camera"] / base["core_pct_per_camera"], 3))
 
     def median(side: str, key: str) -> float:
         return round(statistics.median(p[key] for p in phases if p["phase"] == side), 3)
@@ -221,14 +238,17 @@ def run(args: argparse.Namespace) -> dict:
         "window_s": args.window,
         "warmup_s": args.warmup,
         "segment_s": args.segment_s,
+        "baseline_env": args.baseline_env,
         "node_core_pct_per_camera": median("node", "core_pct_per_camera"),
-        "ffmpeg_core_pct_per_camera": median("ffmpeg", "core_pct_per_camera"),
-        "node_vs_ffmpeg_by_pair": ratios,
-        "node_vs_ffmpeg": round(statistics.median(ratios), 3),
+        f"{other}_core_pct_per_camera": median(other, "core_pct_per_camera"),
+        f"node_vs_{other}_by_pair": ratios,
+        f"node_vs_{other}": round(statistics.median(ratios), 3),
         "node_written_mbit_s_per_camera": median("node", "written_mbit_s_per_camera"),
-        "ffmpeg_written_mbit_s_per_camera": median("ffmpeg", "written_mbit_s_per_camera"),
-        "server_core_pct": {side: median(side, "server_core_pct") for side in ("node", "ffmpeg")},
-        "node_lease_lapses_logged": sum(p["lease_lapses_logged"] for p in phases if p["phase"] == "node"),
+        f"{other}_written_mbit_s_per_camera": median(other, "written_mbit_s_per_camera"),
+        "server_core_pct": {side: median(side, "server_core_pct") for side in ("node", other)},
+        "node_lease_lapses_logged": sum(
+            p.get("lease_lapses_logged", 0) for p in phases if p["phase"] != "ffmpeg"
+        ),
     }
     return {"summary": summary, "phases": phases}
 
@@ -241,15 +261,26 @@ def main() -> int:
     parser.add_argument("--warmup", type=float, default=90.0, help="seconds after every stream flows")
     parser.add_argument("--segment-s", type=float, default=60.0, help="the node's segment length")
     parser.add_argument("--settle-s", type=float, default=300.0, help="most seconds to wait for all flowing")
+    parser.add_argument(
+        "--baseline-node-env",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="compare with the node run with this in its environment, instead of with ffmpeg",
+    )
     args = parser.parse_args()
     if args.cameras < 1 or args.pairs < 1:
         parser.error("--cameras and --pairs must be at least 1")
-    if not shutil.which("ffmpeg"):
+    if any("=" not in item for item in args.baseline_node_env):
+        parser.error("--baseline-node-env takes KEY=VALUE")
+    args.baseline_env = dict(item.split("=", 1) for item in args.baseline_node_env)
+    if not args.baseline_env and not shutil.which("ffmpeg"):
         parser.error("Debian ffmpeg is needed")
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop the node and drop the database
     result = run(args)
     OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / f"node_vs_ffmpeg_alternating_{args.cameras}.json").write_text(json.dumps(result, indent=2))
+    name = "node_vs_baseline" if args.baseline_env else "node_vs_ffmpeg"
+    (OUT / f"{name}_alternating_{args.cameras}.json").write_text(json.dumps(result, indent=2))
     print(json.dumps(result["summary"], indent=2))
     return 0
 

@@ -20,7 +20,8 @@ start code (the RTSP depacketiser counts the units: ``nal_units``) becomes its l
 packet's bytes after the start code; any other is converted by ``general`` (``mp4_sample``).
 
 The two implementations make the same bytes from the same calls: the tests run both.
-``WATCHWALL_PURE_PYTHON=1`` in the environment picks Python.
+``WATCHWALL_PURE_PYTHON=1`` in the environment picks Python (``recording``: here only, ``rtsp``: the
+RTSP loop's only).
 """
 
 from __future__ import annotations
@@ -160,7 +161,8 @@ class PythonPendingSamples:
 
 
 def _pure_python_asked() -> bool:
-    return os.environ.get("WATCHWALL_PURE_PYTHON", "").strip() not in ("", "0")
+    """``WATCHWALL_PURE_PYTHON``: 1 (every compiled path in Python) or ``recording`` (this one)."""
+    return os.environ.get("WATCHWALL_PURE_PYTHON", "").strip() not in ("", "0", "rtsp")
 
 
 COMPILED = None if _fragments is None or _pure_python_asked() else _fragments.PendingSamples

@@ -153,7 +153,8 @@ PYTHON = {"media_frames": media_frames, "reception": reception}
 
 
 def _pure_python_asked() -> bool:
-    return os.environ.get("WATCHWALL_PURE_PYTHON", "").strip() not in ("", "0")
+    """``WATCHWALL_PURE_PYTHON``: 1 (every compiled path in Python) or ``rtsp`` (this one)."""
+    return os.environ.get("WATCHWALL_PURE_PYTHON", "").strip() not in ("", "0", "recording")
 
 
 def _compiled() -> dict | None:

@@ -174,19 +174,28 @@ def test_a_packet_is_released_once_its_fragment_is_made():
 
 
 def test_the_extension_is_what_the_recorder_runs():
-    """Built here, and chosen (unless WATCHWALL_PURE_PYTHON asks for Python)."""
+    """Built here, and chosen unless WATCHWALL_PURE_PYTHON asks for Python: 1 for every compiled
+    path, ``recording`` for this one only, ``rtsp`` for the RTSP loop's only."""
     assert pending_samples.PendingSamples is compiled()
     assert "compiled" in pending_samples.describe()
-    forced = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "from watchwall.video.record import pending_samples; print(pending_samples.describe())",
-        ],
-        env={"WATCHWALL_PURE_PYTHON": "1", "PATH": "/usr/bin:/bin"},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
+    program = (
+        "from watchwall.video.record import pending_samples; from watchwall.video.rtsp import hot_path; "
+        "print(pending_samples.describe().split()[0], hot_path.describe().split()[0])"
     )
-    assert forced.stdout.startswith("Python (WATCHWALL_PURE_PYTHON")
+    chosen = {}
+    for value in ("1", "recording", "rtsp", "0"):
+        forced = subprocess.run(
+            [sys.executable, "-c", program],
+            env={"WATCHWALL_PURE_PYTHON": value, "PATH": "/usr/bin:/bin"},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+        chosen[value] = forced.stdout.split()
+    assert chosen == {
+        "1": ["Python", "Python"],
+        "recording": ["Python", "compiled"],
+        "rtsp": ["compiled", "Python"],
+        "0": ["compiled", "compiled"],
+    }
