@@ -276,6 +276,9 @@ PendingSamples_add(PendingSamples *self, PyObject *const *args, Py_ssize_t nargs
     int keyframe = PyObject_IsTrue(args[4]);
     if (keyframe < 0)
         return NULL;
+    /* room for the sample first: once its pieces are in, nothing may fail before it is entered */
+    if (room_for((void **)&self->samples, &self->sample_room, self->sample_count + 1, sizeof(Sample)) < 0)
+        return NULL;
     PyObject *data = args[0];
     PyObject *owned = NULL;
     if (!PyBytes_Check(data)) {
@@ -326,6 +329,7 @@ PendingSamples_add(PendingSamples *self, PyObject *const *args, Py_ssize_t nargs
             Py_ssize_t held = self->piece_count - first_piece;
             Piece kept[2];
             if (held > 2) {
+                release_pieces(self, first_piece);
                 PyErr_SetString(PyExc_RuntimeError, "a new sample has at most two pieces");
                 return NULL;
             }
@@ -342,8 +346,6 @@ PendingSamples_add(PendingSamples *self, PyObject *const *args, Py_ssize_t nargs
             outcome = FRAGMENT_DUE;
         }
     }
-    if (room_for((void **)&self->samples, &self->sample_room, self->sample_count + 1, sizeof(Sample)) < 0)
-        return NULL;
     self->samples[self->sample_count++] = (Sample){dts, offset, size, keyframe};
     return PyLong_FromLong(outcome);
 fail:
