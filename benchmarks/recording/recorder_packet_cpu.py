@@ -17,6 +17,9 @@ The code measured is the one the interpreter imports: run it with another checko
 compare two versions on the same machine, one after the other.
 
     .venv/bin/python benchmarks/recording/recorder_packet_cpu.py
+
+``--pending-samples N``: instead, ``handle`` only, N rounds each of the compiled and the Python
+pending samples (video.record.pending_samples), alternated in this process.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ import dataclasses
 import json
 import os
 import shutil
+import statistics
 import sys
 import tempfile
 import time
@@ -41,6 +45,7 @@ from watchwall.config.settings import Settings  # noqa: E402
 from watchwall.config.site import Site  # noqa: E402
 from watchwall.video.ingest.fanout import Fanout  # noqa: E402
 from watchwall.video.ingest.supervisor import IngestService  # noqa: E402
+from watchwall.video.record import h264_segment, pending_samples  # noqa: E402
 from watchwall.video.record.recorder import Recorder  # noqa: E402
 
 OUT = ROOT / "benchmarks" / "out"
@@ -156,6 +161,29 @@ def threads_cpu(packets: list, cameras: int, seconds: float, mode: str, work: Pa
     }
 
 
+def compare_pending_samples(packets: list, rounds: int, loops: int, work: Path) -> dict:
+    """``handle_cpu`` with the compiled and the Python pending samples, alternated (ABBA)."""
+    if pending_samples.COMPILED is None:
+        raise SystemExit(f"the compiled pending samples are not in use: {pending_samples.describe()}")
+    versions = {"compiled": pending_samples.COMPILED, "python": pending_samples.PythonPendingSamples}
+    figures: dict[str, list[float]] = {name: [] for name in versions}
+    handle_cpu(packets, loops, work)  # warm-up: imports, first files
+    try:
+        for number in range(rounds):
+            order = ["compiled", "python"] if number % 2 == 0 else ["python", "compiled"]
+            for name in order:
+                h264_segment.PendingSamples = versions[name]
+                figures[name].append(round(handle_cpu(packets, loops, work), 2))
+    finally:
+        h264_segment.PendingSamples = pending_samples.PendingSamples
+    medians = {name: round(statistics.median(values), 2) for name, values in figures.items()}
+    return {
+        "us_per_packet": figures,
+        "median_us_per_packet": medians,
+        "compiled_vs_python": round(medians["compiled"] / medians["python"], 3),
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--loops", type=int, default=20, help="passes over the packets for 'handle'")
@@ -163,10 +191,17 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=20.0, help="measured window for each 'threads' mode")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--tag", default="", help="a word for the output file's name")
+    parser.add_argument(
+        "--pending-samples", type=int, default=0, metavar="N", help="compiled vs Python, N rounds each"
+    )
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="ww-recbench-"))
     try:
         packets = capture(work, 10 * FPS)
+        if args.pending_samples:
+            result = compare_pending_samples(packets, args.pending_samples, args.loops, work)
+            print(json.dumps(result, indent=2))
+            return 0
         result = {"packets": len(packets), "mean_packet_bytes": sum(p.size for p in packets) // len(packets)}
         result["rounds"] = []
         for number in range(args.rounds):
