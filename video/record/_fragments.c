@@ -24,7 +24,7 @@
 static PyObject *struct_error; /* struct.error: what fragment_header raises for a field out of range */
 
 typedef struct {
-    PyObject *bytes; /* a bytes object; NULL for an empty sample's placeholder */
+    PyObject *bytes; /* a bytes object */
     Py_ssize_t start;
     Py_ssize_t length;
     int prefixed; /* write length as 4 bytes before the piece */
@@ -325,18 +325,14 @@ PendingSamples_add(PendingSamples *self, PyObject *const *args, Py_ssize_t nargs
             return PyLong_FromLong(MERGED_OR_DROPPED);
         }
         if (keyframe || dts - self->samples[0].dts >= self->fragment_ticks) {
-            /* the new sample's pieces are not the fragment's: set them aside while it is built */
+            /* the new sample's piece (none for an empty one) is not the fragment's: set it aside
+               while the fragment is built */
             Py_ssize_t held = self->piece_count - first_piece;
-            Piece kept[2];
-            if (held > 2) {
-                release_pieces(self, first_piece);
-                PyErr_SetString(PyExc_RuntimeError, "a new sample has at most two pieces");
-                return NULL;
-            }
-            memcpy(kept, self->pieces + first_piece, (size_t)held * sizeof(Piece));
+            Piece kept = held ? self->pieces[first_piece] : (Piece){NULL, 0, 0, 0};
             self->piece_count = first_piece;
             PyObject *fragment = build(self, 1, dts, 0);
-            memcpy(self->pieces, kept, (size_t)held * sizeof(Piece)); /* build left none behind */
+            if (held) /* build left no piece behind */
+                self->pieces[0] = kept;
             self->piece_count = held;
             if (fragment == NULL) {
                 release_pieces(self, 0);

@@ -20,15 +20,16 @@ start code (the RTSP depacketiser counts the units: ``nal_units``) becomes its l
 packet's bytes after the start code; any other is converted by ``general`` (``mp4_sample``).
 
 The two implementations make the same bytes from the same calls: the tests run both.
-``WATCHWALL_PURE_PYTHON=1`` in the environment picks Python (``recording``: here only, ``rtsp``: the
-RTSP loop's only).
+``WATCHWALL_PURE_PYTHON=1`` (or ``recording``) in the environment picks Python
+(config.compiled_paths).
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 
+from watchwall.config.compiled_paths import describe as describe_path
+from watchwall.config.compiled_paths import pure_python_asked
 from watchwall.video.codec import nal
 from watchwall.video.codec.fmp4 import fragment_header
 
@@ -160,19 +161,10 @@ class PythonPendingSamples:
         return b"".join([header, *data]), len(table)
 
 
-def _pure_python_asked() -> bool:
-    """``WATCHWALL_PURE_PYTHON``: 1 (every compiled path in Python) or ``recording`` (this one)."""
-    return os.environ.get("WATCHWALL_PURE_PYTHON", "").strip() not in ("", "0", "rtsp")
-
-
-COMPILED = None if _fragments is None or _pure_python_asked() else _fragments.PendingSamples
+COMPILED = None if _fragments is None or pure_python_asked("recording") else _fragments.PendingSamples
 PendingSamples = COMPILED or PythonPendingSamples
 
 
 def describe() -> str:
     """For the node's log: which of the two runs here."""
-    if COMPILED is not None:
-        return "compiled (watchwall.video.record._fragments)"
-    if _pure_python_asked():
-        return "Python (WATCHWALL_PURE_PYTHON is set)"
-    return "Python (the C extension was not built; a C compiler at install time builds it)"
+    return describe_path("recording", "watchwall.video.record._fragments" if COMPILED is not None else None)

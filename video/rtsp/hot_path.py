@@ -10,15 +10,17 @@ depacketising), which made the RTSP loop the largest part of an ingest node's CP
   drain; the Python depacketiser is its reference (``fu_a_run`` below is part of that Python path).
 
 Same arguments, same results, the same floating-point operations in the same order: the tests
-run both on the same bytes. ``WATCHWALL_PURE_PYTHON=1`` in the environment picks Python (to
-compare them, or to rule the extension out).
+run both on the same bytes. ``WATCHWALL_PURE_PYTHON=1`` (or ``rtsp``) in the environment picks
+Python (config.compiled_paths).
 """
 
 from __future__ import annotations
 
-import os
 import struct
 from collections.abc import Sequence
+
+from watchwall.config.compiled_paths import describe as describe_path
+from watchwall.config.compiled_paths import pure_python_asked
 
 try:
     from watchwall.video.rtsp import _speedups
@@ -152,13 +154,8 @@ def fu_a_run(
 PYTHON = {"media_frames": media_frames, "reception": reception}
 
 
-def _pure_python_asked() -> bool:
-    """``WATCHWALL_PURE_PYTHON``: 1 (every compiled path in Python) or ``rtsp`` (this one)."""
-    return os.environ.get("WATCHWALL_PURE_PYTHON", "").strip() not in ("", "0", "recording")
-
-
 def _compiled() -> dict | None:
-    if _speedups is None or _pure_python_asked():
+    if _speedups is None or pure_python_asked("rtsp"):
         return None
     return {name: getattr(_speedups, name) for name in (*PYTHON, "h264_drain")}
 
@@ -175,8 +172,4 @@ if COMPILED is not None:
 
 def describe() -> str:
     """For the node's log: which of the two runs here."""
-    if COMPILED is not None:
-        return "compiled (watchwall.video.rtsp._speedups)"
-    if _pure_python_asked():
-        return "Python (WATCHWALL_PURE_PYTHON is set)"
-    return "Python (the C extension was not built; a C compiler at install time builds it)"
+    return describe_path("rtsp", "watchwall.video.rtsp._speedups" if COMPILED is not None else None)

@@ -14,6 +14,7 @@ import sys
 import pytest
 
 from tests.video.record.recording_media import h264_clip
+from watchwall.config.compiled_paths import pure_python_asked
 from watchwall.video.codec.nal import length_prefixed
 from watchwall.video.record import pending_samples
 from watchwall.video.record.pending_samples import (
@@ -199,3 +200,5 @@ def test_the_extension_is_what_the_recorder_runs():
         "rtsp": ["compiled", "Python"],
         "0": ["compiled", "compiled"],
     }
+    with pytest.raises(ValueError, match="unknown compiled path 'hevc'"):
+        pure_python_asked("hevc")
