@@ -103,6 +103,22 @@ def machine_busy() -> tuple[float, float]:
     return sum(values) - idle, sum(values)
 
 
+def processor() -> dict:
+    """The CPU the figures were taken on. Ratios against ffmpeg move between machines of one kind:
+    the recorders hash every byte (SHA-256, which the ``sha_ni`` instructions speed up several
+    times) and ffmpeg does not."""
+    model, flags = "unknown", set()
+    with open("/proc/cpuinfo") as cpuinfo:
+        for line in cpuinfo:
+            key, _, value = line.partition(":")
+            if key.strip() == "model name" and model == "unknown":
+                model = value.strip()
+            elif key.strip() == "flags":
+                flags = set(value.split())
+                break
+    return {"model": model, "cores": os.cpu_count(), "sha_ni": "sha_ni" in flags, "avx2": "avx2" in flags}
+
+
 def bytes_under(path: Path) -> int:
     total = 0
     for file in path.rglob("*"):
@@ -334,6 +350,7 @@ def run(args: argparse.Namespace) -> dict:
         return round(statistics.median(row[key] for row in rounds), 3)
 
     summary = {
+        "processor": processor(),
         "cameras": args.cameras,
         "rounds": len(rounds),
         "window_s": args.window,

@@ -51,6 +51,7 @@ from benchmarks.cluster.node_resources import (  # noqa: E402
     health,
     machine_busy,
     node_log,
+    processor,
     receiving_all,
     thread_cpu,
     warnings_of,
@@ -233,6 +234,7 @@ def run(args: argparse.Namespace) -> dict:
         return round(statistics.median(p[key] for p in phases if p["phase"] == side), 3)
 
     summary = {
+        "processor": processor(),
         "cameras": args.cameras,
         "pairs": len(pairs),
         "window_s": args.window,
