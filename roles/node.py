@@ -352,6 +352,7 @@ def node_command(args) -> int:
         node.stop_sync()
         node.plane.stop(recorder_timeout=10.0)  # every open segment closed, then the leases given up
         intake.stop()
+        sink.close(timeout=5.0)  # the last events (cameras stopped, incidents) go out before exit
         try:
             leases.close()
         except Exception:
