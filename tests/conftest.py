@@ -46,6 +46,7 @@ SHARED_REDIS_MODULES = frozenset(
         "tests/roles/test_state_link.py",
         "tests/roles/test_web_role.py",
         "tests/video/test_events.py",
+        "tests/video/test_redis_sink_faults.py",
     }
 )
 
