@@ -152,8 +152,15 @@ def test_the_typed_password_is_sealed_never_shown_and_the_camera_streams(
         # rooms come from the chosen centre only, with the standard rooms it lacks and "new room"
         pick(page, "cam-centre", "Maiji")
         page.click("#cam-room")
-        options = page.locator(".dash-dropdown-option").all_inner_texts()
-        assert "Archives room" in options and "Check-in room" not in options and "New room…" in options
+        # The room list follows the centre through a callback: the menu may open before it has run.
+        page.wait_for_function(
+            """() => {
+                const options = [...document.querySelectorAll('.dash-dropdown-option')].map(o => o.innerText.trim());
+                return options.includes('Archives room') && options.includes('New room…')
+                    && !options.includes('Check-in room');
+            }""",
+            timeout=10_000,
+        )
         page.keyboard.press("Escape")
 
         fill_camera(page, "qz-door", camera.address, CAMERA_PASSWORD)
