@@ -3,6 +3,7 @@ raises no tamper alarm (before, a 10 s loop sampled every 10 s looked "frozen").
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import threading
@@ -17,6 +18,8 @@ from watchwall.video.ingest import demo_live
 from watchwall.video.ingest.analytics import KINDS, Thresholds, changed_pixels, to_analysis_size
 from watchwall.video.ingest.demo_live import LiveDemo
 from watchwall.video.ingest.source_url import source_for_camera
+
+F_GETPIPE_SZ = getattr(fcntl, "F_GETPIPE_SZ", 1032)  # Linux
 
 CAMERAS = demo_run.CAMERAS
 
@@ -119,6 +122,34 @@ def test_an_encoder_that_gives_up_leaves_the_read_end_to_its_reader(monkeypatch)
     source.release()
     with pytest.raises(OSError):
         os.fstat(read_fd)
+
+
+def test_a_write_larger_than_the_pipe_has_room_for_gives_up_when_nobody_reads(monkeypatch):
+    """select() calls a pipe writable with PIPE_BUF bytes free; a blocking write of more than is free
+    then waited for a reader for ever (seen on CI: the encoder above never ended)."""
+    monkeypatch.setattr(demo_live, "WRITE_STALL_S", 0.3)
+    read_fd, write_fd = os.pipe()
+    try:
+        capacity = fcntl.fcntl(write_fd, F_GETPIPE_SZ)
+        os.write(write_fd, bytes(capacity - 8192))  # 8 KiB left: writable for select()
+        writer = demo_live._PipeWriter(write_fd)
+        outcome: list[BaseException | int] = []
+
+        def write() -> None:
+            try:
+                outcome.append(writer.write(bytes(20_000)))
+            except BaseException as exc:  # noqa: BLE001 - the test reports what the thread met
+                outcome.append(exc)
+
+        thread = threading.Thread(target=write, daemon=True)
+        thread.start()
+        thread.join(10)
+        assert not thread.is_alive(), "the write waited for a reader instead of giving up"
+        assert len(outcome) == 1 and isinstance(outcome[0], BrokenPipeError)
+        assert os.get_blocking(read_fd)  # the reader's end is left as it was
+    finally:
+        os.close(read_fd)
+        os.close(write_fd)
 
 
 @pytest.mark.slow

@@ -41,10 +41,15 @@ OPEN_OPTIONS = {"analyzeduration": "300000", "probesize": "65536"}
 
 
 class _PipeWriter:
-    """The pipe's write end as a file for PyAV; a write that cannot proceed for WRITE_STALL_S fails."""
+    """The pipe's write end as a file for PyAV; a write that cannot proceed for WRITE_STALL_S fails.
+
+    The write end is non-blocking: select() calls a pipe writable once PIPE_BUF bytes are free,
+    and a blocking write of more than fits then waits for the reader, for ever if it never reads.
+    Non-blocking, the write takes what fits and the rest waits for the next select()."""
 
     def __init__(self, fd: int) -> None:
         self.fd = fd
+        os.set_blocking(fd, False)  # the write end's own file description: the reader's stays blocking
 
     def write(self, data) -> int:
         view = memoryview(data)
@@ -52,7 +57,10 @@ class _PipeWriter:
             _, ready, _ = select.select([], [self.fd], [], WRITE_STALL_S)
             if not ready:
                 raise BrokenPipeError("demo camera: nobody reads the stream")
-            written = os.write(self.fd, view)
+            try:
+                written = os.write(self.fd, view)
+            except BlockingIOError:
+                continue
             view = view[written:]
         return len(data)
 
