@@ -191,6 +191,9 @@ def test_users_are_added_under_role_and_county_names_and_the_form_is_cleared(
         page.goto(f"{server.url}/admin?lang=en")
         page.wait_for_selector("#user-table")
         page.click("#user-role")
+        page.locator(".dash-dropdown-option").first.wait_for(
+            timeout=10_000
+        )  # the menu renders after the click
         roles = page.locator(".dash-dropdown-option").all_inner_texts()
         assert roles == ["City command centre", "County supervisor", "Inspector", "Administrator"]
         page.keyboard.press("Escape")
