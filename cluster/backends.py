@@ -13,7 +13,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from watchwall.config.database import redact_database_url
-from watchwall.config.errors import UserError
+from watchwall.config.errors import UserError, first_line
 from watchwall.config.settings import Settings
 
 REDIS_TIMEOUT_S = 2.0
@@ -61,7 +61,7 @@ def redis_problem(url: str | None) -> str | None:
     try:
         client.ping()
     except redis.RedisError as exc:
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        reason = first_line(exc)
         return f"Redis at {redact_redis_url(url)} does not answer ({reason})"
     finally:
         client.close()

@@ -36,7 +36,7 @@ from watchwall.cluster.fencing import fence_ok
 from watchwall.cluster.leases import LeaseEngine, NodeSuperseded, TickResult
 from watchwall.cluster.placement import CameraSpec
 from watchwall.config.database import make_engine, session_scope, upgrade
-from watchwall.config.errors import UserError
+from watchwall.config.errors import UserError, first_line
 from watchwall.config.settings import get_settings
 from watchwall.config.site import Site, load_site
 from watchwall.config.timestamps import utc_iso
@@ -141,7 +141,7 @@ class IngestNode:
         except (UserError, SQLAlchemyError) as exc:  # the inventory's database is away: keep the last list
             log.warning(
                 "node: camera list not refreshed: %s",
-                str(exc).strip().splitlines()[0] if str(exc).strip() else exc,
+                first_line(exc),
             )
         return camera_specs(self.site)
 

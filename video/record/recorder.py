@@ -31,6 +31,7 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 
 from watchwall.config.database import session_scope
+from watchwall.config.errors import first_line
 from watchwall.video.ingest.fanout import Fanout
 from watchwall.video.ingest.packet import MediaPacket
 from watchwall.video.record.fence import RecordingFence
@@ -485,7 +486,7 @@ class Recorder:
             log.warning(
                 "recorder %s: the database does not answer (%s); recording on, index rows held",
                 self.camera_id,
-                str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__,
+                first_line(exc),
             )
         self._journal_retry_at = time.monotonic() + JOURNAL_RETRY_S
 

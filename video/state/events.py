@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 import redis
 from socketio import PubSubManager
 
+from watchwall.config.errors import first_line
+
 if TYPE_CHECKING:
     from watchwall.config.settings import Settings
 
@@ -215,7 +217,7 @@ class RedisSink:
             self._unreachable_since = time.monotonic()
             log.warning(
                 "events: Redis does not take them (%s); they wait, up to %d, and are retried every %g s",
-                str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__,
+                first_line(exc),
                 self.max_queued,
                 self.retry_after_s,
             )

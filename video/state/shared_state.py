@@ -17,6 +17,7 @@ import time
 
 import redis
 
+from watchwall.config.errors import first_line
 from watchwall.video.ingest.health import HealthSnapshot
 from watchwall.video.state.view import MediaView, snapshot_from_dict
 
@@ -110,7 +111,7 @@ class SharedStateView:
             self._redis.ping()
             problem = None
         except redis.RedisError as exc:
-            problem = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            problem = first_line(exc)
         self._link = (time.monotonic(), problem)
         return problem
 
