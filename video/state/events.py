@@ -146,11 +146,10 @@ class RedisSink:
         self.max_queued = max(1, max_queued)
         self.retry_after_s = retry_after_s
         self._manager = _RedisPublisher(redis_url, channel)
-        self._queue: deque[tuple[int, str, dict, str | None]] = deque()
+        self._queue: deque[tuple[str, dict, str | None]] = deque()
         self._changed = threading.Condition(threading.Lock())
         self._thread: threading.Thread | None = None
         self._closed = False
-        self._next_number = 0
         self.published = 0
         self.dropped = 0  # events dropped from a full queue, oldest first
         self._unreachable_since: float | None = None
@@ -162,8 +161,7 @@ class RedisSink:
             if len(self._queue) >= self.max_queued:
                 self._queue.popleft()
                 self.dropped += 1
-            self._queue.append((self._next_number, event, payload, room))
-            self._next_number += 1
+            self._queue.append((event, payload, room))
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="event-publisher", daemon=True)
                 self._thread.start()
@@ -190,7 +188,8 @@ class RedisSink:
                     self._changed.wait()
                 if not self._queue:
                     return
-                number, event, payload, room = self._queue[0]
+                head = self._queue[0]
+            event, payload, room = head
             try:
                 self._manager.emit(event, payload, namespace="/", room=room)
             except redis.RedisError as exc:
@@ -201,7 +200,7 @@ class RedisSink:
                     self._changed.wait(self.retry_after_s)
                 continue
             with self._changed:
-                if self._queue and self._queue[0][0] == number:  # not dropped meanwhile by a full queue
+                if self._queue and self._queue[0] is head:  # not dropped meanwhile by a full queue
                     self._queue.popleft()
                 self.published += 1
             if self._unreachable_since is not None:
