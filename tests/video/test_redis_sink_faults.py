@@ -7,6 +7,7 @@ in order once Redis takes them again.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import signal
@@ -37,8 +38,6 @@ class Listener:
         self._thread.start()
 
     def _run(self) -> None:
-        import json
-
         while not self._stop.is_set():
             try:
                 message = self.pubsub.get_message(timeout=0.2)
