@@ -45,6 +45,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))  # noqa: E402
 
 from benchmarks.ingest.clip import ensure_clip  # noqa: E402
+from benchmarks.ingest.report import cpu_model_and_flags  # noqa: E402
 from tests.support.cluster import NodeProcess, cluster_site, node_env, wait_for  # noqa: E402
 from tests.support.postgres import PostgresServer  # noqa: E402
 from tests.support.rtsp_process import RtspServerProcess, free_port  # noqa: E402
@@ -107,15 +108,7 @@ def processor() -> dict:
     """The CPU the figures were taken on. Ratios against ffmpeg move between machines of one kind:
     the recorders hash every byte (SHA-256, which the ``sha_ni`` instructions speed up several
     times) and ffmpeg does not."""
-    model, flags = "unknown", set()
-    with open("/proc/cpuinfo") as cpuinfo:
-        for line in cpuinfo:
-            key, _, value = line.partition(":")
-            if key.strip() == "model name" and model == "unknown":
-                model = value.strip()
-            elif key.strip() == "flags":
-                flags = set(value.split())
-                break
+    model, flags = cpu_model_and_flags()
     return {"model": model, "cores": os.cpu_count(), "sha_ni": "sha_ni" in flags, "avx2": "avx2" in flags}
 
 

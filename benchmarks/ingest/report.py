@@ -32,16 +32,25 @@ def _first_line(command: list[str]) -> str:
         return "unknown"
 
 
+def cpu_model_and_flags() -> tuple[str, set[str]]:
+    """The first processor's model name and feature flags, from /proc/cpuinfo."""
+    model, flags = "unknown", set()
+    with open("/proc/cpuinfo") as cpuinfo:
+        for line in cpuinfo:
+            key, _, value = line.partition(":")
+            if key.strip() == "model name" and model == "unknown":
+                model = value.strip()
+            elif key.strip() == "flags":
+                flags = set(value.split())
+                break
+    return model, flags
+
+
 def machine() -> dict[str, str]:
     import av
     import cv2
 
-    model = "unknown"
-    with open("/proc/cpuinfo") as cpuinfo:
-        for line in cpuinfo:
-            if line.startswith("model name"):
-                model = line.partition(":")[2].strip()
-                break
+    model, _ = cpu_model_and_flags()
     return {
         "cpu": f"{model}, {os.cpu_count()} cores",
         "kernel": platform.release(),
